@@ -1,0 +1,866 @@
+/* store.c - the store's connection: open and migrate, transactions, statement cache, meta */
+/* SPDX-License-Identifier: MIT */
+
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "acme/acme.h"
+#include "store/store.h"
+#include "store/store_internal.h"
+
+/*
+ * Schema migrations: migrations[v] takes a database from user_version v to
+ * v + 1. Each entry is a script of ';'-separated statements, run in one
+ * write transaction together with the version bump. To add version 2,
+ * append its statements as a new string and raise STORE_SCHEMA_VERSION;
+ * never edit a shipped entry.
+ */
+static const char *const migrations[] = {
+	store_schema_sql,	/* 0 -> 1: the initial schema */
+};
+
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
+    STORE_SCHEMA_VERSION, "one migration per schema version");
+
+/* --- errors --- */
+
+enum store_status
+store_fail(struct store *st, const char *what)
+{
+	st->errcode = sqlite3_extended_errcode(st->db);
+	snprintf(st->errmsg, sizeof(st->errmsg), "%s: %s", what,
+	    sqlite3_errmsg(st->db));
+	return STORE_ERR;
+}
+
+enum store_status
+store_fail_msg(struct store *st, const char *what, const char *msg)
+{
+	st->errcode = SQLITE_ERROR;
+	snprintf(st->errmsg, sizeof(st->errmsg), "%s: %s", what, msg);
+	return STORE_ERR;
+}
+
+const char *
+store_errmsg(const struct store *st)
+{
+	if (st == NULL)
+		return "no store";
+	return st->errmsg;
+}
+
+bool
+store_err_is_busy(const struct store *st)
+{
+	int primary;
+
+	if (st == NULL)
+		return false;
+	primary = st->errcode & 0xff;
+	return primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
+}
+
+bool
+store_err_is_full(const struct store *st)
+{
+	return st != NULL && (st->errcode & 0xff) == SQLITE_FULL;
+}
+
+/* --- statements --- */
+
+sqlite3_stmt *
+store_prep(struct store *st, enum store_stmt slot, const char *sql)
+{
+	if (st->stmt[slot] != NULL)
+		return st->stmt[slot];
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &st->stmt[slot], NULL) != SQLITE_OK) {
+		store_fail(st, "prepare");
+		st->stmt[slot] = NULL;
+		return NULL;
+	}
+	return st->stmt[slot];
+}
+
+void
+store_reset(sqlite3_stmt *q)
+{
+	if (q == NULL)
+		return;
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+}
+
+enum store_status
+store_step_done(struct store *st, sqlite3_stmt *q, const char *what)
+{
+	int rc;
+
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		return STORE_OK;
+	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		return STORE_CONFLICT;
+	if (rc == SQLITE_ROW)
+		return store_fail_msg(st, what, "unexpected row");
+	return store_fail(st, what);
+}
+
+enum store_status
+store_step_row(struct store *st, sqlite3_stmt *q, const char *what)
+{
+	int rc;
+
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		return STORE_OK;
+	if (rc == SQLITE_DONE)
+		return STORE_NOTFOUND;
+	return store_fail(st, what);
+}
+
+int
+store_bind_text(sqlite3_stmt *q, int i, const char *s)
+{
+	if (s == NULL)
+		return sqlite3_bind_null(q, i) == SQLITE_OK ? 0 : -1;
+	return sqlite3_bind_text(q, i, s, -1, SQLITE_STATIC) == SQLITE_OK ?
+	    0 : -1;
+}
+
+int
+store_bind_text_or_null(sqlite3_stmt *q, int i, const char *s)
+{
+	if (s == NULL || s[0] == '\0')
+		return sqlite3_bind_null(q, i) == SQLITE_OK ? 0 : -1;
+	return store_bind_text(q, i, s);
+}
+
+int
+store_bind_error(sqlite3_stmt *q, int i, const struct acme_error *err)
+{
+	if (err == NULL || !err->set) {
+		if (sqlite3_bind_null(q, i) != SQLITE_OK ||
+		    sqlite3_bind_null(q, i + 1) != SQLITE_OK ||
+		    sqlite3_bind_null(q, i + 2) != SQLITE_OK)
+			return -1;
+		return 0;
+	}
+	if (sqlite3_bind_int(q, i, err->type) != SQLITE_OK ||
+	    sqlite3_bind_int(q, i + 1, err->status) != SQLITE_OK ||
+	    store_bind_text(q, i + 2, err->detail) != 0)
+		return -1;
+	return 0;
+}
+
+void
+store_col_error(sqlite3_stmt *q, int i, struct acme_error *err)
+{
+	memset(err, 0, sizeof(*err));
+	if (sqlite3_column_type(q, i) == SQLITE_NULL)
+		return;
+	err->set = true;
+	err->type = sqlite3_column_int(q, i);
+	err->status = sqlite3_column_int(q, i + 1);
+	/* A detail longer than the struct's is cut: it was ours. */
+	snprintf(err->detail, sizeof(err->detail), "%s",
+	    sqlite3_column_type(q, i + 2) == SQLITE_NULL ? "" :
+	    (const char *)sqlite3_column_text(q, i + 2));
+}
+
+int
+store_col_copy(sqlite3_stmt *q, int i, char *buf, size_t size)
+{
+	const unsigned char	*s;
+	size_t			 len;
+
+	s = sqlite3_column_text(q, i);
+	len = (size_t)sqlite3_column_bytes(q, i);
+	if (s == NULL)
+		len = 0;
+	if (len >= size) {
+		buf[0] = '\0';
+		return -1;
+	}
+	if (len > 0)
+		memcpy(buf, s, len);
+	buf[len] = '\0';
+	return 0;
+}
+
+char *
+store_col_dup(sqlite3_stmt *q, int i)
+{
+	const unsigned char	*s;
+	size_t			 len;
+	char			*p;
+
+	s = sqlite3_column_text(q, i);
+	len = (size_t)sqlite3_column_bytes(q, i);
+	if (s == NULL)
+		len = 0;
+	if ((p = malloc(len + 1)) == NULL)
+		return NULL;
+	if (len > 0)
+		memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+enum store_status
+store_exists(struct store *st, enum store_stmt slot, const char *sql,
+    const char *id, const char *what)
+{
+	sqlite3_stmt		*q;
+	enum store_status	 rc = STORE_ERR;
+
+	if ((q = store_prep(st, slot, sql)) == NULL)
+		goto out;
+	if (store_bind_text(q, 1, id) != 0) {
+		rc = store_fail(st, what);
+		goto out;
+	}
+	rc = store_step_row(st, q, what);
+out:
+	store_reset(q);
+	return rc;
+}
+
+/* --- IDs --- */
+
+static const char b64url_alpha[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+int
+store_new_id(char out[ACME_ID_SIZE])
+{
+	unsigned char	 raw[16];
+	size_t		 got = 0, i, o = 0;
+	ssize_t		 r;
+	uint32_t	 v;
+
+	while (got < sizeof(raw)) {
+		r = getrandom(raw + got, sizeof(raw) - got, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		got += (size_t)r;
+	}
+	/* 16 bytes: five 3-byte groups (20 chars), then one byte (2 chars). */
+	for (i = 0; i + 3 <= sizeof(raw); i += 3) {
+		v = (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 |
+		    raw[i + 2];
+		out[o++] = b64url_alpha[(v >> 18) & 63];
+		out[o++] = b64url_alpha[(v >> 12) & 63];
+		out[o++] = b64url_alpha[(v >> 6) & 63];
+		out[o++] = b64url_alpha[v & 63];
+	}
+	v = raw[15];
+	out[o++] = b64url_alpha[(v >> 2) & 63];
+	out[o++] = b64url_alpha[(v << 4) & 63];
+	out[o] = '\0';
+	return 0;
+}
+
+/* --- names --- */
+
+static const char *const account_status_names[] = {
+	[ACME_ACCOUNT_VALID] = "valid",
+	[ACME_ACCOUNT_DEACTIVATED] = "deactivated",
+	[ACME_ACCOUNT_REVOKED] = "revoked",
+};
+static const char *const order_status_names[] = {
+	[ACME_ORDER_PENDING] = "pending",
+	[ACME_ORDER_READY] = "ready",
+	[ACME_ORDER_PROCESSING] = "processing",
+	[ACME_ORDER_VALID] = "valid",
+	[ACME_ORDER_INVALID] = "invalid",
+};
+static const char *const authz_status_names[] = {
+	[ACME_AUTHZ_PENDING] = "pending",
+	[ACME_AUTHZ_VALID] = "valid",
+	[ACME_AUTHZ_INVALID] = "invalid",
+	[ACME_AUTHZ_DEACTIVATED] = "deactivated",
+	[ACME_AUTHZ_EXPIRED] = "expired",
+	[ACME_AUTHZ_REVOKED] = "revoked",
+};
+static const char *const chall_status_names[] = {
+	[ACME_CHALL_PENDING] = "pending",
+	[ACME_CHALL_PROCESSING] = "processing",
+	[ACME_CHALL_VALID] = "valid",
+	[ACME_CHALL_INVALID] = "invalid",
+};
+static const char *const chall_type_names[] = {
+	[ACME_CHALL_HTTP01] = "http-01",
+	[ACME_CHALL_DNS01] = "dns-01",
+	[ACME_CHALL_TLSALPN01] = "tls-alpn-01",
+};
+static const char *const ident_type_names[] = {
+	[ACME_IDENT_DNS] = "dns",
+	[ACME_IDENT_IP] = "ip",
+};
+static const char *const cert_status_names[] = {
+	[ACME_CERT_VALID] = "valid",
+	[ACME_CERT_REVOKED] = "revoked",
+};
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* An out-of-range value yields NULL, which binds as NULL and fails NOT NULL. */
+static const char *
+name_of(const char *const *names, size_t n, int v)
+{
+	if (v < 0 || (size_t)v >= n)
+		return NULL;
+	return names[v];
+}
+
+static int
+parse_name(const char *const *names, size_t n, const char *s, int *out)
+{
+	size_t	 i;
+
+	if (s == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (names[i] != NULL && strcmp(names[i], s) == 0) {
+			*out = (int)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+#define NAME_FUNCS(kind, type, table)					\
+const char *								\
+store_##kind##_name(type v)						\
+{									\
+	return name_of(table, NELEM(table), (int)v);			\
+}									\
+int									\
+store_##kind##_parse(const char *s, type *out)				\
+{									\
+	int	 v;							\
+									\
+	if (parse_name(table, NELEM(table), s, &v) != 0)		\
+		return -1;						\
+	*out = (type)v;							\
+	return 0;							\
+}
+
+NAME_FUNCS(account_status, enum acme_account_status, account_status_names)
+NAME_FUNCS(order_status, enum acme_order_status, order_status_names)
+NAME_FUNCS(authz_status, enum acme_authz_status, authz_status_names)
+NAME_FUNCS(chall_status, enum acme_chall_status, chall_status_names)
+NAME_FUNCS(chall_type, enum acme_chall_type, chall_type_names)
+NAME_FUNCS(ident_type, enum acme_ident_type, ident_type_names)
+NAME_FUNCS(cert_status, enum acme_cert_status, cert_status_names)
+
+/* --- value struct resets (libstore does not need libacme's object.c) --- */
+
+void
+store_account_reset(struct acme_account *a)
+{
+	if (a == NULL)
+		return;
+	free(a->jwk);
+	memset(a, 0, sizeof(*a));
+}
+
+void
+store_order_reset(struct acme_order *o)
+{
+	if (o == NULL)
+		return;
+	free(o->idents);
+	free(o->authz_ids);
+	memset(o, 0, sizeof(*o));
+}
+
+void
+store_authz_reset(struct acme_authz *a)
+{
+	if (a == NULL)
+		return;
+	memset(a, 0, sizeof(*a));
+}
+
+void
+store_cert_reset(struct acme_cert *c)
+{
+	if (c == NULL)
+		return;
+	free(c->names);
+	free(c->pem);
+	free(c->chain_pem);
+	memset(c, 0, sizeof(*c));
+}
+
+/* --- transactions --- */
+
+/* Undo one level. Errors are recorded only when `record` (else the
+ * caller's first error stays in errmsg). */
+static enum store_status
+rollback_level(struct store *st, bool record)
+{
+	sqlite3_stmt		*q;
+	char			 sql[64];
+	enum store_status	 rc = STORE_OK;
+
+	if (st->depth == 0)
+		return record ? store_fail_msg(st, "rollback",
+		    "no transaction") : STORE_ERR;
+	if (st->depth == 1) {
+		/* SQLite may have rolled back already (FULL, IOERR, BUSY). */
+		if (!sqlite3_get_autocommit(st->db)) {
+			q = store_prep(st, STMT_ROLLBACK, "ROLLBACK");
+			if (q == NULL || sqlite3_step(q) != SQLITE_DONE) {
+				if (record && q != NULL)
+					rc = store_fail(st, "rollback");
+				else
+					rc = STORE_ERR;
+			}
+			store_reset(q);
+		}
+		st->depth = 0;
+		st->aborted = false;
+		return rc;
+	}
+	if (!st->aborted && !sqlite3_get_autocommit(st->db)) {
+		snprintf(sql, sizeof(sql), "ROLLBACK TO s%d; RELEASE s%d",
+		    st->depth - 1, st->depth - 1);
+		if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+			rc = record ? store_fail(st, "rollback") : STORE_ERR;
+			st->aborted = true;
+		}
+	} else
+		st->aborted = true;
+	st->depth--;
+	return rc;
+}
+
+enum store_status
+store_begin(struct store *st)
+{
+	sqlite3_stmt		*q;
+	char			 sql[32];
+	enum store_status	 rc;
+
+	if (st->depth == 0) {
+		if ((q = store_prep(st, STMT_BEGIN, "BEGIN IMMEDIATE")) == NULL)
+			return STORE_ERR;
+		rc = store_step_done(st, q, "begin");
+		store_reset(q);
+		if (rc != STORE_OK)
+			return STORE_ERR;
+		st->aborted = false;
+		st->depth = 1;
+		return STORE_OK;
+	}
+	if (st->aborted || sqlite3_get_autocommit(st->db)) {
+		st->aborted = true;
+		return store_fail_msg(st, "begin",
+		    "enclosing transaction was rolled back");
+	}
+	snprintf(sql, sizeof(sql), "SAVEPOINT s%d", st->depth);
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return store_fail(st, "savepoint");
+	st->depth++;
+	return STORE_OK;
+}
+
+enum store_status
+store_commit(struct store *st)
+{
+	sqlite3_stmt		*q;
+	char			 sql[32];
+	enum store_status	 rc;
+	int			 code;
+
+	if (st->depth == 0)
+		return store_fail_msg(st, "commit", "no transaction");
+	if (st->aborted || sqlite3_get_autocommit(st->db)) {
+		/* Keep the code of the failure that aborted it (FULL, ...). */
+		code = st->errcode;
+		rollback_level(st, false);
+		store_fail_msg(st, "commit", "transaction was rolled back");
+		if (code != 0)
+			st->errcode = code;
+		return STORE_ERR;
+	}
+	if (st->depth > 1) {
+		snprintf(sql, sizeof(sql), "RELEASE s%d", st->depth - 1);
+		if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+			rc = store_fail(st, "release");
+			rollback_level(st, false);
+			return rc;
+		}
+		st->depth--;
+		return STORE_OK;
+	}
+	if ((q = store_prep(st, STMT_COMMIT, "COMMIT")) == NULL) {
+		rollback_level(st, false);
+		return STORE_ERR;
+	}
+	rc = store_step_done(st, q, "commit");
+	store_reset(q);
+	if (rc != STORE_OK) {
+		rollback_level(st, false);
+		return STORE_ERR;
+	}
+	st->depth = 0;
+	return STORE_OK;
+}
+
+enum store_status
+store_rollback(struct store *st)
+{
+	return rollback_level(st, true);
+}
+
+int
+store_tx_depth(const struct store *st)
+{
+	return st->depth;
+}
+
+enum store_status
+store_txn_begin(struct store *st)
+{
+	return store_begin(st);
+}
+
+enum store_status
+store_txn_end(struct store *st, enum store_status rc)
+{
+	if (rc == STORE_OK)
+		return store_commit(st);
+	rollback_level(st, false);
+	return rc;
+}
+
+/* --- open, migrate, close --- */
+
+static int
+user_version(struct store *st, int *v)
+{
+	sqlite3_stmt	*q = NULL;
+	int		 rc = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q,
+	    NULL) != SQLITE_OK) {
+		store_fail(st, "user_version");
+		goto out;
+	}
+	if (sqlite3_step(q) != SQLITE_ROW) {
+		store_fail(st, "user_version");
+		goto out;
+	}
+	*v = sqlite3_column_int(q, 0);
+	rc = 0;
+out:
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int
+migrate(struct store *st)
+{
+	char	 sql[48];
+	int	 v, rc = -1;
+	size_t	 n = NELEM(migrations);
+
+	if (user_version(st, &v) != 0)
+		return -1;
+	if (v == STORE_SCHEMA_VERSION)
+		return 0;
+	if (v < 0 || v > STORE_SCHEMA_VERSION) {
+		snprintf(st->errmsg, sizeof(st->errmsg),
+		    "database schema version %d is not one this program "
+		    "knows (%d)", v, STORE_SCHEMA_VERSION);
+		st->errcode = SQLITE_ERROR;
+		return -1;
+	}
+	while ((size_t)v < n) {
+		if (store_begin(st) != STORE_OK)
+			return -1;
+		/* Another connection may have migrated meanwhile. */
+		if (user_version(st, &v) != 0)
+			goto out;
+		if ((size_t)v >= n) {
+			if (store_commit(st) != STORE_OK)
+				return -1;
+			break;
+		}
+		if (sqlite3_exec(st->db, migrations[v], NULL, NULL,
+		    NULL) != SQLITE_OK) {
+			store_fail(st, "migrate");
+			goto out;
+		}
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+			store_fail(st, "migrate");
+			goto out;
+		}
+		if (store_commit(st) != STORE_OK)
+			return -1;
+		v++;
+	}
+	return 0;
+out:
+	rollback_level(st, false);
+	return rc;
+}
+
+static bool
+is_memory(const char *path)
+{
+	return strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0;
+}
+
+struct store *
+store_open(const char *path, char *err, size_t errsz)
+{
+	struct store	*st = NULL;
+	int		 fd;
+	static const char setup[] =
+	    "PRAGMA journal_mode = WAL;"
+	    "PRAGMA synchronous = FULL;"	/* HARDENING X03: acknowledged => durable */
+	    "PRAGMA foreign_keys = ON;";
+
+	if (err != NULL && errsz > 0)
+		err[0] = '\0';
+	if (path == NULL || path[0] == '\0') {
+		if (err != NULL)
+			snprintf(err, errsz, "store: no database path");
+		return NULL;
+	}
+	/*
+	 * Create the file ourselves, 0600, so it never exists with the
+	 * umask's mode; SQLite gives -wal and -shm the same mode.
+	 */
+	if (!is_memory(path)) {
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			close(fd);
+		else if (errno != EEXIST) {
+			if (err != NULL)
+				snprintf(err, errsz, "%s: %s", path,
+				    strerror(errno));
+			return NULL;
+		}
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		if (err != NULL)
+			snprintf(err, errsz, "store: out of memory");
+		return NULL;
+	}
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
+	    NULL) != SQLITE_OK) {
+		if (err != NULL)
+			snprintf(err, errsz, "%s: %s", path, st->db != NULL ?
+			    sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	if (sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS) != SQLITE_OK ||
+	    sqlite3_exec(st->db, setup, NULL, NULL, NULL) != SQLITE_OK) {
+		store_fail(st, "open");
+		if (err != NULL)
+			snprintf(err, errsz, "%s: %s", path, st->errmsg);
+		goto fail;
+	}
+	if (migrate(st) != 0) {
+		if (err != NULL)
+			snprintf(err, errsz, "%s: %s", path, st->errmsg);
+		goto fail;
+	}
+	st->errmsg[0] = '\0';
+	st->errcode = 0;
+	return st;
+fail:
+	store_close(st);
+	return NULL;
+}
+
+void
+store_close(struct store *st)
+{
+	size_t	 i;
+
+	if (st == NULL)
+		return;
+	while (st->depth > 0)
+		rollback_level(st, false);
+	for (i = 0; i < STMT__MAX; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+enum store_status
+store_set_busy_timeout(struct store *st, int ms)
+{
+	if (sqlite3_busy_timeout(st->db, ms < 0 ? 0 : ms) != SQLITE_OK)
+		return store_fail(st, "busy_timeout");
+	return STORE_OK;
+}
+
+enum store_status
+store_set_size_limit(struct store *st, uint64_t max_bytes)
+{
+	sqlite3_stmt	*q = NULL;
+	char		 sql[64];
+	int64_t		 page;
+	uint64_t	 pages;
+	enum store_status rc = STORE_ERR;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA page_size", -1, &q,
+	    NULL) != SQLITE_OK || sqlite3_step(q) != SQLITE_ROW) {
+		rc = store_fail(st, "page_size");
+		goto out;
+	}
+	page = sqlite3_column_int64(q, 0);
+	if (page <= 0) {
+		rc = store_fail_msg(st, "page_size", "bad page size");
+		goto out;
+	}
+	/* SQLite's own ceiling is 4294967294 pages. */
+	pages = max_bytes == 0 ? 4294967294u :
+	    (max_bytes + (uint64_t)page - 1) / (uint64_t)page;
+	if (pages > 4294967294u)
+		pages = 4294967294u;
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %llu",
+	    (unsigned long long)pages);
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		rc = store_fail(st, "max_page_count");
+		goto out;
+	}
+	rc = STORE_OK;
+out:
+	sqlite3_finalize(q);
+	return rc;
+}
+
+enum store_status
+store_schema_version(struct store *st, int *version)
+{
+	return user_version(st, version) == 0 ? STORE_OK : STORE_ERR;
+}
+
+/* --- meta --- */
+
+enum store_status
+store_meta_get(struct store *st, const char *key, char **value)
+{
+	sqlite3_stmt		*q;
+	enum store_status	 rc = STORE_ERR;
+
+	*value = NULL;
+	if ((q = store_prep(st, STMT_META_GET,
+	    "SELECT value FROM meta WHERE key = ?1")) == NULL)
+		goto out;
+	if (store_bind_text(q, 1, key) != 0) {
+		rc = store_fail(st, "meta_get");
+		goto out;
+	}
+	if ((rc = store_step_row(st, q, "meta_get")) != STORE_OK)
+		goto out;
+	if ((*value = store_col_dup(q, 0)) == NULL) {
+		rc = store_fail_msg(st, "meta_get", "out of memory");
+		goto out;
+	}
+	rc = STORE_OK;
+out:
+	store_reset(q);
+	return rc;
+}
+
+enum store_status
+store_meta_set(struct store *st, const char *key, const char *value)
+{
+	sqlite3_stmt		*q;
+	enum store_status	 rc = STORE_ERR;
+
+	if ((q = store_prep(st, STMT_META_SET,
+	    "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value")) == NULL)
+		goto out;
+	if (store_bind_text(q, 1, key) != 0 ||
+	    store_bind_text(q, 2, value) != 0) {
+		rc = store_fail(st, "meta_set");
+		goto out;
+	}
+	rc = store_step_done(st, q, "meta_set");
+	if (rc == STORE_CONFLICT)
+		rc = store_fail(st, "meta_set");
+out:
+	store_reset(q);
+	return rc;
+}
+
+/* --- integrity --- */
+
+enum store_status
+store_integrity_check(struct store *st, bool *ok)
+{
+	sqlite3_stmt		*q = NULL;
+	const unsigned char	*s;
+	enum store_status	 rc = STORE_ERR;
+	int			 r;
+
+	*ok = false;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &q,
+	    NULL) != SQLITE_OK) {
+		rc = store_fail(st, "integrity_check");
+		goto out;
+	}
+	if (sqlite3_step(q) != SQLITE_ROW) {
+		rc = store_fail(st, "integrity_check");
+		goto out;
+	}
+	s = sqlite3_column_text(q, 0);
+	if (s == NULL || strcmp((const char *)s, "ok") != 0) {
+		snprintf(st->errmsg, sizeof(st->errmsg), "integrity_check: %s",
+		    s != NULL ? (const char *)s : "(null)");
+		rc = STORE_OK;
+		goto out;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA foreign_key_check", -1, &q,
+	    NULL) != SQLITE_OK) {
+		rc = store_fail(st, "foreign_key_check");
+		goto out;
+	}
+	r = sqlite3_step(q);
+	if (r == SQLITE_ROW) {
+		snprintf(st->errmsg, sizeof(st->errmsg),
+		    "foreign_key_check: table %s",
+		    (const char *)sqlite3_column_text(q, 0));
+		rc = STORE_OK;
+		goto out;
+	}
+	if (r != SQLITE_DONE) {
+		rc = store_fail(st, "foreign_key_check");
+		goto out;
+	}
+	*ok = true;
+	rc = STORE_OK;
+out:
+	sqlite3_finalize(q);
+	return rc;
+}

@@ -1,0 +1,204 @@
+/* store_internal.h - what the store/ files share: the connection, statement cache, helpers */
+/* SPDX-License-Identifier: MIT */
+#ifndef STORE_STORE_INTERNAL_H
+#define STORE_STORE_INTERNAL_H
+
+/* Not API: only the store/ sources include this. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <sqlite3.h>
+
+#include "acme/acme.h"
+#include "store/store.h"
+
+/* Every cached statement; SQL text stays at its point of use. */
+enum store_stmt {
+	STMT_BEGIN = 0,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_META_GET,
+	STMT_META_SET,
+	/* accounts */
+	STMT_ACCOUNT_INSERT,
+	STMT_ACCOUNT_GET,
+	STMT_ACCOUNT_GET_TP,
+	STMT_ACCOUNT_EXISTS,
+	STMT_ACCOUNT_STATUS,
+	STMT_ACCOUNT_SET_CONTACTS,
+	STMT_ACCOUNT_SET_STATUS,
+	STMT_ACCOUNT_SET_KEY,
+	/* orders */
+	STMT_ORDER_INSERT,
+	STMT_ORDER_IDENT_INSERT,
+	STMT_ORDER_GET,
+	STMT_ORDER_IDENTS,
+	STMT_ORDER_EXISTS,
+	STMT_ORDER_LIST,
+	STMT_ORDER_LIST_AFTER,
+	STMT_ORDER_CURSOR,
+	STMT_ORDER_COUNT_SINCE,
+	STMT_ORDER_SET_STATUS,
+	STMT_ORDER_SET_ERROR,
+	STMT_ORDER_BEGIN_PROC,
+	STMT_ORDER_FINISH,
+	STMT_ORDER_FAIL,
+	STMT_ORDER_RECOVER,
+	STMT_ORDER_ACCOUNT,
+	STMT_ORDERS_INVALIDATE_AUTHZ,
+	STMT_ORDERS_READY_AUTHZ,
+	STMT_ORDERS_EXPIRE_BY_AUTHZ,
+	STMT_ORDERS_EXPIRE,
+	/* authorizations and challenges */
+	STMT_AUTHZ_INSERT,
+	STMT_AUTHZ_GET,
+	STMT_AUTHZ_OWNER,
+	STMT_AUTHZ_EXISTS,
+	STMT_AUTHZ_SET_STATUS,
+	STMT_AUTHZ_FIND,
+	STMT_AUTHZ_COUNT_PENDING,
+	STMT_AUTHZ_RESOLVE,
+	STMT_AUTHZ_EXPIRE,
+	STMT_CHALL_INSERT,
+	STMT_CHALL_BY_AUTHZ,
+	STMT_CHALL_GET,
+	STMT_CHALL_EXISTS,
+	STMT_CHALL_BEGIN,
+	STMT_CHALL_FINISH,
+	STMT_CHALL_RECOVER,
+	/* serials and certificates */
+	STMT_SERIAL_INSERT,
+	STMT_SERIAL_GET,
+	STMT_SERIAL_ISSUE,
+	STMT_SERIAL_FAIL,
+	STMT_SERIAL_FAIL_ORDER,
+	STMT_CERT_INSERT,
+	STMT_CERT_GET,
+	STMT_CERT_LIST,
+	STMT_CERT_LIST_PEM,
+	STMT_CERT_REVOKE,
+	STMT_CERT_EXISTS,
+	STMT_CERT_COUNT,
+	STMT__MAX
+};
+
+struct store {
+	sqlite3		*db;
+	sqlite3_stmt	*stmt[STMT__MAX];
+	int		 depth;		/* transaction nesting */
+	bool		 aborted;	/* SQLite rolled the transaction back itself */
+	int		 errcode;	/* extended code of the last STORE_ERR */
+	char		 errmsg[256];
+};
+
+/*
+ * The cached statement `slot`, prepared from sql on first use. NULL on
+ * failure (errmsg set). Borrowed; hand it back with store_reset().
+ */
+sqlite3_stmt	*store_prep(struct store *st, enum store_stmt slot,
+		    const char *sql);
+/* Reset a statement and clear its bindings. NULL-safe. */
+void		 store_reset(sqlite3_stmt *q);
+
+/* Record SQLite's last error on st under `what`; returns STORE_ERR. */
+enum store_status store_fail(struct store *st, const char *what);
+/* Record a non-SQLite error; returns STORE_ERR. */
+enum store_status store_fail_msg(struct store *st, const char *what,
+		    const char *msg);
+
+/*
+ * Step q expecting SQLITE_DONE: STORE_OK; a UNIQUE/PRIMARY KEY violation
+ * is STORE_CONFLICT, anything else STORE_ERR. Does not reset q.
+ */
+enum store_status store_step_done(struct store *st, sqlite3_stmt *q,
+		    const char *what);
+/*
+ * Step q expecting at most one row: STORE_OK with the row current,
+ * STORE_NOTFOUND, or STORE_ERR. Does not reset q.
+ */
+enum store_status store_step_row(struct store *st, sqlite3_stmt *q,
+		    const char *what);
+
+/* Bind text (SQLITE_STATIC: the caller keeps s alive until the step);
+ * NULL or "" binds NULL in the _or_null variant. 0 or -1. */
+int		 store_bind_text(sqlite3_stmt *q, int i, const char *s);
+int		 store_bind_text_or_null(sqlite3_stmt *q, int i, const char *s);
+/* Bind an acme_error as three columns from index i (NULLs if !err->set). */
+int		 store_bind_error(sqlite3_stmt *q, int i,
+		    const struct acme_error *err);
+/* Read three error columns from index i. */
+void		 store_col_error(sqlite3_stmt *q, int i, struct acme_error *err);
+/* Copy column i into buf; -1 if it does not fit (NULL copies ""). */
+int		 store_col_copy(sqlite3_stmt *q, int i, char *buf, size_t size);
+/* Column i as a new string (NULL column gives ""); NULL on ENOMEM. */
+char		*store_col_dup(sqlite3_stmt *q, int i);
+
+/* Internal transaction bracket: store_txn_end commits on STORE_OK, else
+ * rolls back, and returns the final status. */
+enum store_status store_txn_begin(struct store *st);
+enum store_status store_txn_end(struct store *st, enum store_status rc);
+
+/* "Does row id exist?" for the one-parameter query sql: OK or NOTFOUND. */
+enum store_status store_exists(struct store *st, enum store_stmt slot,
+		    const char *sql, const char *id, const char *what);
+
+/* A new resource ID: 128 random bits, base64url (22 chars). 0 or -1. */
+int		 store_new_id(char out[ACME_ID_SIZE]);
+
+/* Status and type names as stored (the RFC 8555 wire names). */
+const char	*store_account_status_name(enum acme_account_status s);
+const char	*store_order_status_name(enum acme_order_status s);
+const char	*store_authz_status_name(enum acme_authz_status s);
+const char	*store_chall_status_name(enum acme_chall_status s);
+const char	*store_chall_type_name(enum acme_chall_type t);
+const char	*store_ident_type_name(enum acme_ident_type t);
+const char	*store_cert_status_name(enum acme_cert_status s);
+/* Parse a stored name; 0, or -1 if unknown (a corrupt row). */
+int		 store_account_status_parse(const char *s,
+		    enum acme_account_status *out);
+int		 store_order_status_parse(const char *s,
+		    enum acme_order_status *out);
+int		 store_authz_status_parse(const char *s,
+		    enum acme_authz_status *out);
+int		 store_chall_status_parse(const char *s,
+		    enum acme_chall_status *out);
+int		 store_chall_type_parse(const char *s,
+		    enum acme_chall_type *out);
+int		 store_ident_type_parse(const char *s,
+		    enum acme_ident_type *out);
+int		 store_cert_status_parse(const char *s,
+		    enum acme_cert_status *out);
+
+/* Release heap members and zero (same as acme_*_clear, without libacme). */
+void		 store_account_reset(struct acme_account *a);
+void		 store_order_reset(struct acme_order *o);
+void		 store_authz_reset(struct acme_authz *a);
+void		 store_cert_reset(struct acme_cert *c);
+
+/* Fill out (reset first) with the authz row `id` and its challenges. */
+enum store_status store_authz_load(struct store *st, const char *id,
+		    struct acme_authz *out);
+/*
+ * In the caller's transaction: mark pending/ready orders using authz_id
+ * invalid (when it became invalid), or pending ones whose authzs are now
+ * all valid ready (§7.1.6).
+ */
+enum store_status store_orders_invalidate_by_authz(struct store *st,
+		    const char *authz_id);
+enum store_status store_orders_ready_by_authz(struct store *st,
+		    const char *authz_id);
+/*
+ * The serial's row: STORE_OK with *order_id ("" if none) and *state
+ * filled, or STORE_NOTFOUND.
+ */
+enum store_status store_serial_lookup(struct store *st, const char *serial,
+		    char order_id[ACME_ID_SIZE], char state[16]);
+/* reserved -> issued; STORE_CONFLICT if it was not reserved. */
+enum store_status store_serial_issue(struct store *st, const char *serial);
+/* INSERT the certificates row; empty account_id/order_id become NULL. */
+enum store_status store_cert_row_insert(struct store *st,
+		    const struct acme_cert *c, const char *account_id,
+		    const char *order_id, const char *default_source);
+
+#endif /* STORE_STORE_INTERNAL_H */
