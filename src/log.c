@@ -1,0 +1,218 @@
+/* log.c - leveled logs to stderr (text or JSON lines); one write per line */
+/* SPDX-License-Identifier: MIT */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "log.h"
+
+static enum log_level	 g_level = LOG_LVL_INFO;
+static enum log_format	 g_format = LOG_FMT_TEXT;
+static _Thread_local char tl_reqid[40];
+
+static const char *const level_names[] = { "error", "warn", "info", "debug" };
+
+void
+log_setup(enum log_level level, enum log_format fmt)
+{
+	g_level = level;
+	g_format = fmt;
+}
+
+int
+log_level_parse(const char *s, enum log_level *out)
+{
+	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
+		if (strcmp(s, level_names[i]) == 0) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	return -1;
+}
+
+int
+log_format_parse(const char *s, enum log_format *out)
+{
+	if (strcmp(s, "text") == 0)
+		*out = LOG_FMT_TEXT;
+	else if (strcmp(s, "json") == 0)
+		*out = LOG_FMT_JSON;
+	else
+		return -1;
+	return 0;
+}
+
+bool
+log_enabled(enum log_level level)
+{
+	return level <= g_level;
+}
+
+void
+log_set_request_id(const char *id)
+{
+	if (id == NULL)
+		tl_reqid[0] = '\0';
+	else
+		snprintf(tl_reqid, sizeof(tl_reqid), "%s", id);
+}
+
+/* "2026-11-28T06:58:37.577Z" (UTC, milliseconds). */
+static void
+timestamp(char *ts, size_t sz)
+{
+	struct timespec	 now;
+	struct tm	 tm;
+	size_t		 n;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	n = strftime(ts, sz, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(ts + n, sz - n, ".%03dZ", (int)(now.tv_nsec / 1000000));
+}
+
+/* Append s to buf as a JSON string body (no quotes), escaping as needed. */
+static size_t
+json_escape(char *buf, size_t cap, size_t off, const char *s)
+{
+	for (; *s != '\0' && off + 7 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			buf[off++] = '\\';
+			buf[off++] = (char)c;
+		} else if (c < 0x20 || c == 0x7f) {
+			off += (size_t)snprintf(buf + off, cap - off, "\\u%04x", c);
+		} else
+			buf[off++] = (char)c;
+	}
+	return off;
+}
+
+/* Replace control characters so a log line stays one line (Z06). */
+static void
+sanitize(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			*s = '?';
+}
+
+static void
+emit(enum log_level level, const char *msg)
+{
+	char		 line[4096], ts[40];
+	size_t		 off;
+
+	timestamp(ts, sizeof(ts));
+	if (g_format == LOG_FMT_JSON) {
+		off = (size_t)snprintf(line, sizeof(line),
+		    "{\"ts\":\"%s\",\"level\":\"%s\",", ts, level_names[level]);
+		if (tl_reqid[0] != '\0')
+			off += (size_t)snprintf(line + off, sizeof(line) - off,
+			    "\"req\":\"%s\",", tl_reqid);
+		off += (size_t)snprintf(line + off, sizeof(line) - off, "\"msg\":\"");
+		off = json_escape(line, sizeof(line) - 3, off, msg);
+		line[off++] = '"';
+		line[off++] = '}';
+		line[off++] = '\n';
+	} else {
+		char tmp[3800];
+		snprintf(tmp, sizeof(tmp), "%s", msg);
+		sanitize(tmp);
+		off = (size_t)snprintf(line, sizeof(line), "%s %-5s %s%s%s%s\n",
+		    ts, level_names[level], tl_reqid[0] != '\0' ? "[" : "",
+		    tl_reqid, tl_reqid[0] != '\0' ? "] " : "", tmp);
+		if (off >= sizeof(line)) {
+			off = sizeof(line) - 1;
+			line[off - 1] = '\n';
+		}
+	}
+	/* One write(2) per line, so lines from threads never interleave. */
+	(void)!write(STDERR_FILENO, line, off);
+}
+
+static void
+vlog(enum log_level level, const char *fmt, va_list ap)
+{
+	char msg[3800];
+
+	if (!log_enabled(level))
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	emit(level, msg);
+}
+
+#define DEFINE_LOG(fn, lvl)					\
+void								\
+fn(const char *fmt, ...)					\
+{								\
+	va_list ap;						\
+	va_start(ap, fmt);					\
+	vlog(lvl, fmt, ap);					\
+	va_end(ap);						\
+}
+DEFINE_LOG(log_err, LOG_LVL_ERROR)
+DEFINE_LOG(log_warn, LOG_LVL_WARN)
+DEFINE_LOG(log_info, LOG_LVL_INFO)
+DEFINE_LOG(log_debug, LOG_LVL_DEBUG)
+
+void
+log_openssl(enum log_level level, const char *fmt, ...)
+{
+	char		 msg[3800];
+	va_list		 ap;
+	size_t		 off;
+	unsigned long	 e;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	off = strlen(msg);
+	while ((e = ERR_get_error()) != 0) {
+		char reason[256];
+		ERR_error_string_n(e, reason, sizeof(reason));
+		if (off + 3 < sizeof(msg))
+			off += (size_t)snprintf(msg + off, sizeof(msg) - off,
+			    ": %s", reason);
+	}
+	if (log_enabled(level))
+		emit(level, msg);
+}
+
+void
+log_request(const char *method, const char *path, int status,
+    long duration_us, unsigned long long bytes, const char *reqid)
+{
+	char msg[1200];
+
+	if (!log_enabled(LOG_LVL_INFO))
+		return;
+	if (g_format == LOG_FMT_JSON) {
+		char		 line[1600], ts[40];
+		size_t		 off;
+
+		timestamp(ts, sizeof(ts));
+		off = (size_t)snprintf(line, sizeof(line),
+		    "{\"ts\":\"%s\",\"level\":\"info\",\"req\":\"%s\","
+		    "\"method\":\"", ts, reqid != NULL ? reqid : "");
+		off = json_escape(line, sizeof(line) - 200, off, method);
+		off += (size_t)snprintf(line + off, sizeof(line) - off,
+		    "\",\"path\":\"");
+		off = json_escape(line, sizeof(line) - 120, off, path);
+		off += (size_t)snprintf(line + off, sizeof(line) - off,
+		    "\",\"status\":%d,\"us\":%ld,\"bytes\":%llu}\n",
+		    status, duration_us, bytes);
+		if (off >= sizeof(line))
+			off = sizeof(line) - 1;
+		(void)!write(STDERR_FILENO, line, off);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "%s %s %d %ld.%03ldms %lluB", method, path,
+	    status, duration_us / 1000, duration_us % 1000, bytes);
+	(void)reqid;
+	emit(LOG_LVL_INFO, msg);
+}

@@ -1,0 +1,108 @@
+/* va_internal.h - shared pieces of the VA's challenge modules (not for other modules) */
+/* SPDX-License-Identifier: MIT */
+#ifndef LOCALACME_VA_INTERNAL_H
+#define LOCALACME_VA_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ares.h>
+
+#include "acme/problem.h"
+#include "va.h"
+
+/* Most addresses tried for one name. */
+#define VA_MAX_ADDRS		8
+/* Longest excerpt of attacker-supplied bytes put into a detail. */
+#define VA_EXCERPT_MAX		40
+
+struct va_addr {
+	int		 family;		/* AF_INET or AF_INET6 */
+	unsigned char	 bytes[16];		/* 4 or 16 used */
+	char		 text[46];		/* inet_ntop form, no brackets */
+};
+
+struct va_addrs {
+	struct va_addr	 a[VA_MAX_ADDRS];
+	size_t		 n;
+};
+
+/* Effective option values (defaults applied to zeros). */
+unsigned	 va_opt_http01_port(const struct va_opts *opts);
+unsigned	 va_opt_tlsalpn01_port(const struct va_opts *opts);
+unsigned	 va_opt_timeout_s(const struct va_opts *opts);
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+int64_t		 va_now_ms(void);
+/* Milliseconds left until deadline (0 when passed). */
+int64_t		 va_left_ms(int64_t deadline);
+
+/* One-time process setup of libcurl and c-ares (pthread_once). 0 or -1. */
+int		 va_global_init(void);
+
+/*
+ * Is s a valid "NAME=IP" pin? On success (0) the name (lower-cased) and
+ * address are written to name/addr (sizes in bytes). -1 otherwise.
+ */
+int		 va_pin_parse(const char *s, char *name, size_t namesz,
+		    struct va_addr *addr);
+
+/* Does name look like an LDH DNS name (a resolvable host)? */
+bool		 va_name_ok(const char *name);
+
+/*
+ * Resolve name by the VA's rules (va.h). IP literals (no brackets) are
+ * returned as they are. Returns 0 with out->n >= 1, or -1 with *prob
+ * filled (dns for lookup failures, serverInternal otherwise).
+ */
+int		 va_resolve(const struct va_opts *opts, const char *name,
+		    int64_t deadline, struct va_addrs *out,
+		    struct acme_problem *prob);
+
+/*
+ * A c-ares channel for opts: server from dns_resolver when set, no search
+ * domains, per-try timeout bounded by the deadline. NULL on failure
+ * (logged). Caller frees with ares_destroy.
+ */
+ares_channel	 va_ares_channel(const struct va_opts *opts, int64_t deadline);
+
+/*
+ * Run the channel's queries until they complete or the deadline passes
+ * (then they are cancelled: callbacks get ARES_ECANCELLED). 0, or -1 on
+ * a poll error.
+ */
+int		 va_ares_wait(ares_channel ch, int64_t deadline);
+
+/*
+ * Write a printable, escaped excerpt of n bytes into out (size outsz,
+ * always NUL-terminated): at most VA_EXCERPT_MAX source bytes and what
+ * fits, control and non-ASCII bytes and '"' '\\' as \xHH, "..."
+ * appended when cut.
+ */
+void		 va_excerpt(const unsigned char *p, size_t n, char *out,
+		    size_t outsz);
+
+/* RFC 8738 §6: "1.0.0.127.in-addr.arpa" / nibble ip6.arpa name. 0 or -1. */
+int		 va_reverse_name(const struct va_addr *a, char *out,
+		    size_t outsz);
+
+/* "1.2.3.4:80" or "[::1]:80" into out. */
+void		 va_addr_port(const struct va_addr *a, unsigned port, char *out,
+		    size_t outsz);
+
+/*
+ * The challenge checks. Each returns 0 with res filled (valid or a
+ * problem), or -1 with a serverInternal problem in res->prob.
+ */
+int		 va_http01(const struct va_opts *opts,
+		    const struct va_request *req, int64_t deadline,
+		    struct va_result *res);
+int		 va_tlsalpn01(const struct va_opts *opts,
+		    const struct va_request *req, int64_t deadline,
+		    struct va_result *res);
+int		 va_dns01(const struct va_opts *opts,
+		    const struct va_request *req, int64_t deadline,
+		    struct va_result *res);
+
+#endif /* LOCALACME_VA_INTERNAL_H */
