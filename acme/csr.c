@@ -1,0 +1,629 @@
+/* csr.c - CSR decoding, self-signature, SAN extraction, match against the order, key policy (RFC 8555 §7.4) */
+/* SPDX-License-Identifier: MIT */
+
+#include <sys/socket.h>
+#include <arpa/inet.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/obj_mac.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "acme/acme.h"
+#include "acme/b64url.h"
+#include "acme/csr.h"
+#include "acme/ident.h"
+#include "acme/problem.h"
+
+#define DER_MAX_DEPTH	32
+#define MAX_EXTENSIONS	64
+
+/*
+ * Is p[0..len) a run of DER TLVs? Definite, minimal lengths; low tag
+ * numbers only; no constructed universal strings; BOOLEAN and INTEGER
+ * in their one DER form. Recurses into constructed values. This sees
+ * what d2i + i2d cannot: OpenSSL keeps the received bytes of some parts
+ * (names, attributes) and re-emits them verbatim.
+ */
+static int
+der_ok(const unsigned char *p, size_t len, int depth)
+{
+	size_t	 hl, vl, nl, i;
+	unsigned char tag;
+
+	if (depth > DER_MAX_DEPTH)
+		return -1;
+	while (len > 0) {
+		if (len < 2)
+			return -1;
+		tag = p[0];
+		if ((tag & 0x1f) == 0x1f)
+			return -1;		/* high tag number form */
+		if (p[1] < 0x80) {
+			vl = p[1];
+			hl = 2;
+		} else {
+			nl = p[1] & 0x7f;
+			/* 0x80 is BER's indefinite length */
+			if (nl == 0 || nl > 3 || len < 2 + nl || p[2] == 0)
+				return -1;
+			for (vl = 0, i = 0; i < nl; i++)
+				vl = (vl << 8) | p[2 + i];
+			if (vl < 0x80)
+				return -1;	/* long form where short fits */
+			hl = 2 + nl;
+		}
+		if (vl > len - hl)
+			return -1;
+		if (tag & 0x20) {
+			/* X.690 §10.2: strings are primitive in DER */
+			if ((tag & 0xc0) == 0 && tag != 0x30 && tag != 0x31)
+				return -1;
+			if (der_ok(p + hl, vl, depth + 1) == -1)
+				return -1;
+		} else if (tag == 0x01) {
+			/* X.690 §11.1 */
+			if (vl != 1 || (p[hl] != 0x00 && p[hl] != 0xff))
+				return -1;
+		} else if (tag == 0x02) {
+			/* X.690 §8.3.2: minimal two's complement */
+			if (vl == 0)
+				return -1;
+			if (vl > 1 && ((p[hl] == 0x00 && !(p[hl + 1] & 0x80)) ||
+			    (p[hl] == 0xff && (p[hl + 1] & 0x80))))
+				return -1;
+		}
+		p += hl + vl;
+		len -= hl + vl;
+	}
+	return 0;
+}
+
+/* Exactly one DER TLV. */
+static int
+der_single(const unsigned char *p, size_t len)
+{
+	size_t hl, vl;
+
+	if (len < 2 || der_ok(p, len, 0) == -1)
+		return -1;
+	if (p[1] < 0x80) {
+		hl = 2;
+		vl = p[1];
+	} else {
+		hl = 2 + (p[1] & 0x7f);
+		vl = 0;
+		for (size_t i = 2; i < hl; i++)
+			vl = (vl << 8) | p[i];
+	}
+	return hl + vl == len ? 0 : -1;
+}
+
+/* RFC 8555 §7.4 and BR §7.1.3.2: RSA or ECDSA with SHA-2 only. */
+static int
+sigalg_ok(const X509_REQ *req)
+{
+	const X509_ALGOR	*alg = NULL;
+	const ASN1_OBJECT	*obj = NULL;
+	int			 md, pk;
+
+	X509_REQ_get0_signature(req, NULL, &alg);
+	if (alg == NULL)
+		return -1;
+	X509_ALGOR_get0(&obj, NULL, NULL, alg);
+	if (OBJ_find_sigid_algs(OBJ_obj2nid(obj), &md, &pk) != 1)
+		return -1;
+	if (md != NID_sha256 && md != NID_sha384 && md != NID_sha512)
+		return -1;
+	if (pk != NID_rsaEncryption && pk != NID_X9_62_id_ecPublicKey)
+		return -1;
+	return 0;
+}
+
+X509_REQ *
+acme_csr_decode(const char *b64url, struct acme_problem *prob)
+{
+	unsigned char		*der = NULL, *re = NULL;
+	const unsigned char	*p;
+	size_t			 len, derlen = 0;
+	X509_REQ		*req = NULL, *ret = NULL;
+	EVP_PKEY		*key;
+	int			 relen;
+
+	if (b64url == NULL || b64url[0] == '\0') {
+		acme_problem_set(prob, ACME_P_MALFORMED, "csr is empty");
+		goto out;
+	}
+	len = strlen(b64url);
+	if (len > acme_b64url_enclen(ACME_CSR_MAX)) {
+		acme_problem_set(prob, ACME_P_BADCSR,
+		    "CSR is larger than %d bytes", ACME_CSR_MAX);
+		goto out;
+	}
+	/* RFC 8555 §7.4: base64url-encoded DER */
+	if ((der = acme_b64url_decode(b64url, len, &derlen)) == NULL) {
+		acme_problem_set(prob, ACME_P_MALFORMED,
+		    "csr is not base64url (no padding, no whitespace)");
+		goto out;
+	}
+	if (der_ok(der, derlen, 0) == -1) {
+		acme_problem_set(prob, ACME_P_BADCSR, "CSR is not DER");
+		goto out;
+	}
+	p = der;
+	if ((req = d2i_X509_REQ(NULL, &p, (long)derlen)) == NULL) {
+		acme_problem_set(prob, ACME_P_BADCSR,
+		    "CSR is not a PKCS#10 certification request");
+		goto out;
+	}
+	if (p != der + derlen) {
+		acme_problem_set(prob, ACME_P_BADCSR,
+		    "CSR is followed by trailing bytes");
+		goto out;
+	}
+	/*
+	 * Drop OpenSSL's cached encoding of the request info so i2d really
+	 * re-encodes; DER has one encoding, so the bytes must be identical.
+	 */
+	if (i2d_re_X509_REQ_tbs(req, NULL) <= 0 ||
+	    (relen = i2d_X509_REQ(req, &re)) <= 0 ||
+	    (size_t)relen != derlen || memcmp(re, der, derlen) != 0) {
+		acme_problem_set(prob, ACME_P_BADCSR, "CSR is not DER");
+		goto out;
+	}
+	if (X509_REQ_get_version(req) != X509_REQ_VERSION_1) {
+		acme_problem_set(prob, ACME_P_BADCSR, "CSR version is not 1");
+		goto out;
+	}
+	if (sigalg_ok(req) == -1) {
+		acme_problem_set(prob, ACME_P_BADCSR, "CSR signature algorithm "
+		    "is not RSA or ECDSA with SHA-256, SHA-384 or SHA-512");
+		goto out;
+	}
+	if ((key = X509_REQ_get0_pubkey(req)) == NULL) {
+		acme_problem_set(prob, ACME_P_BADCSR,
+		    "CSR public key cannot be parsed");
+		goto out;
+	}
+	if (X509_REQ_verify(req, key) != 1) {
+		acme_problem_set(prob, ACME_P_BADCSR,
+		    "CSR self-signature is invalid");
+		goto out;
+	}
+	ret = req;
+	req = NULL;
+ out:
+	ERR_clear_error();
+	X509_REQ_free(req);
+	OPENSSL_free(re);
+	free(der);
+	return ret;
+}
+
+int
+acme_csr_key_policy(EVP_PKEY *key, struct acme_problem *prob)
+{
+	EVP_PKEY_CTX	*ctx = NULL;
+	BIGNUM		*e = NULL;
+	char		 group[80];
+	size_t		 glen = 0;
+	int		 bits, nid, rc = -1;
+
+	if (key == NULL) {
+		acme_problem_set(prob, ACME_P_BADCSR, "no public key");
+		goto out;
+	}
+	switch (EVP_PKEY_get_base_id(key)) {
+	case EVP_PKEY_RSA:
+		/* BR §6.1.5: modulus a multiple of 8, >= 2048; we fix sizes */
+		bits = EVP_PKEY_get_bits(key);
+		if (bits != 2048 && bits != 3072 && bits != 4096) {
+			acme_problem_set(prob, ACME_P_BADCSR, "RSA key must be "
+			    "2048, 3072 or 4096 bits");
+			goto out;
+		}
+		/* BR §6.1.6; a single allowed exponent, as Boulder's goodkey */
+		if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e) != 1 ||
+		    !BN_is_word(e, 65537)) {
+			acme_problem_set(prob, ACME_P_BADCSR,
+			    "RSA public exponent must be 65537");
+			goto out;
+		}
+		break;
+	case EVP_PKEY_EC:
+		/* BR §6.1.5: named P-256 or P-384 (P-521 fails in Chrome) */
+		if (EVP_PKEY_get_utf8_string_param(key,
+		    OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+		    &glen) != 1)
+			nid = NID_undef;
+		else
+			nid = OBJ_txt2nid(group);
+		if (nid != NID_X9_62_prime256v1 && nid != NID_secp384r1) {
+			acme_problem_set(prob, ACME_P_BADCSR,
+			    "ECDSA key must be on P-256 or P-384");
+			goto out;
+		}
+		break;
+	default:
+		acme_problem_set(prob, ACME_P_BADCSR,
+		    "key must be RSA or ECDSA (P-256, P-384)");
+		goto out;
+	}
+	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL)) == NULL) {
+		acme_problem_set(prob, ACME_P_SERVERINTERNAL,
+		    "internal error");
+		goto out;
+	}
+	if (EVP_PKEY_public_check(ctx) != 1) {
+		acme_problem_set(prob, ACME_P_BADCSR, "public key is invalid");
+		goto out;
+	}
+	rc = 0;
+ out:
+	ERR_clear_error();
+	EVP_PKEY_CTX_free(ctx);
+	BN_free(e);
+	return rc;
+}
+
+/* A name from a certificate field: printable ASCII only, no NUL (F20). */
+static int
+copy_name(const unsigned char *data, int len, char *buf, size_t bufsz)
+{
+	int i;
+
+	if (data == NULL || len <= 0 || (size_t)len >= bufsz)
+		return -1;
+	for (i = 0; i < len; i++)
+		if (data[i] < 0x21 || data[i] > 0x7e)
+			return -1;
+	memcpy(buf, data, (size_t)len);
+	buf[len] = '\0';
+	return 0;
+}
+
+static int
+is_ext_req(const X509_ATTRIBUTE *a)
+{
+	int nid = OBJ_obj2nid(X509_ATTRIBUTE_get0_object(
+	    (X509_ATTRIBUTE *)a));
+
+	return nid == NID_ext_req || nid == NID_ms_ext_req;
+}
+
+/* Parse the subjectAltName extension into ids[], appending to *n. */
+static int
+san_names(X509_EXTENSION *ext, struct acme_identifier *ids, size_t *n,
+    struct acme_problem *prob)
+{
+	GENERAL_NAMES		*gens = NULL;
+	const GENERAL_NAME	*g;
+	ASN1_OCTET_STRING	*v;
+	struct acme_problem	 sub;
+	char			 buf[ACME_IDENT_VALUE_SIZE];
+	int			 i, count, rc = -1;
+
+	v = X509_EXTENSION_get_data(ext);
+	if (v == NULL || der_single(ASN1_STRING_get0_data(v),
+	    (size_t)ASN1_STRING_length(v)) == -1 ||
+	    (gens = X509V3_EXT_d2i(ext)) == NULL) {
+		acme_problem_set(prob, ACME_P_BADCSR,
+		    "CSR subjectAltName extension is not valid DER");
+		goto out;
+	}
+	count = sk_GENERAL_NAME_num(gens);
+	if (count > ACME_CSR_MAX_NAMES) {
+		acme_problem_set(prob, ACME_P_BADCSR, "CSR has more than %d "
+		    "subjectAltNames", ACME_CSR_MAX_NAMES);
+		goto out;
+	}
+	for (i = 0; i < count; i++) {
+		g = sk_GENERAL_NAME_value(gens, i);
+		switch (g->type) {
+		case GEN_DNS:
+			if (copy_name(ASN1_STRING_get0_data(g->d.dNSName),
+			    ASN1_STRING_length(g->d.dNSName), buf,
+			    sizeof(buf)) == -1) {
+				acme_problem_set(prob, ACME_P_BADCSR, "CSR "
+				    "dNSName contains a character that is not "
+				    "printable ASCII");
+				goto out;
+			}
+			if (acme_ident_parse(ACME_IDENT_DNS, buf, &ids[*n],
+			    NULL, &sub) == -1) {
+				acme_problem_set(prob, ACME_P_BADCSR, "CSR "
+				    "dNSName is invalid: %s", sub.detail);
+				goto out;
+			}
+			break;
+		case GEN_IPADD:
+			if (ASN1_STRING_length(g->d.iPAddress) != 4 &&
+			    ASN1_STRING_length(g->d.iPAddress) != 16) {
+				acme_problem_set(prob, ACME_P_BADCSR, "CSR "
+				    "iPAddress is not 4 or 16 bytes");
+				goto out;
+			}
+			if (inet_ntop(ASN1_STRING_length(g->d.iPAddress) == 4 ?
+			    AF_INET : AF_INET6,
+			    ASN1_STRING_get0_data(g->d.iPAddress), buf,
+			    sizeof(buf)) == NULL ||
+			    acme_ident_parse(ACME_IDENT_IP, buf, &ids[*n],
+			    NULL, &sub) == -1) {
+				acme_problem_set(prob, ACME_P_BADCSR, "CSR "
+				    "iPAddress is not acceptable");
+				goto out;
+			}
+			break;
+		default:
+			/* BR §7.1.2.7.12; Boulder invalidEmailPresent etc. */
+			acme_problem_set(prob, ACME_P_BADCSR, "CSR subjectAltName "
+			    "may contain only dNSName and iPAddress entries");
+			goto out;
+		}
+		(*n)++;
+	}
+	rc = 0;
+ out:
+	GENERAL_NAMES_free(gens);
+	return rc;
+}
+
+/*
+ * Collect the SANs (into ids[ACME_CSR_MAX_NAMES], *n, not normalised as a
+ * list) and the CN (*has_cn, *cn), with the structural rules of
+ * acme_csr_check.
+ */
+static int
+collect(X509_REQ *req, struct acme_identifier *ids, size_t *n,
+    struct acme_identifier *cn, bool *has_cn, struct acme_problem *prob)
+{
+	STACK_OF(X509_EXTENSION) *exts = NULL;
+	X509_EXTENSION		*ext, *san = NULL;
+	const X509_NAME		*subj;
+	const X509_NAME_ENTRY	*ne;
+	const X509_ATTRIBUTE	*attr = NULL;
+	struct acme_problem	 sub;
+	unsigned char		*utf8 = NULL;
+	char			 buf[ACME_IDENT_VALUE_SIZE];
+	int			 i, j, nattr = 0, next, idx, ulen, rc = -1;
+
+	*n = 0;
+	*has_cn = false;
+	/* F21: one extensionRequest attribute with one value */
+	for (i = 0; i < X509_REQ_get_attr_count(req); i++) {
+		if (is_ext_req(X509_REQ_get_attr(req, i))) {
+			attr = X509_REQ_get_attr(req, i);
+			nattr++;
+		}
+	}
+	if (nattr > 1 || (attr != NULL &&
+	    X509_ATTRIBUTE_count((X509_ATTRIBUTE *)attr) != 1)) {
+		acme_problem_set(prob, ACME_P_BADCSR,
+		    "CSR has more than one extensionRequest");
+		goto out;
+	}
+	if (attr != NULL && (exts = X509_REQ_get_extensions(req)) == NULL) {
+		acme_problem_set(prob, ACME_P_BADCSR,
+		    "CSR extensionRequest is not valid");
+		goto out;
+	}
+	next = exts != NULL ? sk_X509_EXTENSION_num(exts) : 0;
+	if (next > MAX_EXTENSIONS) {
+		acme_problem_set(prob, ACME_P_BADCSR,
+		    "CSR has too many extensions");
+		goto out;
+	}
+	/* RFC 5280 §4.2: an extension appears at most once */
+	for (i = 0; i < next; i++) {
+		ext = sk_X509_EXTENSION_value(exts, i);
+		for (j = 0; j < i; j++) {
+			if (OBJ_cmp(X509_EXTENSION_get_object(ext),
+			    X509_EXTENSION_get_object(
+			    sk_X509_EXTENSION_value(exts, j))) == 0) {
+				acme_problem_set(prob, ACME_P_BADCSR,
+				    "CSR repeats an extension");
+				goto out;
+			}
+		}
+		if (OBJ_obj2nid(X509_EXTENSION_get_object(ext)) ==
+		    NID_subject_alt_name)
+			san = ext;
+	}
+	if (san != NULL && san_names(san, ids, n, prob) == -1)
+		goto out;
+
+	/* BR §7.1.2.7.2: at most one CN, a DNS name (F07) */
+	subj = X509_REQ_get_subject_name(req);
+	idx = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
+	if (idx >= 0) {
+		if (X509_NAME_get_index_by_NID(subj, NID_commonName, idx) >= 0) {
+			acme_problem_set(prob, ACME_P_BADCSR,
+			    "CSR subject has more than one CN");
+			goto out;
+		}
+		ne = X509_NAME_get_entry(subj, idx);
+		ulen = ASN1_STRING_to_UTF8(&utf8,
+		    X509_NAME_ENTRY_get_data(ne));
+		if (ulen < 0 || copy_name(utf8, ulen, buf, sizeof(buf)) == -1) {
+			acme_problem_set(prob, ACME_P_BADCSR, "CSR CN contains "
+			    "a character that is not printable ASCII");
+			goto out;
+		}
+		if (acme_ident_is_ip(buf) || buf[0] == '[') {
+			acme_problem_set(prob, ACME_P_BADCSR,
+			    "CSR CN must not be an IP address");
+			goto out;
+		}
+		if (acme_ident_parse(ACME_IDENT_DNS, buf, cn, NULL, &sub)
+		    == -1) {
+			acme_problem_set(prob, ACME_P_BADCSR,
+			    "CSR CN is invalid: %s", sub.detail);
+			goto out;
+		}
+		*has_cn = true;
+	}
+	rc = 0;
+ out:
+	ERR_clear_error();
+	OPENSSL_free(utf8);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	return rc;
+}
+
+static bool
+contains(const struct acme_identifier *ids, size_t n,
+    const struct acme_identifier *id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (acme_ident_equal(&ids[i], id))
+			return true;
+	return false;
+}
+
+/* Append ", value" to buf, truncating quietly: the detail is a hint. */
+static void
+append(char *buf, size_t sz, const char *value)
+{
+	size_t len = strlen(buf);
+	int r;
+
+	r = snprintf(buf + len, sz - len, "%s%s", len > 0 ? ", " : "", value);
+	if (r < 0)
+		buf[len] = '\0';
+}
+
+int
+acme_csr_check(X509_REQ *req, const struct acme_identifier *ids,
+    size_t nids, EVP_PKEY *const *forbidden_keys, size_t nforbidden,
+    struct acme_problem *prob)
+{
+	struct acme_identifier	*have = NULL, *want = NULL, cn;
+	EVP_PKEY		*key;
+	char			 extra[96] = "", missing[96] = "";
+	size_t			 n = 0, nw = nids, i, j, nextra = 0, nmissing = 0;
+	bool			 has_cn;
+	int			 c, rc = -1;
+
+	if (req == NULL || (ids == NULL && nids > 0)) {
+		acme_problem_set(prob, ACME_P_SERVERINTERNAL, "internal error");
+		goto out;
+	}
+	if ((have = calloc(ACME_CSR_MAX_NAMES, sizeof(*have))) == NULL ||
+	    (want = calloc(nids > 0 ? nids : 1, sizeof(*want))) == NULL) {
+		acme_problem_set(prob, ACME_P_SERVERINTERNAL, "internal error");
+		goto out;
+	}
+	if (collect(req, have, &n, &cn, &has_cn, prob) == -1)
+		goto out;
+	if (has_cn && !contains(have, n, &cn)) {
+		acme_problem_set(prob, ACME_P_BADCSR,
+		    "CSR CN is not one of its subjectAltName DNS names");
+		goto out;
+	}
+	acme_ident_list_normalize(have, &n);
+	if (nids > 0)
+		memcpy(want, ids, nids * sizeof(*want));
+	acme_ident_list_normalize(want, &nw);
+
+	/* RFC 8555 §7.4: the CSR asks for exactly the order's identifiers */
+	for (i = 0, j = 0; i < n || j < nw;) {
+		c = i >= n ? 1 : j >= nw ? -1 : acme_ident_cmp(&have[i],
+		    &want[j]);
+		if (c == 0) {
+			i++;
+			j++;
+		} else if (c < 0) {
+			append(extra, sizeof(extra), have[i].value);
+			nextra++;
+			i++;
+		} else {
+			append(missing, sizeof(missing), want[j].value);
+			nmissing++;
+			j++;
+		}
+	}
+	if (nextra > 0 || nmissing > 0) {
+		acme_problem_set(prob, ACME_P_BADCSR, "CSR names do not match "
+		    "the order: %zu extra (%s), %zu missing (%s)", nextra,
+		    extra, nmissing, missing);
+		for (i = 0; i < n; i++)
+			if (!contains(want, nw, &have[i]))
+				acme_problem_add_sub(prob, ACME_P_BADCSR,
+				    have[i].type, have[i].value,
+				    "in the CSR but not in the order");
+		for (j = 0; j < nw; j++)
+			if (!contains(have, n, &want[j]))
+				acme_problem_add_sub(prob, ACME_P_BADCSR,
+				    want[j].type, want[j].value,
+				    "in the order but not in the CSR");
+		goto out;
+	}
+
+	key = X509_REQ_get0_pubkey(req);
+	if (acme_csr_key_policy(key, prob) == -1)
+		goto out;
+	/* RFC 8555 §11.1: never certify an account key */
+	for (i = 0; i < nforbidden; i++) {
+		if (forbidden_keys[i] != NULL &&
+		    EVP_PKEY_eq(key, forbidden_keys[i]) == 1) {
+			acme_problem_set(prob, ACME_P_BADCSR,
+			    "CSR public key must not be an account key");
+			goto out;
+		}
+	}
+	rc = 0;
+ out:
+	ERR_clear_error();
+	free(have);
+	free(want);
+	return rc;
+}
+
+int
+acme_csr_names(X509_REQ *req, struct acme_identifier **out, size_t *n,
+    struct acme_problem *prob)
+{
+	struct acme_identifier	*ids = NULL, cn;
+	size_t			 count = 0;
+	bool			 has_cn;
+	int			 rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	if (req == NULL) {
+		acme_problem_set(prob, ACME_P_BADCSR, "no CSR");
+		goto out;
+	}
+	/* One slot more than the SAN cap, for a CN that is not a SAN. */
+	if ((ids = calloc(ACME_CSR_MAX_NAMES + 1, sizeof(*ids))) == NULL) {
+		acme_problem_set(prob, ACME_P_SERVERINTERNAL, "internal error");
+		goto out;
+	}
+	if (collect(req, ids, &count, &cn, &has_cn, prob) == -1)
+		goto out;
+	if (has_cn && !contains(ids, count, &cn))
+		ids[count++] = cn;
+	if (count == 0) {
+		acme_problem_set(prob, ACME_P_BADCSR, "CSR names no identifier");
+		goto out;
+	}
+	acme_ident_list_normalize(ids, &count);
+	*out = ids;
+	*n = count;
+	ids = NULL;
+	rc = 0;
+ out:
+	free(ids);
+	return rc;
+}

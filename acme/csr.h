@@ -1,0 +1,78 @@
+/* csr.h - CSR decoding, self-signature, SAN extraction, match against the order, key policy (RFC 8555 §7.4) */
+/* SPDX-License-Identifier: MIT */
+#ifndef ACME_CSR_H
+#define ACME_CSR_H
+
+#include <stddef.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "acme/acme.h"
+#include "acme/problem.h"
+
+/* Largest CSR we parse (DER bytes); bounds parsing work (HARDENING F24). */
+#define ACME_CSR_MAX		16384
+/* Most names (SANs) in one CSR; the order limit (Boulder's maxNames). */
+#define ACME_CSR_MAX_NAMES	ACME_MAX_IDENTIFIERS
+
+/*
+ * Decode the "csr" member of a finalize payload (RFC 8555 §7.4):
+ * strict base64url of a DER CertificationRequest. Rejects, with
+ * malformed, text that is not canonical base64url (PEM, padding,
+ * whitespace; HARDENING F17) and, with badCSR: more than ACME_CSR_MAX
+ * bytes, anything that is not DER (indefinite or non-minimal lengths,
+ * constructed strings, trailing bytes, an encoding that does not
+ * re-encode byte for byte; F18, F19), a version other than v1, a
+ * signature algorithm other than RSA/ECDSA with SHA-256/384/512 (F10),
+ * and a broken self-signature (F09).
+ * Returns a new X509_REQ (caller frees with X509_REQ_free), or NULL
+ * with *prob filled.
+ */
+X509_REQ *acme_csr_decode(const char *b64url, struct acme_problem *prob);
+
+/*
+ * RFC 8555 §7.4 and HARDENING F04-F21: does req ask for exactly the
+ * order's identifiers, with an acceptable key?
+ *  - one extensionRequest attribute at most, with one value; no
+ *    extension twice (two subjectAltName extensions: F21);
+ *  - SANs are dNSName or iPAddress only (F08), at most
+ *    ACME_CSR_MAX_NAMES, each valid per acme_ident_parse (so
+ *    "Example.TEST" matches "example.test"; NUL and control characters
+ *    fail: F20);
+ *  - the subject CN, if present, is one of the DNS SANs after
+ *    normalisation (F06) and not an IP address (F07); at most one CN;
+ *  - the set of SANs equals the set of ids (F04, F05); the detail names
+ *    what is extra and missing, with one subproblem per name;
+ *  - the key passes acme_csr_key_policy (F11, F12) and is none of
+ *    forbidden_keys (account keys, RFC 8555 §11.1: F14, F15).
+ * Other subject attributes and other extensions (basicConstraints,
+ * keyUsage, must-staple, ...) are ignored on purpose: the CA never copies
+ * anything from a CSR but its key and the checked names (F16).
+ * ids need not be sorted. Returns 0, or -1 with *prob filled (badCSR,
+ * or serverInternal on allocation failure).
+ */
+int	 acme_csr_check(X509_REQ *req, const struct acme_identifier *ids,
+	    size_t nids, EVP_PKEY *const *forbidden_keys, size_t nforbidden,
+	    struct acme_problem *prob);
+
+/*
+ * The names a CSR asks for, for `localacme issue --csr`: its SANs plus
+ * its CN (added if it is not already a SAN), checked as by
+ * acme_csr_check, normalised, sorted and de-duplicated. At least one
+ * name is required. On success *out is a new array of *n entries (caller
+ * frees with free()) and 0 is returned; -1 with *prob filled otherwise.
+ */
+int	 acme_csr_names(X509_REQ *req, struct acme_identifier **out,
+	    size_t *n, struct acme_problem *prob);
+
+/*
+ * Key policy (CA/B BR §6.1.5, §6.1.6), for CSR and leaf keys: RSA with a
+ * modulus of exactly 2048, 3072 or 4096 bits and e = 65537, or ECDSA on
+ * P-256 or P-384 (named curves only); the public key must pass
+ * EVP_PKEY_public_check. Everything else (RSA-PSS keys, other curves,
+ * Ed25519/Ed448, DSA) is refused. Returns 0, or -1 with *prob = badCSR.
+ */
+int	 acme_csr_key_policy(EVP_PKEY *key, struct acme_problem *prob);
+
+#endif /* ACME_CSR_H */
