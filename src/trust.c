@@ -1,0 +1,409 @@
+/* trust.c - `localacme trust install|uninstall|status`: the root, store selection, status lines */
+/* SPDX-License-Identifier: MIT */
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "config.h"
+#include "trust.h"
+#include "trust_internal.h"
+
+/* getopt val outside ASCII and outside config.c's ranges. */
+#define OPT_STORES	0x200
+
+const struct option trust_opts[] = {
+	{ "stores", required_argument, NULL, OPT_STORES },
+	{ NULL, 0, NULL, 0 },
+};
+
+const struct trust_store *const trust_stores[] = {
+	&trust_store_system,
+	&trust_store_nss,
+	&trust_store_java,
+	&trust_store_windows,
+};
+const size_t trust_nstores = sizeof(trust_stores) / sizeof(trust_stores[0]);
+
+static void
+hex(const unsigned char *in, size_t len, char *out, bool upper)
+{
+	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+}
+
+/* Reads the first certificate of path, PEM or DER; NULL if none. */
+static X509 *
+read_cert(const char *path)
+{
+	BIO	*bio = NULL;
+	X509	*x = NULL;
+
+	if ((bio = BIO_new_file(path, "rb")) == NULL)
+		goto out;
+	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	if (x == NULL) {
+		(void)BIO_reset(bio);
+		x = d2i_X509_bio(bio, NULL);
+	}
+out:
+	BIO_free(bio);
+	return x;
+}
+
+int
+trust_root_load(struct trust_root *r, const char *pem_path)
+{
+	X509		*x = NULL;
+	BIO		*bio = NULL;
+	unsigned char	*der = NULL, md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen;
+	int		 len, fd = -1, rc = -1, saved;
+	const char	*tmpdir;
+	struct stat	 sb;
+
+	if (stat(pem_path, &sb) == -1)
+		return -1;	/* errno says why (ENOENT: no CA yet) */
+	if ((x = read_cert(pem_path)) == NULL) {
+		errno = EINVAL;
+		goto out;
+	}
+	if ((len = i2d_X509(x, &der)) <= 0) {
+		errno = EINVAL;
+		goto out;
+	}
+	r->der = der;
+	r->der_len = (size_t)len;
+	der = NULL;
+	if (!EVP_Digest(r->der, r->der_len, md, &mdlen, EVP_sha256(), NULL))
+		goto out;
+	hex(md, mdlen, r->sha256, false);
+	/* The name every store knows the root by: distinct per root. */
+	snprintf(r->name, sizeof(r->name), "localacme-%.16s", r->sha256);
+	if (!EVP_Digest(r->der, r->der_len, md, &mdlen, EVP_sha1(), NULL))
+		goto out;
+	hex(md, mdlen, r->sha1, true);
+
+	/*
+	 * HARDENING.md P11: only the certificate leaves the state directory,
+	 * re-encoded from the parsed X509, so nothing else in root.pem (and
+	 * never a key) can travel with it.
+	 */
+	tmpdir = getenv("TMPDIR");
+	if (tmpdir == NULL || *tmpdir == '\0')
+		tmpdir = "/tmp";
+	if (snprintf(r->certfile, sizeof(r->certfile), "%s/%s-XXXXXX",
+	    tmpdir, r->name) >= (int)sizeof(r->certfile)) {
+		r->certfile[0] = '\0';
+		errno = ENAMETOOLONG;
+		goto out;
+	}
+	if ((fd = mkstemp(r->certfile)) == -1) {
+		r->certfile[0] = '\0';
+		goto out;
+	}
+	/* Readable by the tools that may run as another user (sudo, Windows). */
+	if (fchmod(fd, 0644) == -1)
+		goto out;
+	if ((bio = BIO_new_fd(fd, BIO_NOCLOSE)) == NULL ||
+	    PEM_write_bio_X509(bio, x) != 1 || BIO_flush(bio) != 1) {
+		errno = EIO;
+		goto out;
+	}
+	rc = 0;
+out:
+	saved = errno;
+	BIO_free(bio);
+	if (fd != -1)
+		close(fd);
+	OPENSSL_free(der);
+	X509_free(x);
+	if (rc == -1)
+		trust_root_clear(r);
+	errno = saved;
+	return rc;
+}
+
+void
+trust_root_clear(struct trust_root *r)
+{
+	if (r->certfile[0] != '\0')
+		(void)unlink(r->certfile);
+	OPENSSL_free(r->der);
+	memset(r, 0, sizeof(*r));
+}
+
+bool
+trust_root_file_matches(const struct trust_root *r, const char *path)
+{
+	X509		*x;
+	unsigned char	*der = NULL;
+	int		 len;
+	bool		 same = false;
+
+	if ((x = read_cert(path)) == NULL)
+		return false;
+	len = i2d_X509(x, &der);
+	same = len > 0 && (size_t)len == r->der_len &&
+	    memcmp(der, r->der, r->der_len) == 0;
+	OPENSSL_free(der);
+	X509_free(x);
+	return same;
+}
+
+void
+trust_env_init(struct trust_env *env)
+{
+	struct utsname	 u;
+	struct passwd	*pw;
+	const char	*s;
+
+	memset(env, 0, sizeof(*env));
+	env->home = getenv("HOME");
+	if ((env->home == NULL || *env->home == '\0') &&
+	    (pw = getpwuid(getuid())) != NULL)
+		env->home = pw->pw_dir;
+	if (env->home == NULL)
+		env->home = "/";
+	env->path = getenv("PATH");
+	if (env->path == NULL)
+		env->path = "/usr/local/bin:/usr/bin:/bin";
+	s = getenv("JAVA_HOME");
+	env->java_home = (s != NULL && *s != '\0') ? s : NULL;
+	s = getenv("TRUST_STORES");
+	env->stores = (s != NULL && *s != '\0') ? s : NULL;
+	env->sysroot = "";
+	if (uname(&u) == 0)
+		snprintf(env->sysname, sizeof(env->sysname), "%s", u.sysname);
+	env->is_root = geteuid() == 0;
+	env->run = trust_exec_spawn;
+	env->out = stdout;
+	env->err = stderr;
+}
+
+int
+trust_parse_stores(const struct trust_env *env, const char *list,
+    bool *selected)
+{
+	const char	*p = list, *e;
+	size_t		 len, i;
+
+	for (i = 0; i < trust_nstores; i++)
+		selected[i] = false;
+	while (*p != '\0') {
+		e = strchr(p, ',');
+		len = e != NULL ? (size_t)(e - p) : strlen(p);
+		while (len > 0 && *p == ' ') {
+			p++;
+			len--;
+		}
+		while (len > 0 && p[len - 1] == ' ')
+			len--;
+		if (len == 3 && strncmp(p, "all", 3) == 0) {
+			for (i = 0; i < trust_nstores; i++)
+				selected[i] = true;
+		} else if (len > 0) {
+			for (i = 0; i < trust_nstores; i++)
+				if (strlen(trust_stores[i]->name) == len &&
+				    strncmp(trust_stores[i]->name, p, len) == 0)
+					break;
+			if (i == trust_nstores) {
+				fprintf(env->err, "trust: unknown store '%.*s' "
+				    "(known: system, nss, java, windows)\n",
+				    (int)len, p);
+				return -1;
+			}
+			selected[i] = true;
+		}
+		p += len;
+		while (*p == ' ')
+			p++;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp, "usage: localacme trust install|uninstall|status "
+	    "[--stores system,nss,java,windows]\n\n"
+	    "Puts the root certificate (never a key) into the trust stores "
+	    "found on this\nmachine, or takes it out; env TRUST_STORES is "
+	    "the default list. Uninstall is\nthe only way to revoke a root: "
+	    "browsers do not check revocation for it.\n");
+}
+
+static void
+print_status(const struct trust_env *env, const struct trust_store *s,
+    const struct trust_status *st)
+{
+	if (!st->found)
+		fprintf(env->out, "%s: not found: %s\n", s->name, st->where);
+	else
+		fprintf(env->out, "%s: found, %s: %s\n", s->name,
+		    st->trusted ? "trusted" : st->any ? "partly trusted" :
+		    "not trusted", st->where);
+}
+
+int
+trust_command(struct trust_env *env, const char *state_dir, int argc,
+    char **argv)
+{
+	struct trust_root	 root = { 0 };
+	const struct trust_root	*saved = env->root;
+	struct trust_status	 st;
+	bool			 selected[8], explicit = false;
+	const char		*verb = NULL, *list = NULL;
+	char			 pem[PATH_MAX];
+	int			 rc = 1, failed = 0, acted = 0;
+
+	/* The verb and --stores, in any order after argv[0]. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(env->out);
+			return 0;
+		} else if (strcmp(argv[i], "--stores") == 0 && i + 1 < argc)
+			list = argv[++i];
+		else if (strncmp(argv[i], "--stores=", 9) == 0)
+			list = argv[i] + 9;
+		else if (verb == NULL && argv[i][0] != '-')
+			verb = argv[i];
+		else {
+			fprintf(env->err, "trust: unknown argument '%s'\n",
+			    argv[i]);
+			usage(env->err);
+			return 2;
+		}
+	}
+	if (verb == NULL || (strcmp(verb, "install") != 0 &&
+	    strcmp(verb, "uninstall") != 0 && strcmp(verb, "status") != 0)) {
+		usage(env->err);
+		return 2;
+	}
+	/* mkcert's TRUST_STORES is the model; a flag wins over it. */
+	if (list == NULL)
+		list = env->stores;
+	if (list != NULL) {
+		if (trust_parse_stores(env, list, selected) == -1)
+			return 2;
+		explicit = true;
+	} else
+		for (size_t i = 0; i < trust_nstores; i++)
+			selected[i] = true;
+
+	if (snprintf(pem, sizeof(pem), "%s/root.pem", state_dir) >=
+	    (int)sizeof(pem)) {
+		fprintf(env->err, "trust: state directory path too long\n");
+		goto out;
+	}
+	if (trust_root_load(&root, pem) == -1) {
+		if (errno == ENOENT)
+			fprintf(env->err, "no CA in %s: run `localacme init`\n",
+			    state_dir);
+		else
+			fprintf(env->err, "trust: cannot read %s: %s\n", pem,
+			    strerror(errno));
+		goto out;
+	}
+	env->root = &root;
+	if (strcmp(verb, "status") == 0)
+		fprintf(env->out, "root: %s (SHA-256 %s)\n", root.name,
+		    root.sha256);
+
+	for (size_t i = 0; i < trust_nstores; i++) {
+		const struct trust_store *s = trust_stores[i];
+
+		if (!selected[i])
+			continue;
+		memset(&st, 0, sizeof(st));
+		if (s->status(env, &st) == -1) {
+			failed = 1;
+			continue;
+		}
+		if (strcmp(verb, "status") == 0) {
+			print_status(env, s, &st);
+			continue;
+		}
+		if (!st.found) {
+			/* Asked for by name: not finding it is a failure. */
+			if (explicit) {
+				fprintf(env->err, "trust: %s: not found: %s\n",
+				    s->name, st.where);
+				failed = 1;
+			}
+			continue;
+		}
+		acted = 1;
+		if ((strcmp(verb, "install") == 0 ? s->install(env) :
+		    s->uninstall(env)) == -1)
+			failed = 1;	/* printed; the other stores still run */
+		fflush(env->out);
+	}
+	if (!acted && !failed && strcmp(verb, "status") != 0) {
+		fprintf(env->err, "trust: no trust store found on this machine "
+		    "(see `localacme trust status`)\n");
+		failed = 1;
+	}
+	rc = failed ? 1 : 0;
+out:
+	env->root = saved;	/* root is gone after this */
+	trust_root_clear(&root);
+	return rc;
+}
+
+bool
+trust_root_installed_anywhere(const char *root_pem_path)
+{
+	struct trust_env	 env;
+	struct trust_root	 root = { 0 };
+	struct trust_status	 st;
+	FILE			*null = NULL;
+	bool			 yes = false;
+
+	trust_env_init(&env);
+	env.quiet = true;
+	if ((null = fopen("/dev/null", "w")) == NULL)
+		goto out;
+	env.out = env.err = null;
+	if (trust_root_load(&root, root_pem_path) == -1)
+		goto out;
+	env.root = &root;
+	for (size_t i = 0; i < trust_nstores && !yes; i++) {
+		memset(&st, 0, sizeof(st));
+		if (trust_stores[i]->status(&env, &st) == 0 && st.found &&
+		    st.any)
+			yes = true;
+	}
+out:
+	trust_root_clear(&root);
+	if (null != NULL)
+		fclose(null);
+	return yes;
+}
+
+int
+cmd_trust(const struct config *cfg, int argc, char **argv)
+{
+	struct trust_env env;
+
+	trust_env_init(&env);
+	return trust_command(&env, cfg->state_dir, argc, argv);
+}
