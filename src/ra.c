@@ -1,0 +1,1242 @@
+/* ra.c - the registration authority: every ACME state change, in one place */
+/* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "acme/acme.h"
+#include "acme/challenge.h"
+#include "acme/csr.h"
+#include "acme/ident.h"
+#include "acme/jwk.h"
+#include "acme/problem.h"
+#include "store/store.h"
+#include "ca.h"
+#include "log.h"
+#include "policy.h"
+#include "ra.h"
+#include "va.h"
+
+#define DEFAULT_PENDING_S	(7 * 86400)	/* pending authz and order */
+#define DEFAULT_VALID_S		(30 * 86400)	/* a valid authorization */
+#define SERIAL_TRIES		4
+
+/* Every store connection this RA opened, so ra_free can close them. */
+struct conn {
+	struct store	*st;
+	struct conn	*next;
+};
+
+struct ra {
+	struct ra_opts		 opts;
+	char			*db_path;
+	struct ca		*ca;
+	const struct policy	*policy;
+	struct va		*va;
+	pthread_key_t		 key;		/* this thread's struct store */
+	pthread_mutex_t		 mu;		/* guards conns */
+	struct conn		*conns;
+};
+
+/* ---------- plumbing ---------- */
+
+/*
+ * The calling thread's store connection (DESIGN.md: one per thread),
+ * opened on first use. NULL on failure (logged).
+ */
+static struct store *
+db(struct ra *ra)
+{
+	struct store	*st;
+	struct conn	*c;
+	char		 err[256];
+
+	if ((st = pthread_getspecific(ra->key)) != NULL)
+		return st;
+	if ((st = store_open(ra->db_path, err, sizeof(err))) == NULL) {
+		log_err("ra: store_open %s: %s", ra->db_path, err);
+		return NULL;
+	}
+	if ((c = malloc(sizeof(*c))) == NULL) {
+		store_close(st);
+		return NULL;
+	}
+	c->st = st;
+	pthread_mutex_lock(&ra->mu);
+	c->next = ra->conns;
+	ra->conns = c;
+	pthread_mutex_unlock(&ra->mu);
+	pthread_setspecific(ra->key, st);
+	return st;
+}
+
+/* Log a store failure once and turn it into a generic problem (Z05). */
+static int
+internal(struct store *st, struct acme_problem *prob, const char *what)
+{
+	if (st != NULL) {
+		log_err("ra: %s: %s", what, store_errmsg(st));
+		if (store_err_is_busy(st) || store_err_is_full(st))
+			return acme_problem_setx(prob, ACME_P_SERVERINTERNAL,
+			    503, "the server is busy; try again shortly");
+	} else
+		log_err("ra: %s: no database connection", what);
+	return acme_problem_set(prob, ACME_P_SERVERINTERNAL,
+	    "the server could not complete the request");
+}
+
+static int
+not_found(struct acme_problem *prob, const char *what)
+{
+	return acme_problem_setx(prob, ACME_P_MALFORMED, 404, "no such %s",
+	    what);
+}
+
+static void
+error_from_problem(struct acme_error *e, const struct acme_problem *p)
+{
+	memset(e, 0, sizeof(*e));
+	e->set = true;
+	e->type = (int)p->type;
+	e->status = p->status;
+	snprintf(e->detail, sizeof(e->detail), "%s", p->detail);
+}
+
+/* The account's public key, from its stored canonical JWK. */
+static EVP_PKEY *
+account_key(const struct acme_account *a)
+{
+	struct acme_problem prob;
+
+	if (a->jwk == NULL)
+		return NULL;
+	return acme_jwk_import_str(a->jwk, strlen(a->jwk), &prob);
+}
+
+/* ---------- lifecycle ---------- */
+
+struct ra *
+ra_new(const struct ra_opts *opts, struct ca *ca, const struct policy *policy,
+    char *err, size_t errsz)
+{
+	struct ra *ra;
+
+	if ((ra = calloc(1, sizeof(*ra))) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	ra->opts = *opts;
+	if (ra->opts.authz_pending_s == 0)
+		ra->opts.authz_pending_s = DEFAULT_PENDING_S;
+	if (ra->opts.authz_valid_s == 0)
+		ra->opts.authz_valid_s = DEFAULT_VALID_S;
+	if (ra->opts.leaf_days == 0)
+		ra->opts.leaf_days = 90;
+	ra->ca = ca;
+	ra->policy = policy;
+	if ((ra->db_path = strdup(opts->db_path)) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		free(ra);
+		return NULL;
+	}
+	ra->opts.db_path = ra->db_path;
+	if (pthread_key_create(&ra->key, NULL) != 0) {
+		snprintf(err, errsz, "pthread_key_create failed");
+		free(ra->db_path);
+		free(ra);
+		return NULL;
+	}
+	pthread_mutex_init(&ra->mu, NULL);
+	/* Open (and migrate) the database now, so start-up fails early. */
+	if (db(ra) == NULL) {
+		snprintf(err, errsz, "cannot open the database %s",
+		    opts->db_path);
+		ra_free(ra);
+		return NULL;
+	}
+	return ra;
+}
+
+void
+ra_free(struct ra *ra)
+{
+	struct conn *c, *next;
+
+	if (ra == NULL)
+		return;
+	for (c = ra->conns; c != NULL; c = next) {
+		next = c->next;
+		store_close(c->st);
+		free(c);
+	}
+	pthread_key_delete(ra->key);
+	pthread_mutex_destroy(&ra->mu);
+	free(ra->db_path);
+	free(ra);
+}
+
+void
+ra_set_va(struct ra *ra, struct va *va)
+{
+	ra->va = va;
+}
+
+int
+ra_recover(struct ra *ra, size_t *n)
+{
+	struct store		*st = db(ra);
+	struct acme_error	 e = { 0 };
+
+	if (st == NULL)
+		return -1;
+	e.set = true;
+	e.type = ACME_P_SERVERINTERNAL;
+	e.status = 500;
+	snprintf(e.detail, sizeof(e.detail), "the server stopped while "
+	    "issuing this order; create a new order");
+	if (store_recover_processing(st, time(NULL), &e, n) != STORE_OK) {
+		log_err("ra: recovery: %s", store_errmsg(st));
+		return -1;
+	}
+	return 0;
+}
+
+int
+ra_expire(struct ra *ra, time_t now)
+{
+	struct store	*st = db(ra);
+	size_t		 na = 0, no = 0;
+
+	if (st == NULL)
+		return -1;
+	if (store_expire(st, now, &na, &no) != STORE_OK) {
+		log_warn("ra: expiry sweep: %s", store_errmsg(st));
+		return -1;
+	}
+	if (na + no > 0)
+		log_debug("ra: expired %zu authorizations, %zu orders", na, no);
+	return 0;
+}
+
+char *
+ra_root_pem(struct ra *ra)
+{
+	return strdup(ca_root_pem(ra->ca));
+}
+
+char *
+ra_intermediate_pem(struct ra *ra)
+{
+	return strdup(ca_chain_pem(ra->ca));
+}
+
+/* ---------- accounts ---------- */
+
+int
+ra_account_auth(struct ra *ra, const char *id, struct acme_account *out,
+    EVP_PKEY **key, struct acme_problem *prob)
+{
+	struct store		*st = db(ra);
+	enum store_status	 rc;
+
+	*key = NULL;
+	if (st == NULL)
+		return internal(st, prob, "account lookup");
+	rc = store_account_get(st, id, out);
+	if (rc == STORE_NOTFOUND)
+		return acme_problem_set(prob, ACME_P_ACCOUNTDOESNOTEXIST,
+		    "no account with that kid");
+	if (rc != STORE_OK)
+		return internal(st, prob, "account lookup");
+	if ((*key = account_key(out)) == NULL) {
+		log_err("ra: account %s has an unreadable key", id);
+		return acme_problem_set(prob, ACME_P_SERVERINTERNAL,
+		    "the server could not complete the request");
+	}
+	return 0;
+}
+
+int
+ra_new_account(struct ra *ra, EVP_PKEY *key,
+    const struct acme_req_new_account *req, struct acme_account *out,
+    bool *created, struct acme_problem *prob)
+{
+	struct store		*st = db(ra);
+	struct acme_account	 a = { 0 };
+	char			 tp[ACME_THUMBPRINT_SIZE];
+	enum store_status	 rc;
+	int			 ret = -1;
+
+	*created = false;
+	if (st == NULL)
+		return internal(st, prob, "newAccount");
+	if (acme_jwk_thumbprint(key, tp) == -1)
+		return acme_problem_set(prob, ACME_P_SERVERINTERNAL,
+		    "the server could not complete the request");
+
+	/* RFC 8555 §7.3.1: the key is the account's identity. */
+	rc = store_account_get_by_thumbprint(st, tp, out);
+	if (rc == STORE_OK)
+		goto existing;
+	if (rc != STORE_NOTFOUND)
+		return internal(st, prob, "newAccount lookup");
+	if (req->only_return_existing)
+		return acme_problem_set(prob, ACME_P_ACCOUNTDOESNOTEXIST,
+		    "no account exists with this key");
+	if (ra->opts.tos_required && !req->tos_agreed)
+		return acme_problem_set(prob, ACME_P_USERACTIONREQUIRED,
+		    "agree to the terms of service (termsOfServiceAgreed) "
+		    "to create an account");
+	if (ra->opts.eab_required && req->eab == NULL)
+		return acme_problem_set(prob, ACME_P_EXTERNALACCOUNTREQUIRED,
+		    "this server requires an external account binding");
+
+	a.status = ACME_ACCOUNT_VALID;
+	if ((a.jwk = acme_jwk_export_str(key)) == NULL)
+		goto oom;
+	memcpy(a.thumbprint, tp, sizeof(tp));
+	for (size_t i = 0; i < req->ncontact; i++)
+		memcpy(a.contact[i], req->contact[i], ACME_CONTACT_SIZE);
+	a.ncontact = req->ncontact;
+	a.tos_agreed = req->tos_agreed;
+	rc = store_account_create(st, &a);
+	if (rc == STORE_CONFLICT) {
+		/* A concurrent newAccount with this key won (HARDENING X19). */
+		if (store_account_get_by_thumbprint(st, tp, out) != STORE_OK) {
+			internal(st, prob, "newAccount race");
+			goto out;
+		}
+		acme_account_clear(&a);
+		goto existing;
+	}
+	if (rc != STORE_OK) {
+		internal(st, prob, "newAccount insert");
+		goto out;
+	}
+	if (acme_account_copy(out, &a) == -1)
+		goto oom;
+	*created = true;
+	log_info("account %s created", a.id);
+	ret = 0;
+	goto out;
+existing:
+	/* RFC 8555 §7.3.6: a deactivated account is gone for good. */
+	if (out->status != ACME_ACCOUNT_VALID)
+		return acme_problem_setx(prob, ACME_P_UNAUTHORIZED, 401,
+		    "the account of this key is %s",
+		    acme_account_status_str(out->status));
+	return 0;
+oom:
+	acme_problem_set(prob, ACME_P_SERVERINTERNAL, "out of memory");
+out:
+	acme_account_clear(&a);
+	return ret;
+}
+
+int
+ra_update_account(struct ra *ra, const struct acme_account *acct,
+    const struct acme_req_account_update *req, struct acme_account *out,
+    struct acme_problem *prob)
+{
+	struct store		*st = db(ra);
+	enum store_status	 rc;
+
+	if (st == NULL)
+		return internal(st, prob, "account update");
+	if (store_begin(st) != STORE_OK)
+		return internal(st, prob, "account update");
+	if (req->has_contact) {
+		rc = store_account_update_contacts(st, acct->id,
+		    (const char (*)[ACME_CONTACT_SIZE])req->contact,
+		    req->ncontact);
+		if (rc != STORE_OK)
+			goto fail;
+	}
+	if (req->deactivate) {
+		/* §7.3.6; a concurrent deactivation is not an error. */
+		rc = store_account_set_status(st, acct->id,
+		    ACME_ACCOUNT_VALID, ACME_ACCOUNT_DEACTIVATED);
+		if (rc != STORE_OK && rc != STORE_CONFLICT)
+			goto fail;
+	}
+	if (store_commit(st) != STORE_OK)
+		return internal(st, prob, "account update commit");
+	if (req->deactivate)
+		log_info("account %s deactivated", acct->id);
+	if (store_account_get(st, acct->id, out) != STORE_OK)
+		return internal(st, prob, "account reread");
+	return 0;
+fail:
+	store_rollback(st);
+	return internal(st, prob, "account update");
+}
+
+int
+ra_key_change(struct ra *ra, const struct acme_account *acct,
+    EVP_PKEY *newkey, char conflict_id[ACME_ID_SIZE],
+    struct acme_problem *prob)
+{
+	struct store		*st = db(ra);
+	struct acme_account	 holder = { 0 };
+	char			 tp[ACME_THUMBPRINT_SIZE], *jwk = NULL;
+	enum store_status	 rc;
+	int			 ret = -1;
+
+	conflict_id[0] = '\0';
+	if (st == NULL)
+		return internal(st, prob, "keyChange");
+	if (acme_jwk_thumbprint(newkey, tp) == -1 ||
+	    (jwk = acme_jwk_export_str(newkey)) == NULL)
+		return acme_problem_set(prob, ACME_P_SERVERINTERNAL,
+		    "the server could not complete the request");
+	rc = store_account_set_key(st, acct->id, acct->thumbprint, jwk, tp);
+	switch (rc) {
+	case STORE_OK:
+		log_info("account %s rolled over to a new key", acct->id);
+		ret = 0;
+		break;
+	case STORE_CONFLICT:
+		/* RFC 8555 §7.3.5 step 9: 409 and the holder's URL. */
+		if (store_account_get_by_thumbprint(st, tp, &holder) ==
+		    STORE_OK)
+			memcpy(conflict_id, holder.id, ACME_ID_SIZE);
+		acme_problem_setx(prob, ACME_P_MALFORMED, 409,
+		    "the new key is already in use by an account");
+		break;
+	case STORE_NOTFOUND:
+		acme_problem_set(prob, ACME_P_MALFORMED,
+		    "the account key changed during this request");
+		break;
+	default:
+		internal(st, prob, "keyChange");
+	}
+	acme_account_clear(&holder);
+	free(jwk);
+	return ret;
+}
+
+/* ---------- orders ---------- */
+
+/* The challenge types offered for an identifier (§7.1.4, RFC 8738 §7). */
+static size_t
+challenge_types(const struct acme_identifier *id, bool wildcard,
+    enum acme_chall_type out[ACME_CHALL__MAX])
+{
+	size_t n = 0;
+
+	if (wildcard) {
+		out[n++] = ACME_CHALL_DNS01;
+		return n;
+	}
+	out[n++] = ACME_CHALL_HTTP01;
+	if (id->type == ACME_IDENT_DNS)
+		out[n++] = ACME_CHALL_DNS01;
+	out[n++] = ACME_CHALL_TLSALPN01;
+	return n;
+}
+
+/* RFC 8555 §7.4: a requested validity must be one we would issue. */
+static int
+check_validity(struct ra *ra, time_t nb, time_t na, time_t now,
+    struct acme_problem *prob)
+{
+	time_t limit = ca_intermediate_not_after(ra->ca);
+
+	if (nb == 0 && na == 0)
+		return 0;
+	if (nb != 0 && (nb < now - 86400 || nb > now + 86400))
+		return acme_problem_set(prob, ACME_P_MALFORMED,
+		    "notBefore must be within a day of now");
+	if (na != 0) {
+		time_t start = nb != 0 ? nb : now - 3600;
+		if (na <= start || na <= now)
+			return acme_problem_set(prob, ACME_P_MALFORMED,
+			    "notAfter must be after notBefore and now");
+		if (na - start > (time_t)CA_LEAF_MAX_DAYS * 86400)
+			return acme_problem_set(prob, ACME_P_MALFORMED,
+			    "the requested validity exceeds %d days",
+			    CA_LEAF_MAX_DAYS);
+		if (na > limit)
+			return acme_problem_set(prob, ACME_P_MALFORMED,
+			    "notAfter is later than the issuing CA's expiry");
+	}
+	return 0;
+}
+
+int
+ra_new_order(struct ra *ra, const struct acme_account *acct,
+    const struct acme_req_new_order *req, struct acme_order *out,
+    struct acme_problem *prob)
+{
+	struct store		*st = db(ra);
+	struct acme_authz	*authzs = NULL;
+	time_t			 now = time(NULL);
+	enum store_status	 rc;
+	size_t			 pending;
+	int			 ret = -1;
+
+	if (st == NULL)
+		return internal(st, prob, "newOrder");
+	if (req->nids == 0)
+		return acme_problem_set(prob, ACME_P_MALFORMED,
+		    "the order names no identifiers");
+	/* Refused before anything is stored or signed (HARDENING O15). */
+	if (policy_check_list(ra->policy, req->ids, req->wildcard, req->nids,
+	    prob) == -1)
+		return -1;
+	if (check_validity(ra, req->not_before, req->not_after, now,
+	    prob) == -1)
+		return -1;
+	if (req->profile[0] != '\0' && strcmp(req->profile, "default") != 0)
+		return acme_problem_set(prob, ACME_P_INVALIDPROFILE,
+		    "unknown profile; this server offers \"default\"");
+	if (ra->opts.max_pending_authz > 0) {
+		if (store_authz_count_pending(st, acct->id, &pending) !=
+		    STORE_OK)
+			return internal(st, prob, "pending count");
+		if (pending + req->nids > ra->opts.max_pending_authz)
+			return acme_problem_setx(prob, ACME_P_RATELIMITED, 429,
+			    "too many pending authorizations (%zu); finish or "
+			    "deactivate some first", pending);
+	}
+
+	if (acme_order_alloc_idents(out, req->nids) == -1 ||
+	    (authzs = calloc(req->nids, sizeof(*authzs))) == NULL) {
+		acme_problem_set(prob, ACME_P_SERVERINTERNAL, "out of memory");
+		goto out;
+	}
+	memcpy(out->account_id, acct->id, ACME_ID_SIZE);
+	out->expires = now + ra->opts.authz_pending_s;
+	out->not_before = req->not_before;
+	out->not_after = req->not_after;
+	snprintf(out->profile, sizeof(out->profile), "%s", req->profile);
+	for (size_t i = 0; i < req->nids; i++) {
+		struct acme_authz	*a = &authzs[i];
+		enum acme_chall_type	 types[ACME_CHALL__MAX];
+		const char		*v = req->ids[i].value;
+
+		out->idents[i] = req->ids[i];
+		/* §7.1.4: the authz names the base domain of a wildcard. */
+		a->ident.type = req->ids[i].type;
+		snprintf(a->ident.value, sizeof(a->ident.value), "%s",
+		    req->wildcard[i] ? v + 2 : v);
+		a->wildcard = req->wildcard[i];
+		a->status = ACME_AUTHZ_PENDING;
+		a->expires = out->expires;
+		a->nchall = challenge_types(&a->ident, a->wildcard, types);
+		for (size_t j = 0; j < a->nchall; j++) {
+			a->chall[j].type = types[j];
+			a->chall[j].status = ACME_CHALL_PENDING;
+			if (acme_challenge_token(a->chall[j].token) == -1) {
+				acme_problem_set(prob, ACME_P_SERVERINTERNAL,
+				    "the server could not complete the request");
+				goto out;
+			}
+		}
+	}
+	rc = store_order_create(st, out, authzs, req->nids);
+	if (rc == STORE_CONFLICT || rc == STORE_NOTFOUND) {
+		acme_problem_setx(prob, ACME_P_UNAUTHORIZED, 401,
+		    "the account is no longer valid");
+		goto out;
+	}
+	if (rc != STORE_OK) {
+		internal(st, prob, "newOrder insert");
+		goto out;
+	}
+	ret = 0;
+out:
+	if (authzs != NULL) {
+		for (size_t i = 0; i < req->nids; i++)
+			acme_authz_clear(&authzs[i]);
+		free(authzs);
+	}
+	return ret;
+}
+
+/* Pending/ready objects past their expiry are swept before being shown. */
+static void
+sweep_if_expired(struct ra *ra, struct store *st, time_t expires)
+{
+	if (expires != 0 && expires <= time(NULL))
+		(void)store_expire(st, time(NULL), NULL, NULL);
+	(void)ra;
+}
+
+static int
+get_own_order(struct ra *ra, struct store *st, const struct acme_account *acct,
+    const char *id, struct acme_order *out, struct acme_problem *prob)
+{
+	enum store_status rc;
+
+	rc = store_order_get(st, id, out);
+	if (rc == STORE_OK && strcmp(out->account_id, acct->id) != 0) {
+		acme_order_clear(out);
+		rc = STORE_NOTFOUND;	/* same answer as absent (Z01) */
+	}
+	if (rc == STORE_NOTFOUND)
+		return not_found(prob, "order");
+	if (rc != STORE_OK)
+		return internal(st, prob, "order lookup");
+	if ((out->status == ACME_ORDER_PENDING ||
+	    out->status == ACME_ORDER_READY) && out->expires <= time(NULL)) {
+		sweep_if_expired(ra, st, out->expires);
+		if (store_order_get(st, id, out) != STORE_OK)
+			return internal(st, prob, "order reread");
+	}
+	return 0;
+}
+
+int
+ra_get_order(struct ra *ra, const struct acme_account *acct, const char *id,
+    struct acme_order *out, struct acme_problem *prob)
+{
+	struct store *st = db(ra);
+
+	if (st == NULL)
+		return internal(st, prob, "order");
+	return get_own_order(ra, st, acct, id, out, prob);
+}
+
+int
+ra_list_orders(struct ra *ra, const struct acme_account *acct,
+    const char *cursor, char (*ids)[ACME_ID_SIZE], size_t max, size_t *n,
+    char *next, size_t nextsz, struct acme_problem *prob)
+{
+	struct store		*st = db(ra);
+	enum store_status	 rc;
+
+	if (st == NULL)
+		return internal(st, prob, "orders list");
+	rc = store_order_list(st, acct->id, cursor, max, ids, n, next, nextsz);
+	if (rc == STORE_NOTFOUND)
+		return acme_problem_set(prob, ACME_P_MALFORMED,
+		    "unknown orders cursor");
+	if (rc != STORE_OK)
+		return internal(st, prob, "orders list");
+	return 0;
+}
+
+/* ---------- authorizations and challenges ---------- */
+
+static int
+get_own_authz(struct ra *ra, struct store *st, const struct acme_account *acct,
+    const char *id, struct acme_authz *out, struct acme_problem *prob)
+{
+	enum store_status rc;
+
+	rc = store_authz_get(st, id, out);
+	if (rc == STORE_OK && strcmp(out->account_id, acct->id) != 0) {
+		acme_authz_clear(out);
+		rc = STORE_NOTFOUND;
+	}
+	if (rc == STORE_NOTFOUND)
+		return not_found(prob, "authorization");
+	if (rc != STORE_OK)
+		return internal(st, prob, "authz lookup");
+	if ((out->status == ACME_AUTHZ_PENDING ||
+	    out->status == ACME_AUTHZ_VALID) && out->expires <= time(NULL)) {
+		sweep_if_expired(ra, st, out->expires);
+		if (store_authz_get(st, id, out) != STORE_OK)
+			return internal(st, prob, "authz reread");
+	}
+	return 0;
+}
+
+int
+ra_get_authz(struct ra *ra, const struct acme_account *acct, const char *id,
+    struct acme_authz *out, struct acme_problem *prob)
+{
+	struct store *st = db(ra);
+
+	if (st == NULL)
+		return internal(st, prob, "authz");
+	return get_own_authz(ra, st, acct, id, out, prob);
+}
+
+int
+ra_deactivate_authz(struct ra *ra, const struct acme_account *acct,
+    const char *id, struct acme_authz *out, struct acme_problem *prob)
+{
+	struct store		*st = db(ra);
+	enum store_status	 rc;
+
+	if (st == NULL)
+		return internal(st, prob, "authz deactivation");
+	if (get_own_authz(ra, st, acct, id, out, prob) == -1)
+		return -1;
+	/* RFC 8555 §7.5.2: pending or valid -> deactivated. */
+	if (out->status != ACME_AUTHZ_PENDING && out->status != ACME_AUTHZ_VALID)
+		return acme_problem_set(prob, ACME_P_MALFORMED,
+		    "only a pending or valid authorization can be deactivated "
+		    "(it is %s)", acme_authz_status_str(out->status));
+	rc = store_authz_set_status(st, id, out->status,
+	    ACME_AUTHZ_DEACTIVATED);
+	if (rc == STORE_CONFLICT)
+		return acme_problem_set(prob, ACME_P_MALFORMED,
+		    "the authorization changed during this request");
+	if (rc != STORE_OK)
+		return internal(st, prob, "authz deactivation");
+	if (store_authz_get(st, id, out) != STORE_OK)
+		return internal(st, prob, "authz reread");
+	return 0;
+}
+
+/* Fill a VA request for challenge c of authz a, for account acct. */
+static int
+make_va_request(const struct acme_account *acct, const struct acme_authz *a,
+    const struct acme_challenge *c, struct va_request *r)
+{
+	char *ka;
+
+	memset(r, 0, sizeof(*r));
+	memcpy(r->authz_id, a->id, ACME_ID_SIZE);
+	memcpy(r->chall_id, c->id, ACME_ID_SIZE);
+	r->type = c->type;
+	r->ident = a->ident;
+	memcpy(r->token, c->token, ACME_TOKEN_SIZE);
+	if ((ka = acme_challenge_key_authz(c->token, acct->thumbprint)) == NULL)
+		return -1;
+	if (strlen(ka) >= sizeof(r->key_authz)) {
+		free(ka);
+		return -1;
+	}
+	memcpy(r->key_authz, ka, strlen(ka) + 1);
+	free(ka);
+	if (acme_challenge_dns01_value(r->key_authz, r->dns01_value) == -1 ||
+	    acme_challenge_tlsalpn01_digest(r->key_authz,
+	    r->tlsalpn_digest) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+finish_challenge(struct ra *ra, struct store *st, const char *chall_id,
+    bool valid, const struct acme_problem *p)
+{
+	struct acme_error	 e = { 0 };
+	enum store_status	 rc;
+
+	(void)ra;
+	if (!valid)
+		error_from_problem(&e, p);
+	rc = store_challenge_finish(st, chall_id, valid, valid ? NULL : &e,
+	    time(NULL));
+	if (rc != STORE_OK && rc != STORE_CONFLICT)
+		log_err("ra: recording validation of %s: %s", chall_id,
+		    store_errmsg(st));
+	else
+		log_info("challenge %s %s%s%s", chall_id,
+		    valid ? "valid" : "invalid", valid ? "" : ": ",
+		    valid ? "" : p->detail);
+}
+
+void
+ra_va_done(void *arg, const struct va_request *req, const struct va_result *res)
+{
+	struct ra	*ra = arg;
+	struct store	*st = db(ra);
+
+	if (st == NULL)
+		return;
+	finish_challenge(ra, st, req->chall_id, res->valid, &res->prob);
+}
+
+int
+ra_challenge(struct ra *ra, const struct acme_account *acct, const char *id,
+    bool respond, struct acme_challenge *chall, struct acme_authz *authz,
+    struct acme_problem *prob)
+{
+	struct store		*st = db(ra);
+	struct va_request	 vr;
+	struct acme_problem	 vp;
+	enum store_status	 rc;
+
+	if (st == NULL)
+		return internal(st, prob, "challenge");
+	rc = store_challenge_get(st, id, chall, authz);
+	if (rc == STORE_OK && strcmp(authz->account_id, acct->id) != 0)
+		rc = STORE_NOTFOUND;	/* no validation for others (C02) */
+	if (rc == STORE_NOTFOUND)
+		return not_found(prob, "challenge");
+	if (rc != STORE_OK)
+		return internal(st, prob, "challenge lookup");
+	if (!respond || chall->status != ACME_CHALL_PENDING)
+		return 0;	/* §7.5.1: reading never validates (C03, C06) */
+	if (authz->status != ACME_AUTHZ_PENDING || authz->expires <= time(NULL))
+		return acme_problem_set(prob, ACME_P_MALFORMED,
+		    "the authorization is %s; its challenges cannot be "
+		    "answered", authz->expires <= time(NULL) ? "expired" :
+		    acme_authz_status_str(authz->status));
+
+	/* One validation at a time per authorization (HARDENING X20). */
+	rc = store_challenge_begin(st, id);
+	if (rc == STORE_CONFLICT)
+		goto reread;
+	if (rc != STORE_OK)
+		return internal(st, prob, "challenge start");
+
+	if (ra->opts.validation_skip) {
+		finish_challenge(ra, st, id, true, NULL);
+		goto reread;
+	}
+	if (make_va_request(acct, authz, chall, &vr) == -1 || ra->va == NULL ||
+	    va_submit(ra->va, &vr) == -1) {
+		acme_problem_set(&vp, ACME_P_SERVERINTERNAL,
+		    "the server could not start the validation; retry with a "
+		    "new order");
+		finish_challenge(ra, st, id, false, &vp);
+	}
+reread:
+	if (store_challenge_get(st, id, chall, authz) != STORE_OK)
+		return internal(st, prob, "challenge reread");
+	return 0;
+}
+
+/* ---------- finalize and certificates ---------- */
+
+/* F22: every authorization of the order must still be valid now. */
+static int
+recheck_authzs(struct store *st, const struct acme_order *o,
+    struct acme_problem *prob)
+{
+	struct acme_authz	 a = { 0 };
+	time_t			 now = time(NULL);
+
+	for (size_t i = 0; i < o->nident; i++) {
+		if (store_authz_get(st, o->authz_ids[i], &a) != STORE_OK) {
+			acme_authz_clear(&a);
+			return internal(st, prob, "authz recheck");
+		}
+		if (a.status != ACME_AUTHZ_VALID || a.expires <= now) {
+			acme_authz_clear(&a);
+			return acme_problem_set(prob, ACME_P_ORDERNOTREADY,
+			    "the authorization for %s is no longer valid",
+			    o->idents[i].value);
+		}
+		acme_authz_clear(&a);
+	}
+	return 0;
+}
+
+/* RFC 8555 §11.1: the CSR key is no account's key. */
+static int
+csr_key_is_account_key(struct store *st, EVP_PKEY *key, bool *is,
+    struct acme_problem *prob)
+{
+	struct acme_account	 a = { 0 };
+	char			 tp[ACME_THUMBPRINT_SIZE];
+	enum store_status	 rc;
+
+	*is = false;
+	if (acme_jwk_thumbprint(key, tp) == -1)
+		return 0;	/* a key type JWK cannot express */
+	rc = store_account_get_by_thumbprint(st, tp, &a);
+	acme_account_clear(&a);
+	if (rc == STORE_OK)
+		*is = true;
+	else if (rc != STORE_NOTFOUND)
+		return internal(st, prob, "account key check");
+	return 0;
+}
+
+static char *
+names_csv(const struct acme_identifier *ids, size_t n)
+{
+	size_t	 len = 1;
+	char	*s;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(ids[i].value) + 1;
+	if ((s = malloc(len)) == NULL)
+		return NULL;
+	s[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			strcat(s, ",");
+		strcat(s, ids[i].value);
+	}
+	return s;
+}
+
+static char *
+pem_of(X509 *x)
+{
+	BIO	*b;
+	BUF_MEM	*m;
+	char	*s = NULL;
+
+	if ((b = BIO_new(BIO_s_mem())) == NULL)
+		return NULL;
+	if (PEM_write_bio_X509(b, x) == 1) {
+		BIO_get_mem_ptr(b, &m);
+		if ((s = malloc(m->length + 1)) != NULL) {
+			memcpy(s, m->data, m->length);
+			s[m->length] = '\0';
+		}
+	}
+	BIO_free(b);
+	return s;
+}
+
+static time_t
+asn1_time_t(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	return timegm(&tm);
+}
+
+/* SHA-256 of the leaf's SubjectPublicKeyInfo, base64url (for revocation by key). */
+static void
+spki_thumbprint(X509 *x, char out[ACME_THUMBPRINT_SIZE])
+{
+	EVP_PKEY *k = X509_get0_pubkey(x);
+
+	out[0] = '\0';
+	if (k != NULL && acme_jwk_thumbprint(k, out) == -1)
+		out[0] = '\0';
+}
+
+int
+ra_finalize(struct ra *ra, const struct acme_account *acct,
+    EVP_PKEY *account_key, const char *order_id, const char *csr_b64,
+    struct acme_order *out, struct acme_problem *prob)
+{
+	struct store		*st = db(ra);
+	struct acme_order	 o = { 0 };
+	struct acme_cert	 cert = { 0 };
+	struct acme_error	 e;
+	struct acme_problem	 p;
+	struct ca_leaf_req	 lr;
+	X509_REQ		*csr = NULL;
+	X509			*leaf = NULL;
+	EVP_PKEY		*forbidden[1] = { account_key };
+	const char		*chain = NULL;
+	char			 serial[ACME_SERIAL_SIZE];
+	bool			 is_acct_key, serial_taken = false;
+	enum store_status	 rc = STORE_ERR;
+	int			 ret = -1;
+
+	if (st == NULL)
+		return internal(st, prob, "finalize");
+	if (get_own_order(ra, st, acct, order_id, &o, prob) == -1)
+		goto out;
+	/* RFC 8555 §7.4: finalize only a ready order (F01-F03). */
+	if (o.status != ACME_ORDER_READY) {
+		acme_problem_set(prob, ACME_P_ORDERNOTREADY,
+		    "the order is %s, not ready",
+		    acme_order_status_str(o.status));
+		goto out;
+	}
+	if (recheck_authzs(st, &o, prob) == -1)
+		goto out;
+	/* The CSR; a bad one leaves the order ready (§7.4, F26). */
+	if ((csr = acme_csr_decode(csr_b64, prob)) == NULL)
+		goto out;
+	if (acme_csr_check(csr, o.idents, o.nident, forbidden, 1, prob) == -1)
+		goto out;
+	if (csr_key_is_account_key(st, X509_REQ_get0_pubkey(csr), &is_acct_key,
+	    prob) == -1)
+		goto out;
+	if (is_acct_key) {
+		acme_problem_set(prob, ACME_P_BADCSR,
+		    "the CSR's key is an account key; use a separate key "
+		    "(RFC 8555 §11.1)");
+		goto out;
+	}
+
+	/* Step 1: ready -> processing and the serial reserved, atomically. */
+	for (int i = 0; i < SERIAL_TRIES; i++) {
+		if (ca_new_serial(serial) == -1)
+			break;
+		rc = store_order_begin_processing(st, o.id, serial,
+		    &serial_taken);
+		if (rc != STORE_CONFLICT || !serial_taken)
+			break;
+	}
+	if (rc == STORE_CONFLICT) {
+		acme_problem_set(prob, ACME_P_ORDERNOTREADY,
+		    "the order is already being finalized");
+		goto out;
+	}
+	if (rc != STORE_OK) {
+		internal(st, prob, "begin processing");
+		goto out;
+	}
+
+	/* Step 2: sign. */
+	memset(&lr, 0, sizeof(lr));
+	lr.pubkey = X509_REQ_get0_pubkey(csr);
+	lr.idents = o.idents;
+	lr.nident = o.nident;
+	lr.days = ra->opts.leaf_days;
+	lr.not_before = o.not_before;
+	lr.not_after = o.not_after;
+	lr.serial = serial;
+	if (ca_sign_leaf(ra->ca, &lr, &leaf, &chain) == -1) {
+		acme_problem_set(&p, ACME_P_SERVERINTERNAL,
+		    "the certificate could not be signed");
+		error_from_problem(&e, &p);
+		(void)store_order_fail(st, o.id, &e, false);
+		*prob = p;
+		goto out;
+	}
+
+	/* Step 3: the certificate and order -> valid, atomically. */
+	memcpy(cert.serial, serial, sizeof(serial));
+	cert.status = ACME_CERT_VALID;
+	cert.names = names_csv(o.idents, o.nident);
+	cert.pem = pem_of(leaf);
+	cert.chain_pem = chain != NULL ? strdup(chain) : NULL;
+	spki_thumbprint(leaf, cert.key_thumbprint);
+	snprintf(cert.source, sizeof(cert.source), "acme");
+	cert.not_before = asn1_time_t(X509_get0_notBefore(leaf));
+	cert.not_after = asn1_time_t(X509_get0_notAfter(leaf));
+	cert.issued = time(NULL);
+	if (cert.names == NULL || cert.pem == NULL || cert.chain_pem == NULL ||
+	    (rc = store_order_finish(st, o.id, &cert)) != STORE_OK) {
+		if (rc == STORE_ERR)
+			log_err("ra: storing certificate %s: %s", serial,
+			    store_errmsg(st));
+		acme_problem_set(&p, ACME_P_SERVERINTERNAL,
+		    "the certificate could not be stored; create a new order");
+		error_from_problem(&e, &p);
+		/* Signed but not stored: the serial stays reserved (I2). */
+		(void)store_order_fail(st, o.id, &e, true);
+		*prob = p;
+		goto out;
+	}
+	log_info("issued %s for order %s (%s)", serial, o.id, cert.names);
+	if (store_order_get(st, o.id, out) != STORE_OK) {
+		internal(st, prob, "order reread");
+		goto out;
+	}
+	ret = 0;
+out:
+	acme_cert_clear(&cert);
+	acme_order_clear(&o);
+	X509_REQ_free(csr);
+	X509_free(leaf);
+	return ret;
+}
+
+char *
+ra_get_cert_chain(struct ra *ra, const struct acme_account *acct,
+    const char *serial, struct acme_problem *prob)
+{
+	struct store		*st = db(ra);
+	struct acme_cert	 c = { 0 };
+	enum store_status	 rc;
+	char			*s = NULL;
+	size_t			 a, b;
+
+	if (st == NULL) {
+		internal(st, prob, "certificate");
+		return NULL;
+	}
+	if (strlen(serial) >= ACME_SERIAL_SIZE) {
+		not_found(prob, "certificate");
+		return NULL;
+	}
+	rc = store_cert_get(st, serial, &c);
+	if (rc == STORE_OK && strcmp(c.account_id, acct->id) != 0)
+		rc = STORE_NOTFOUND;
+	if (rc == STORE_NOTFOUND)
+		not_found(prob, "certificate");
+	else if (rc != STORE_OK)
+		internal(st, prob, "certificate lookup");
+	else if (c.pem == NULL || c.chain_pem == NULL)
+		internal(st, prob, "certificate without PEM");
+	else {
+		/* RFC 8555 §7.4.2: leaf first, then the issuer. */
+		a = strlen(c.pem);
+		b = strlen(c.chain_pem);
+		if ((s = malloc(a + b + 1)) == NULL)
+			acme_problem_set(prob, ACME_P_SERVERINTERNAL,
+			    "out of memory");
+		else {
+			memcpy(s, c.pem, a);
+			memcpy(s + a, c.chain_pem, b + 1);
+		}
+	}
+	acme_cert_clear(&c);
+	return s;
+}
+
+/* Serial of x as our store writes it: lower-case hex of its magnitude. */
+static int
+serial_hex(X509 *x, char out[ACME_SERIAL_SIZE])
+{
+	BIGNUM		*bn;
+	unsigned char	 buf[32];
+	int		 n;
+
+	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL)) == NULL)
+		return -1;
+	n = BN_num_bytes(bn);
+	if (n <= 0 || n > 20 || BN_is_negative(bn)) {
+		BN_free(bn);
+		return -1;
+	}
+	BN_bn2bin(bn, buf);
+	BN_free(bn);
+	for (int i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", buf[i]);
+	return 0;
+}
+
+/* May acct revoke certificate c by holding authorizations (§7.6)? */
+static int
+holds_authz_for_all(struct store *st, const struct acme_account *acct,
+    X509 *x, bool *ok, struct acme_problem *prob)
+{
+	GENERAL_NAMES	*sans;
+	int		 n;
+
+	*ok = false;
+	if ((sans = X509_get_ext_d2i(x, NID_subject_alt_name, NULL,
+	    NULL)) == NULL)
+		return 0;
+	n = sk_GENERAL_NAME_num(sans);
+	*ok = n > 0;
+	for (int i = 0; i < n && *ok; i++) {
+		GENERAL_NAME		*g = sk_GENERAL_NAME_value(sans, i);
+		struct acme_identifier	 id;
+		struct acme_authz	 a = { 0 };
+		bool			 wild = false;
+		enum store_status	 rc;
+
+		memset(&id, 0, sizeof(id));
+		if (g->type == GEN_DNS) {
+			const char *v = (const char *)ASN1_STRING_get0_data(
+			    g->d.dNSName);
+			if (strncmp(v, "*.", 2) == 0) {
+				wild = true;
+				v += 2;
+			}
+			id.type = ACME_IDENT_DNS;
+			snprintf(id.value, sizeof(id.value), "%s", v);
+		} else if (g->type == GEN_IPADD) {
+			char	 t[64];
+			int	 af = g->d.iPAddress->length == 4 ? AF_INET :
+			    g->d.iPAddress->length == 16 ? AF_INET6 : -1;
+
+			if (af == -1 || inet_ntop(af, g->d.iPAddress->data, t,
+			    sizeof(t)) == NULL) {
+				*ok = false;
+				break;
+			}
+			id.type = ACME_IDENT_IP;
+			snprintf(id.value, sizeof(id.value), "%s", t);
+		} else {
+			*ok = false;
+			break;
+		}
+		rc = store_authz_find_valid(st, acct->id, &id, wild,
+		    time(NULL), &a);
+		acme_authz_clear(&a);
+		if (rc == STORE_NOTFOUND)
+			*ok = false;
+		else if (rc != STORE_OK) {
+			GENERAL_NAMES_free(sans);
+			return internal(st, prob, "authz lookup");
+		}
+	}
+	GENERAL_NAMES_free(sans);
+	return 0;
+}
+
+int
+ra_revoke(struct ra *ra, const struct acme_account *acct, EVP_PKEY *cert_key,
+    const unsigned char *der, size_t derlen, int reason,
+    struct acme_problem *prob)
+{
+	struct store		*st = db(ra);
+	struct acme_cert	 c = { 0 };
+	const unsigned char	*p = der;
+	unsigned char		*stored = NULL;
+	X509			*x = NULL, *sx = NULL;
+	BIO			*b = NULL;
+	char			 serial[ACME_SERIAL_SIZE];
+	enum store_status	 rc;
+	bool			 ok;
+	int			 len, ret = -1;
+
+	if (st == NULL)
+		return internal(st, prob, "revocation");
+	if ((x = d2i_X509(NULL, &p, (long)derlen)) == NULL ||
+	    p != der + derlen || serial_hex(x, serial) == -1) {
+		acme_problem_set(prob, ACME_P_MALFORMED,
+		    "certificate is not a DER X.509 certificate");
+		goto out;
+	}
+	rc = store_cert_get(st, serial, &c);
+	if (rc == STORE_NOTFOUND)
+		goto unknown;
+	if (rc != STORE_OK) {
+		internal(st, prob, "certificate lookup");
+		goto out;
+	}
+	/* Compare the whole certificate, not only the serial (V05). */
+	if ((b = BIO_new_mem_buf(c.pem, -1)) == NULL ||
+	    (sx = PEM_read_bio_X509(b, NULL, NULL, NULL)) == NULL ||
+	    (len = i2d_X509(sx, &stored)) <= 0) {
+		internal(NULL, prob, "stored certificate unreadable");
+		goto out;
+	}
+	if ((size_t)len != derlen || memcmp(stored, der, derlen) != 0)
+		goto unknown;
+
+	/* §7.6: who may revoke. */
+	if (cert_key != NULL) {
+		if (EVP_PKEY_eq(X509_get0_pubkey(x), cert_key) != 1) {
+			acme_problem_set(prob, ACME_P_UNAUTHORIZED,
+			    "the request is not signed by the certificate's key");
+			goto out;
+		}
+	} else if (strcmp(c.account_id, acct->id) != 0) {
+		if (holds_authz_for_all(st, acct, x, &ok, prob) == -1)
+			goto out;
+		if (!ok) {
+			acme_problem_set(prob, ACME_P_UNAUTHORIZED,
+			    "this account may not revoke this certificate");
+			goto out;
+		}
+	}
+	rc = store_cert_revoke(st, serial, reason, time(NULL));
+	if (rc == STORE_CONFLICT) {
+		acme_problem_set(prob, ACME_P_ALREADYREVOKED,
+		    "the certificate is already revoked");
+		goto out;
+	}
+	if (rc != STORE_OK) {
+		internal(st, prob, "revocation");
+		goto out;
+	}
+	log_info("revoked %s (reason %d)", serial, reason);
+	ret = 0;
+	goto out;
+unknown:
+	acme_problem_setx(prob, ACME_P_MALFORMED, 404,
+	    "this server did not issue that certificate");
+out:
+	acme_cert_clear(&c);
+	OPENSSL_free(stored);
+	BIO_free(b);
+	X509_free(x);
+	X509_free(sx);
+	return ret;
+}

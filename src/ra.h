@@ -1,0 +1,175 @@
+/* ra.h - the registration authority: every ACME state change */
+/* SPDX-License-Identifier: MIT */
+#ifndef LOCALACME_RA_H
+#define LOCALACME_RA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "acme/acme.h"
+#include "acme/problem.h"
+#include "acme/payload.h"
+
+struct ca;
+struct va;
+struct va_request;
+struct va_result;
+struct policy;
+
+/*
+ * The RA is the only code that changes ACME state (DESIGN.md). It takes
+ * and returns acme/ structs and fills a caller's struct acme_problem; it
+ * never sees JSON, headers or URLs. Every function is safe to call from
+ * several threads at once: each thread gets its own store connection
+ * (opened on first use, closed by ra_free).
+ *
+ * Ownership checks live here: a resource of another account is
+ * indistinguishable from a missing one (404 malformed, HARDENING Z01).
+ */
+
+struct ra_opts {
+	const char	*db_path;		/* state_dir/localacme.db */
+	unsigned	 leaf_days;		/* default leaf lifetime */
+	bool		 validation_skip;	/* challenges valid without a check */
+	bool		 tos_required;		/* termsOfService configured */
+	bool		 eab_required;
+	unsigned	 authz_pending_s;	/* lifetime of a pending authz/order */
+	unsigned	 authz_valid_s;		/* lifetime of a valid authz */
+	size_t		 max_pending_authz;	/* per account; 0 = unlimited */
+};
+
+struct ra	*ra_new(const struct ra_opts *opts, struct ca *ca,
+		    const struct policy *policy, char *err, size_t errsz);
+void		 ra_free(struct ra *ra);
+
+/*
+ * Attach the VA after both exist (the VA calls back into ra_va_done,
+ * which main installs as its done callback). NULL is allowed with
+ * validation_skip.
+ */
+void		 ra_set_va(struct ra *ra, struct va *va);
+
+/* VA callback: records a validation result. Called from VA workers. */
+void		 ra_va_done(void *arg, const struct va_request *req,
+		    const struct va_result *res);
+
+/*
+ * Start-up recovery: orders left in "processing" by a crash become
+ * invalid (HARDENING I5). Returns 0 or -1; *n = orders recovered.
+ */
+int		 ra_recover(struct ra *ra, size_t *n);
+
+/* Periodic maintenance: expire pending/valid objects past their time. */
+int		 ra_expire(struct ra *ra, time_t now);
+
+/* --- accounts (RFC 8555 §7.3) --- */
+
+/*
+ * Look up the account named by a kid's ID for request authentication.
+ * 0 and *out filled; -1 with accountDoesNotExist or serverInternal.
+ * *key receives the account's public key (caller frees with
+ * EVP_PKEY_free).
+ */
+int		 ra_account_auth(struct ra *ra, const char *id,
+		    struct acme_account *out, EVP_PKEY **key,
+		    struct acme_problem *prob);
+
+/*
+ * newAccount (§7.3, §7.3.1): creates the account for `key` or finds the
+ * existing one (*created tells which). onlyReturnExisting with an unknown
+ * key is accountDoesNotExist; an existing deactivated account is 401
+ * unauthorized (§7.3.6).
+ */
+int		 ra_new_account(struct ra *ra, EVP_PKEY *key,
+		    const struct acme_req_new_account *req,
+		    struct acme_account *out, bool *created,
+		    struct acme_problem *prob);
+
+/* Account update or deactivation (§7.3.2, §7.3.6). */
+int		 ra_update_account(struct ra *ra, const struct acme_account *acct,
+		    const struct acme_req_account_update *req,
+		    struct acme_account *out, struct acme_problem *prob);
+
+/*
+ * Key rollover (§7.3.5) after the WFE checked both JWSs. On a key already
+ * in use: -1, 409 malformed, and conflict_id holds that account's ID.
+ */
+int		 ra_key_change(struct ra *ra, const struct acme_account *acct,
+		    EVP_PKEY *newkey, char conflict_id[ACME_ID_SIZE],
+		    struct acme_problem *prob);
+
+/* --- orders, authorizations, challenges (§7.4, §7.5) --- */
+
+int		 ra_new_order(struct ra *ra, const struct acme_account *acct,
+		    const struct acme_req_new_order *req,
+		    struct acme_order *out, struct acme_problem *prob);
+int		 ra_get_order(struct ra *ra, const struct acme_account *acct,
+		    const char *id, struct acme_order *out,
+		    struct acme_problem *prob);
+/*
+ * One page of the account's orders: ids[0..*n), and next (a cursor, ""
+ * when this is the last page).
+ */
+int		 ra_list_orders(struct ra *ra, const struct acme_account *acct,
+		    const char *cursor, char (*ids)[ACME_ID_SIZE], size_t max,
+		    size_t *n, char *next, size_t nextsz,
+		    struct acme_problem *prob);
+
+/*
+ * Authorization with the challenges a client may use (a wildcard gets
+ * dns-01 only, an IP no dns-01: RFC 8555 §7.1.4, RFC 8738 §7).
+ */
+int		 ra_get_authz(struct ra *ra, const struct acme_account *acct,
+		    const char *id, struct acme_authz *out,
+		    struct acme_problem *prob);
+int		 ra_deactivate_authz(struct ra *ra,
+		    const struct acme_account *acct, const char *id,
+		    struct acme_authz *out, struct acme_problem *prob);
+
+/*
+ * POST-as-GET (respond = false) or respond `{}` (respond = true, §7.5.1:
+ * starts validation once). *chall and *authz are filled.
+ */
+int		 ra_challenge(struct ra *ra, const struct acme_account *acct,
+		    const char *id, bool respond, struct acme_challenge *chall,
+		    struct acme_authz *authz, struct acme_problem *prob);
+
+/*
+ * Finalize (§7.4): the order must be ready (orderNotReady otherwise), the
+ * CSR must name exactly the order's identifiers with an acceptable key
+ * that is no account's key (badCSR). Issues in Boulder's crash-safe
+ * order. On success *out is the order, valid.
+ */
+int		 ra_finalize(struct ra *ra, const struct acme_account *acct,
+		    EVP_PKEY *account_key, const char *order_id,
+		    const char *csr_b64, struct acme_order *out,
+		    struct acme_problem *prob);
+
+/*
+ * The certificate chain (leaf then issuer, PEM) of one of acct's
+ * certificates. Returns a new string (caller frees) or NULL + prob.
+ */
+char		*ra_get_cert_chain(struct ra *ra, const struct acme_account *acct,
+		    const char *serial, struct acme_problem *prob);
+
+/*
+ * revokeCert (§7.6): acct != NULL for kid requests (issuing account, or
+ * one holding valid authorizations for every name), or cert_key != NULL
+ * for requests signed by the certificate's own key.
+ */
+int		 ra_revoke(struct ra *ra, const struct acme_account *acct,
+		    EVP_PKEY *cert_key, const unsigned char *der, size_t derlen,
+		    int reason, struct acme_problem *prob);
+
+/*
+ * The root and the current intermediate certificate, PEM. Return new
+ * strings (caller frees) or NULL on allocation failure.
+ */
+char		*ra_root_pem(struct ra *ra);
+char		*ra_intermediate_pem(struct ra *ra);
+
+#endif /* LOCALACME_RA_H */

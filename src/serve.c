@@ -1,0 +1,413 @@
+/* serve.c - `localacme serve`: start-up order, the maintenance loop, shutdown */
+/* SPDX-License-Identifier: MIT */
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "acme/acme.h"
+#include "acme/ident.h"
+#include "acme/problem.h"
+#include "store/store.h"
+#include "ca.h"
+#include "cli.h"
+#include "config.h"
+#include "httpd.h"
+#include "keys.h"
+#include "log.h"
+#include "nonce.h"
+#include "policy.h"
+#include "ra.h"
+#include "serve.h"
+#include "statedir.h"
+#include "va.h"
+#include "wfe.h"
+
+#define NONCE_CAPACITY		65536
+#define SERVER_CERT_DAYS	30
+#define MAINTENANCE_S		60	/* expiry sweep, certificate checks */
+#define ROTATE_CHECK_S		86400	/* intermediate rotation */
+
+/* The API's own TLS certificate and key, as PEM. */
+struct server_cert {
+	char	*chain_pem;	/* leaf then intermediate */
+	char	*key_pem;
+	time_t	 not_before;
+	time_t	 not_after;
+};
+
+static void
+server_cert_clear(struct server_cert *sc)
+{
+	free(sc->chain_pem);
+	if (sc->key_pem != NULL) {
+		OPENSSL_cleanse(sc->key_pem, strlen(sc->key_pem));
+		free(sc->key_pem);
+	}
+	memset(sc, 0, sizeof(*sc));
+}
+
+/* Add one identifier (DNS or IP text) to ids. 0, or -1 naming the bad one. */
+static int
+add_ident(struct acme_identifier *ids, bool *wild, size_t *n, size_t max,
+    const char *name)
+{
+	struct acme_problem prob;
+
+	if (*n >= max)
+		return -1;
+	if (acme_ident_from_cli(name, &ids[*n], &wild[*n], &prob) == -1) {
+		log_err("serve: --hostname %s: %s", name, prob.detail);
+		return -1;
+	}
+	(*n)++;
+	return 0;
+}
+
+/*
+ * Issue the server's certificate from our own intermediate (so a client
+ * that trusts the root trusts the API) for localhost, 127.0.0.1, ::1 and
+ * the configured hostnames, and record it in the store before use.
+ */
+static int
+server_cert_issue(const struct config *cfg, struct ca *ca, struct store *st,
+    struct server_cert *out)
+{
+	struct acme_identifier	 ids[ACME_MAX_IDENTIFIERS];
+	bool			 wild[ACME_MAX_IDENTIFIERS];
+	struct ca_leaf_req	 lr;
+	struct acme_cert	 rec = { 0 };
+	struct acme_problem	 prob;
+	EVP_PKEY		*key = NULL;
+	X509			*leaf = NULL;
+	const char		*chain = NULL;
+	char			 serial[ACME_SERIAL_SIZE], err[256];
+	size_t			 n = 0, len;
+	int			 rc = -1;
+
+	memset(&lr, 0, sizeof(lr));
+	if (add_ident(ids, wild, &n, ACME_MAX_IDENTIFIERS, "localhost") == -1 ||
+	    add_ident(ids, wild, &n, ACME_MAX_IDENTIFIERS, "127.0.0.1") == -1 ||
+	    add_ident(ids, wild, &n, ACME_MAX_IDENTIFIERS, "::1") == -1)
+		goto out;
+	for (size_t i = 0; i < cfg->nhostnames; i++)
+		if (add_ident(ids, wild, &n, ACME_MAX_IDENTIFIERS,
+		    cfg->hostnames[i]) == -1)
+			goto out;
+	acme_ident_list_normalize(ids, &n);
+	if (policy_check_list(ca_policy(ca), ids, wild, n, &prob) == -1) {
+		log_err("serve: a --hostname is outside the CA's name "
+		    "policy: %s", prob.detail);
+		goto out;
+	}
+	if ((key = keys_generate(KEYS_EC256, err, sizeof(err))) == NULL) {
+		log_err("serve: server key: %s", err);
+		goto out;
+	}
+	if (ca_new_serial(serial) == -1 ||
+	    store_serial_reserve(st, serial, NULL) != STORE_OK) {
+		log_err("serve: reserving a serial: %s", store_errmsg(st));
+		goto out;
+	}
+	lr.pubkey = key;
+	lr.idents = ids;
+	lr.nident = n;
+	lr.days = SERVER_CERT_DAYS;
+	lr.serial = serial;
+	if (ca_sign_leaf(ca, &lr, &leaf, &chain) == -1) {
+		(void)store_serial_fail(st, serial);
+		goto out;
+	}
+	memcpy(rec.serial, serial, sizeof(serial));
+	rec.status = ACME_CERT_VALID;
+	snprintf(rec.source, sizeof(rec.source), "server");
+	rec.pem = keys_cert_pem(leaf);
+	rec.chain_pem = chain != NULL ? strdup(chain) : NULL;
+	len = 1;
+	for (size_t i = 0; i < n; i++)
+		len += strlen(ids[i].value) + 1;
+	if ((rec.names = calloc(1, len)) != NULL)
+		for (size_t i = 0; i < n; i++) {
+			if (i > 0)
+				strcat(rec.names, ",");
+			strcat(rec.names, ids[i].value);
+		}
+	rec.issued = time(NULL);
+	{
+		struct tm tm;
+		if (ASN1_TIME_to_tm(X509_get0_notBefore(leaf), &tm) == 1)
+			rec.not_before = timegm(&tm);
+		if (ASN1_TIME_to_tm(X509_get0_notAfter(leaf), &tm) == 1)
+			rec.not_after = timegm(&tm);
+	}
+	if (rec.pem == NULL || rec.chain_pem == NULL || rec.names == NULL) {
+		log_err("serve: out of memory");
+		goto out;
+	}
+	if (store_cert_insert(st, &rec) != STORE_OK) {
+		log_err("serve: recording the server certificate: %s",
+		    store_errmsg(st));
+		goto out;
+	}
+	if ((out->chain_pem = ca_fullchain_pem(leaf, chain)) == NULL ||
+	    (out->key_pem = keys_private_pem(key, &len)) == NULL) {
+		server_cert_clear(out);
+		goto out;
+	}
+	out->not_before = rec.not_before;
+	out->not_after = rec.not_after;
+	log_info("server certificate %s for %s, valid until %ld", serial,
+	    rec.names, (long)rec.not_after);
+	rc = 0;
+out:
+	acme_cert_clear(&rec);
+	EVP_PKEY_free(key);
+	X509_free(leaf);
+	return rc;
+}
+
+/* Renew when less than a third of the certificate's life is left. */
+static bool
+server_cert_due(const struct server_cert *sc, time_t now)
+{
+	return now >= sc->not_after - (sc->not_after - sc->not_before) / 3;
+}
+
+/* Core dumps would hold the intermediate key (HARDENING §6.1 P8). */
+static void
+harden_process(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		log_warn("serve: setrlimit(RLIMIT_CORE): %s", strerror(errno));
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		log_warn("serve: prctl(PR_SET_DUMPABLE): %s", strerror(errno));
+}
+
+static void
+serve_usage(FILE *fp)
+{
+	fprintf(fp, "usage: localacme serve [options]\n\n"
+	    "Run the ACME v2 server (RFC 8555). The CA is created on first "
+	    "run.\nThe directory is at <base-url>/directory "
+	    "(default https://localhost:8555/directory).\n\n");
+	config_usage(fp);
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+	struct config		 cfg;
+	struct server_cert	 sc = { 0 };
+	struct ca		*ca = NULL;
+	struct store		*st = NULL;
+	struct nonce_table	*nonces = NULL;
+	struct ra		*ra = NULL;
+	struct va		*va = NULL;
+	struct wfe		*wfe = NULL;
+	struct httpd		*httpd = NULL;
+	struct ra_opts		 ro;
+	struct va_opts		 vo;
+	struct wfe_opts		 wo;
+	struct httpd_opts	 ho;
+	sigset_t		 sigs;
+	char			 err[512], db_path[4096];
+	bool			 created = false, rotated = false;
+	time_t			 last_rotate_check;
+	size_t			 recovered = 0;
+	int			 exit_code = 1, sig;
+
+	memset(&cfg, 0, sizeof(cfg));
+	if (config_parse(&cfg, "serve", argc, argv, NULL, NULL, NULL, err,
+	    sizeof(err)) == -1) {
+		cli_error("%s", err);
+		goto out;
+	}
+	if (cfg.help) {
+		serve_usage(stdout);
+		exit_code = 0;
+		goto out;
+	}
+	log_setup(cfg.log_level, cfg.log_format);
+	umask(077);
+	harden_process();
+
+	/*
+	 * Signals: SIGINT/SIGTERM are taken by this thread with sigtimedwait,
+	 * so block them before any thread starts (threads inherit the mask).
+	 */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+	/* 1. the state directory and the CA (created on first run) */
+	if ((ca = cli_open_ca(&cfg, true, NULL, &created)) == NULL)
+		goto out;
+	if (ca_maybe_rotate(ca, time(NULL), &rotated, err, sizeof(err)) == -1)
+		log_warn("serve: intermediate rotation: %s", err);
+	last_rotate_check = time(NULL);
+	if (statedir_path(&cfg, "localacme.db", db_path, sizeof(db_path)) ==
+	    -1) {
+		cli_error("state directory path too long");
+		goto out;
+	}
+	/* 2. the store: this thread's own connection for the server cert */
+	if ((st = store_open(db_path, err, sizeof(err))) == NULL) {
+		cli_error("cannot open %s: %s", db_path, err);
+		goto out;
+	}
+
+	/* 3. the components, in dependency order */
+	memset(&ro, 0, sizeof(ro));
+	ro.db_path = db_path;
+	ro.leaf_days = (unsigned)cfg.leaf_days;
+	ro.validation_skip = cfg.validation_skip;
+	ro.tos_required = cfg.tos_url[0] != '\0';
+	ro.eab_required = cfg.eab_required;
+	if ((ra = ra_new(&ro, ca, ca_policy(ca), err, sizeof(err))) == NULL) {
+		cli_error("%s", err);
+		goto out;
+	}
+	if (ra_recover(ra, &recovered) == -1)
+		goto out;
+	if (recovered > 0)
+		log_warn("serve: %zu order(s) interrupted by a previous stop "
+		    "were marked invalid", recovered);
+
+	memset(&vo, 0, sizeof(vo));
+	vo.http01_port = (unsigned)cfg.http01_port;
+	vo.tlsalpn01_port = (unsigned)cfg.tlsalpn01_port;
+	vo.dns_resolver = cfg.dns_resolver;
+	vo.resolve = (const char *const *)cfg.resolve;
+	vo.nresolve = cfg.nresolve;
+	vo.timeout_s = (unsigned)cfg.va_timeout_s;
+	vo.workers = (unsigned)cfg.va_workers;
+	vo.queue_max = 1024;
+	if ((va = va_new(&vo, ra_va_done, ra, err, sizeof(err))) == NULL) {
+		cli_error("%s", err);
+		goto out;
+	}
+	ra_set_va(ra, va);
+
+	if ((nonces = nonce_new(NONCE_CAPACITY)) == NULL) {
+		cli_error("out of memory");
+		goto out;
+	}
+	memset(&wo, 0, sizeof(wo));
+	wo.base_url = cfg.base_url;
+	wo.website = cfg.website[0] != '\0' ? cfg.website : NULL;
+	wo.tos_url = cfg.tos_url[0] != '\0' ? cfg.tos_url : NULL;
+	wo.caa_identities = (const char *const *)cfg.caa_identities;
+	wo.ncaa_identities = cfg.ncaa_identities;
+	wo.eab_required = cfg.eab_required;
+	wo.validation_skip = cfg.validation_skip;
+	wo.retry_after_s = 1;
+	if ((wfe = wfe_new(&wo, ra, nonces)) == NULL) {
+		cli_error("cannot set up the web front end");
+		goto out;
+	}
+
+	/* 4. the API's own certificate, then the listeners */
+	if (server_cert_issue(&cfg, ca, st, &sc) == -1) {
+		cli_error("cannot issue the server's own certificate");
+		goto out;
+	}
+	memset(&ho, 0, sizeof(ho));
+	ho.listen = (const char *const *)cfg.listen;
+	ho.nlisten = cfg.nlisten;
+	ho.max_body = (size_t)cfg.max_body;
+	ho.conn_timeout_s = (unsigned)cfg.conn_timeout_s;
+	ho.request_deadline_s = (unsigned)cfg.request_deadline_s;
+	ho.per_ip_conn_limit = (unsigned)cfg.per_ip_conn_limit;
+	ho.max_connections = (unsigned)cfg.max_connections;
+	ho.threads = (unsigned)cfg.threads;
+	ho.cert_pem = sc.chain_pem;
+	ho.key_pem = sc.key_pem;
+	if ((httpd = httpd_new(&ho, wfe_handle, wfe, err, sizeof(err))) ==
+	    NULL || httpd_start(httpd, err, sizeof(err)) == -1) {
+		cli_error("%s", err);
+		goto out;
+	}
+	if (va_start_workers(va) == -1) {
+		cli_error("cannot start the validation workers");
+		goto out;
+	}
+
+	if (cfg.validation_skip)
+		log_warn("serve: VALIDATION IS OFF (--validation=skip): every "
+		    "challenge is valid without a check. For testing ACME "
+		    "clients only.");
+	log_info("serve: state in %s%s", cfg.state_dir,
+	    created ? " (new CA created)" : "");
+	log_info("serve: ACME directory at %s/directory", cfg.base_url);
+
+	/* 5. wait for a signal; do maintenance in between */
+	for (;;) {
+		struct timespec	 ts = { MAINTENANCE_S, 0 };
+		time_t		 now;
+
+		sig = sigtimedwait(&sigs, NULL, &ts);
+		if (sig == SIGINT || sig == SIGTERM)
+			break;
+		now = time(NULL);
+		(void)ra_expire(ra, now);
+		if (now - last_rotate_check >= ROTATE_CHECK_S) {
+			last_rotate_check = now;
+			if (ca_maybe_rotate(ca, now, &rotated, err,
+			    sizeof(err)) == -1)
+				log_warn("serve: intermediate rotation: %s",
+				    err);
+			else if (rotated)
+				log_info("serve: intermediate rotated");
+		}
+		if (server_cert_due(&sc, now) || rotated) {
+			struct server_cert next = { 0 };
+
+			rotated = false;
+			if (server_cert_issue(&cfg, ca, st, &next) == 0 &&
+			    httpd_set_certificate(httpd, next.chain_pem,
+			    next.key_pem) == 0) {
+				server_cert_clear(&sc);
+				sc = next;
+				log_info("serve: server certificate renewed");
+			} else {
+				server_cert_clear(&next);
+				log_warn("serve: server certificate renewal "
+				    "failed; retrying later");
+			}
+		}
+	}
+	log_info("serve: stopping (signal %d)", sig);
+	exit_code = 0;
+out:
+	/* Reverse order: stop accepting, drain validations, then free. */
+	if (httpd != NULL)
+		httpd_stop(httpd);
+	if (va != NULL)
+		va_stop(va);
+	httpd_free(httpd);
+	va_free(va);
+	wfe_free(wfe);
+	nonce_free(nonces);
+	ra_free(ra);
+	store_close(st);
+	server_cert_clear(&sc);
+	ca_free(ca);
+	config_clear(&cfg);
+	return exit_code;
+}
