@@ -1,0 +1,124 @@
+/* ca.h - the certificate authority: root, intermediate and leaf profiles (HARDENING §5) */
+/* SPDX-License-Identifier: MIT */
+#ifndef LOCALACME_CA_H
+#define LOCALACME_CA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "acme/acme.h"
+#include "keys.h"
+
+struct ca;
+struct policy;
+
+/* Root and intermediate lifetimes (HARDENING §5.1, §5.2). */
+#define CA_ROOT_DAYS		3650
+#define CA_INTERMEDIATE_DAYS	1095	/* 3 years */
+#define CA_LEAF_MAX_DAYS	825	/* Apple's ceiling for every TLS cert */
+#define CA_BACKDATE		3600	/* notBefore = now - 1 h */
+
+struct ca_create_opts {
+	enum keys_type		 key_type;	/* root and intermediate */
+	const struct policy	*policy;	/* NULL = policy_init_default */
+};
+
+/*
+ * Open the CA in state_dir: load root.pem, intermediate.pem and
+ * intermediate.key (never root.key), check that the key is ours (mode,
+ * owner, no symlink), matches its certificate, and that the intermediate
+ * is signed by the root. The policy is read back from the root's
+ * nameConstraints. When root.pem is absent and create_if_missing, first
+ * create a root and an intermediate (opts may be NULL for the defaults;
+ * *created, may be NULL, says so). A state dir with some CA files but no
+ * root.pem is refused, never regenerated (HARDENING X08).
+ *
+ * Returns a new CA (caller frees with ca_free), or NULL with a one-line
+ * message naming the file in err.
+ */
+struct ca	*ca_open(const char *state_dir, bool create_if_missing,
+		    const struct ca_create_opts *opts, bool *created,
+		    char *err, size_t errsz);
+
+/* NULL-safe. Frees every intermediate ever loaded by this CA. */
+void		 ca_free(struct ca *ca);
+
+/*
+ * A new leaf serial: one prefix byte 0x01-0x7F and 16 random bytes, as 34
+ * lower-case hex digits (HARDENING §5.3). Reserve it in the store before
+ * signing. Returns 0, or -1 if the DRBG fails.
+ */
+int		 ca_new_serial(char out[ACME_SERIAL_SIZE]);
+
+struct ca_leaf_req {
+	EVP_PKEY			*pubkey;	/* subject key (borrowed) */
+	const struct acme_identifier	*idents;	/* SAN, in this order; "*." kept */
+	size_t				 nident;
+	unsigned			 days;		/* used when not_after == 0 */
+	time_t				 not_before;	/* 0 = now - 1 h */
+	time_t				 not_after;	/* 0 = not_before + days*86400 - 1 */
+	bool				 client_auth;	/* add clientAuth to the EKU */
+	const char			*serial;	/* from ca_new_serial, reserved */
+};
+
+/*
+ * Sign a leaf with the current intermediate (HARDENING §5.3); notAfter is
+ * clamped to the intermediate's. The identifiers must already have passed
+ * the policy. Before returning, the certificate is checked against our
+ * own profile (ca_check_leaf); a violation is an internal error, never a
+ * certificate. Thread-safe: may be called from many threads at once.
+ *
+ * Returns 0 with *out a new X509 (caller frees with X509_free) and, if
+ * chain_pem is not NULL, *chain_pem the issuing intermediate's PEM
+ * (borrowed, valid until ca_free); -1 on failure (cause logged).
+ */
+int		 ca_sign_leaf(struct ca *ca, const struct ca_leaf_req *req,
+		    X509 **out, const char **chain_pem);
+
+/*
+ * The pre-issuance profile check: version, serial, issuer, validity inside
+ * the issuer's, exactly BC/KU/EKU/SAN/AKI with the right criticality and
+ * values, SAN = req->idents in order, subject empty or CN = first DNS
+ * name, AKI = issuer SKI, signature by the issuer. Returns 0, or -1 with
+ * err saying which rule failed.
+ */
+int		 ca_check_leaf(X509 *leaf, X509 *issuer,
+		    const struct ca_leaf_req *req, char *err, size_t errsz);
+
+/* Current intermediate PEM (the chain to serve). Borrowed, valid until ca_free. */
+const char	*ca_chain_pem(struct ca *ca);
+/* Root PEM. Borrowed, valid until ca_free. */
+const char	*ca_root_pem(struct ca *ca);
+/* Borrowed root and current intermediate certificates (valid until ca_free). */
+X509		*ca_root_cert(struct ca *ca);
+X509		*ca_intermediate_cert(struct ca *ca);
+/* SHA-256 of the root's DER as 64 upper-case hex digits. 0 or -1. */
+int		 ca_root_fingerprint(struct ca *ca, char hex[65]);
+/* The identifier policy (from the root's nameConstraints). Borrowed. */
+const struct policy *ca_policy(struct ca *ca);
+time_t		 ca_intermediate_not_after(struct ca *ca);
+/* The state directory this CA was opened from. Borrowed. */
+const char	*ca_state_dir(struct ca *ca);
+
+/*
+ * Rotate the intermediate when less than a third of its life is left at
+ * `now` (HARDENING §6.1 P16): opens root.key (only here), signs a new
+ * intermediate with the same key type, keeps the old files as
+ * intermediate-<serial>.pem/.key and installs the new ones. *rotated says
+ * whether it happened. Leaves signed earlier keep their chain PEM valid.
+ * Returns 0, or -1 with err filled (the CA keeps the old intermediate).
+ */
+int		 ca_maybe_rotate(struct ca *ca, time_t now, bool *rotated,
+		    char *err, size_t errsz);
+
+/*
+ * Leaf PEM followed by chain (may be NULL). Returns a new string (caller
+ * frees with free()), NULL on failure.
+ */
+char		*ca_fullchain_pem(X509 *leaf, const char *chain);
+
+#endif /* LOCALACME_CA_H */

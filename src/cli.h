@@ -1,0 +1,39 @@
+/* cli.h - the operator subcommands (init, issue, list, revoke) and their shared helpers */
+/* SPDX-License-Identifier: MIT */
+#ifndef LOCALACME_CLI_H
+#define LOCALACME_CLI_H
+
+#include <stdbool.h>
+
+struct ca;
+struct ca_create_opts;
+struct config;
+struct store;
+
+/*
+ * Each subcommand takes its own argv (argv[0] = the subcommand name),
+ * parses the common settings with config_parse plus its own options, and
+ * returns the process exit code: 0 success, 1 failure (one line
+ * "localacme: <message>" on stderr), 2 usage error.
+ */
+int	 cmd_init(int argc, char **argv);
+int	 cmd_issue(int argc, char **argv);
+int	 cmd_list(int argc, char **argv);
+int	 cmd_revoke(int argc, char **argv);
+
+/* Print "localacme: <message>\n" on stderr. */
+void	 cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Make sure the state directory is fit (statedir_ensure) and open the CA
+ * in it, creating it when `create` (opts may be NULL). On failure prints
+ * one line and returns NULL. *created (may be NULL) says whether a new
+ * CA was made.
+ */
+struct ca *cli_open_ca(const struct config *cfg, bool create,
+	    const struct ca_create_opts *opts, bool *created);
+
+/* Open <state_dir>/localacme.db; prints one line and returns NULL on failure. */
+struct store *cli_open_store(const struct config *cfg);
+
+#endif /* LOCALACME_CLI_H */

@@ -1,0 +1,129 @@
+/* cli_revoke.c - `localacme revoke SERIAL [--reason N]`: the operator's revocation */
+/* SPDX-License-Identifier: MIT */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "acme/acme.h"
+#include "cli.h"
+#include "config.h"
+#include "statedir.h"
+#include "store/store.h"
+
+enum { OPT_REASON = 1 };
+
+static const struct option revoke_opts[] = {
+	{ "reason", required_argument, NULL, OPT_REASON },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* RFC 5280 §5.3.1 CRLReason: 7 is unused, 8 (removeFromCRL) is CRL-only. */
+static bool
+reason_ok(long r)
+{
+	return (r >= 0 && r <= 6) || r == 9 || r == 10;
+}
+
+static int
+revoke_opt(void *arg, int opt, const char *optarg)
+{
+	long	*reason = arg;
+	char	*end;
+
+	if (opt != OPT_REASON)
+		return -1;
+	errno = 0;
+	*reason = strtol(optarg, &end, 10);
+	if (*optarg == '\0' || *end != '\0' || errno != 0 ||
+	    !reason_ok(*reason))
+		return -1;
+	return 0;
+}
+
+int
+cmd_revoke(int argc, char **argv)
+{
+	struct config	 cfg;
+	struct store	*st = NULL;
+	enum store_status ss;
+	char		 err[1024], serial[ACME_SERIAL_SIZE];
+	long		 reason = 0;
+	size_t		 len, off = 0;
+	int		 first, rc = 1;
+
+	first = config_parse(&cfg, "revoke", argc, argv, revoke_opts,
+	    revoke_opt, &reason, err, sizeof(err));
+	if (first == -1) {
+		cli_error("%s (reasons: 0-6, 9, 10)", err);
+		return 2;
+	}
+	if (cfg.help) {
+		printf("usage: localacme revoke SERIAL [--reason N] [options]\n\n"
+		    "Mark a certificate revoked in the store (the serial as "
+		    "`localacme list` shows it).\n\n"
+		    "  --reason N                 RFC 5280 reason code: 0-6, "
+		    "9 or 10 (default 0)\n\n");
+		config_usage(stdout);
+		rc = 0;
+		goto out;
+	}
+	if (argc - first != 1) {
+		cli_error("revoke: give exactly one SERIAL");
+		rc = 2;
+		goto out;
+	}
+	/* Accept "AB:CD..." and upper case; the store keeps lower-case hex. */
+	len = strlen(argv[first]);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)argv[first][i];
+
+		if (ch == ':')
+			continue;
+		if (!isxdigit(ch) || off + 1 >= sizeof(serial)) {
+			cli_error("revoke: \"%s\" is not a serial number",
+			    argv[first]);
+			rc = 2;
+			goto out;
+		}
+		serial[off++] = (char)tolower(ch);
+	}
+	serial[off] = '\0';
+	if (off == 0) {
+		cli_error("revoke: empty serial number");
+		rc = 2;
+		goto out;
+	}
+	if (statedir_check_dir(cfg.state_dir, err, sizeof(err)) == -1) {
+		if (errno == ENOENT)
+			cli_error("%s: no state directory; run `localacme "
+			    "init` first", cfg.state_dir);
+		else
+			cli_error("%s", err);
+		goto out;
+	}
+	if ((st = cli_open_store(&cfg)) == NULL)
+		goto out;
+	ss = store_cert_revoke(st, serial, (int)reason, time(NULL));
+	switch (ss) {
+	case STORE_OK:
+		printf("Revoked %s (reason %ld)\n", serial, reason);
+		rc = 0;
+		break;
+	case STORE_NOTFOUND:
+		cli_error("no certificate with serial %s", serial);
+		break;
+	case STORE_CONFLICT:
+		cli_error("%s is already revoked", serial);
+		break;
+	default:
+		cli_error("database: %s", store_errmsg(st));
+		break;
+	}
+out:
+	store_close(st);
+	config_clear(&cfg);
+	return rc;
+}

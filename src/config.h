@@ -1,0 +1,85 @@
+/* config.h - settings: defaults < JSON file < LOCALACME_* environment < flags */
+/* SPDX-License-Identifier: MIT */
+#ifndef LOCALACME_CONFIG_H
+#define LOCALACME_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <getopt.h>
+
+#include "log.h"
+
+/*
+ * Every setting lives in one table in config.c (name, env var, flag,
+ * type, default, bounds, field): adding a setting is one line there plus
+ * its field here. The struct is filled once at start-up and is read-only
+ * afterwards; string and list members are heap, freed by config_clear().
+ */
+struct config {
+	char		*config_file;	/* the file loaded, or NULL */
+	char		*state_dir;
+	enum log_level	 log_level;
+	enum log_format	 log_format;
+	char		**listen;	/* "ADDR:PORT" or "[V6]:PORT" */
+	size_t		 nlisten;
+	char		*base_url;	/* never "" after config_parse */
+	char		**hostnames;	/* extra names for the server cert */
+	size_t		 nhostnames;
+	int		 leaf_days;
+	bool		 validation_skip;
+	int		 http01_port;
+	int		 tlsalpn01_port;
+	char		*dns_resolver;	/* "HOST:PORT", "" = system */
+	char		**resolve;	/* "NAME=IP" */
+	size_t		 nresolve;
+	int		 va_timeout_s;
+	int		 va_workers;
+	int		 max_body;
+	int		 conn_timeout_s;
+	int		 request_deadline_s;
+	int		 per_ip_conn_limit;
+	int		 max_connections;
+	int		 threads;	/* 0 = number of cores */
+	char		*tos_url;	/* "" = none */
+	char		*website;	/* "" = none */
+	char		**caa_identities;
+	size_t		 ncaa_identities;
+	bool		 eab_required;
+	bool		 help;		/* -h/--help was given */
+};
+
+/* Callback for a subcommand's own options: 0, or -1 if optarg is bad. */
+typedef int (*config_extra_fn)(void *arg, int opt, const char *optarg);
+
+/*
+ * Fill *cfg (zeroed or cleared) for `subcommand` from the defaults, the
+ * config file (--config FILE or LOCALACME_CONFIG), the environment and
+ * argv (argv[0] is the subcommand name). getopt_long parses the table's
+ * flags, --config, -h/--help, and `extra` (may be NULL; `val` of each
+ * entry is passed to extra_cb with its argument, in argv order).
+ * Options and operands may be mixed. Also calls log_setup().
+ *
+ * Returns the index in argv of the first operand (argc when none), or -1
+ * with a one-line message naming the setting in err ("file:line:col:
+ * ...", "LOCALACME_X: ...", "--flag: ..."). On -1 *cfg is cleared.
+ */
+int	 config_parse(struct config *cfg, const char *subcommand, int argc,
+	    char **argv, const struct option *extra, config_extra_fn extra_cb,
+	    void *arg, char *err, size_t errsz);
+
+/* Free the members and zero *cfg. NULL-safe and idempotent. */
+void	 config_clear(struct config *cfg);
+
+/* Print the common options (one per table row) for --help output. */
+void	 config_usage(FILE *fp);
+
+/*
+ * Parse "ADDR:PORT" / "[V6]:PORT" into host (brackets removed) and port.
+ * Returns 0, or -1 if malformed.
+ */
+int	 config_split_hostport(const char *s, char *host, size_t hostsz,
+	    int *port);
+
+#endif /* LOCALACME_CONFIG_H */

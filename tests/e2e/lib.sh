@@ -1,0 +1,139 @@
+# lib.sh - shared e2e helpers (sourced, not run): temp dirs, free ports, processes by PID, checks
+# SPDX-License-Identifier: MIT
+#
+#   e2e_init                  strict mode, cleanup trap, checks $LOCALACME; sets E2E_TMP
+#                             (a temp dir removed at exit) and LOCALACME_HOME inside it
+#   e2e_tmpdir                prints a new temp dir under E2E_TMP
+#   e2e_require CMD...        exit 77 (CTest "skipped") when a command is missing
+#   e2e_fail MSG              print "FAIL: MSG" and exit 1
+#   e2e_ok MSG                print "ok: MSG"
+#   e2e_free_port             prints a free TCP port on 127.0.0.1 (bind port 0, read it back)
+#   e2e_start NAME CMD...     start CMD in the background, stdout+stderr to E2E_TMP/NAME.log;
+#                             sets E2E_PID; the PID is remembered and killed at exit
+#   e2e_stop PID              SIGTERM then SIGKILL after 5 s; only PIDs we started
+#   e2e_wait_port PORT [S]    wait up to S seconds (default 10) until 127.0.0.1:PORT listens
+#   e2e_expect_fail DESC CMD  run CMD; fail the test if it exits 0; its stderr is in E2E_ERR
+#   e2e_one_line FILE         fail unless FILE holds exactly one line starting "localacme: "
+#   e2e_mode FILE             prints the octal mode (e.g. 600)
+#
+# Nothing here kills a process it did not start, and no network but loopback is used.
+
+E2E_PIDS=()
+
+e2e_fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+e2e_ok() {
+	echo "ok: $*"
+}
+
+_e2e_cleanup() {
+	local pid
+	for pid in "${E2E_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${E2E_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	if [ -n "${E2E_TMP:-}" ] && [ -d "$E2E_TMP" ] && [ -z "${E2E_KEEP:-}" ]; then
+		chmod -R u+rwX "$E2E_TMP" 2>/dev/null || true
+		rm -rf "$E2E_TMP"
+	fi
+}
+
+e2e_init() {
+	set -euo pipefail
+	if [ -z "${LOCALACME:-}" ] || [ ! -x "$LOCALACME" ]; then
+		echo "e2e: LOCALACME is not set to the built binary" >&2
+		exit 1
+	fi
+	E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/localacme-e2e.XXXXXX")
+	export LOCALACME_HOME="$E2E_TMP/state"
+	trap _e2e_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+e2e_tmpdir() {
+	mktemp -d "$E2E_TMP/d.XXXXXX"
+}
+
+e2e_require() {
+	local c
+	for c in "$@"; do
+		if ! command -v "$c" >/dev/null 2>&1; then
+			echo "skip: $c is not installed" >&2
+			exit 77
+		fi
+	done
+}
+
+e2e_free_port() {
+	if command -v python3 >/dev/null 2>&1; then
+		python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+		return
+	fi
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 40000))
+		if ! ss -ltnH "sport = :$p" 2>/dev/null | grep -q .; then
+			echo "$p"
+			return
+		fi
+	done
+}
+
+e2e_start() {
+	local name=$1
+	shift
+	"$@" >"$E2E_TMP/$name.log" 2>&1 &
+	E2E_PID=$!
+	E2E_PIDS+=("$E2E_PID")
+}
+
+e2e_stop() {
+	local pid=$1 known=0 p i
+	for p in "${E2E_PIDS[@]}"; do
+		[ "$p" = "$pid" ] && known=1
+	done
+	[ $known -eq 1 ] || e2e_fail "e2e_stop: $pid was not started by this test"
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for i in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+e2e_wait_port() {
+	local port=$1 secs=${2:-10} i
+	for i in $(seq $((secs * 10))); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	e2e_fail "nothing listens on 127.0.0.1:$port after ${secs}s"
+}
+
+e2e_expect_fail() {
+	local desc=$1
+	shift
+	E2E_ERR="$E2E_TMP/last.err"
+	if "$@" >"$E2E_TMP/last.out" 2>"$E2E_ERR"; then
+		e2e_fail "$desc: succeeded but should have failed"
+	fi
+}
+
+e2e_one_line() {
+	local f=$1 n
+	n=$(grep -c '' "$f" || true)
+	[ "$n" -eq 1 ] || e2e_fail "expected one line on stderr, got $n: $(cat "$f")"
+	grep -q '^localacme: ' "$f" || e2e_fail "stderr does not start with 'localacme: ': $(cat "$f")"
+}
+
+e2e_mode() {
+	stat -c %a "$1"
+}

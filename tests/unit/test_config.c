@@ -1,0 +1,342 @@
+/* test_config.c - unit tests of src/config.c: layers, table, errors with positions */
+/* SPDX-License-Identifier: MIT */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+static char tmpfile_path[64];
+
+static const char *
+write_tmp(const char *text)
+{
+	int fd;
+
+	snprintf(tmpfile_path, sizeof(tmpfile_path), "/tmp/test_config.XXXXXX");
+	fd = mkstemp(tmpfile_path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return tmpfile_path;
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	unsetenv("LOCALACME_CONFIG");
+	unsetenv("LOCALACME_LEAF_DAYS");
+	unsetenv("LOCALACME_LISTEN");
+	unsetenv("LOCALACME_HOME");
+	unsetenv("LOCALACME_VALIDATION");
+	setenv("XDG_DATA_HOME", "/xdg", 1);
+	tmpfile_path[0] = '\0';
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	if (tmpfile_path[0] != '\0')
+		unlink(tmpfile_path);
+	unsetenv("LOCALACME_LEAF_DAYS");
+	unsetenv("LOCALACME_CONFIG");
+	return 0;
+}
+
+static int
+parse(struct config *cfg, char **argv, char *err, size_t errsz)
+{
+	int argc = 0;
+
+	while (argv[argc] != NULL)
+		argc++;
+	return config_parse(cfg, "test", argc, argv, NULL, NULL, NULL, err,
+	    errsz);
+}
+
+static void
+test_config_defaults_filled(void **state)
+{
+	struct config	 cfg;
+	char		 err[256], *argv[] = { "test", NULL };
+
+	(void)state;
+	assert_int_equal(parse(&cfg, argv, err, sizeof(err)), 1);
+	assert_string_equal(cfg.state_dir, "/xdg/localacme");
+	assert_int_equal(cfg.leaf_days, 90);
+	assert_int_equal(cfg.nlisten, 2);
+	assert_string_equal(cfg.listen[0], "127.0.0.1:8555");
+	assert_string_equal(cfg.listen[1], "[::1]:8555");
+	assert_string_equal(cfg.base_url, "https://localhost:8555");
+	assert_false(cfg.validation_skip);
+	assert_int_equal(cfg.http01_port, 80);
+	assert_int_equal(cfg.tlsalpn01_port, 443);
+	assert_int_equal(cfg.max_body, 65536);
+	assert_int_equal(cfg.nhostnames, 0);
+	assert_false(cfg.eab_required);
+	assert_int_equal(cfg.log_level, LOG_LVL_INFO);
+	config_clear(&cfg);
+}
+
+static void
+test_config_precedence_flag_beats_env_beats_file(void **state)
+{
+	struct config	 cfg;
+	char		 err[256];
+	const char	*path = write_tmp("{\"leaf_days\": 100, \"va_workers\": 7}");
+	char		*argv_flag[] = { "test", "--config", (char *)path,
+			    "--leaf-days", "300", NULL };
+	char		*argv_noflag[] = { "test", "--config", (char *)path, NULL };
+
+	(void)state;
+	setenv("LOCALACME_LEAF_DAYS", "200", 1);
+	assert_true(parse(&cfg, argv_flag, err, sizeof(err)) > 0);
+	assert_int_equal(cfg.leaf_days, 300);
+	assert_int_equal(cfg.va_workers, 7);
+	config_clear(&cfg);
+	assert_true(parse(&cfg, argv_noflag, err, sizeof(err)) > 0);
+	assert_int_equal(cfg.leaf_days, 200);
+	config_clear(&cfg);
+	unsetenv("LOCALACME_LEAF_DAYS");
+	assert_true(parse(&cfg, argv_noflag, err, sizeof(err)) > 0);
+	assert_int_equal(cfg.leaf_days, 100);
+	assert_int_equal(cfg.http01_port, 80);	/* default survives */
+	config_clear(&cfg);
+}
+
+static void
+test_config_env_config_file_used(void **state)
+{
+	struct config	 cfg;
+	char		 err[256], *argv[] = { "test", NULL };
+
+	(void)state;
+	setenv("LOCALACME_CONFIG", write_tmp("{\"validation\": \"skip\"}"), 1);
+	assert_int_equal(parse(&cfg, argv, err, sizeof(err)), 1);
+	assert_true(cfg.validation_skip);
+	config_clear(&cfg);
+}
+
+static void
+test_config_unknown_key_reports_line_col(void **state)
+{
+	struct config	 cfg;
+	char		 err[512], want[128];
+	const char	*path = write_tmp("{\n  \"leaf_days\": 10,\n  \"leaf_dayz\": 3\n}\n");
+	char		*argv[] = { "test", "--config", (char *)path, NULL };
+
+	(void)state;
+	assert_int_equal(parse(&cfg, argv, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:3:3: unknown setting \"leaf_dayz\"",
+	    path);
+	assert_string_equal(err, want);
+}
+
+static void
+test_config_type_error_reports_position(void **state)
+{
+	struct config	 cfg;
+	char		 err[512], want[128];
+	const char	*path = write_tmp("{\"listen\": [\"127.0.0.1:1\"], \"leaf_days\": \"90\"}");
+	char		*argv[] = { "test", "--config", (char *)path, NULL };
+
+	(void)state;
+	assert_int_equal(parse(&cfg, argv, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:1:29: leaf_days: must be an integer",
+	    path);
+	assert_string_equal(err, want);
+}
+
+static void
+test_config_syntax_error_reports_position(void **state)
+{
+	struct config	 cfg;
+	char		 err[512];
+	const char	*path = write_tmp("{\n\"leaf_days\": 9,,\n}");
+	char		*argv[] = { "test", "--config", (char *)path, NULL };
+
+	(void)state;
+	assert_int_equal(parse(&cfg, argv, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":2:"));
+}
+
+static void
+test_config_duplicate_key_rejected(void **state)
+{
+	struct config	 cfg;
+	char		 err[512];
+	const char	*path = write_tmp("{\"leaf_days\": 9, \"leaf_days\": 10}");
+	char		*argv[] = { "test", "--config", (char *)path, NULL };
+
+	(void)state;
+	assert_int_equal(parse(&cfg, argv, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "duplicate"));
+}
+
+static void
+test_config_out_of_range_env_names_variable(void **state)
+{
+	struct config	 cfg;
+	char		 err[256], *argv[] = { "test", NULL };
+
+	(void)state;
+	setenv("LOCALACME_LEAF_DAYS", "826", 1);
+	assert_int_equal(parse(&cfg, argv, err, sizeof(err)), -1);
+	assert_string_equal(err, "LOCALACME_LEAF_DAYS: must be an integer "
+	    "from 1 to 825");
+}
+
+static void
+test_config_bad_flag_value_names_flag(void **state)
+{
+	struct config	 cfg;
+	char		 err[256];
+	char		*argv[] = { "test", "--validation", "maybe", NULL };
+	char		*argv2[] = { "test", "--listen", "localhost:80", NULL };
+
+	(void)state;
+	assert_int_equal(parse(&cfg, argv, err, sizeof(err)), -1);
+	assert_string_equal(err, "--validation: must be real or skip");
+	assert_int_equal(parse(&cfg, argv2, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "listen"));
+}
+
+static void
+test_config_repeated_list_flag_appends(void **state)
+{
+	struct config	 cfg;
+	char		 err[256];
+	char		*argv[] = { "test", "--listen", "127.0.0.1:9000",
+			    "--listen", "[::1]:9001", NULL };
+
+	(void)state;
+	setenv("LOCALACME_LISTEN", "10.0.0.1:1,10.0.0.2:2,10.0.0.3:3", 1);
+	assert_true(parse(&cfg, argv, err, sizeof(err)) > 0);
+	unsetenv("LOCALACME_LISTEN");
+	assert_int_equal(cfg.nlisten, 2);
+	assert_string_equal(cfg.listen[0], "127.0.0.1:9000");
+	assert_string_equal(cfg.listen[1], "[::1]:9001");
+	assert_string_equal(cfg.base_url, "https://localhost:9000");
+	config_clear(&cfg);
+}
+
+static void
+test_config_unknown_option_rejected(void **state)
+{
+	struct config	 cfg;
+	char		 err[256], *argv[] = { "test", "--frobnicate", NULL };
+
+	(void)state;
+	assert_int_equal(parse(&cfg, argv, err, sizeof(err)), -1);
+	assert_string_equal(err, "test: unknown option --frobnicate");
+}
+
+struct extra_seen {
+	int	 n;
+	char	 last[32];
+};
+
+static int
+extra_cb(void *arg, int opt, const char *optarg)
+{
+	struct extra_seen *s = arg;
+
+	if (opt != 7)
+		return -1;
+	s->n++;
+	snprintf(s->last, sizeof(s->last), "%s", optarg);
+	return strcmp(optarg, "bad") == 0 ? -1 : 0;
+}
+
+static void
+test_config_extra_options_and_operands(void **state)
+{
+	struct config		 cfg;
+	struct extra_seen	 seen = { 0, "" };
+	struct option		 extra[] = {
+		{ "out", required_argument, NULL, 7 }, { NULL, 0, NULL, 0 } };
+	char			 err[256];
+	char			*argv[] = { "issue", "a.test", "--out", "/x",
+				    "--state", "/s", "b.test", NULL };
+	char			*argv_bad[] = { "issue", "--out", "bad", NULL };
+	int			 first;
+
+	(void)state;
+	first = config_parse(&cfg, "issue", 7, argv, extra, extra_cb, &seen,
+	    err, sizeof(err));
+	assert_int_equal(first, 5);	/* operands are permuted to the end */
+	assert_string_equal(argv[first], "a.test");
+	assert_string_equal(argv[first + 1], "b.test");
+	assert_int_equal(seen.n, 1);
+	assert_string_equal(seen.last, "/x");
+	assert_string_equal(cfg.state_dir, "/s");
+	config_clear(&cfg);
+	assert_int_equal(config_parse(&cfg, "issue", 3, argv_bad, extra,
+	    extra_cb, &seen, err, sizeof(err)), -1);
+	assert_string_equal(err, "--out: invalid value \"bad\"");
+}
+
+static void
+test_config_help_flag_set(void **state)
+{
+	struct config	 cfg;
+	char		 err[256], *argv[] = { "test", "--help", NULL };
+
+	(void)state;
+	assert_int_equal(parse(&cfg, argv, err, sizeof(err)), 2);
+	assert_true(cfg.help);
+	config_clear(&cfg);
+}
+
+static void
+test_config_split_hostport_forms(void **state)
+{
+	char	 host[64];
+	int	 port = 0;
+
+	(void)state;
+	assert_int_equal(config_split_hostport("[::1]:8555", host,
+	    sizeof(host), &port), 0);
+	assert_string_equal(host, "::1");
+	assert_int_equal(port, 8555);
+	assert_int_equal(config_split_hostport("127.0.0.1:1", host,
+	    sizeof(host), &port), 0);
+	assert_int_equal(config_split_hostport("::1:80", host, sizeof(host),
+	    &port), -1);
+	assert_int_equal(config_split_hostport("127.0.0.1:0", host,
+	    sizeof(host), &port), -1);
+	assert_int_equal(config_split_hostport("127.0.0.1", host,
+	    sizeof(host), &port), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_config_defaults_filled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_precedence_flag_beats_env_beats_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_env_config_file_used, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_unknown_key_reports_line_col, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_type_error_reports_position, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_syntax_error_reports_position, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_duplicate_key_rejected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_out_of_range_env_names_variable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_bad_flag_value_names_flag, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_repeated_list_flag_appends, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_unknown_option_rejected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_extra_options_and_operands, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_help_flag_set, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_split_hostport_forms, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
