@@ -722,7 +722,7 @@ make_va_request(const struct acme_account *acct, const struct acme_authz *a,
 
 static void
 finish_challenge(struct ra *ra, struct store *st, const char *chall_id,
-    bool valid, const struct acme_problem *p)
+    enum acme_chall_type type, bool valid, const struct acme_problem *p)
 {
 	struct acme_error	 e = { 0 };
 	enum store_status	 rc;
@@ -736,9 +736,9 @@ finish_challenge(struct ra *ra, struct store *st, const char *chall_id,
 		log_err("ra: recording validation of %s: %s", chall_id,
 		    store_errmsg(st));
 	else
-		log_info("challenge %s %s%s%s", chall_id,
-		    valid ? "valid" : "invalid", valid ? "" : ": ",
-		    valid ? "" : p->detail);
+		log_info("challenge %s (%s) %s%s%s", chall_id,
+		    acme_chall_type_str(type), valid ? "valid" : "invalid",
+		    valid ? "" : ": ", valid ? "" : p->detail);
 }
 
 void
@@ -749,7 +749,8 @@ ra_va_done(void *arg, const struct va_request *req, const struct va_result *res)
 
 	if (st == NULL)
 		return;
-	finish_challenge(ra, st, req->chall_id, res->valid, &res->prob);
+	finish_challenge(ra, st, req->chall_id, req->type, res->valid,
+	    &res->prob);
 }
 
 int
@@ -787,7 +788,7 @@ ra_challenge(struct ra *ra, const struct acme_account *acct, const char *id,
 		return internal(st, prob, "challenge start");
 
 	if (ra->opts.validation_skip) {
-		finish_challenge(ra, st, id, true, NULL);
+		finish_challenge(ra, st, id, chall->type, true, NULL);
 		goto reread;
 	}
 	if (make_va_request(acct, authz, chall, &vr) == -1 || ra->va == NULL ||
@@ -795,7 +796,7 @@ ra_challenge(struct ra *ra, const struct acme_account *acct, const char *id,
 		acme_problem_set(&vp, ACME_P_SERVERINTERNAL,
 		    "the server could not start the validation; retry with a "
 		    "new order");
-		finish_challenge(ra, st, id, false, &vp);
+		finish_challenge(ra, st, id, chall->type, false, &vp);
 	}
 reread:
 	if (store_challenge_get(st, id, chall, authz) != STORE_OK)

@@ -46,5 +46,6 @@ certbot_run revoke --cert-path "$live/cert.pem" --reason keycompromise \
 e2e_ok "certbot revoked $second"
 
 # The server saw real validations, not a skip.
-grep -q 'challenge .* valid' "$E2E_TMP/serve.log" || e2e_fail "no validation logged"
+grep -q 'challenge .* (http-01) valid' "$E2E_TMP/serve.log" ||
+    e2e_fail "the server logged no valid http-01 validation"
 echo "1 passed, 0 failed"

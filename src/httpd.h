@@ -1,0 +1,132 @@
+/* httpd.h - what the WFE sees of HTTP; no libmicrohttpd types leak */
+/* SPDX-License-Identifier: MIT */
+#ifndef LOCALACME_HTTPD_H
+#define LOCALACME_HTTPD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define HTTP_MAXHDRS	12
+
+struct http_header {
+	const char	*name;	/* borrowed: a string literal (never freed) */
+	char		*value;	/* heap, owned by the response */
+};
+
+/*
+ * One request as the handler sees it. Every pointer is borrowed and
+ * valid only during the handler call.
+ */
+struct http_request {
+	const char	*method;	/* "GET", "HEAD", "POST", ... */
+	const char	*path;		/* %-decoded path, no query */
+	const char	*query;		/* raw text after '?', or NULL (HARDENING U06) */
+	const char	*content_type;	/* Content-Type header or NULL */
+	const char	*replay_nonce;	/* Replay-Nonce request header or NULL (T12) */
+	const char	*origin;	/* Origin header or NULL (CORS, T19) */
+	const char	*body;		/* never NULL; NUL-terminated ("" if none) */
+	size_t		 bodysz;
+	bool		 body_too_large; /* body over max_body: answer 413 (T08-T10);
+					    body is then "" */
+	const char	*remote_addr;	/* peer address as text */
+	const char	*request_id;	/* random 8 chars; also the thread's log id */
+	int		 listener;	/* index into httpd_opts.listen */
+};
+
+/*
+ * The handler fills this; httpd zeroes it before the call and frees it
+ * (http_response_clear) after sending. status 0 or out of 100..599 is
+ * answered 500.
+ */
+struct http_response {
+	int		 status;
+	const char	*content_type;	/* static string, or NULL for none */
+	struct http_header hdrs[HTTP_MAXHDRS];
+	size_t		 nhdrs;
+	char		*body;		/* heap (malloc); ownership passes to httpd */
+	size_t		 bodysz;
+	bool		 close;		/* send Connection: close and close */
+};
+
+/*
+ * Append header `name` (a string literal: it is not copied) with a
+ * printf-formatted value (copied). Returns 0, or -1 when all
+ * HTTP_MAXHDRS slots are used, on allocation failure, or when the name
+ * is not an HTTP token or the value holds CR, LF or other control
+ * characters (header injection).
+ */
+int	 http_response_add_header(struct http_response *r, const char *name,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Free header values and the body; zero the struct. Idempotent. */
+void	 http_response_clear(struct http_response *r);
+
+/*
+ * Called once per request, synchronously in an httpd worker thread, so
+ * it must be thread-safe and quick. It must fill resp.
+ */
+typedef void (*http_handler_fn)(void *arg, const struct http_request *req,
+    struct http_response *resp);
+
+/* Zero in any numeric field means the default given. */
+struct httpd_opts {
+	const char *const *listen;	/* numeric "127.0.0.1:8555", "[::1]:8555";
+					   port 0 = pick a free one */
+	size_t		 nlisten;	/* 1..8 */
+	size_t		 max_body;	/* 65536 */
+	unsigned	 conn_timeout_s; /* inactivity timeout, 15 (never 0 in MHD) */
+	unsigned	 request_deadline_s; /* absolute, from the request line
+					   to the end of the body, 30 (X27) */
+	unsigned	 per_ip_conn_limit; /* 32 */
+	unsigned	 max_connections; /* 1024 */
+	unsigned	 threads;	/* per listener; 0 = number of cores */
+	const char	*cert_pem;	/* TLS chain (leaf first) and key as PEM */
+	const char	*key_pem;	/* text; both NULL = plain HTTP */
+};
+
+struct httpd;
+
+/*
+ * Validate opts and prepare (TLS credentials parsed, key checked against
+ * the certificate); binds nothing yet. opts strings are copied. Returns
+ * NULL with a one-line reason in err on failure. Free with httpd_free().
+ */
+struct httpd *httpd_new(const struct httpd_opts *opts, http_handler_fn fn,
+    void *arg, char *err, size_t errsz);
+
+/*
+ * Bind every listen address (SO_REUSEADDR; IPV6_V6ONLY for v6) and start
+ * one MHD daemon (epoll, thread pool) per address; logs each address.
+ * Returns 0, or -1 with the reason in err (nothing left running).
+ */
+int	 httpd_start(struct httpd *h, char *err, size_t errsz);
+
+/*
+ * The bound port of listener i (useful after port 0), or -1 if i is out
+ * of range or the server is not started.
+ */
+int	 httpd_bound_port(struct httpd *h, size_t listener_index);
+
+/*
+ * Replace the TLS certificate chain and key without a restart: handshakes
+ * after the call present the new chain; connections already set up keep
+ * theirs. Thread-safe. Returns 0, or -1 (logged) if the server has no
+ * TLS, the PEM does not parse or the key does not match the leaf. The
+ * previous credentials are kept until httpd_free (a handshake may still
+ * be using them).
+ */
+int	 httpd_set_certificate(struct httpd *h, const char *cert_pem,
+	    const char *key_pem);
+
+/*
+ * Stop accepting (new connections are closed at once), give requests in
+ * flight up to 2 s to finish, then close all connections and join the
+ * threads (a handler call in progress always completes). Idempotent; a
+ * stopped server cannot be restarted.
+ */
+void	 httpd_stop(struct httpd *h);
+
+/* httpd_stop, then free everything. NULL is a no-op. */
+void	 httpd_free(struct httpd *h);
+
+#endif /* LOCALACME_HTTPD_H */

@@ -1,0 +1,1092 @@
+/* test_httpd.c - httpd over real loopback sockets (HARDENING T08-T18, X25-X29) */
+/* SPDX-License-Identifier: MIT */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "httpd.h"
+
+/* ---- what the handler saw (written in MHD threads, read in the test) ---- */
+
+struct seen {
+	pthread_mutex_t	 mu;
+	int		 calls;
+	int		 status;	/* what to answer; 0 = 200 */
+	bool		 close;
+	char		 method[16];
+	char		 path[256];
+	char		 query[256];	/* "(null)" when NULL */
+	char		 ctype[128];
+	char		 nonce[128];
+	char		 origin[128];
+	char		 remote[64];
+	char		 reqid[32];
+	char		*body;
+	size_t		 bodysz;
+	bool		 too_large;
+	int		 listener;
+};
+
+static struct seen S = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static void
+cp(char *dst, size_t n, const char *s)
+{
+	snprintf(dst, n, "%s", s != NULL ? s : "(null)");
+}
+
+static void
+handler(void *arg, const struct http_request *req, struct http_response *resp)
+{
+	char *b;
+	int n;
+
+	(void)arg;
+	pthread_mutex_lock(&S.mu);
+	S.calls++;
+	cp(S.method, sizeof(S.method), req->method);
+	cp(S.path, sizeof(S.path), req->path);
+	cp(S.query, sizeof(S.query), req->query);
+	cp(S.ctype, sizeof(S.ctype), req->content_type);
+	cp(S.nonce, sizeof(S.nonce), req->replay_nonce);
+	cp(S.origin, sizeof(S.origin), req->origin);
+	cp(S.remote, sizeof(S.remote), req->remote_addr);
+	cp(S.reqid, sizeof(S.reqid), req->request_id);
+	free(S.body);
+	S.body = malloc(req->bodysz + 1);
+	memcpy(S.body, req->body, req->bodysz + 1);
+	S.bodysz = req->bodysz;
+	S.too_large = req->body_too_large;
+	S.listener = req->listener;
+	resp->status = req->body_too_large ? 413 : S.status != 0 ? S.status : 200;
+	resp->close = S.close;
+	pthread_mutex_unlock(&S.mu);
+
+	resp->content_type = "text/plain";
+	http_response_add_header(resp, "X-Test", "yes %d", 1);
+	n = snprintf(NULL, 0, "hello %s %zu", req->method, req->bodysz);
+	b = malloc((size_t)n + 1);
+	snprintf(b, (size_t)n + 1, "hello %s %zu", req->method, req->bodysz);
+	resp->body = b;
+	resp->bodysz = (size_t)n;
+}
+
+static int
+calls(void)
+{
+	int n;
+
+	pthread_mutex_lock(&S.mu);
+	n = S.calls;
+	pthread_mutex_unlock(&S.mu);
+	return n;
+}
+
+static int
+reset(void **state)
+{
+	(void)state;
+	pthread_mutex_lock(&S.mu);
+	free(S.body);
+	memset((char *)&S + sizeof(S.mu), 0, sizeof(S) - sizeof(S.mu));
+	pthread_mutex_unlock(&S.mu);
+	return 0;
+}
+
+/* ---- a throwaway self-signed certificate ---- */
+
+struct pem {
+	char	*cert;
+	char	*key;
+};
+
+static char *
+bio_text(BIO *b)
+{
+	char *p, *s;
+	long n = BIO_get_mem_data(b, &p);
+
+	s = malloc((size_t)n + 1);
+	memcpy(s, p, (size_t)n);
+	s[n] = '\0';
+	return s;
+}
+
+static struct pem
+make_cert(const char *cn, long serial)
+{
+	struct pem out = { NULL, NULL };
+	EVP_PKEY *k;
+	X509 *x;
+	X509_NAME *nm;
+	X509_EXTENSION *ext;
+	X509V3_CTX ctx;
+	BIO *b;
+
+	k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	assert_non_null(k);
+	x = X509_new();
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
+	X509_gmtime_adj(X509_getm_notBefore(x), -60);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, k);
+	nm = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC,
+	    (const unsigned char *)cn, -1, -1, 0);
+	X509_set_issuer_name(x, nm);
+	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name,
+	    "DNS:localhost,IP:127.0.0.1,IP:::1");
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	assert_true(X509_sign(x, k, EVP_sha256()) > 0);
+	b = BIO_new(BIO_s_mem());
+	PEM_write_bio_X509(b, x);
+	out.cert = bio_text(b);
+	BIO_free(b);
+	b = BIO_new(BIO_s_mem());
+	PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL);
+	out.key = bio_text(b);
+	BIO_free(b);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	return out;
+}
+
+static void
+pem_free(struct pem *p)
+{
+	free(p->cert);
+	free(p->key);
+}
+
+/* ---- server ---- */
+
+static struct httpd *
+start(struct httpd_opts *o, const char *listen)
+{
+	static const char *one[1];
+	struct httpd *h;
+	char err[256] = "";
+
+	one[0] = listen != NULL ? listen : "127.0.0.1:0";
+	o->listen = one;
+	o->nlisten = 1;
+	if (o->threads == 0)
+		o->threads = 2;
+	h = httpd_new(o, handler, NULL, err, sizeof(err));
+	if (h == NULL)
+		fail_msg("httpd_new: %s", err);
+	if (httpd_start(h, err, sizeof(err)) != 0)
+		fail_msg("httpd_start: %s", err);
+	assert_true(httpd_bound_port(h, 0) > 0);
+	return h;
+}
+
+/* ---- raw clients ---- */
+
+static int
+dial(int family, int port)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)&ss;
+	struct timeval tv = { 20, 0 };	/* failsafe, never the assertion */
+	socklen_t len;
+	int fd;
+
+	memset(&ss, 0, sizeof(ss));
+	if (family == AF_INET6) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		s6->sin6_addr = in6addr_loopback;
+		len = sizeof(*s6);
+	} else {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		len = sizeof(*s4);
+	}
+	fd = socket(family, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&ss, len), 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static void
+send_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+	ssize_t w;
+
+	while (n > 0) {
+		w = send(fd, p, n, MSG_NOSIGNAL);
+		assert_true(w > 0);
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void
+send_str(int fd, const char *s)
+{
+	send_all(fd, s, strlen(s));
+}
+
+/*
+ * Read until the peer closes. Returns the bytes (NUL-terminated, caller
+ * frees); *closed is false when the 20 s failsafe expired instead.
+ */
+static char *
+read_all(int fd, size_t *len, bool *closed)
+{
+	size_t cap = 4096, n = 0;
+	char *b = malloc(cap);
+	ssize_t r;
+
+	*closed = false;
+	for (;;) {
+		if (cap - n < 2048)
+			b = realloc(b, cap *= 2);
+		r = recv(fd, b + n, cap - n - 1, 0);
+		if (r == 0 || (r < 0 && errno == ECONNRESET)) {
+			*closed = true;
+			break;
+		}
+		if (r < 0)
+			break;
+		n += (size_t)r;
+	}
+	b[n] = '\0';
+	if (len != NULL)
+		*len = n;
+	return b;
+}
+
+/* One request on a fresh plain connection; returns the whole answer. */
+static char *
+exchange(int port, const char *req, size_t reqlen)
+{
+	bool closed;
+	char *resp;
+	int fd = dial(AF_INET, port);
+
+	send_all(fd, req, reqlen);
+	resp = read_all(fd, NULL, &closed);
+	close(fd);
+	assert_true(closed);
+	return resp;
+}
+
+static int
+status_of(const char *resp)
+{
+	if (strncmp(resp, "HTTP/1.", 7) != 0)
+		return -1;
+	return atoi(resp + 9);
+}
+
+/* ---- TLS client ---- */
+
+static char *
+peer_cn(int port)
+{
+	SSL_CTX *ctx;
+	SSL *ssl;
+	X509 *x;
+	char cn[128] = "";
+	int fd = dial(AF_INET, port);
+
+	ctx = SSL_CTX_new(TLS_client_method());
+	assert_non_null(ctx);
+	ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, fd);
+	assert_int_equal(SSL_connect(ssl), 1);
+	x = SSL_get1_peer_certificate(ssl);
+	assert_non_null(x);
+	X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName,
+	    cn, sizeof(cn));
+	X509_free(x);
+	SSL_shutdown(ssl);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	close(fd);
+	return strdup(cn);
+}
+
+struct sink {
+	char	*buf;
+	size_t	 len;
+};
+
+static size_t
+sink_write(char *p, size_t sz, size_t nm, void *u)
+{
+	struct sink *s = u;
+
+	s->buf = realloc(s->buf, s->len + sz * nm + 1);
+	memcpy(s->buf + s->len, p, sz * nm);
+	s->len += sz * nm;
+	s->buf[s->len] = '\0';
+	return sz * nm;
+}
+
+/* A real client (libcurl) over verified TLS. Returns the HTTP status. */
+static long
+curl_do(int port, const struct pem *ca, const char *method,
+    const char *path, const char *ctype, const char *body,
+    struct sink *hdrs, struct sink *out)
+{
+	struct curl_blob blob = { ca->cert, strlen(ca->cert), CURL_BLOB_COPY };
+	struct curl_slist *sl = NULL;
+	char url[512], ct[160];
+	long code = -1;
+	CURL *c;
+
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d%s", port, path);
+	c = curl_easy_init();
+	assert_non_null(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, sink_write);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, hdrs);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	sl = curl_slist_append(sl, "Origin: https://example.test");
+	if (ctype != NULL) {
+		snprintf(ct, sizeof(ct), "Content-Type: %s", ctype);
+		sl = curl_slist_append(sl, ct);
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, sl);
+	if (body != NULL)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	assert_int_equal(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_slist_free_all(sl);
+	curl_easy_cleanup(c);
+	return code;
+}
+
+/* ---- tests: requests and responses ---- */
+
+static void
+test_httpd_tls_get_reaches_handler_with_fields(void **state)
+{
+	struct pem p = make_cert("one", 1);
+	struct httpd_opts o = { 0 };
+	struct sink hd = { 0 }, body = { 0 };
+	struct httpd *h;
+
+	(void)state;
+	o.cert_pem = p.cert;
+	o.key_pem = p.key;
+	h = start(&o, NULL);
+	assert_int_equal(curl_do(httpd_bound_port(h, 0), &p, "GET",
+	    "/acme/a%20b?x=1&y", NULL, NULL, &hd, &body), 200);
+	assert_int_equal(calls(), 1);
+	assert_string_equal(S.method, "GET");
+	assert_string_equal(S.path, "/acme/a b");
+	assert_string_equal(S.query, "x=1&y");
+	assert_string_equal(S.origin, "https://example.test");
+	assert_string_equal(S.nonce, "(null)");
+	assert_string_equal(S.remote, "127.0.0.1");
+	assert_int_equal(strlen(S.reqid), 8);
+	assert_int_equal(S.listener, 0);
+	assert_string_equal(body.buf, "hello GET 0");
+	assert_non_null(strstr(hd.buf, "X-Test: yes 1\r\n"));
+	assert_non_null(strstr(hd.buf, "Content-Type: text/plain\r\n"));
+	free(hd.buf);
+	free(body.buf);
+	httpd_free(h);
+	pem_free(&p);
+}
+
+static void
+test_httpd_tls_post_body_delivered(void **state)
+{
+	struct pem p = make_cert("one", 1);
+	struct httpd_opts o = { 0 };
+	struct sink hd = { 0 }, body = { 0 };
+	struct httpd *h;
+
+	(void)state;
+	o.cert_pem = p.cert;
+	o.key_pem = p.key;
+	h = start(&o, NULL);
+	assert_int_equal(curl_do(httpd_bound_port(h, 0), &p, "POST",
+	    "/acme/new-order", "application/jose+json", "{\"a\":1}", &hd,
+	    &body), 200);
+	assert_string_equal(S.method, "POST");
+	assert_string_equal(S.ctype, "application/jose+json");
+	assert_string_equal(S.body, "{\"a\":1}");
+	assert_int_equal(S.bodysz, 7);
+	assert_false(S.too_large);
+	assert_string_equal(S.query, "(null)");
+	assert_string_equal(body.buf, "hello POST 7");
+	free(hd.buf);
+	free(body.buf);
+	httpd_free(h);
+	pem_free(&p);
+}
+
+static void
+test_httpd_head_answered_headers_without_body(void **state)
+{
+	static const char rq[] = "HEAD /acme/new-nonce HTTP/1.1\r\n"
+	    "Host: x\r\nConnection: close\r\n\r\n";
+	struct httpd_opts o = { 0 };
+	struct httpd *h;
+	char *r, *eoh;
+
+	(void)state;
+	h = start(&o, NULL);
+	r = exchange(httpd_bound_port(h, 0), rq, sizeof(rq) - 1);
+	assert_int_equal(status_of(r), 200);
+	assert_string_equal(S.method, "HEAD");
+	assert_non_null(strstr(r, "X-Test: yes 1\r\n"));
+	assert_non_null(eoh = strstr(r, "\r\n\r\n"));
+	assert_string_equal(eoh + 4, "");	/* no body bytes */
+	free(r);
+	httpd_free(h);
+}
+
+static void
+test_httpd_replay_nonce_request_header_exposed(void **state)
+{
+	static const char rq[] = "GET /x HTTP/1.1\r\nHost: x\r\n"
+	    "Replay-Nonce: abc_DEF\r\nConnection: close\r\n\r\n";
+	struct httpd_opts o = { 0 };
+	struct httpd *h;
+	char *r;
+
+	(void)state;
+	h = start(&o, NULL);
+	r = exchange(httpd_bound_port(h, 0), rq, sizeof(rq) - 1);
+	assert_int_equal(status_of(r), 200);
+	assert_string_equal(S.nonce, "abc_DEF");	/* T12: WFE decides */
+	free(r);
+	httpd_free(h);
+}
+
+static void
+test_httpd_close_flag_sends_connection_close(void **state)
+{
+	static const char rq[] = "GET /x HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct httpd_opts o = { 0 };
+	struct httpd *h;
+	char *r;
+
+	(void)state;
+	S.close = true;
+	S.status = 404;
+	h = start(&o, NULL);
+	/* Keep-alive request: only the close flag ends the connection. */
+	r = exchange(httpd_bound_port(h, 0), rq, sizeof(rq) - 1);
+	assert_int_equal(status_of(r), 404);
+	assert_non_null(strstr(r, "Connection: close\r\n"));
+	free(r);
+	httpd_free(h);
+}
+
+static void
+bad_status_handler(void *arg, const struct http_request *req,
+    struct http_response *resp)
+{
+	(void)arg;
+	(void)req;
+	resp->body = strdup("leaked?");
+	resp->bodysz = 7;
+}
+
+static void
+test_httpd_handler_without_status_answered_500(void **state)
+{
+	static const char rq[] = "GET /x HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n";
+	static const char *one[] = { "127.0.0.1:0" };
+	struct httpd_opts o = { .listen = one, .nlisten = 1, .threads = 1 };
+	struct httpd *h;
+	char err[128], *r;
+
+	(void)state;
+	assert_non_null(h = httpd_new(&o, bad_status_handler, NULL, err,
+	    sizeof(err)));
+	assert_int_equal(httpd_start(h, err, sizeof(err)), 0);
+	r = exchange(httpd_bound_port(h, 0), rq, sizeof(rq) - 1);
+	assert_int_equal(status_of(r), 500);
+	assert_null(strstr(r, "leaked?"));
+	free(r);
+	httpd_free(h);
+}
+
+/* ---- tests: body limits ---- */
+
+static void
+test_httpd_body_over_cap_answered_413_and_closed(void **state)
+{
+	struct httpd_opts o = { .max_body = 1024 };
+	struct httpd *h;
+	char hdr[256], *body, *r;
+	size_t blen = 1 << 20;
+	int fd, n;
+	bool closed;
+
+	(void)state;
+	h = start(&o, NULL);
+	/* T08, with a length the server only learns by reading: chunked. */
+	fd = dial(AF_INET, httpd_bound_port(h, 0));
+	n = snprintf(hdr, sizeof(hdr), "POST /x HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Type: application/jose+json\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n%zx\r\n", blen);
+	send_all(fd, hdr, (size_t)n);
+	body = malloc(blen);
+	memset(body, 'a', blen);
+	send_all(fd, body, blen);
+	send_all(fd, "\r\n0\r\n\r\n", 7);
+	r = read_all(fd, NULL, &closed);
+	assert_true(closed);
+	assert_int_equal(status_of(r), 413);
+	assert_non_null(strstr(r, "Connection: close\r\n"));
+	assert_int_equal(calls(), 1);
+	assert_true(S.too_large);
+	assert_int_equal(S.bodysz, 0);
+	free(r);
+	free(body);
+	close(fd);
+	httpd_free(h);
+}
+
+static void
+test_httpd_chunked_over_cap_several_chunks_answered_413(void **state)
+{
+	struct httpd_opts o = { .max_body = 1000 };
+	struct httpd *h;
+	char chunk[600], *r;
+	int fd, i;
+	bool closed;
+
+	(void)state;
+	h = start(&o, NULL);
+	/* T09: 3 x 600 B chunks, no Content-Length, cap 1000. */
+	fd = dial(AF_INET, httpd_bound_port(h, 0));
+	send_str(fd, "POST /x HTTP/1.1\r\nHost: x\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n");
+	memset(chunk, 'b', sizeof(chunk));
+	for (i = 0; i < 3; i++) {
+		send_all(fd, "258\r\n", 5);
+		send_all(fd, chunk, sizeof(chunk));
+		send_all(fd, "\r\n", 2);
+	}
+	send_all(fd, "0\r\n\r\n", 5);
+	r = read_all(fd, NULL, &closed);
+	assert_int_equal(status_of(r), 413);
+	assert_true(S.too_large);
+	free(r);
+	close(fd);
+	httpd_free(h);
+}
+
+static void
+test_httpd_chunked_under_cap_reassembled(void **state)
+{
+	static const char rq[] = "POST /x HTTP/1.1\r\nHost: x\r\n"
+	    "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+	    "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+	struct httpd_opts o = { .max_body = 64 };
+	struct httpd *h;
+	char *r;
+
+	(void)state;
+	h = start(&o, NULL);
+	r = exchange(httpd_bound_port(h, 0), rq, sizeof(rq) - 1);
+	assert_int_equal(status_of(r), 200);
+	assert_string_equal(S.body, "hello world");
+	assert_false(S.too_large);
+	free(r);
+	httpd_free(h);
+}
+
+static void
+test_httpd_body_exactly_at_cap_accepted(void **state)
+{
+	static const char rq[] = "POST /x HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 8\r\nConnection: close\r\n\r\n12345678";
+	struct httpd_opts o = { .max_body = 8 };
+	struct httpd *h;
+	char *r;
+
+	(void)state;
+	h = start(&o, NULL);
+	r = exchange(httpd_bound_port(h, 0), rq, sizeof(rq) - 1);
+	assert_int_equal(status_of(r), 200);
+	assert_string_equal(S.body, "12345678");
+	assert_false(S.too_large);
+	free(r);
+	httpd_free(h);
+}
+
+static void
+test_httpd_declared_length_over_cap_answered_before_body(void **state)
+{
+	static const char rq[] = "POST /x HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 10000000\r\n\r\n0123456789";
+	struct httpd_opts o = { .max_body = 65536, .conn_timeout_s = 30,
+	    .request_deadline_s = 60 };
+	struct httpd *h;
+	char *r;
+	int fd;
+	bool closed;
+
+	(void)state;
+	h = start(&o, NULL);
+	/* T10: 10 bytes of 10 MB, then stall with the socket open. */
+	fd = dial(AF_INET, httpd_bound_port(h, 0));
+	send_all(fd, rq, sizeof(rq) - 1);
+	r = read_all(fd, NULL, &closed);
+	/* Answered and closed long before the 30 s idle timeout. */
+	assert_true(closed);
+	assert_int_equal(status_of(r), 413);
+	assert_true(S.too_large);
+	assert_int_equal(S.bodysz, 0);
+	free(r);
+	close(fd);
+	httpd_free(h);
+}
+
+/* ---- tests: odd requests ---- */
+
+static void
+test_httpd_http10_without_host_answered(void **state)
+{
+	static const char rq[] = "GET /directory HTTP/1.0\r\n\r\n";
+	struct httpd_opts o = { 0 };
+	struct httpd *h;
+	char *r;
+
+	(void)state;
+	h = start(&o, NULL);
+	r = exchange(httpd_bound_port(h, 0), rq, sizeof(rq) - 1);	/* T18 */
+	assert_int_equal(status_of(r), 200);
+	assert_string_equal(S.path, "/directory");
+	free(r);
+	httpd_free(h);
+}
+
+static void
+test_httpd_huge_uri_refused_server_still_serves(void **state)
+{
+	static const char ok[] = "GET /x HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n";
+	struct httpd_opts o = { 0 };
+	struct httpd *h;
+	size_t n = 100 * 1024;
+	char *rq, *r;
+	int st, fd;
+	bool closed;
+
+	(void)state;
+	h = start(&o, NULL);
+	rq = malloc(n + 64);
+	memcpy(rq, "GET /", 5);
+	memset(rq + 5, 'a', n);
+	memcpy(rq + 5 + n, " HTTP/1.1\r\nHost: x\r\n\r\n", 23);
+	/* T13: 414 or a close, and no handler call. */
+	fd = dial(AF_INET, httpd_bound_port(h, 0));
+	send(fd, rq, n + 27, MSG_NOSIGNAL);	/* may be cut short */
+	r = read_all(fd, NULL, &closed);
+	assert_true(closed);
+	st = status_of(r);
+	assert_true(st == -1 || st == 414 || st == 431 || st == 400);
+	assert_int_equal(calls(), 0);
+	free(r);
+	close(fd);
+	r = exchange(httpd_bound_port(h, 0), ok, sizeof(ok) - 1);
+	assert_int_equal(status_of(r), 200);
+	free(r);
+	free(rq);
+	httpd_free(h);
+}
+
+/* ---- tests: listeners and TLS ---- */
+
+static void
+test_httpd_port_zero_bound_to_real_port(void **state)
+{
+	static const char *two[] = { "127.0.0.1:0", "127.0.0.1:0" };
+	static const char rq[] = "GET /x HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n";
+	struct httpd_opts o = { .listen = two, .nlisten = 2, .threads = 1 };
+	struct httpd *h;
+	char err[128], *r;
+	int p0, p1;
+
+	(void)state;
+	assert_non_null(h = httpd_new(&o, handler, NULL, err, sizeof(err)));
+	assert_int_equal(httpd_bound_port(h, 0), -1);	/* not started */
+	assert_int_equal(httpd_start(h, err, sizeof(err)), 0);
+	p0 = httpd_bound_port(h, 0);
+	p1 = httpd_bound_port(h, 1);
+	assert_true(p0 > 0 && p1 > 0 && p0 != p1);
+	assert_int_equal(httpd_bound_port(h, 2), -1);
+	r = exchange(p1, rq, sizeof(rq) - 1);
+	assert_int_equal(status_of(r), 200);
+	assert_int_equal(S.listener, 1);
+	free(r);
+	httpd_free(h);
+}
+
+static bool
+have_ipv6_loopback(void)
+{
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6,
+	    .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	int fd = socket(AF_INET6, SOCK_STREAM, 0), ok;
+
+	if (fd < 0)
+		return false;
+	ok = bind(fd, (struct sockaddr *)&s6, sizeof(s6)) == 0;
+	close(fd);
+	return ok;
+}
+
+static void
+test_httpd_ipv6_listener_serves(void **state)
+{
+	static const char rq[] = "GET /six HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n";
+	struct httpd_opts o = { 0 };
+	struct httpd *h;
+	char *r;
+	bool closed;
+	int fd;
+
+	(void)state;
+	if (!have_ipv6_loopback())
+		skip();
+	h = start(&o, "[::1]:0");
+	fd = dial(AF_INET6, httpd_bound_port(h, 0));
+	send_all(fd, rq, sizeof(rq) - 1);
+	r = read_all(fd, NULL, &closed);
+	assert_int_equal(status_of(r), 200);
+	assert_string_equal(S.remote, "::1");
+	free(r);
+	close(fd);
+	httpd_free(h);
+}
+
+static void
+test_httpd_set_certificate_new_handshake_sees_new_cert(void **state)
+{
+	struct pem one = make_cert("one", 1), two = make_cert("two", 2);
+	struct httpd_opts o = { 0 };
+	struct httpd *h;
+	char *cn;
+
+	(void)state;
+	o.cert_pem = one.cert;
+	o.key_pem = one.key;
+	h = start(&o, NULL);
+	cn = peer_cn(httpd_bound_port(h, 0));
+	assert_string_equal(cn, "one");
+	free(cn);
+	assert_int_equal(httpd_set_certificate(h, two.cert, two.key), 0);
+	cn = peer_cn(httpd_bound_port(h, 0));
+	assert_string_equal(cn, "two");
+	free(cn);
+	httpd_free(h);
+	pem_free(&one);
+	pem_free(&two);
+}
+
+static void
+test_httpd_set_certificate_mismatched_key_refused(void **state)
+{
+	struct pem one = make_cert("one", 1), two = make_cert("two", 2);
+	struct httpd_opts o = { 0 };
+	struct httpd *h;
+	char *cn;
+
+	(void)state;
+	o.cert_pem = one.cert;
+	o.key_pem = one.key;
+	h = start(&o, NULL);
+	assert_int_equal(httpd_set_certificate(h, two.cert, one.key), -1);
+	assert_int_equal(httpd_set_certificate(h, "junk", "junk"), -1);
+	cn = peer_cn(httpd_bound_port(h, 0));
+	assert_string_equal(cn, "one");	/* unchanged */
+	free(cn);
+	httpd_free(h);
+	pem_free(&one);
+	pem_free(&two);
+}
+
+static void
+test_httpd_new_bad_options_refused(void **state)
+{
+	static const char *names[] = { "localhost:80" };
+	static const char *v6bare[] = { "::1:80" };
+	static const char *bigport[] = { "127.0.0.1:65536" };
+	struct pem one = make_cert("one", 1), two = make_cert("two", 2);
+	struct httpd_opts o = { .listen = names, .nlisten = 1 };
+	char err[160];
+
+	(void)state;
+	assert_null(httpd_new(&o, handler, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "listen"));
+	o.listen = v6bare;
+	assert_null(httpd_new(&o, handler, NULL, err, sizeof(err)));
+	o.listen = bigport;
+	assert_null(httpd_new(&o, handler, NULL, err, sizeof(err)));
+	o.listen = NULL;
+	assert_null(httpd_new(&o, handler, NULL, err, sizeof(err)));
+	o.listen = (const char *const[]){ "127.0.0.1:0" };
+	o.cert_pem = one.cert;
+	o.key_pem = two.key;
+	assert_null(httpd_new(&o, handler, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "does not match"));
+	pem_free(&one);
+	pem_free(&two);
+}
+
+static void
+test_httpd_add_header_injection_and_overflow_refused(void **state)
+{
+	struct http_response r = { 0 };
+	int i;
+
+	(void)state;
+	assert_int_equal(http_response_add_header(&r, "Location",
+	    "https://x/%s", "a\r\nSet-Cookie: x=1"), -1);
+	assert_int_equal(http_response_add_header(&r, "Bad Name", "v"), -1);
+	assert_int_equal(http_response_add_header(&r, "Bad:Name", "v"), -1);
+	assert_int_equal(r.nhdrs, 0);
+	for (i = 0; i < HTTP_MAXHDRS; i++)
+		assert_int_equal(http_response_add_header(&r, "X-N", "%d", i),
+		    0);
+	assert_int_equal(http_response_add_header(&r, "X-N", "more"), -1);
+	assert_string_equal(r.hdrs[3].value, "3");
+	r.body = strdup("b");
+	http_response_clear(&r);
+	assert_int_equal(r.nhdrs, 0);
+	assert_null(r.body);
+	http_response_clear(&r);	/* idempotent */
+}
+
+/* ---- tests: slow and abusive clients ---- */
+
+static void
+test_httpd_drip_fed_body_closed_at_deadline(void **state)
+{
+	static const char hdr[] = "POST /x HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 60000\r\n\r\n";
+	struct httpd_opts o = { .conn_timeout_s = 3, .request_deadline_s = 2 };
+	struct timespec tick = { 0, 300 * 1000 * 1000 };
+	struct httpd *h;
+	char c;
+	int fd, i;
+	bool closed = false;
+
+	(void)state;
+	h = start(&o, NULL);
+	fd = dial(AF_INET, httpd_bound_port(h, 0));
+	send_all(fd, hdr, sizeof(hdr) - 1);
+	/*
+	 * X27: one byte every 0.3 s never trips the 3 s inactivity timeout;
+	 * only the 2 s deadline can end it. Give up after 60 drips (18 s).
+	 */
+	for (i = 0; i < 60 && !closed; i++) {
+		if (send(fd, "a", 1, MSG_NOSIGNAL) != 1) {
+			closed = true;
+			break;
+		}
+		nanosleep(&tick, NULL);
+		if (recv(fd, &c, 1, MSG_DONTWAIT) == 0 ||
+		    (errno == ECONNRESET))
+			closed = true;
+	}
+	assert_true(closed);
+	assert_int_equal(calls(), 0);
+	close(fd);
+	httpd_free(h);
+}
+
+static void
+test_httpd_idle_tls_connection_closed_at_timeout(void **state)
+{
+	struct pem p = make_cert("one", 1);
+	struct httpd_opts o = { .conn_timeout_s = 1 };
+	struct httpd *h;
+	char *r;
+	int fd;
+	bool closed;
+
+	(void)state;
+	o.cert_pem = p.cert;
+	o.key_pem = p.key;
+	h = start(&o, NULL);
+	/* X29: TCP open, no ClientHello; closed at 1 s (failsafe 20 s). */
+	fd = dial(AF_INET, httpd_bound_port(h, 0));
+	r = read_all(fd, NULL, &closed);
+	assert_true(closed);
+	free(r);
+	close(fd);
+	httpd_free(h);
+	pem_free(&p);
+}
+
+static void
+test_httpd_half_client_hello_closed_at_timeout(void **state)
+{
+	/* A TLS record header promising 512 bytes, and 3 of them. */
+	static const unsigned char half[] = { 0x16, 0x03, 0x01, 0x02, 0x00,
+	    0x01, 0x00, 0x01 };
+	struct pem p = make_cert("one", 1);
+	struct httpd_opts o = { .conn_timeout_s = 1 };
+	struct httpd *h;
+	char *r;
+	int fd;
+	bool closed;
+
+	(void)state;
+	o.cert_pem = p.cert;
+	o.key_pem = p.key;
+	h = start(&o, NULL);
+	fd = dial(AF_INET, httpd_bound_port(h, 0));
+	send_all(fd, half, sizeof(half));
+	r = read_all(fd, NULL, &closed);
+	assert_true(closed);
+	free(r);
+	close(fd);
+	httpd_free(h);
+	pem_free(&p);
+}
+
+static void
+test_httpd_per_ip_limit_refuses_excess_connection(void **state)
+{
+	static const char rq[] = "GET /x HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n";
+	struct httpd_opts o = { .per_ip_conn_limit = 2, .conn_timeout_s = 60 };
+	struct timespec ms20 = { 0, 20 * 1000 * 1000 };
+	struct httpd *h;
+	char *r;
+	int a, b, c, port, i, st = -1;
+	bool closed;
+
+	(void)state;
+	h = start(&o, NULL);
+	port = httpd_bound_port(h, 0);
+	a = dial(AF_INET, port);
+	b = dial(AF_INET, port);
+	/* Make sure both are accepted: a request on `a` is answered. */
+	send_str(a, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+	for (i = 0; i < 250 && calls() == 0; i++)
+		nanosleep(&ms20, NULL);
+	assert_int_equal(calls(), 1);
+	/* X25: the third from this IP is closed at once, not after 60 s. */
+	c = dial(AF_INET, port);
+	r = read_all(c, NULL, &closed);
+	assert_true(closed);
+	assert_string_equal(r, "");
+	free(r);
+	close(c);
+	close(a);
+	close(b);
+	/* Served again once the slots free up. */
+	for (i = 0; i < 100 && st != 200; i++) {
+		c = dial(AF_INET, port);
+		send_all(c, rq, sizeof(rq) - 1);
+		r = read_all(c, NULL, &closed);
+		st = status_of(r);
+		free(r);
+		close(c);
+		if (st != 200)
+			nanosleep(&ms20, NULL);
+	}
+	assert_int_equal(st, 200);
+	httpd_free(h);
+}
+
+static void
+test_httpd_stop_with_idle_keepalive_returns(void **state)
+{
+	struct httpd_opts o = { .conn_timeout_s = 60 };
+	struct httpd *h;
+	int fd;
+
+	(void)state;
+	h = start(&o, NULL);
+	fd = dial(AF_INET, httpd_bound_port(h, 0));
+	send_str(fd, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+	httpd_stop(h);	/* must not wait for the 60 s idle timeout */
+	httpd_stop(h);	/* idempotent */
+	assert_int_equal(httpd_bound_port(h, 0), -1);
+	close(fd);
+	httpd_free(h);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, reset, reset)
+		T(test_httpd_tls_get_reaches_handler_with_fields),
+		T(test_httpd_tls_post_body_delivered),
+		T(test_httpd_head_answered_headers_without_body),
+		T(test_httpd_replay_nonce_request_header_exposed),
+		T(test_httpd_close_flag_sends_connection_close),
+		T(test_httpd_handler_without_status_answered_500),
+		T(test_httpd_body_over_cap_answered_413_and_closed),
+		T(test_httpd_chunked_over_cap_several_chunks_answered_413),
+		T(test_httpd_chunked_under_cap_reassembled),
+		T(test_httpd_body_exactly_at_cap_accepted),
+		T(test_httpd_declared_length_over_cap_answered_before_body),
+		T(test_httpd_http10_without_host_answered),
+		T(test_httpd_huge_uri_refused_server_still_serves),
+		T(test_httpd_port_zero_bound_to_real_port),
+		T(test_httpd_ipv6_listener_serves),
+		T(test_httpd_set_certificate_new_handshake_sees_new_cert),
+		T(test_httpd_set_certificate_mismatched_key_refused),
+		T(test_httpd_new_bad_options_refused),
+		T(test_httpd_add_header_injection_and_overflow_refused),
+		T(test_httpd_drip_fed_body_closed_at_deadline),
+		T(test_httpd_idle_tls_connection_closed_at_timeout),
+		T(test_httpd_half_client_hello_closed_at_timeout),
+		T(test_httpd_per_ip_limit_refuses_excess_connection),
+		T(test_httpd_stop_with_idle_keepalive_returns),
+#undef T
+	};
+	int rc;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	curl_global_cleanup();
+	return rc;
+}
