@@ -496,11 +496,17 @@ static void
 append(char *buf, size_t sz, const char *value)
 {
 	size_t len = strlen(buf);
-	int r;
 
-	r = snprintf(buf + len, sz - len, "%s%s", len > 0 ? ", " : "", value);
-	if (r < 0)
-		buf[len] = '\0';
+	/* Truncation is fine: this only builds a problem detail. */
+	if (len > 0 && len + 2 < sz) {
+		memcpy(buf + len, ", ", 3);
+		len += 2;
+	}
+	if (len + 1 < sz) {
+		size_t n = strnlen(value, sz - len - 1);
+		memcpy(buf + len, value, n);
+		buf[len + n] = '\0';
+	}
 }
 
 int

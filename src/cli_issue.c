@@ -252,7 +252,7 @@ write_p12(const char *path, const char *pass, EVP_PKEY *key, X509 *leaf,
 	PKCS12		*p12 = NULL;
 	unsigned char	*der = NULL;
 	char		 err[1024];
-	int		 len, rc = -1;
+	int		 len = 0, rc = -1;
 
 	if ((cas = sk_X509_new_null()) == NULL ||
 	    sk_X509_push(cas, inter) == 0)
