@@ -11,6 +11,10 @@
 #                                OUTDIR; sets FIX_ROOT, FIX_CERT (leaf + chain), FIX_KEY
 #   fastapi_start CERT KEY       starts the seed app on a free loopback port; sets
 #                                APP_PID and APP_PORT (stop it with fastapi_stop)
+#   private_system_store DIR     inside a private mount namespace (unshare --mount
+#                                --propagation private): bind temp copies (in DIR) over
+#                                the Debian system store, so `trust install --stores
+#                                system` never touches the machine's real one
 #
 # Chromium reads $HOME/.pki/nssdb: set HOME to a temp dir first. Nothing here
 # kills a process it did not start.
@@ -138,4 +142,23 @@ fastapi_stop() {
 		APP_PID=""
 	fi
 	[ -z "${APP_LOG:-}" ] || rm -f "$APP_LOG"
+}
+
+private_system_store() {
+	local ns=$1
+	mkdir -p "$ns"
+	cp -a /etc/ssl/certs "$ns/certs"
+	cp -a /usr/local/share/ca-certificates "$ns/local"
+	mount --bind "$ns/certs" /etc/ssl/certs
+	mount --bind "$ns/local" /usr/local/share/ca-certificates
+	if [ -f /etc/ca-certificates.conf ]; then
+		cp -a /etc/ca-certificates.conf "$ns/conf"
+		mount --bind "$ns/conf" /etc/ca-certificates.conf
+	fi
+	# Debian's hooks (ca-certificates-java) run dpkg triggers that write the
+	# host's /var/lib/dpkg: not what these tests are about, so none run here.
+	if [ -d /etc/ca-certificates/update.d ]; then
+		mkdir -p "$ns/hooks"
+		mount --bind "$ns/hooks" /etc/ca-certificates/update.d
+	fi
 }

@@ -12,22 +12,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # ---- inside the namespace (the script runs itself with --inner) ----
 if [ "${1:-}" = "--inner" ]; then
-	ns=$work/ns
-	mkdir -p "$ns"
-	cp -a /etc/ssl/certs "$ns/certs"
-	cp -a /usr/local/share/ca-certificates "$ns/local"
-	mount --bind "$ns/certs" /etc/ssl/certs
-	mount --bind "$ns/local" /usr/local/share/ca-certificates
-	if [ -f /etc/ca-certificates.conf ]; then
-		cp -a /etc/ca-certificates.conf "$ns/conf"
-		mount --bind "$ns/conf" /etc/ca-certificates.conf
-	fi
-	# Debian's hooks (ca-certificates-java) run dpkg triggers that write the
-	# host's /var/lib/dpkg: not what this test is about, so none run here.
-	if [ -d /etc/ca-certificates/update.d ]; then
-		mkdir -p "$ns/hooks"
-		mount --bind "$ns/hooks" /etc/ca-certificates/update.d
-	fi
+	private_system_store "$work/ns"
 
 	set +e
 	curl -sS -o /dev/null "$url" 2>"$work/curl.err"; rc=$?
