@@ -121,7 +121,7 @@ init_usage(void)
 	    "                             (repeatable; widens the default "
 	    "name constraints)\n"
 	    "  --no-name-constraints      a CA that may issue for any name\n\n");
-	config_usage(stdout);
+	config_usage(stdout, false);
 }
 
 static void

@@ -111,7 +111,7 @@ issue_usage(void)
 	    "(AES-256, PBKDF2, SHA-256 MAC)\n"
 	    "  --p12-password-file FILE   its password (default \"%s\")\n\n",
 	    CA_LEAF_MAX_DAYS, ISSUE_DEFAULT_DAYS, DEFAULT_P12_PASSWORD);
-	config_usage(stdout);
+	config_usage(stdout, false);
 }
 
 /* Append id to ids unless already there; keeps the user's order. */

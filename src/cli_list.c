@@ -140,7 +140,7 @@ cmd_list(int argc, char **argv)
 		    "status, source, names.\n\n"
 		    "  --json                     a JSON array instead of "
 		    "a table\n\n");
-		config_usage(stdout);
+		config_usage(stdout, false);
 		rc = 0;
 		goto out;
 	}

@@ -66,7 +66,7 @@ cmd_revoke(int argc, char **argv)
 		    "`localacme list` shows it).\n\n"
 		    "  --reason N                 RFC 5280 reason code: 0-6, "
 		    "9 or 10 (default 0)\n\n");
-		config_usage(stdout);
+		config_usage(stdout, false);
 		rc = 0;
 		goto out;
 	}

@@ -43,7 +43,11 @@ struct setting {
 #define F(f)	offsetof(struct config, f)
 #define NONE	0
 
-/* Redis's static_configs[] in spirit: one row per setting. */
+/*
+ * Redis's static_configs[] in spirit: one row per setting. The first
+ * NCOMMON rows matter to every command; the rest configure the server.
+ */
+#define NCOMMON	3
 static const struct setting settings[] = {
 	{ "state_dir", "LOCALACME_HOME", "state", CT_STR, NULL, 0, 0,
 	    F(state_dir), NONE, "state directory (CA keys, database)" },
@@ -761,15 +765,16 @@ config_clear(struct config *cfg)
 }
 
 void
-config_usage(FILE *fp)
+config_usage(FILE *fp, bool server)
 {
 	char buf[64];
 
-	fprintf(fp, "Common options (also LOCALACME_* variables and "
-	    "--config FILE / LOCALACME_CONFIG):\n");
+	fprintf(fp, "%s options (also LOCALACME_* variables and "
+	    "--config FILE / LOCALACME_CONFIG):\n", server ? "Server" :
+	    "Common");
 	fprintf(fp, "  %-26s %s\n", "--config FILE",
 	    "JSON configuration file");
-	for (size_t i = 0; i < NSETTINGS; i++) {
+	for (size_t i = 0; i < (server ? NSETTINGS : NCOMMON); i++) {
 		snprintf(buf, sizeof(buf), "--%s%s", settings[i].flag,
 		    settings[i].type == CT_BOOL ? "" : " VALUE");
 		fprintf(fp, "  %-26s %s [%s]\n", buf, settings[i].help,

@@ -73,7 +73,7 @@ int	 config_parse(struct config *cfg, const char *subcommand, int argc,
 void	 config_clear(struct config *cfg);
 
 /* Print the common options (one per table row) for --help output. */
-void	 config_usage(FILE *fp);
+void	 config_usage(FILE *fp, bool server);
 
 /*
  * Parse "ADDR:PORT" / "[V6]:PORT" into host (brackets removed) and port.

@@ -203,7 +203,7 @@ serve_usage(FILE *fp)
 	    "Run the ACME v2 server (RFC 8555). The CA is created on first "
 	    "run.\nThe directory is at <base-url>/directory "
 	    "(default https://localhost:8555/directory).\n\n");
-	config_usage(fp);
+	config_usage(fp, true);
 }
 
 int
