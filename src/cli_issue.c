@@ -26,6 +26,8 @@
 #include "keys.h"
 #include "log.h"
 #include "policy.h"
+#include "statedir.h"
+#include "trust.h"
 #include "store/store.h"
 
 #define ISSUE_DEFAULT_DAYS	397
@@ -304,7 +306,7 @@ cmd_issue(int argc, char **argv)
 	enum store_status	 ss;
 	const char		*chain = NULL;
 	char			 err[1024], serial[ACME_SERIAL_SIZE], base[300];
-	char			 certpath[PATH_MAX], keypath[PATH_MAX];
+	char			 certpath[PATH_MAX], keypath[PATH_MAX], rootpath[PATH_MAX];
 	char			 pass[1024], when[32], *pem = NULL, *kpem = NULL;
 	char			*names = NULL;
 	size_t			 n = 0, ncsr = 0, klen = 0;
@@ -537,8 +539,10 @@ cmd_issue(int argc, char **argv)
 	}
 	printf("  serial:      %s\n", serial);
 	printf("  expires:     %s\n", when);
-	printf("The root is at %s/root.pem; run `localacme trust install` "
-	    "to trust it.\n", cfg.state_dir);
+	if (statedir_path(&cfg, "root.pem", rootpath, sizeof(rootpath)) == 0 &&
+	    !trust_root_installed_anywhere(rootpath))
+		printf("The root (%s) is not trusted on this machine yet; run "
+		    "`localacme trust install` to trust it.\n", rootpath);
 	rc = 0;
 out:
 	if (reserved && leaf == NULL && st != NULL)
