@@ -23,6 +23,7 @@
 #include "ca.h"
 #include "cli.h"
 #include "config.h"
+#include "issuer.h"
 #include "keys.h"
 #include "log.h"
 #include "policy.h"
@@ -203,21 +204,6 @@ read_password(const char *path, char *buf, size_t sz)
 	return 0;
 }
 
-/* RFC 8555 §7.1.x style key thumbprint of the leaf: SHA-256 of its SPKI. */
-static void
-spki_thumbprint(X509 *x, char out[ACME_THUMBPRINT_SIZE])
-{
-	unsigned char	*der = NULL, md[32];
-	int		 len;
-
-	out[0] = '\0';
-	len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
-	if (len > 0 && EVP_Digest(der, (size_t)len, md, NULL, EVP_sha256(),
-	    NULL) == 1)
-		acme_b64url_encode_buf(md, sizeof(md), out);
-	OPENSSL_free(der);
-}
-
 static char *
 names_text(const struct acme_identifier *ids, size_t n, char sep)
 {
@@ -233,17 +219,6 @@ names_text(const struct acme_identifier *ids, size_t n, char sep)
 		    i > 0 ? (sep == ',' ? "," : " ") : "", ids[i].value);
 	s[off] = '\0';
 	return s;
-}
-
-static time_t
-asn1_time(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (ASN1_TIME_to_tm(t, &tm) != 1)
-		return 0;
-	return timegm(&tm);
 }
 
 static int
@@ -296,26 +271,23 @@ cmd_issue(int argc, char **argv)
 	struct issue_args	 a;
 	struct acme_problem	 prob;
 	struct acme_identifier	*ids = NULL, *csr_ids = NULL;
-	struct acme_cert	 rec;
 	struct ca_leaf_req	 req;
 	struct ca		*ca = NULL;
 	struct store		*st = NULL;
 	X509_REQ		*csr = NULL;
 	EVP_PKEY		*key = NULL;
 	X509			*leaf = NULL;
-	enum store_status	 ss;
 	const char		*chain = NULL;
 	char			 err[1024], serial[ACME_SERIAL_SIZE], base[300];
 	char			 certpath[PATH_MAX], keypath[PATH_MAX], rootpath[PATH_MAX];
 	char			 pass[1024], when[32], *pem = NULL, *kpem = NULL;
 	char			*names = NULL;
 	size_t			 n = 0, ncsr = 0, klen = 0;
-	bool			 created = false, rotated = false, reserved = false;
+	bool			 created = false, rotated = false;
 	int			 first, rc = 1;
 	struct tm		 tm;
 
 	memset(&a, 0, sizeof(a));
-	memset(&rec, 0, sizeof(rec));
 	memset(&req, 0, sizeof(req));
 	a.out = ".";
 	a.key_type = KEYS_EC256;
@@ -441,48 +413,16 @@ cmd_issue(int argc, char **argv)
 	/* Crash-safe order: record the serial, sign, record the cert, write. */
 	if ((st = cli_open_store(&cfg)) == NULL)
 		goto out;
-	for (int tries = 0; ; tries++) {
-		if (ca_new_serial(serial) == -1) {
-			cli_error("cannot draw a serial number");
-			goto out;
-		}
-		ss = store_serial_reserve(st, serial, NULL);
-		if (ss == STORE_OK)
-			break;
-		if (ss != STORE_CONFLICT || tries == 4) {
-			cli_error("database: %s", store_errmsg(st));
-			goto out;
-		}
-	}
-	reserved = true;
 	req.pubkey = key;
 	req.idents = ids;
 	req.nident = n;
 	req.days = (unsigned)a.days;
 	req.client_auth = a.client;
-	req.serial = serial;
-	if (ca_sign_leaf(ca, &req, &leaf, &chain) == -1) {
-		cli_error("signing failed (see the log above)");
+	if (issuer_issue(ca, st, &req, serial, "cli", &leaf, &chain, err,
+	    sizeof(err)) == -1) {
+		cli_error("%s", err);
 		goto out;
 	}
-	memcpy(rec.serial, serial, sizeof(serial));
-	rec.status = ACME_CERT_VALID;
-	snprintf(rec.source, sizeof(rec.source), "cli");
-	rec.not_before = asn1_time(X509_get0_notBefore(leaf));
-	rec.not_after = asn1_time(X509_get0_notAfter(leaf));
-	rec.issued = time(NULL);
-	spki_thumbprint(leaf, rec.key_thumbprint);
-	if ((rec.names = names_text(ids, n, ',')) == NULL ||
-	    (rec.pem = keys_cert_pem(leaf)) == NULL ||
-	    (rec.chain_pem = strdup(chain)) == NULL) {
-		cli_error("out of memory");
-		goto out;
-	}
-	if (store_cert_insert(st, &rec) != STORE_OK) {
-		cli_error("database: %s", store_errmsg(st));
-		goto out;
-	}
-	reserved = false;
 
 	base_name(ids, n, base, sizeof(base));
 	if (a.pkcs12) {
@@ -526,7 +466,8 @@ cmd_issue(int argc, char **argv)
 
 	free(names);
 	names = names_text(ids, n, ' ');
-	gmtime_r(&rec.not_after, &tm);
+	memset(&tm, 0, sizeof(tm));
+	(void)ASN1_TIME_to_tm(X509_get0_notAfter(leaf), &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
 	printf("Created a certificate for: %s\n", names != NULL ? names : "");
 	if (a.pkcs12) {
@@ -545,8 +486,6 @@ cmd_issue(int argc, char **argv)
 		    "`localacme trust install` to trust it.\n", rootpath);
 	rc = 0;
 out:
-	if (reserved && leaf == NULL && st != NULL)
-		(void)store_serial_fail(st, serial);	/* nothing was signed */
 	if (kpem != NULL) {
 		OPENSSL_cleanse(kpem, klen);
 		free(kpem);
@@ -554,7 +493,6 @@ out:
 	OPENSSL_cleanse(pass, sizeof(pass));
 	free(pem);
 	free(names);
-	acme_cert_clear(&rec);
 	X509_free(leaf);
 	EVP_PKEY_free(key);
 	X509_REQ_free(csr);

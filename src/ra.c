@@ -399,6 +399,13 @@ ra_key_change(struct ra *ra, const struct acme_account *acct,
 	    (jwk = acme_jwk_export_str(newkey)) == NULL)
 		return acme_problem_set(prob, ACME_P_SERVERINTERNAL,
 		    "the server could not complete the request");
+	/* §7.3.5 step 9: the account's own key is "in use" too (R07). */
+	if (strcmp(tp, acct->thumbprint) == 0) {
+		memcpy(conflict_id, acct->id, ACME_ID_SIZE);
+		free(jwk);
+		return acme_problem_setx(prob, ACME_P_MALFORMED, 409,
+		    "the new key is already this account's key");
+	}
 	rc = store_account_set_key(st, acct->id, acct->thumbprint, jwk, tp);
 	switch (rc) {
 	case STORE_OK:
@@ -851,66 +858,6 @@ csr_key_is_account_key(struct store *st, EVP_PKEY *key, bool *is,
 	return 0;
 }
 
-static char *
-names_csv(const struct acme_identifier *ids, size_t n)
-{
-	size_t	 len = 1;
-	char	*s;
-
-	for (size_t i = 0; i < n; i++)
-		len += strlen(ids[i].value) + 1;
-	if ((s = malloc(len)) == NULL)
-		return NULL;
-	s[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0)
-			strcat(s, ",");
-		strcat(s, ids[i].value);
-	}
-	return s;
-}
-
-static char *
-pem_of(X509 *x)
-{
-	BIO	*b;
-	BUF_MEM	*m;
-	char	*s = NULL;
-
-	if ((b = BIO_new(BIO_s_mem())) == NULL)
-		return NULL;
-	if (PEM_write_bio_X509(b, x) == 1) {
-		BIO_get_mem_ptr(b, &m);
-		if ((s = malloc(m->length + 1)) != NULL) {
-			memcpy(s, m->data, m->length);
-			s[m->length] = '\0';
-		}
-	}
-	BIO_free(b);
-	return s;
-}
-
-static time_t
-asn1_time_t(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	if (ASN1_TIME_to_tm(t, &tm) != 1)
-		return 0;
-	return timegm(&tm);
-}
-
-/* SHA-256 of the leaf's SubjectPublicKeyInfo, base64url (for revocation by key). */
-static void
-spki_thumbprint(X509 *x, char out[ACME_THUMBPRINT_SIZE])
-{
-	EVP_PKEY *k = X509_get0_pubkey(x);
-
-	out[0] = '\0';
-	if (k != NULL && acme_jwk_thumbprint(k, out) == -1)
-		out[0] = '\0';
-}
-
 int
 ra_finalize(struct ra *ra, const struct acme_account *acct,
     EVP_PKEY *account_key, const char *order_id, const char *csr_b64,
@@ -1077,28 +1024,6 @@ ra_get_cert_chain(struct ra *ra, const struct acme_account *acct,
 	return s;
 }
 
-/* Serial of x as our store writes it: lower-case hex of its magnitude. */
-static int
-serial_hex(X509 *x, char out[ACME_SERIAL_SIZE])
-{
-	BIGNUM		*bn;
-	unsigned char	 buf[32];
-	int		 n;
-
-	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL)) == NULL)
-		return -1;
-	n = BN_num_bytes(bn);
-	if (n <= 0 || n > 20 || BN_is_negative(bn)) {
-		BN_free(bn);
-		return -1;
-	}
-	BN_bn2bin(bn, buf);
-	BN_free(bn);
-	for (int i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", buf[i]);
-	return 0;
-}
-
 /* May acct revoke certificate c by holding authorizations (§7.6)? */
 static int
 holds_authz_for_all(struct store *st, const struct acme_account *acct,
@@ -1179,7 +1104,7 @@ ra_revoke(struct ra *ra, const struct acme_account *acct, EVP_PKEY *cert_key,
 	if (st == NULL)
 		return internal(st, prob, "revocation");
 	if ((x = d2i_X509(NULL, &p, (long)derlen)) == NULL ||
-	    p != der + derlen || serial_hex(x, serial) == -1) {
+	    p != der + derlen || issuer_serial_hex(x, serial) == -1) {
 		acme_problem_set(prob, ACME_P_MALFORMED,
 		    "certificate is not a DER X.509 certificate");
 		goto out;

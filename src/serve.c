@@ -24,6 +24,7 @@
 #include "cli.h"
 #include "config.h"
 #include "httpd.h"
+#include "issuer.h"
 #include "keys.h"
 #include "log.h"
 #include "nonce.h"
@@ -87,7 +88,6 @@ server_cert_issue(const struct config *cfg, struct ca *ca, struct store *st,
 	struct acme_identifier	 ids[ACME_MAX_IDENTIFIERS];
 	bool			 wild[ACME_MAX_IDENTIFIERS];
 	struct ca_leaf_req	 lr;
-	struct acme_cert	 rec = { 0 };
 	struct acme_problem	 prob;
 	EVP_PKEY		*key = NULL;
 	X509			*leaf = NULL;
@@ -115,49 +115,13 @@ server_cert_issue(const struct config *cfg, struct ca *ca, struct store *st,
 		log_err("serve: server key: %s", err);
 		goto out;
 	}
-	if (ca_new_serial(serial) == -1 ||
-	    store_serial_reserve(st, serial, NULL) != STORE_OK) {
-		log_err("serve: reserving a serial: %s", store_errmsg(st));
-		goto out;
-	}
 	lr.pubkey = key;
 	lr.idents = ids;
 	lr.nident = n;
 	lr.days = SERVER_CERT_DAYS;
-	lr.serial = serial;
-	if (ca_sign_leaf(ca, &lr, &leaf, &chain) == -1) {
-		(void)store_serial_fail(st, serial);
-		goto out;
-	}
-	memcpy(rec.serial, serial, sizeof(serial));
-	rec.status = ACME_CERT_VALID;
-	snprintf(rec.source, sizeof(rec.source), "server");
-	rec.pem = keys_cert_pem(leaf);
-	rec.chain_pem = chain != NULL ? strdup(chain) : NULL;
-	len = 1;
-	for (size_t i = 0; i < n; i++)
-		len += strlen(ids[i].value) + 1;
-	if ((rec.names = calloc(1, len)) != NULL)
-		for (size_t i = 0; i < n; i++) {
-			if (i > 0)
-				strcat(rec.names, ",");
-			strcat(rec.names, ids[i].value);
-		}
-	rec.issued = time(NULL);
-	{
-		struct tm tm;
-		if (ASN1_TIME_to_tm(X509_get0_notBefore(leaf), &tm) == 1)
-			rec.not_before = timegm(&tm);
-		if (ASN1_TIME_to_tm(X509_get0_notAfter(leaf), &tm) == 1)
-			rec.not_after = timegm(&tm);
-	}
-	if (rec.pem == NULL || rec.chain_pem == NULL || rec.names == NULL) {
-		log_err("serve: out of memory");
-		goto out;
-	}
-	if (store_cert_insert(st, &rec) != STORE_OK) {
-		log_err("serve: recording the server certificate: %s",
-		    store_errmsg(st));
+	if (issuer_issue(ca, st, &lr, serial, "server", &leaf, &chain, err,
+	    sizeof(err)) == -1) {
+		log_err("serve: server certificate: %s", err);
 		goto out;
 	}
 	if ((out->chain_pem = ca_fullchain_pem(leaf, chain)) == NULL ||
@@ -165,13 +129,19 @@ server_cert_issue(const struct config *cfg, struct ca *ca, struct store *st,
 		server_cert_clear(out);
 		goto out;
 	}
-	out->not_before = rec.not_before;
-	out->not_after = rec.not_after;
-	log_info("server certificate %s for %s, valid until %ld", serial,
-	    rec.names, (long)rec.not_after);
+	{
+		struct tm tm;
+
+		memset(&tm, 0, sizeof(tm));
+		if (ASN1_TIME_to_tm(X509_get0_notBefore(leaf), &tm) == 1)
+			out->not_before = timegm(&tm);
+		if (ASN1_TIME_to_tm(X509_get0_notAfter(leaf), &tm) == 1)
+			out->not_after = timegm(&tm);
+	}
+	log_info("server certificate %s for %zu names, valid until %ld",
+	    serial, n, (long)out->not_after);
 	rc = 0;
 out:
-	acme_cert_clear(&rec);
 	EVP_PKEY_free(key);
 	X509_free(leaf);
 	return rc;
