@@ -22,6 +22,7 @@
 #include "acme/problem.h"
 #include "store/store.h"
 #include "ca.h"
+#include "issuer.h"
 #include "log.h"
 #include "policy.h"
 #include "ra.h"
@@ -944,17 +945,9 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 	}
 
 	/* Step 3: the certificate and order -> valid, atomically. */
-	memcpy(cert.serial, serial, sizeof(serial));
-	cert.status = ACME_CERT_VALID;
-	cert.names = names_csv(o.idents, o.nident);
-	cert.pem = pem_of(leaf);
-	cert.chain_pem = chain != NULL ? strdup(chain) : NULL;
-	spki_thumbprint(leaf, cert.key_thumbprint);
-	snprintf(cert.source, sizeof(cert.source), "acme");
-	cert.not_before = asn1_time_t(X509_get0_notBefore(leaf));
-	cert.not_after = asn1_time_t(X509_get0_notAfter(leaf));
-	cert.issued = time(NULL);
-	if (cert.names == NULL || cert.pem == NULL || cert.chain_pem == NULL ||
+	rc = STORE_ERR;
+	if (issuer_cert_record(leaf, chain, o.idents, o.nident, "acme",
+	    &cert) == -1 ||
 	    (rc = store_order_finish(st, o.id, &cert)) != STORE_OK) {
 		if (rc == STORE_ERR)
 			log_err("ra: storing certificate %s: %s", serial,
