@@ -42,7 +42,7 @@
 #include "acme/acme.h"
 
 /* Schema version this code writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 /* Default wait for a locked database, in milliseconds (HARDENING X12). */
 #define STORE_BUSY_TIMEOUT_MS	5000
 
@@ -357,5 +357,79 @@ enum store_status store_meta_set(struct store *st, const char *key,
  * true when both are clean. STORE_ERR if they could not run.
  */
 enum store_status store_integrity_check(struct store *st, bool *ok);
+
+/* --- extras (store_extras.c): EAB keys, ARI, replacements, CRLs --- */
+
+/* An external account binding key (RFC 8555 §7.3.4). */
+struct store_eab {
+	char		 kid[64];
+	unsigned char	 key[64];	/* HMAC key; wipe with OPENSSL_cleanse */
+	size_t		 keylen;
+	bool		 single_use;
+	unsigned	 uses;		/* accounts bound with it so far */
+	char		 last_account[ACME_ID_SIZE];	/* "" if unused */
+	time_t		 created;
+};
+
+/* Insert a key (keylen 1..64). STORE_CONFLICT if the kid exists. */
+enum store_status store_eab_create(struct store *st, const struct store_eab *k);
+/* Fill *out. STORE_NOTFOUND. */
+enum store_status store_eab_get(struct store *st, const char *kid,
+		    struct store_eab *out);
+/*
+ * Record that account_id was bound with kid (in the caller's
+ * transaction, together with the account insert). For a single-use key
+ * this is a compare-and-swap on "never used": STORE_CONFLICT when it was
+ * used already (HARDENING E07); STORE_NOTFOUND if the kid is gone.
+ */
+enum store_status store_eab_use(struct store *st, const char *kid,
+		    const char *account_id);
+/* Delete a key (accounts bound with it stay). STORE_NOTFOUND. */
+enum store_status store_eab_remove(struct store *st, const char *kid);
+/*
+ * Call cb for every key, oldest first; the struct is borrowed for the
+ * call, its key bytes are zeroed (listing never shows keys). A non-zero
+ * cb return stops the walk.
+ */
+enum store_status store_eab_list(struct store *st,
+		    int (*cb)(const struct store_eab *k, void *arg), void *arg);
+
+/*
+ * RFC 9773: an operator- or test-set renewal window for a certificate
+ * (the management API's set-renewal-info). explanation_url may be NULL.
+ * STORE_NOTFOUND if no such certificate.
+ */
+enum store_status store_renewal_info_set(struct store *st, const char *serial,
+		    time_t start, time_t end, const char *explanation_url);
+/* The window set for serial; STORE_NOTFOUND if none was set. */
+enum store_status store_renewal_info_get(struct store *st, const char *serial,
+		    time_t *start, time_t *end, char *url, size_t urlsz);
+
+/*
+ * RFC 9773 §5: *replaced = whether a valid (finalized) order names
+ * certid in "replaces" (other than the order except_order_id, may be
+ * NULL). STORE_OK or STORE_ERR.
+ */
+enum store_status store_order_replaced(struct store *st, const char *certid,
+		    const char *except_order_id, bool *replaced);
+
+/*
+ * Call cb for every revoked certificate (pem and chain_pem loaded),
+ * ordered by serial. A non-zero cb return stops the walk.
+ */
+enum store_status store_cert_list_revoked(struct store *st,
+		    int (*cb)(const struct acme_cert *cert, void *arg), void *arg);
+/*
+ * A cheap fingerprint of the revocation set: the number of revoked
+ * certificates and the latest revocation time (CRL regeneration).
+ */
+enum store_status store_revocation_stamp(struct store *st, size_t *count,
+		    time_t *latest);
+/*
+ * Atomically increment and return the counter `key` of the meta table
+ * (starting at 1): CRL numbers (RFC 5280 §5.2.3), never reused.
+ */
+enum store_status store_counter_next(struct store *st, const char *key,
+		    uint64_t *out);
 
 #endif /* STORE_STORE_H */

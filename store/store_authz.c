@@ -301,6 +301,9 @@ store_challenge_begin(struct store *st, const char *chall_id)
 	 * lock claims the validation only while the authz is pending and
 	 * no sibling challenge has started.
 	 */
+	/* A lost claim is harmless: the client answers the challenge again. */
+	if (store_txn_begin_relaxed(st) != STORE_OK)
+		return STORE_ERR;
 	if ((q = store_prep(st, STMT_CHALL_BEGIN,
 	    "UPDATE challenges SET status = 'processing' "
 	    "WHERE id = ?1 AND status = 'pending' "
@@ -309,7 +312,7 @@ store_challenge_begin(struct store *st, const char *chall_id)
 	    "AND NOT EXISTS (SELECT 1 FROM challenges c "
 	    "WHERE c.authz_id = challenges.authz_id AND c.status <> 'pending')"))
 	    == NULL)
-		return STORE_ERR;
+		return store_txn_end(st, STORE_ERR);
 	if (store_bind_text(q, 1, chall_id) != 0) {
 		rc = store_fail(st, "challenge_begin");
 		goto out;
@@ -321,7 +324,7 @@ store_challenge_begin(struct store *st, const char *chall_id)
 		rc = chall_cas_miss(st, chall_id);
 out:
 	store_reset(q);
-	return rc;
+	return store_txn_end(st, rc);
 }
 
 enum store_status
@@ -333,7 +336,7 @@ store_challenge_finish(struct store *st, const char *chall_id, bool valid,
 	char			 authz_id[ACME_ID_SIZE];
 	int			 changed;
 
-	if ((rc = store_txn_begin(st)) != STORE_OK)
+	if ((rc = store_txn_begin_relaxed(st)) != STORE_OK)
 		return rc;
 	if ((q = store_prep(st, STMT_CHALL_FINISH,
 	    "UPDATE challenges SET status = ?2, validated = ?3, "

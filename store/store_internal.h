@@ -90,6 +90,7 @@ struct store {
 	bool		 aborted;	/* SQLite rolled the transaction back itself */
 	int		 errcode;	/* extended code of the last STORE_ERR */
 	char		 errmsg[256];
+	bool		 relaxed;	/* this transaction: synchronous=NORMAL */
 };
 
 /*
@@ -138,6 +139,15 @@ char		*store_col_dup(sqlite3_stmt *q, int i);
  * rolls back, and returns the final status. */
 enum store_status store_txn_begin(struct store *st);
 enum store_status store_txn_end(struct store *st, enum store_status rc);
+/*
+ * As store_txn_begin, for a write that may be lost on power failure (not
+ * on a crash) without harm: the client just repeats it (a new order, a
+ * challenge response). The commit is not fsynced (WAL with
+ * synchronous=NORMAL); the next FULL commit, e.g. an issuance record's,
+ * makes it durable with everything before it. Never for serials,
+ * certificates or revocations. Nested: the outer transaction decides.
+ */
+enum store_status store_txn_begin_relaxed(struct store *st);
 
 /* "Does row id exist?" for the one-parameter query sql: OK or NOTFOUND. */
 enum store_status store_exists(struct store *st, enum store_stmt slot,
@@ -200,5 +210,8 @@ enum store_status store_serial_issue(struct store *st, const char *serial);
 enum store_status store_cert_row_insert(struct store *st,
 		    const struct acme_cert *c, const char *account_id,
 		    const char *order_id, const char *default_source);
+
+/* Migration 1 -> 2 (store_extras.c): EAB keys, renewal info, indexes. */
+extern const char store_migration_v2_sql[];
 
 #endif /* STORE_STORE_INTERNAL_H */

@@ -195,7 +195,7 @@ store_order_create(struct store *st, struct acme_order *o,
 	}
 	created = o->created != 0 ? o->created : time(NULL);
 
-	if ((rc = store_txn_begin(st)) != STORE_OK)
+	if ((rc = store_txn_begin_relaxed(st)) != STORE_OK)
 		goto out;
 	in_tx = true;
 
