@@ -209,6 +209,83 @@ acme_csr_decode(const char *b64url, struct acme_problem *prob)
 	return ret;
 }
 
+/*
+ * Boulder goodkey, HARDENING F13: Fermat's method factors n = p * q at
+ * once when p and q are close: with a = ceil(sqrt(n)), a^2 - n is a
+ * square b^2 and n = (a - b)(a + b). FERMAT_ROUNDS values of a catch
+ * |p - q| up to about 2 * sqrt(2 * FERMAT_ROUNDS) * n^(1/4).
+ */
+#define FERMAT_ROUNDS	100
+
+/* r = floor(sqrt(a)), a > 0, by Newton's method from above. */
+static int
+bn_isqrt(BIGNUM *r, const BIGNUM *a, BN_CTX *ctx)
+{
+	BIGNUM	*y;
+	int	 ok = 0;
+
+	BN_CTX_start(ctx);
+	if ((y = BN_CTX_get(ctx)) == NULL)
+		goto out;
+	BN_zero(r);
+	if (BN_is_zero(a)) {
+		ok = 1;
+		goto out;
+	}
+	if (!BN_set_bit(r, (BN_num_bits(a) + 1) / 2))
+		goto out;
+	for (;;) {
+		if (!BN_div(y, NULL, a, r, ctx) || !BN_add(y, y, r) ||
+		    !BN_rshift1(y, y))
+			goto out;
+		if (BN_cmp(y, r) >= 0)
+			break;
+		if (BN_copy(r, y) == NULL)
+			goto out;
+	}
+	ok = 1;
+ out:
+	BN_CTX_end(ctx);
+	return ok;
+}
+
+/* 1 if n yields to FERMAT_ROUNDS steps of Fermat's method, 0 if not, -1. */
+static int
+fermat_factorable(const BIGNUM *n)
+{
+	BN_CTX	*ctx;
+	BIGNUM	*a, *b, *b2, *t;
+	int	 rc = -1;
+
+	if ((ctx = BN_CTX_new()) == NULL)
+		return -1;
+	BN_CTX_start(ctx);
+	a = BN_CTX_get(ctx);
+	b = BN_CTX_get(ctx);
+	b2 = BN_CTX_get(ctx);
+	if ((t = BN_CTX_get(ctx)) == NULL || !bn_isqrt(a, n, ctx) ||
+	    !BN_sqr(t, a, ctx))
+		goto out;
+	if (BN_cmp(t, n) < 0 && !BN_add_word(a, 1))
+		goto out;
+	for (int i = 0; i < FERMAT_ROUNDS; i++) {
+		if (!BN_sqr(t, a, ctx) || !BN_sub(b2, t, n) ||
+		    !bn_isqrt(b, b2, ctx) || !BN_sqr(t, b, ctx))
+			goto out;
+		if (BN_cmp(t, b2) == 0) {
+			rc = 1;
+			goto out;
+		}
+		if (!BN_add_word(a, 1))
+			goto out;
+	}
+	rc = 0;
+ out:
+	BN_CTX_end(ctx);
+	BN_CTX_free(ctx);
+	return rc;
+}
+
 int
 acme_csr_key_policy(EVP_PKEY *key, struct acme_problem *prob)
 {
@@ -216,7 +293,7 @@ acme_csr_key_policy(EVP_PKEY *key, struct acme_problem *prob)
 	BIGNUM		*e = NULL;
 	char		 group[80];
 	size_t		 glen = 0;
-	int		 bits, nid, rc = -1;
+	int		 bits, nid, fermat, rc = -1;
 
 	if (key == NULL) {
 		acme_problem_set(prob, ACME_P_BADCSR, "no public key");
@@ -236,6 +313,19 @@ acme_csr_key_policy(EVP_PKEY *key, struct acme_problem *prob)
 		    !BN_is_word(e, 65537)) {
 			acme_problem_set(prob, ACME_P_BADCSR,
 			    "RSA public exponent must be 65537");
+			goto out;
+		}
+		BN_free(e);
+		e = NULL;	/* now the modulus */
+		if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &e) != 1 ||
+		    (fermat = fermat_factorable(e)) == -1) {
+			acme_problem_set(prob, ACME_P_SERVERINTERNAL,
+			    "internal error");
+			goto out;
+		}
+		if (fermat == 1) {
+			acme_problem_set(prob, ACME_P_BADCSR, "RSA key is weak: "
+			    "its primes are too close together");
 			goto out;
 		}
 		break;
