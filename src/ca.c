@@ -27,6 +27,7 @@
 #include "ca.h"
 #include "keys.h"
 #include "log.h"
+#include "passphrase.h"
 #include "policy.h"
 #include "statedir.h"
 
@@ -49,6 +50,8 @@ struct ca {
 	pthread_mutex_t	 lock;		/* guards `cur` (pointer swap only) */
 	pthread_mutex_t	 rotate_lock;	/* one rotation at a time */
 	struct issuer	*cur;
+	/* Where an encrypted root.key's passphrase may come from (P6). */
+	char		*pass_file, *pass_cred_dir, *pass_tty;
 };
 
 static void
@@ -431,6 +434,17 @@ make_paths(const char *dir, struct paths *p, char *err, size_t errsz)
 	return 0;
 }
 
+/* root.key, encrypted when pp is given (HARDENING §6.1 P2/P6); never overwritten. */
+static int
+write_root_key(const char *path, EVP_PKEY *rkey, const struct passphrase *pp,
+    char *err, size_t errsz)
+{
+	if (pp == NULL)
+		return keys_write_private(path, rkey, false, err, errsz);
+	return keys_write_private_encrypted(path, rkey, pp->buf, pp->len,
+	    false, err, errsz);
+}
+
 /* Create all four files; root.pem last, so its presence means "complete". */
 static int
 create_ca(const struct paths *ps, const struct ca_create_opts *opts,
@@ -460,7 +474,8 @@ create_ca(const struct paths *ps, const struct ca_create_opts *opts,
 	}
 	if (keys_write_private(ps->int_key, ikey, false, err, errsz) == -1 ||
 	    write_cert(ps->int_pem, inter, false, err, errsz) == -1 ||
-	    keys_write_private(ps->root_key, rkey, false, err, errsz) == -1 ||
+	    write_root_key(ps->root_key, rkey, opts != NULL ?
+	    opts->root_pass : NULL, err, errsz) == -1 ||
 	    write_cert(ps->root_pem, root, false, err, errsz) == -1)
 		goto out;
 	rc = 0;
@@ -599,6 +614,9 @@ ca_free(struct ca *ca)
 	X509_free(ca->root);
 	free(ca->root_pem);
 	free(ca->dir);
+	free(ca->pass_file);
+	free(ca->pass_cred_dir);
+	free(ca->pass_tty);
 	pthread_mutex_destroy(&ca->lock);
 	pthread_mutex_destroy(&ca->rotate_lock);
 	free(ca);
@@ -663,11 +681,90 @@ fail:
 static const char *
 leaf_cn(const struct ca_leaf_req *req)
 {
+	if (req->no_cn)
+		return NULL;	/* the profile wants an empty subject */
 	for (size_t i = 0; i < req->nident; i++)
 		if (req->idents[i].type == ACME_IDENT_DNS)
 			return strlen(req->idents[i].value) <= 64 ?
 			    req->idents[i].value : NULL;
 	return NULL;
+}
+
+/* RFC 5280 §4.2.1.13: one DistributionPoint with a fullName URI. */
+static DIST_POINT *
+make_crldp(const char *url)
+{
+	DIST_POINT	*dp = NULL;
+	GENERAL_NAME	*gn = NULL;
+	ASN1_IA5STRING	*uri = NULL;
+
+	if ((dp = DIST_POINT_new()) == NULL ||
+	    (dp->distpoint = DIST_POINT_NAME_new()) == NULL ||
+	    (dp->distpoint->name.fullname = sk_GENERAL_NAME_new_null()) ==
+	    NULL || (uri = ASN1_IA5STRING_new()) == NULL ||
+	    ASN1_STRING_set(uri, url, -1) != 1 ||
+	    (gn = GENERAL_NAME_new()) == NULL)
+		goto fail;
+	dp->distpoint->type = 0;	/* fullName */
+	GENERAL_NAME_set0_value(gn, GEN_URI, uri);
+	uri = NULL;
+	if (sk_GENERAL_NAME_push(dp->distpoint->name.fullname, gn) == 0)
+		goto fail;
+	return dp;
+fail:
+	ASN1_IA5STRING_free(uri);
+	GENERAL_NAME_free(gn);
+	DIST_POINT_free(dp);
+	return NULL;
+}
+
+/* The CRL distribution point, when CRLs are published (url != NULL). */
+static int
+add_crldp(X509 *x, const char *url)
+{
+	CRL_DIST_POINTS	*dps;
+	DIST_POINT	*dp;
+	int		 rc = -1;
+
+	if (url == NULL || url[0] == '\0')
+		return 0;
+	if ((dps = sk_DIST_POINT_new_null()) == NULL)
+		return -1;
+	if ((dp = make_crldp(url)) != NULL && sk_DIST_POINT_push(dps, dp) == 0)
+		DIST_POINT_free(dp);
+	else if (dp != NULL)
+		rc = add_ext(x, NID_crl_distribution_points, dps, 0);
+	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+	return rc;
+}
+
+/* The leaf's CRL DP is exactly req->crl_url, non-critical. 0 or -1. */
+static int
+check_crldp(X509 *leaf, const struct ca_leaf_req *req)
+{
+	CRL_DIST_POINTS	*dps;
+	DIST_POINT	*dp;
+	GENERAL_NAME	*gn;
+	int		 rc = -1, crit;
+
+	if ((dps = X509_get_ext_d2i(leaf, NID_crl_distribution_points, &crit,
+	    NULL)) == NULL || crit != 0 || sk_DIST_POINT_num(dps) != 1)
+		goto out;
+	dp = sk_DIST_POINT_value(dps, 0);
+	if (dp->distpoint == NULL || dp->distpoint->type != 0 ||
+	    dp->reasons != NULL || dp->CRLissuer != NULL ||
+	    sk_GENERAL_NAME_num(dp->distpoint->name.fullname) != 1)
+		goto out;
+	gn = sk_GENERAL_NAME_value(dp->distpoint->name.fullname, 0);
+	if (gn->type == GEN_URI &&
+	    (size_t)ASN1_STRING_length(gn->d.uniformResourceIdentifier) ==
+	    strlen(req->crl_url) &&
+	    memcmp(ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier),
+	    req->crl_url, strlen(req->crl_url)) == 0)
+		rc = 0;
+out:
+	CRL_DIST_POINTS_free(dps);
+	return rc;
 }
 
 /* Compute the leaf's validity (HARDENING §5.3). 0 or -1. */
@@ -750,6 +847,7 @@ ca_sign_leaf(struct ca *ca, const struct ca_leaf_req *req, X509 **out,
 	    add_eku(x, req->client_auth) == -1 ||
 	    add_ext(x, NID_subject_alt_name, san, cn == NULL ? 1 : 0) == -1 ||
 	    add_aki(x, X509_get0_subject_key_id(is->cert)) == -1 ||
+	    add_crldp(x, req->crl_url) == -1 ||
 	    sign_cert(x, is->key) == -1)
 		goto out;
 	/* HARDENING §5.3 pre-issuance check: never return a bad cert. */
@@ -851,7 +949,7 @@ ca_check_leaf(X509 *leaf, X509 *issuer, const struct ca_leaf_req *req,
 	unsigned char		 sb[20];
 	char			*hex = NULL;
 	const char		*cn;
-	bool			 is_rsa = false;
+	bool			 is_rsa = false, has_dp;
 	uint32_t		 ku, xku;
 	int			 rc = -1, n, crit;
 
@@ -884,8 +982,10 @@ ca_check_leaf(X509 *leaf, X509 *issuer, const struct ca_leaf_req *req,
 		check_fail(err, errsz, "validity outside the issuer's");
 		goto out;
 	}
-	/* Exactly BC, KU, EKU, SAN, AKI: no SKI, no anything else. */
-	if (X509_get_ext_count(leaf) != 5 ||
+	/* Exactly BC, KU, EKU, SAN, AKI (+ CRL DP): no SKI, nothing else. */
+	has_dp = req->crl_url != NULL && req->crl_url[0] != '\0';
+	if (X509_get_ext_count(leaf) != (has_dp ? 6 : 5) ||
+	    (has_dp && check_crldp(leaf, req) == -1) ||
 	    ext_crit(leaf, NID_basic_constraints) != 1 ||
 	    ext_crit(leaf, NID_key_usage) != 1 ||
 	    ext_crit(leaf, NID_ext_key_usage) != 0 ||
@@ -1078,8 +1178,130 @@ out:
 	return rc;
 }
 
+static int
+dup_or_null(char **dst, const char *src)
+{
+	free(*dst);
+	*dst = NULL;
+	if (src != NULL && (*dst = strdup(src)) == NULL)
+		return -1;
+	return 0;
+}
+
+int
+ca_set_root_passphrase(struct ca *ca, const char *file, const char *cred_dir,
+    const char *tty)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&ca->rotate_lock);
+	if (dup_or_null(&ca->pass_file, file) == -1 ||
+	    dup_or_null(&ca->pass_cred_dir, cred_dir) == -1 ||
+	    dup_or_null(&ca->pass_tty, tty) == -1)
+		rc = -1;
+	pthread_mutex_unlock(&ca->rotate_lock);
+	return rc;
+}
+
+/*
+ * Load root.key for signing: as is when unencrypted, else with the
+ * passphrase from the sources set by ca_set_root_passphrase (P1/P2: the
+ * only place the root key is opened after init). A daemon sets no
+ * terminal, so it never prompts; with no source the rotation is pending.
+ */
+static EVP_PKEY *
+load_root_key(struct ca *ca, const char *path, char *err, size_t errsz)
+{
+	struct passphrase_opts	 po;
+	struct passphrase	*pp;
+	enum passphrase_source	 src = PASSPHRASE_SRC_NONE;
+	EVP_PKEY		*k;
+	char			 perr[1024];
+
+	if ((k = keys_load_private(path, err, errsz)) != NULL ||
+	    errno != ENOKEY)
+		return k;
+	if ((pp = malloc(sizeof(*pp))) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	memset(&po, 0, sizeof(po));
+	po.file = ca->pass_file;
+	po.cred_dir = ca->pass_cred_dir;
+	po.tty = ca->pass_tty;
+	po.prompt = "Passphrase of the root key: ";
+	if (passphrase_get(&po, pp, &src, perr, sizeof(perr)) == -1) {
+		if (src == PASSPHRASE_SRC_NONE && ca->pass_tty == NULL)
+			snprintf(err, errsz, "pending: %s is encrypted and no "
+			    "passphrase source is set; run `localacme init "
+			    "--state %s --rotate-intermediate "
+			    "--root-passphrase-file FILE` and restart serve, "
+			    "or run serve with --root-passphrase-file FILE",
+			    path, ca->dir);
+		else
+			snprintf(err, errsz, "%s", perr);
+		goto out;
+	}
+	k = keys_load_private_pass(path, pp->buf, pp->len, err, errsz);
+out:
+	passphrase_clear(pp);
+	free(pp);
+	return k;
+}
+
+int
+ca_encrypt_root(struct ca *ca, const struct passphrase_opts *po,
+    bool *already, char *err, size_t errsz)
+{
+	struct paths		 ps;
+	struct passphrase	*pp = NULL;
+	EVP_PKEY		*rkey = NULL;
+	int			 rc = -1;
+
+	*already = false;
+	pthread_mutex_lock(&ca->rotate_lock);
+	if (make_paths(ca->dir, &ps, err, errsz) == -1)
+		goto out;
+	if ((rkey = keys_load_private(ps.root_key, err, errsz)) == NULL) {
+		if (errno == ENOKEY) {
+			*already = true;
+			rc = 0;
+		}
+		goto out;
+	}
+	if (keys_check_pair(ca->root, rkey, ps.root_key, err, errsz) == -1)
+		goto out;
+	if ((pp = malloc(sizeof(*pp))) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		goto out;
+	}
+	if (passphrase_get(po, pp, NULL, err, errsz) == -1)
+		goto out;
+	/* rename(2) over the old file: the plaintext is gone in one step. */
+	if (keys_write_private_encrypted(ps.root_key, rkey, pp->buf, pp->len,
+	    true, err, errsz) == -1)
+		goto out;
+	log_info("ca: %s is now encrypted", ps.root_key);
+	rc = 0;
+out:
+	pthread_mutex_unlock(&ca->rotate_lock);
+	if (pp != NULL) {
+		passphrase_clear(pp);
+		free(pp);
+	}
+	EVP_PKEY_free(rkey);
+	return rc;
+}
+
 int
 ca_maybe_rotate(struct ca *ca, time_t now, bool *rotated, char *err,
+    size_t errsz)
+{
+	return ca_rotate(ca, now, false, rotated, err, errsz);
+}
+
+int
+ca_rotate(struct ca *ca, time_t now, bool force, bool *rotated, char *err,
     size_t errsz)
 {
 	struct paths	 ps;
@@ -1095,14 +1317,14 @@ ca_maybe_rotate(struct ca *ca, time_t now, bool *rotated, char *err,
 	cur = current(ca);
 	life = cur->not_after - cur->not_before;
 	left = cur->not_after - now;
-	if (left >= life / 3) {
+	if (!force && left >= life / 3) {
 		rc = 0;
 		goto out;
 	}
 	if (make_paths(ca->dir, &ps, err, errsz) == -1)
 		goto out;
 	/* P1: the root key is opened here and nowhere else after init. */
-	if ((rkey = keys_load_private(ps.root_key, err, errsz)) == NULL)
+	if ((rkey = load_root_key(ca, ps.root_key, err, errsz)) == NULL)
 		goto out;
 	if (keys_check_pair(ca->root, rkey, ps.root_key, err, errsz) == -1)
 		goto out;
@@ -1114,7 +1336,8 @@ ca_maybe_rotate(struct ca *ca, time_t now, bool *rotated, char *err,
 		snprintf(err, errsz, "cannot sign a new intermediate");
 		goto out;
 	}
-	if (asn1_to_time(X509_get0_notAfter(inter)) <= cur->not_after) {
+	if (!force &&
+	    asn1_to_time(X509_get0_notAfter(inter)) <= cur->not_after) {
 		/* The root itself is near its end: nothing to gain. */
 		log_warn("ca: the root expires soon; re-run init in a new "
 		    "state directory");
@@ -1172,4 +1395,40 @@ ca_fullchain_pem(X509 *leaf, const char *chain)
 	}
 	free(lp);
 	return out;
+}
+
+int
+ca_sign_crl(struct ca *ca, X509_CRL *crl, const char **issuer_pem)
+{
+	struct issuer		*is = current(ca);
+	AUTHORITY_KEYID		*aki = NULL;
+	const ASN1_OCTET_STRING	*kid;
+	int			 rc = -1;
+
+	if ((kid = X509_get0_subject_key_id(is->cert)) == NULL) {
+		log_err("ca_sign_crl: intermediate has no subjectKeyIdentifier");
+		return -1;
+	}
+	/* RFC 5280 §5.1.2.1: v2, since the CRL carries extensions. */
+	if (X509_CRL_set_version(crl, X509_CRL_VERSION_2) != 1 ||
+	    X509_CRL_set_issuer_name(crl,
+	    X509_get_subject_name(is->cert)) != 1)
+		goto out;
+	/* §5.2.1: keyIdentifier of the signing key, non-critical. */
+	if ((aki = AUTHORITY_KEYID_new()) == NULL ||
+	    (aki->keyid = ASN1_OCTET_STRING_dup(kid)) == NULL ||
+	    X509_CRL_add1_ext_i2d(crl, NID_authority_key_identifier, aki, 0,
+	    X509V3_ADD_REPLACE) != 1)
+		goto out;
+	if (X509_CRL_sort(crl) != 1 ||
+	    X509_CRL_sign(crl, is->key, md_for(is->key)) <= 0)
+		goto out;
+	if (issuer_pem != NULL)
+		*issuer_pem = is->pem;
+	rc = 0;
+out:
+	if (rc == -1)
+		log_openssl(LOG_LVL_ERROR, "ca_sign_crl");
+	AUTHORITY_KEYID_free(aki);
+	return rc;
 }

@@ -14,6 +14,8 @@
 #include "keys.h"
 
 struct ca;
+struct passphrase;
+struct passphrase_opts;
 struct policy;
 
 /* Root and intermediate lifetimes (HARDENING §5.1, §5.2). */
@@ -25,6 +27,8 @@ struct policy;
 struct ca_create_opts {
 	enum keys_type		 key_type;	/* root and intermediate */
 	const struct policy	*policy;	/* NULL = policy_init_default */
+	/* Non-NULL: write root.key encrypted under it (HARDENING §6.1 P6). */
+	const struct passphrase	*root_pass;
 };
 
 /*
@@ -63,6 +67,8 @@ struct ca_leaf_req {
 	time_t				 not_after;	/* 0 = not_before + days*86400 - 1 */
 	bool				 client_auth;	/* add clientAuth to the EKU */
 	const char			*serial;	/* from ca_new_serial, reserved */
+	bool				 no_cn;		/* profile: empty subject, critical SAN */
+	const char			*crl_url;	/* CRL distribution point URL, or NULL */
 };
 
 /*
@@ -114,6 +120,48 @@ const char	*ca_state_dir(struct ca *ca);
  */
 int		 ca_maybe_rotate(struct ca *ca, time_t now, bool *rotated,
 		    char *err, size_t errsz);
+
+/*
+ * ca_maybe_rotate, or with `force` rotate now whatever is left (`init
+ * --rotate-intermediate`). An encrypted root.key is decrypted with the
+ * passphrase from the sources given to ca_set_root_passphrase; with none
+ * the call fails with err starting "pending:" and naming the command to
+ * run, and a wrong passphrase fails: never a fallback (HARDENING KP5).
+ * Returns 0 or -1 as ca_maybe_rotate.
+ */
+int		 ca_rotate(struct ca *ca, time_t now, bool force,
+		    bool *rotated, char *err, size_t errsz);
+
+/*
+ * Where rotation may get an encrypted root.key's passphrase: a file
+ * (--root-passphrase-file), a systemd credentials directory
+ * ($CREDENTIALS_DIRECTORY) and a terminal to prompt on (NULL for a
+ * daemon: it never prompts). Each may be NULL; they are copied and read
+ * only when a rotation needs the key. Returns 0, or -1 out of memory.
+ */
+int		 ca_set_root_passphrase(struct ca *ca, const char *file,
+		    const char *cred_dir, const char *tty);
+
+/*
+ * Encrypt an existing unencrypted root.key in place (atomic rename over
+ * it) under a passphrase from passphrase_get(po). *already is true, and
+ * nothing is asked or changed, if it is encrypted already. Returns 0, or
+ * -1 with err filled.
+ */
+int		 ca_encrypt_root(struct ca *ca, const struct passphrase_opts *po,
+		    bool *already, char *err, size_t errsz);
+
+/*
+ * Sign a CRL with the current intermediate (RFC 5280 §5): sets version
+ * 2, the issuer name and the authorityKeyIdentifier (the intermediate's
+ * SKI, §5.2.1), sorts the entries and signs. The caller has set the
+ * times, the entries and the CRL number. *issuer_pem (may be NULL)
+ * receives the signing intermediate's PEM (borrowed, valid until
+ * ca_free), so the caller can tell which certificates the CRL covers.
+ * Returns 0, or -1 (logged).
+ */
+int		 ca_sign_crl(struct ca *ca, X509_CRL *crl,
+		    const char **issuer_pem);
 
 /*
  * Leaf PEM followed by chain (may be NULL). Returns a new string (caller

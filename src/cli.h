@@ -20,6 +20,7 @@ int	 cmd_init(int argc, char **argv);
 int	 cmd_issue(int argc, char **argv);
 int	 cmd_list(int argc, char **argv);
 int	 cmd_revoke(int argc, char **argv);
+int	 cmd_eab(int argc, char **argv);	/* cli_eab.c */
 
 /* Print "localacme: <message>\n" on stderr. */
 void	 cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -2,6 +2,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "cli.h"
 #include "config.h"
 #include "keys.h"
+#include "passphrase.h"
 #include "policy.h"
 #include "statedir.h"
 #include "store/store.h"
@@ -68,21 +70,34 @@ cli_open_store(const struct config *cfg)
 	return st;
 }
 
-enum { OPT_KEY_TYPE = 1, OPT_PERMIT, OPT_NO_NC };
+enum {
+	OPT_KEY_TYPE = 1, OPT_PERMIT, OPT_NO_NC, OPT_ENCRYPT_ROOT,
+	OPT_PASS_FILE, OPT_ROTATE
+};
 
 struct init_args {
 	enum keys_type	 key_type;
 	bool		 key_type_set;
 	bool		 no_nc;
+	bool		 encrypt_root;
+	bool		 rotate;
+	const char	*pass_file;	/* borrowed from argv */
 	struct policy	 policy;
 	size_t		 npermit;
 	char		 err[256];
 };
 
+/*
+ * No option carries a passphrase itself (HARDENING §6.1 P6): only the
+ * name of a file holding it.
+ */
 static const struct option init_opts[] = {
 	{ "key-type", required_argument, NULL, OPT_KEY_TYPE },
 	{ "permit", required_argument, NULL, OPT_PERMIT },
 	{ "no-name-constraints", no_argument, NULL, OPT_NO_NC },
+	{ "encrypt-root", no_argument, NULL, OPT_ENCRYPT_ROOT },
+	{ "root-passphrase-file", required_argument, NULL, OPT_PASS_FILE },
+	{ "rotate-intermediate", no_argument, NULL, OPT_ROTATE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -102,6 +117,15 @@ init_opt(void *arg, int opt, const char *optarg)
 	case OPT_NO_NC:
 		a->no_nc = true;
 		return 0;
+	case OPT_ENCRYPT_ROOT:
+		a->encrypt_root = true;
+		return 0;
+	case OPT_PASS_FILE:
+		a->pass_file = optarg;
+		return optarg[0] != '\0' ? 0 : -1;
+	case OPT_ROTATE:
+		a->rotate = true;
+		return 0;
 	}
 	return -1;
 }
@@ -120,12 +144,24 @@ init_usage(void)
 	    "addresses in CIDR\n"
 	    "                             (repeatable; widens the default "
 	    "name constraints)\n"
-	    "  --no-name-constraints      a CA that may issue for any name\n\n");
+	    "  --no-name-constraints      a CA that may issue for any name\n"
+	    "  --encrypt-root             keep root.key encrypted (PKCS#8, "
+	    "scrypt + AES-256);\n"
+	    "                             also encrypts an existing CA's "
+	    "root.key\n"
+	    "  --rotate-intermediate      sign a new intermediate now (needs "
+	    "the root key)\n"
+	    "  --root-passphrase-file F   the root key's passphrase, from a "
+	    "0400/0600 file;\n"
+	    "                             else $CREDENTIALS_DIRECTORY/"
+	    PASSPHRASE_CREDENTIAL ",\n"
+	    "                             else a prompt on the terminal. "
+	    "Never argv or env.\n\n");
 	config_usage(stdout, false);
 }
 
 static void
-print_ca(struct ca *ca, const char *dir)
+print_ca(struct ca *ca, const char *dir, const char *keynote)
 {
 	char		 fp[65], names[4096], when[32];
 	time_t		 na = ca_intermediate_not_after(ca);
@@ -135,7 +171,7 @@ print_ca(struct ca *ca, const char *dir)
 	strftime(when, sizeof(when), "%Y-%m-%d", &tm);
 	policy_describe(ca_policy(ca), names, sizeof(names));
 	printf("  root certificate:  %s/root.pem\n", dir);
-	printf("  root key:          %s/root.key\n", dir);
+	printf("  root key:          %s/root.key%s\n", dir, keynote);
 	printf("  intermediate:      %s/intermediate.pem (until %s)\n", dir,
 	    when);
 	printf("  names allowed:     %s\n", names);
@@ -151,10 +187,13 @@ cmd_init(int argc, char **argv)
 	struct config		 cfg;
 	struct init_args	 a;
 	struct ca_create_opts	 opts;
+	struct passphrase_opts	 po;
+	struct passphrase	*pp = NULL;
 	struct ca		*ca = NULL;
 	struct store		*st = NULL;
+	const char		*keynote = "";
 	char			 err[1024], path[PATH_MAX];
-	bool			 created = false, exists;
+	bool			 created = false, exists, already, rotated;
 	int			 first, rc = 1;
 
 	memset(&a, 0, sizeof(a));
@@ -182,10 +221,17 @@ cmd_init(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
+	if (a.pass_file != NULL && !a.encrypt_root && !a.rotate) {
+		cli_error("init: --root-passphrase-file applies only with "
+		    "--encrypt-root or --rotate-intermediate");
+		rc = 2;
+		goto out;
+	}
 	if (a.no_nc)
 		policy_init_unconstrained(&a.policy);
 	opts.key_type = a.key_type;
 	opts.policy = &a.policy;
+	opts.root_pass = NULL;
 	exists = statedir_path(&cfg, "root.pem", path, sizeof(path)) == 0 &&
 	    keys_exists(path);
 	if (exists && (a.key_type_set || a.npermit > 0 || a.no_nc)) {
@@ -194,8 +240,44 @@ cmd_init(int argc, char **argv)
 		    "creating one (use another --state)", cfg.state_dir);
 		goto out;
 	}
+	if (!exists && a.rotate) {
+		cli_error("init: no CA in %s to rotate (root.pem missing)",
+		    cfg.state_dir);
+		goto out;
+	}
+	/* HARDENING §6.1 P6: a file, a systemd credential or the terminal. */
+	memset(&po, 0, sizeof(po));
+	po.file = a.pass_file;
+	po.cred_dir = getenv("CREDENTIALS_DIRECTORY");
+	po.tty = PASSPHRASE_TTY;
+	po.prompt = "New passphrase for the root key: ";
+	po.confirm = true;
+	po.min_len = PASSPHRASE_MIN_NEW;
+	if (!exists && a.encrypt_root) {
+		/* Ask before generating anything: a refusal leaves no CA. */
+		if ((pp = malloc(sizeof(*pp))) == NULL) {
+			cli_error("out of memory");
+			goto out;
+		}
+		if (passphrase_get(&po, pp, NULL, err, sizeof(err)) == -1) {
+			cli_error("init: %s", err);
+			goto out;
+		}
+		opts.root_pass = pp;
+		keynote = " (encrypted)";
+	}
 	if ((ca = cli_open_ca(&cfg, true, &opts, &created)) == NULL)
 		goto out;
+	if (exists && a.encrypt_root) {
+		if (ca_encrypt_root(ca, &po, &already, err,
+		    sizeof(err)) == -1) {
+			cli_error("init: %s", err);
+			goto out;
+		}
+		printf("%s\n", already ? "The root key is encrypted already" :
+		    "Encrypted the root key");
+		keynote = " (encrypted)";
+	}
 	/* The database too, so `init` leaves a complete state dir. */
 	if ((st = cli_open_store(&cfg)) == NULL)
 		goto out;
@@ -203,9 +285,28 @@ cmd_init(int argc, char **argv)
 		printf("Created a new local CA in %s\n", cfg.state_dir);
 	else
 		printf("The local CA in %s already exists\n", cfg.state_dir);
-	print_ca(ca, cfg.state_dir);
+	if (a.rotate) {
+		/* P1: rotation is the one later use of the root key. */
+		if (ca_set_root_passphrase(ca, a.pass_file, po.cred_dir,
+		    PASSPHRASE_TTY) == -1) {
+			cli_error("out of memory");
+			goto out;
+		}
+		if (ca_rotate(ca, time(NULL), true, &rotated, err,
+		    sizeof(err)) == -1) {
+			cli_error("init: rotating the intermediate: %s", err);
+			goto out;
+		}
+		printf("Signed a new intermediate; restart `localacme serve` "
+		    "to use it\n");
+	}
+	print_ca(ca, cfg.state_dir, keynote);
 	rc = 0;
 out:
+	if (pp != NULL) {
+		passphrase_clear(pp);
+		free(pp);
+	}
 	store_close(st);
 	ca_free(ca);
 	config_clear(&cfg);

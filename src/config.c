@@ -105,6 +105,39 @@ static const struct setting settings[] = {
 	{ "eab_required", "LOCALACME_EAB_REQUIRED", "eab-required", CT_BOOL,
 	    "false", 0, 0, F(eab_required), NONE,
 	    "require external account binding" },
+	{ "profiles", "LOCALACME_PROFILES", "profile", CT_LIST, "", 0, 0,
+	    F(profiles), F(nprofiles),
+	    "NAME:DAYS[:serverauth|clientauth][:cn|nocn] (repeatable)" },
+	{ "default_profile", "LOCALACME_DEFAULT_PROFILE", "default-profile",
+	    CT_STR, "default", 0, 0, F(default_profile), NONE,
+	    "profile of orders that name none" },
+	{ "crl", "LOCALACME_CRL", "crl", CT_BOOL, "false", 0, 0, F(crl), NONE,
+	    "publish a CRL; leaves carry its URL" },
+	{ "crl_period_s", "LOCALACME_CRL_PERIOD_S", "crl-period", CT_INT,
+	    "86400", 120, 2592000, F(crl_period_s), NONE,
+	    "CRL nextUpdate - thisUpdate (s)" },
+	{ "admin_listen", "LOCALACME_ADMIN_LISTEN", "admin-listen", CT_STR, "",
+	    0, 0, F(admin_listen), NONE,
+	    "loopback IP:PORT of the management API (\"\" = off)" },
+	{ "admin_expose_keys", "LOCALACME_ADMIN_EXPOSE_KEYS",
+	    "admin-expose-keys", CT_BOOL, "false", 0, 0, F(admin_expose_keys),
+	    NONE, "management API serves the CA keys (tests only)" },
+	{ "nonce_reject_pct", "LOCALACME_NONCE_REJECT", "nonce-reject", CT_INT,
+	    "0", 0, 100, F(nonce_reject_pct), NONE,
+	    "test knob: % of valid nonces answered badNonce" },
+	{ "authz_reuse_pct", "LOCALACME_AUTHZ_REUSE", "authz-reuse", CT_INT,
+	    "0", 0, 100, F(authz_reuse_pct), NONE,
+	    "test knob: % chance to reuse a valid authorization" },
+	{ "va_delay_ms", "LOCALACME_VA_DELAY_MS", "va-delay-ms", CT_INT, "0", 0,
+	    600000, F(va_delay_ms), NONE,
+	    "test knob: validations wait a random 0..N ms" },
+	{ "retry_after_form", "LOCALACME_RETRY_AFTER_FORM", "retry-after-form",
+	    CT_STR, "seconds", 0, 0, F(retry_after_form), NONE,
+	    "test knob: Retry-After as seconds|date" },
+	{ "seed", "LOCALACME_SEED", "seed", CT_INT, "0", 0, 2147483647,
+	    F(seed), NONE, "test knob: PRNG seed to replay a run (0 = random)" },
+	{ "strict", "LOCALACME_STRICT", "strict", CT_BOOL, "false", 0, 0,
+	    F(strict), NONE, "refuse what RFC 8555 only discourages" },
 };
 #define NSETTINGS	(sizeof(settings) / sizeof(settings[0]))
 
@@ -122,6 +155,10 @@ seterr(char *err, size_t errsz, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errsz, fmt, ap);
 	va_end(ap);
+	/* One line: a value echoed back may hold CR, LF or ESC (fuzz_config). */
+	for (char *p = err; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 }
 
 static void

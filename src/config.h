@@ -47,6 +47,20 @@ struct config {
 	char		**caa_identities;
 	size_t		 ncaa_identities;
 	bool		 eab_required;
+	/* extras (issue #7): profiles, CRLs, management API, test knobs */
+	char		**profiles;	/* "NAME:DAYS[:OPTION]..." */
+	size_t		 nprofiles;
+	char		*default_profile;
+	bool		 crl;		/* publish a CRL, CRL DP in leaves */
+	int		 crl_period_s;	/* nextUpdate - thisUpdate */
+	char		*admin_listen;	/* "" = no management API */
+	bool		 admin_expose_keys;
+	int		 nonce_reject_pct;
+	int		 authz_reuse_pct;
+	int		 va_delay_ms;	/* maximum random delay */
+	char		*retry_after_form;	/* "seconds" | "date" */
+	int		 seed;		/* 0 = random */
+	bool		 strict;
 	bool		 help;		/* -h/--help was given */
 };
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -524,6 +525,26 @@ header(struct MHD_Connection *c, const char *name)
 	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
+/*
+ * RFC 9112 §3.2.2: a server MUST accept the absolute-form request target
+ * ("https://host:port/directory"). The authority is ignored, as Host is:
+ * URLs are never built from what the client names (HARDENING T15, T18).
+ */
+static const char *
+origin_form(const char *url)
+{
+	const char *p;
+
+	if (strncasecmp(url, "https://", 8) == 0)
+		p = url + 8;
+	else if (strncasecmp(url, "http://", 7) == 0)
+		p = url + 7;
+	else
+		return url;
+	p += strcspn(p, "/?");
+	return *p == '/' ? p : "/";
+}
+
 /* Build the request, call the handler once, queue its response. */
 static enum MHD_Result
 dispatch(struct listener *l, struct reqctx *rc, struct MHD_Connection *c,
@@ -544,7 +565,7 @@ dispatch(struct listener *l, struct reqctx *rc, struct MHD_Connection *c,
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	addr_text(ci != NULL ? ci->client_addr : NULL, addr, sizeof(addr));
 	req.method = method;
-	req.path = url;
+	req.path = origin_form(url);
 	req.query = rc->has_query ? rc->query : NULL;
 	req.content_type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
 	req.replay_nonce = header(c, "Replay-Nonce");

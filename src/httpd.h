@@ -77,7 +77,9 @@ struct httpd_opts {
 	unsigned	 conn_timeout_s; /* inactivity timeout, 15 (never 0 in MHD) */
 	unsigned	 request_deadline_s; /* absolute, from the request line
 					   to the end of the body, 30 (X27) */
-	unsigned	 per_ip_conn_limit; /* 32 */
+	unsigned	 per_ip_conn_limit; /* 32; libmicrohttpd counts it per
+					    worker thread, so a client may hold
+					    up to this times `threads` */
 	unsigned	 max_connections; /* 1024 */
 	unsigned	 threads;	/* per listener; 0 = number of cores */
 	const char	*cert_pem;	/* TLS chain (leaf first) and key as PEM */

@@ -55,6 +55,16 @@ int	 keys_write_file(const char *path, const void *data, size_t len,
  */
 char	*keys_private_pem(EVP_PKEY *pkey, size_t *len);
 
+/*
+ * PKCS#8 EncryptedPrivateKeyInfo PEM ("ENCRYPTED PRIVATE KEY") of pkey
+ * under pass (HARDENING §6.1 P6): PBES2 with scrypt (N=2^14, r=8, p=1,
+ * random 16-byte salt) and AES-256-CBC. Returns a new buffer of *len
+ * bytes (NUL-terminated, ciphertext only; caller frees with free()), or
+ * NULL on failure (also for an empty pass).
+ */
+char	*keys_private_pem_encrypted(EVP_PKEY *pkey, const char *pass,
+	    size_t passlen, size_t *len);
+
 /* PEM of one certificate: new string, caller frees with free(); NULL on failure. */
 char	*keys_cert_pem(X509 *cert);
 
@@ -66,6 +76,14 @@ int	 keys_write_private(const char *path, EVP_PKEY *pkey, bool replace,
 	    char *err, size_t errsz);
 
 /*
+ * As keys_write_private, encrypted with keys_private_pem_encrypted.
+ * Returns 0 or -1 with err filled.
+ */
+int	 keys_write_private_encrypted(const char *path, EVP_PKEY *pkey,
+	    const char *pass, size_t passlen, bool replace, char *err,
+	    size_t errsz);
+
+/*
  * Load a private key (HARDENING §6.1 P3/P4): open with O_NOFOLLOW, then
  * fstat the fd: a regular file owned by us with no group/other access,
  * else refuse naming the file and mode. Returns a new key (caller frees
@@ -73,6 +91,16 @@ int	 keys_write_private(const char *path, EVP_PKEY *pkey, bool replace,
  * file does not exist).
  */
 EVP_PKEY *keys_load_private(const char *path, char *err, size_t errsz);
+
+/*
+ * keys_load_private for a key that may be encrypted: an encrypted PEM is
+ * decrypted with pass (passlen bytes); an unencrypted one loads as is.
+ * Returns a new key (caller frees with EVP_PKEY_free), or NULL with err
+ * filled and errno ENOKEY (encrypted, pass is NULL), EKEYREJECTED (wrong
+ * passphrase or damaged ciphertext) or as keys_load_private.
+ */
+EVP_PKEY *keys_load_private_pass(const char *path, const char *pass,
+	    size_t passlen, char *err, size_t errsz);
 
 /*
  * Load the first PEM certificate of path. Returns a new X509 (caller

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench.h"
 #include "cli.h"
 #include "config.h"
 #include "serve.h"
@@ -29,6 +30,10 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "bench", cmd_bench, NULL, NULL,
+	    "load-test an ACME server with complete issuances" },
+	{ "eab", cmd_eab, NULL, NULL,
+	    "add, list or remove external account binding keys" },
 	{ "init", cmd_init, NULL, NULL,
 	    "create the CA (root + intermediate) if absent" },
 	{ "issue", cmd_issue, NULL, NULL,

@@ -20,11 +20,18 @@
 #include "acme/ident.h"
 #include "acme/jwk.h"
 #include "acme/problem.h"
+#include "acme/ari.h"
+#include "acme/eab.h"
 #include "store/store.h"
 #include "ca.h"
+#include "fault.h"
 #include "issuer.h"
+#include "knobs.h"
+#include "keycache.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
+#include "profile.h"
 #include "ra.h"
 #include "va.h"
 
@@ -47,6 +54,7 @@ struct ra {
 	pthread_key_t		 key;		/* this thread's struct store */
 	pthread_mutex_t		 mu;		/* guards conns */
 	struct conn		*conns;
+	struct keycache		*keys;		/* imported account keys */
 };
 
 /* ---------- plumbing ---------- */
@@ -87,9 +95,13 @@ internal(struct store *st, struct acme_problem *prob, const char *what)
 {
 	if (st != NULL) {
 		log_err("ra: %s: %s", what, store_errmsg(st));
-		if (store_err_is_busy(st) || store_err_is_full(st))
+		if (store_err_is_busy(st))
 			return acme_problem_setx(prob, ACME_P_SERVERINTERNAL,
 			    503, "the server is busy; try again shortly");
+		if (store_err_is_full(st))
+			return acme_problem_setx(prob, ACME_P_SERVERINTERNAL,
+			    503, "the server's storage is full; try again "
+			    "later");
 	} else
 		log_err("ra: %s: no database connection", what);
 	return acme_problem_set(prob, ACME_P_SERVERINTERNAL,
@@ -113,15 +125,13 @@ error_from_problem(struct acme_error *e, const struct acme_problem *p)
 	snprintf(e->detail, sizeof(e->detail), "%s", p->detail);
 }
 
-/* The account's public key, from its stored canonical JWK. */
+/* The account's public key, from its stored canonical JWK (cached). */
 static EVP_PKEY *
-account_key(const struct acme_account *a)
+account_key(struct ra *ra, const struct acme_account *a)
 {
-	struct acme_problem prob;
-
 	if (a->jwk == NULL)
 		return NULL;
-	return acme_jwk_import_str(a->jwk, strlen(a->jwk), &prob);
+	return keycache_get(ra->keys, a->id, a->jwk);
 }
 
 /* ---------- lifecycle ---------- */
@@ -158,6 +168,9 @@ ra_new(const struct ra_opts *opts, struct ca *ca, const struct policy *policy,
 		return NULL;
 	}
 	pthread_mutex_init(&ra->mu, NULL);
+	/* NULL only costs speed: keycache_get then imports every time. */
+	if ((ra->keys = keycache_new(0)) == NULL)
+		log_warn("ra: no memory for the account key cache");
 	/* Open (and migrate) the database now, so start-up fails early. */
 	if (db(ra) == NULL) {
 		snprintf(err, errsz, "cannot open the database %s",
@@ -182,6 +195,7 @@ ra_free(struct ra *ra)
 	}
 	pthread_key_delete(ra->key);
 	pthread_mutex_destroy(&ra->mu);
+	keycache_free(ra->keys);
 	free(ra->db_path);
 	free(ra);
 }
@@ -259,7 +273,7 @@ ra_account_auth(struct ra *ra, const char *id, struct acme_account *out,
 		    "no account with that kid");
 	if (rc != STORE_OK)
 		return internal(st, prob, "account lookup");
-	if ((*key = account_key(out)) == NULL) {
+	if ((*key = account_key(ra, out)) == NULL) {
 		log_err("ra: account %s has an unreadable key", id);
 		return acme_problem_set(prob, ACME_P_SERVERINTERNAL,
 		    "the server could not complete the request");
@@ -267,10 +281,186 @@ ra_account_auth(struct ra *ra, const char *id, struct acme_account *out,
 	return 0;
 }
 
+/* ---------- extras (issue #7): EAB, replaces, authz reuse ---------- */
+
+/* RFC 8555 §7.3.4: the kid is ours and the MAC verifies with its key. */
+static int
+eab_check(struct store *st, const struct acme_eab *eab,
+    struct acme_problem *prob)
+{
+	struct store_eab	 k;
+	enum store_status	 rc;
+	int			 ret = -1;
+
+	rc = store_eab_get(st, eab->kid, &k);
+	if (rc == STORE_NOTFOUND)
+		acme_problem_set(prob, ACME_P_UNAUTHORIZED,
+		    "unknown external account binding kid");
+	else if (rc != STORE_OK)
+		internal(st, prob, "EAB key lookup");
+	else if (acme_eab_verify(eab, k.key, k.keylen, prob) == 0) {
+		if (k.single_use && k.uses > 0)
+			acme_problem_set(prob, ACME_P_UNAUTHORIZED,
+			    "this external account binding key was already "
+			    "used");
+		else
+			ret = 0;
+	}
+	OPENSSL_cleanse(&k, sizeof(k));
+	return ret;
+}
+
+/*
+ * In the transaction newAccount opened: record the binding (consuming a
+ * single-use key) and commit, or roll back. *rc is the account insert's
+ * result and stays the caller's to act on (CONFLICT: the key's account
+ * exists). Returns -1 with *prob when the request must fail.
+ */
+static int
+eab_bind(struct store *st, const struct acme_eab *eab,
+    const struct acme_account *a, enum store_status *rc,
+    struct acme_problem *prob)
+{
+	enum store_status use;
+
+	if (*rc != STORE_OK) {
+		store_rollback(st);
+		return 0;
+	}
+	use = store_eab_use(st, eab->kid, a->id);
+	if (use != STORE_OK) {
+		store_rollback(st);
+		if (use == STORE_CONFLICT)
+			return acme_problem_set(prob, ACME_P_UNAUTHORIZED,
+			    "this external account binding key was already "
+			    "used");
+		if (use == STORE_NOTFOUND)
+			return acme_problem_set(prob, ACME_P_UNAUTHORIZED,
+			    "unknown external account binding kid");
+		return internal(st, prob, "EAB binding");
+	}
+	if (store_commit(st) != STORE_OK)
+		return internal(st, prob, "newAccount commit");
+	log_info("account %s bound with EAB kid %s", a->id, eab->kid);
+	return 0;
+}
+
+/*
+ * RFC 9773 §5: "replaces" names a certificate of this account sharing an
+ * identifier with the order, not replaced by a finalized order yet.
+ */
+static int
+check_replaces(struct store *st, const struct acme_account *acct,
+    const struct acme_req_new_order *req, struct acme_problem *prob)
+{
+	struct acme_ari_certid	 id;
+	struct acme_cert	 c = { 0 };
+	char			 serial[ACME_SERIAL_SIZE];
+	char			 own[ACME_ARI_CERTID_SIZE];
+	enum store_status	 rc;
+	X509			*x = NULL;
+	BIO			*b = NULL;
+	bool			 shared = false, replaced;
+	int			 ret = -1;
+
+	if (acme_ari_certid_parse(req->replaces, &id, prob) == -1)
+		return -1;
+	if (acme_ari_certid_serial_hex(&id, serial) == -1)
+		return acme_problem_set(prob, ACME_P_MALFORMED,
+		    "replaces is not a certID of this server");
+	rc = store_cert_get(st, serial, &c);
+	if (rc == STORE_OK && ((b = BIO_new_mem_buf(c.pem, -1)) == NULL ||
+	    (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) == NULL ||
+	    acme_ari_certid_of_x509(x, own, sizeof(own)) == -1 ||
+	    strcmp(own, req->replaces) != 0))
+		rc = STORE_NOTFOUND;	/* the AKI part is not our issuer's */
+	if (rc == STORE_NOTFOUND) {
+		acme_problem_set(prob, ACME_P_MALFORMED,
+		    "replaces names no certificate of this server");
+		goto out;
+	}
+	if (rc != STORE_OK) {
+		internal(st, prob, "replaces lookup");
+		goto out;
+	}
+	if (strcmp(c.account_id, acct->id) != 0) {
+		acme_problem_set(prob, ACME_P_UNAUTHORIZED,
+		    "the certificate in replaces was issued to another "
+		    "account");
+		goto out;
+	}
+	for (size_t i = 0; i < req->nids && !shared; i++) {
+		const char	*p = c.names != NULL ? c.names : "";
+		size_t		 n = strlen(req->ids[i].value);
+
+		while (*p != '\0' && !shared) {
+			size_t len = strcspn(p, ",");
+
+			shared = len == n && strncmp(p, req->ids[i].value,
+			    n) == 0;
+			p += len;
+			if (*p == ',')
+				p++;
+		}
+	}
+	if (!shared) {
+		acme_problem_set(prob, ACME_P_MALFORMED, "the order shares no "
+		    "identifier with the certificate it replaces");
+		goto out;
+	}
+	if (store_order_replaced(st, req->replaces, NULL, &replaced) !=
+	    STORE_OK) {
+		internal(st, prob, "replaces check");
+		goto out;
+	}
+	if (replaced) {
+		acme_problem_set(prob, ACME_P_ALREADYREPLACED,
+		    "this certificate was already replaced by a finalized "
+		    "order");
+		goto out;
+	}
+	ret = 0;
+out:
+	X509_free(x);
+	BIO_free(b);
+	acme_cert_clear(&c);
+	return ret;
+}
+
+/* The --authz-reuse knob: reuse the account's valid authz, by chance. */
+static bool
+reuse_authz(struct store *st, const struct acme_account *acct,
+    const struct acme_identifier *ident, bool wildcard, time_t now,
+    struct acme_authz *out)
+{
+	struct acme_identifier	 base = *ident;
+	struct acme_authz	 a = { 0 };
+
+	if (!knobs_reuse_authz())
+		return false;
+	if (wildcard)
+		snprintf(base.value, sizeof(base.value), "%s",
+		    ident->value + 2);
+	if (store_authz_find_valid(st, acct->id, &base, wildcard, now,
+	    &a) != STORE_OK)
+		return false;
+	*out = a;
+	log_debug("ra: reusing authorization %s (--authz-reuse)", a.id);
+	return true;
+}
+
 int
 ra_new_account(struct ra *ra, EVP_PKEY *key,
     const struct acme_req_new_account *req, struct acme_account *out,
     bool *created, struct acme_problem *prob)
+{
+	return ra_new_account_eab(ra, key, req, NULL, out, created, prob);
+}
+
+int
+ra_new_account_eab(struct ra *ra, EVP_PKEY *key,
+    const struct acme_req_new_account *req, const struct acme_eab *eab,
+    struct acme_account *out, bool *created, struct acme_problem *prob)
 {
 	struct store		*st = db(ra);
 	struct acme_account	 a = { 0 };
@@ -301,6 +491,8 @@ ra_new_account(struct ra *ra, EVP_PKEY *key,
 	if (ra->opts.eab_required && req->eab == NULL)
 		return acme_problem_set(prob, ACME_P_EXTERNALACCOUNTREQUIRED,
 		    "this server requires an external account binding");
+	if (eab != NULL && eab_check(st, eab, prob) == -1)
+		return -1;
 
 	a.status = ACME_ACCOUNT_VALID;
 	if ((a.jwk = acme_jwk_export_str(key)) == NULL)
@@ -310,7 +502,16 @@ ra_new_account(struct ra *ra, EVP_PKEY *key,
 		memcpy(a.contact[i], req->contact[i], ACME_CONTACT_SIZE);
 	a.ncontact = req->ncontact;
 	a.tos_agreed = req->tos_agreed;
+	if (eab != NULL) {
+		snprintf(a.eab_kid, sizeof(a.eab_kid), "%s", eab->kid);
+		if (store_begin(st) != STORE_OK) {
+			internal(st, prob, "newAccount");
+			goto out;
+		}
+	}
 	rc = store_account_create(st, &a);
+	if (eab != NULL && eab_bind(st, eab, &a, &rc, prob) == -1)
+		goto out;
 	if (rc == STORE_CONFLICT) {
 		/* A concurrent newAccount with this key won (HARDENING X19). */
 		if (store_account_get_by_thumbprint(st, tp, out) != STORE_OK) {
@@ -488,6 +689,7 @@ ra_new_order(struct ra *ra, const struct acme_account *acct,
 {
 	struct store		*st = db(ra);
 	struct acme_authz	*authzs = NULL;
+	const struct profile	*prof = NULL;
 	time_t			 now = time(NULL);
 	enum store_status	 rc;
 	size_t			 pending;
@@ -505,9 +707,18 @@ ra_new_order(struct ra *ra, const struct acme_account *acct,
 	if (check_validity(ra, req->not_before, req->not_after, now,
 	    prob) == -1)
 		return -1;
-	if (req->profile[0] != '\0' && strcmp(req->profile, "default") != 0)
+	if (ra->opts.profiles != NULL) {
+		/* draft-ietf-acme-profiles §4; none named: the default. */
+		if ((prof = profile_select(ra->opts.profiles, req->profile,
+		    prob)) == NULL)
+			return -1;
+	} else if (req->profile[0] != '\0' &&
+	    strcmp(req->profile, "default") != 0)
 		return acme_problem_set(prob, ACME_P_INVALIDPROFILE,
 		    "unknown profile; this server offers \"default\"");
+	if (req->replaces[0] != '\0' && check_replaces(st, acct, req,
+	    prob) == -1)
+		return -1;
 	if (ra->opts.max_pending_authz > 0) {
 		if (store_authz_count_pending(st, acct->id, &pending) !=
 		    STORE_OK)
@@ -527,13 +738,18 @@ ra_new_order(struct ra *ra, const struct acme_account *acct,
 	out->expires = now + ra->opts.authz_pending_s;
 	out->not_before = req->not_before;
 	out->not_after = req->not_after;
-	snprintf(out->profile, sizeof(out->profile), "%s", req->profile);
+	snprintf(out->profile, sizeof(out->profile), "%s",
+	    prof != NULL ? prof->name : req->profile);
+	snprintf(out->replaces, sizeof(out->replaces), "%s", req->replaces);
 	for (size_t i = 0; i < req->nids; i++) {
 		struct acme_authz	*a = &authzs[i];
 		enum acme_chall_type	 types[ACME_CHALL__MAX];
 		const char		*v = req->ids[i].value;
 
 		out->idents[i] = req->ids[i];
+		if (reuse_authz(st, acct, &req->ids[i], req->wildcard[i], now,
+		    a))
+			continue;	/* the --authz-reuse test knob */
 		/* §7.1.4: the authz names the base domain of a wildcard. */
 		a->ident.type = req->ids[i].type;
 		snprintf(a->ident.value, sizeof(a->ident.value), "%s",
@@ -740,6 +956,7 @@ finish_challenge(struct ra *ra, struct store *st, const char *chall_id,
 		error_from_problem(&e, p);
 	rc = store_challenge_finish(st, chall_id, valid, valid ? NULL : &e,
 	    time(NULL));
+	metrics_validation(type, valid);
 	if (rc != STORE_OK && rc != STORE_CONFLICT)
 		log_err("ra: recording validation of %s: %s", chall_id,
 		    store_errmsg(st));
@@ -782,11 +999,16 @@ ra_challenge(struct ra *ra, const struct acme_account *acct, const char *id,
 		return internal(st, prob, "challenge lookup");
 	if (!respond || chall->status != ACME_CHALL_PENDING)
 		return 0;	/* §7.5.1: reading never validates (C03, C06) */
-	if (authz->status != ACME_AUTHZ_PENDING || authz->expires <= time(NULL))
+	/* An expired authz is gone, as in Boulder (HARDENING C05): 404. */
+	if (authz->status == ACME_AUTHZ_EXPIRED ||
+	    (authz->status == ACME_AUTHZ_PENDING &&
+	    authz->expires <= time(NULL)))
+		return acme_problem_setx(prob, ACME_P_MALFORMED, 404,
+		    "the authorization is expired");
+	if (authz->status != ACME_AUTHZ_PENDING)
 		return acme_problem_set(prob, ACME_P_MALFORMED,
 		    "the authorization is %s; its challenges cannot be "
-		    "answered", authz->expires <= time(NULL) ? "expired" :
-		    acme_authz_status_str(authz->status));
+		    "answered", acme_authz_status_str(authz->status));
 
 	/* One validation at a time per authorization (HARDENING X20). */
 	rc = store_challenge_begin(st, id);
@@ -870,6 +1092,7 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 	struct acme_error	 e;
 	struct acme_problem	 p;
 	struct ca_leaf_req	 lr;
+	const struct profile	*prof;
 	X509_REQ		*csr = NULL;
 	X509			*leaf = NULL;
 	EVP_PKEY		*forbidden[1] = { account_key };
@@ -926,12 +1149,26 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 		goto out;
 	}
 
+	/*
+	 * X01 P1 (and P2: the intent/serial commits in the same transaction
+	 * as the processing CAS, so there is no point between them).
+	 */
+	fault_point("finalize.p1");
+
 	/* Step 2: sign. */
 	memset(&lr, 0, sizeof(lr));
 	lr.pubkey = X509_REQ_get0_pubkey(csr);
 	lr.idents = o.idents;
 	lr.nident = o.nident;
 	lr.days = ra->opts.leaf_days;
+	if (ra->opts.profiles != NULL && (prof = profile_find(ra->opts.profiles,
+	    o.profile[0] != '\0' ? o.profile :
+	    ra->opts.profiles->default_name)) != NULL) {
+		lr.days = prof->days;
+		lr.client_auth = prof->client_auth;
+		lr.no_cn = prof->no_cn;
+	}
+	lr.crl_url = ra->opts.crl_url;
 	lr.not_before = o.not_before;
 	lr.not_after = o.not_after;
 	lr.serial = serial;
@@ -943,6 +1180,8 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 		*prob = p;
 		goto out;
 	}
+
+	fault_point("finalize.p3");	/* X01 P3: signed, not stored */
 
 	/* Step 3: the certificate and order -> valid, atomically. */
 	rc = STORE_ERR;
@@ -961,6 +1200,8 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 		goto out;
 	}
 	log_info("issued %s for order %s (%s)", serial, o.id, cert.names);
+	metrics_issuance(o.profile);
+	fault_point("finalize.p4");	/* X01 P4: stored, not answered */
 	if (store_order_get(st, o.id, out) != STORE_OK) {
 		internal(st, prob, "order reread");
 		goto out;
@@ -1146,6 +1387,8 @@ ra_revoke(struct ra *ra, const struct acme_account *acct, EVP_PKEY *cert_key,
 		goto out;
 	}
 	log_info("revoked %s (reason %d)", serial, reason);
+	if (ra->opts.on_revoke != NULL)
+		ra->opts.on_revoke(ra->opts.on_revoke_arg);	/* the CRL */
 	ret = 0;
 	goto out;
 unknown:
@@ -1157,5 +1400,68 @@ out:
 	BIO_free(b);
 	X509_free(x);
 	X509_free(sx);
+	return ret;
+}
+
+/* ---------- renewal information (RFC 9773) ---------- */
+
+int
+ra_renewal_info(struct ra *ra, const char *certid, struct acme_ari_window *w,
+    char *url, size_t urlsz, struct acme_problem *prob)
+{
+	struct store		*st = db(ra);
+	struct acme_ari_certid	 id;
+	struct acme_cert	 c = { 0 };
+	char			 serial[ACME_SERIAL_SIZE];
+	char			 own[ACME_ARI_CERTID_SIZE];
+	enum store_status	 rc;
+	X509			*x = NULL;
+	BIO			*b = NULL;
+	int			 ret = -1;
+
+	if (urlsz > 0)
+		url[0] = '\0';
+	if (st == NULL)
+		return internal(st, prob, "renewalInfo");
+	if (acme_ari_certid_parse(certid, &id, prob) == -1)
+		return -1;
+	if (acme_ari_certid_serial_hex(&id, serial) == -1)
+		return not_found(prob, "certificate");
+	rc = store_cert_get(st, serial, &c);
+	/* The keyIdentifier part must be the one of our certificate. */
+	if (rc == STORE_OK && ((b = BIO_new_mem_buf(c.pem, -1)) == NULL ||
+	    (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) == NULL ||
+	    acme_ari_certid_of_x509(x, own, sizeof(own)) == -1 ||
+	    strcmp(own, certid) != 0))
+		rc = STORE_NOTFOUND;
+	if (rc == STORE_NOTFOUND) {
+		not_found(prob, "certificate");
+		goto out;
+	}
+	if (rc != STORE_OK) {
+		internal(st, prob, "renewalInfo lookup");
+		goto out;
+	}
+	rc = store_renewal_info_get(st, serial, &w->start, &w->end, url,
+	    urlsz);
+	if (rc == STORE_OK) {
+		ret = 0;	/* set through the management API */
+		goto out;
+	}
+	if (rc != STORE_NOTFOUND) {
+		internal(st, prob, "renewalInfo override");
+		goto out;
+	}
+	if (acme_ari_window(c.not_before, c.not_after,
+	    c.status == ACME_CERT_REVOKED ? (c.revoked_at != 0 ?
+	    c.revoked_at : time(NULL)) : 0, time(NULL), w) == -1) {
+		internal(NULL, prob, "certificate with an empty validity");
+		goto out;
+	}
+	ret = 0;
+out:
+	X509_free(x);
+	BIO_free(b);
+	acme_cert_clear(&c);
 	return ret;
 }

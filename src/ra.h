@@ -19,6 +19,9 @@ struct va;
 struct va_request;
 struct va_result;
 struct policy;
+struct profile_table;
+struct acme_eab;
+struct acme_ari_window;
 
 /*
  * The RA is the only code that changes ACME state (DESIGN.md). It takes
@@ -40,6 +43,11 @@ struct ra_opts {
 	unsigned	 authz_pending_s;	/* lifetime of a pending authz/order */
 	unsigned	 authz_valid_s;		/* lifetime of a valid authz */
 	size_t		 max_pending_authz;	/* per account; 0 = unlimited */
+	/* extras (issue #7) */
+	const struct profile_table *profiles;	/* NULL = "default" only, leaf_days */
+	const char	*crl_url;		/* CRL DP of leaves; NULL = none */
+	void		(*on_revoke)(void *arg);	/* after each revocation */
+	void		*on_revoke_arg;
 };
 
 struct ra	*ra_new(const struct ra_opts *opts, struct ca *ca,
@@ -87,6 +95,30 @@ int		 ra_account_auth(struct ra *ra, const char *id,
 int		 ra_new_account(struct ra *ra, EVP_PKEY *key,
 		    const struct acme_req_new_account *req,
 		    struct acme_account *out, bool *created,
+		    struct acme_problem *prob);
+
+/*
+ * As ra_new_account, with an external account binding already parsed
+ * and checked for shape by the WFE (acme_eab_parse; eab NULL = none).
+ * The RA looks the kid up (unknown: unauthorized), verifies the MAC
+ * (unauthorized), and for a single-use key consumes it in the same
+ * transaction as the account insert (reused: unauthorized, HARDENING
+ * E06-E07). The account records the kid.
+ */
+int		 ra_new_account_eab(struct ra *ra, EVP_PKEY *key,
+		    const struct acme_req_new_account *req,
+		    const struct acme_eab *eab, struct acme_account *out,
+		    bool *created, struct acme_problem *prob);
+
+/*
+ * RFC 9773 §4.2 renewalInfo for certid (the path segment): malformed
+ * for a bad certID, 404 malformed when no certificate of ours has it.
+ * *w is the window set through the management API if any, else the
+ * computed one (acme_ari_window); url gets its explanationURL ("" if
+ * none). Returns 0 or -1.
+ */
+int		 ra_renewal_info(struct ra *ra, const char *certid,
+		    struct acme_ari_window *w, char *url, size_t urlsz,
 		    struct acme_problem *prob);
 
 /* Account update or deactivation (§7.3.2, §7.3.6). */

@@ -23,11 +23,14 @@
 #include "ca.h"
 #include "cli.h"
 #include "config.h"
+#include "fault.h"
+#include "extras.h"
 #include "httpd.h"
 #include "issuer.h"
 #include "keys.h"
 #include "log.h"
 #include "nonce.h"
+#include "passphrase.h"
 #include "policy.h"
 #include "ra.h"
 #include "serve.h"
@@ -169,11 +172,36 @@ harden_process(void)
 static void
 serve_usage(FILE *fp)
 {
-	fprintf(fp, "usage: localacme serve [options]\n\n"
+	fprintf(fp, "usage: localacme serve [--root-passphrase-file F] "
+	    "[options]\n\n"
 	    "Run the ACME v2 server (RFC 8555). The CA is created on first "
 	    "run.\nThe directory is at <base-url>/directory "
-	    "(default https://localhost:8555/directory).\n\n");
+	    "(default https://localhost:8555/directory).\n\n"
+	    "  --root-passphrase-file F   an encrypted root key's passphrase "
+	    "(0400/0600 file),\n"
+	    "                             read only to rotate the "
+	    "intermediate; else\n"
+	    "                             $CREDENTIALS_DIRECTORY/"
+	    PASSPHRASE_CREDENTIAL "; never a prompt\n\n");
 	config_usage(fp, true);
+}
+
+/* serve's own option: the name of a file, never a passphrase (P6). */
+#define OPT_PASS_FILE	1
+static const struct option serve_opts[] = {
+	{ "root-passphrase-file", required_argument, NULL, OPT_PASS_FILE },
+	{ NULL, 0, NULL, 0 }
+};
+
+static int
+serve_opt(void *arg, int opt, const char *optarg)
+{
+	const char **pass_file = arg;
+
+	if (opt != OPT_PASS_FILE || optarg[0] == '\0')
+		return -1;
+	*pass_file = optarg;
+	return 0;
 }
 
 int
@@ -192,16 +220,19 @@ cmd_serve(int argc, char **argv)
 	struct va_opts		 vo;
 	struct wfe_opts		 wo;
 	struct httpd_opts	 ho;
+	struct extras		 xt;
 	sigset_t		 sigs;
 	char			 err[512], db_path[4096];
 	bool			 created = false, rotated = false;
 	time_t			 last_rotate_check;
+	const char		*pass_file = NULL;	/* borrowed from argv */
 	size_t			 recovered = 0;
 	int			 exit_code = 1, sig;
 
 	memset(&cfg, 0, sizeof(cfg));
-	if (config_parse(&cfg, "serve", argc, argv, NULL, NULL, NULL, err,
-	    sizeof(err)) == -1) {
+	memset(&xt, 0, sizeof(xt));
+	if (config_parse(&cfg, "serve", argc, argv, serve_opts, serve_opt,
+	    &pass_file, err, sizeof(err)) == -1) {
 		cli_error("%s", err);
 		goto out;
 	}
@@ -228,6 +259,27 @@ cmd_serve(int argc, char **argv)
 	/* 1. the state directory and the CA (created on first run) */
 	if ((ca = cli_open_ca(&cfg, true, NULL, &created)) == NULL)
 		goto out;
+	/*
+	 * An encrypted root.key is needed only to rotate (P1): check the
+	 * passphrase file now, read it again only then; never prompt.
+	 */
+	if (pass_file != NULL) {
+		struct passphrase *pp = malloc(sizeof(*pp));
+
+		if (pp == NULL || passphrase_read_file(pass_file, pp, err,
+		    sizeof(err)) == -1) {
+			cli_error("%s", pp == NULL ? "out of memory" : err);
+			free(pp);
+			goto out;
+		}
+		passphrase_clear(pp);
+		free(pp);
+	}
+	if (ca_set_root_passphrase(ca, pass_file,
+	    getenv("CREDENTIALS_DIRECTORY"), NULL) == -1) {
+		cli_error("out of memory");
+		goto out;
+	}
 	if (ca_maybe_rotate(ca, time(NULL), &rotated, err, sizeof(err)) == -1)
 		log_warn("serve: intermediate rotation: %s", err);
 	last_rotate_check = time(NULL);
@@ -238,7 +290,12 @@ cmd_serve(int argc, char **argv)
 	}
 	/* 2. the store: this thread's own connection for the server cert */
 	if ((st = store_open(db_path, err, sizeof(err))) == NULL) {
-		cli_error("cannot open %s: %s", db_path, err);
+		cli_error("%s", err);	/* names the file already */
+		goto out;
+	}
+	/* knobs, profiles, CRL publisher (issue #7) */
+	if (extras_setup(&xt, &cfg, ca, db_path, err, sizeof(err)) == -1) {
+		cli_error("%s", err);
 		goto out;
 	}
 
@@ -249,6 +306,7 @@ cmd_serve(int argc, char **argv)
 	ro.validation_skip = cfg.validation_skip;
 	ro.tos_required = cfg.tos_url[0] != '\0';
 	ro.eab_required = cfg.eab_required;
+	extras_ra_opts(&xt, &ro);
 	if ((ra = ra_new(&ro, ca, ca_policy(ca), err, sizeof(err))) == NULL) {
 		cli_error("%s", err);
 		goto out;
@@ -287,6 +345,7 @@ cmd_serve(int argc, char **argv)
 	wo.eab_required = cfg.eab_required;
 	wo.validation_skip = cfg.validation_skip;
 	wo.retry_after_s = 1;
+	extras_wfe_opts(&xt, &wo);
 	if ((wfe = wfe_new(&wo, ra, nonces)) == NULL) {
 		cli_error("cannot set up the web front end");
 		goto out;
@@ -317,11 +376,18 @@ cmd_serve(int argc, char **argv)
 		cli_error("cannot start the validation workers");
 		goto out;
 	}
+	if (extras_start(&xt, &cfg, ca, db_path, err, sizeof(err)) == -1) {
+		cli_error("%s", err);
+		goto out;
+	}
 
 	if (cfg.validation_skip)
 		log_warn("serve: VALIDATION IS OFF (--validation=skip): every "
 		    "challenge is valid without a check. For testing ACME "
 		    "clients only.");
+	if (fault_injection_enabled())
+		log_warn("serve: FAULT INJECTION BUILD (localacme-faults): "
+		    "for tests only");
 	log_info("serve: state in %s%s", cfg.state_dir,
 	    created ? " (new CA created)" : "");
 	log_info("serve: ACME directory at %s/directory", cfg.base_url);
@@ -336,6 +402,7 @@ cmd_serve(int argc, char **argv)
 			break;
 		now = time(NULL);
 		(void)ra_expire(ra, now);
+		extras_tick(&xt, now);
 		if (now - last_rotate_check >= ROTATE_CHECK_S) {
 			last_rotate_check = now;
 			if (ca_maybe_rotate(ca, now, &rotated, err,
@@ -368,6 +435,7 @@ out:
 	/* Reverse order: stop accepting, drain validations, then free. */
 	if (httpd != NULL)
 		httpd_stop(httpd);
+	extras_clear(&xt);	/* management API, CRL publisher */
 	if (va != NULL)
 		va_stop(va);
 	httpd_free(httpd);

@@ -15,6 +15,7 @@
 
 #include "acme/acme.h"
 #include "acme/problem.h"
+#include "knobs.h"
 #include "log.h"
 #include "va.h"
 #include "va_internal.h"
@@ -331,6 +332,16 @@ nomem:
 	return NULL;
 }
 
+/* Sleep ms milliseconds (the validation-delay knob); 0 returns at once. */
+static void
+delay_ms(unsigned ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+
+	while (ms > 0 && nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
 static void *
 worker(void *p)
 {
@@ -357,6 +368,7 @@ worker(void *p)
 		va->qlen--;
 		pthread_mutex_unlock(&va->mu);
 
+		delay_ms(knobs_va_delay_ms());	/* --va-delay-ms test knob */
 		(void)va_validate(&va->opts, &req, &res);
 		va->done(va->arg, &req, &res);
 	}

@@ -4,18 +4,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
 
 #include "acme/acme.h"
+#include "acme/ari.h"
+#include "acme/eab.h"
 #include "acme/jwk.h"
 #include "acme/jws.h"
 #include "acme/payload.h"
 #include "acme/problem.h"
 #include "acme/render.h"
 #include "httpd.h"
+#include "knobs.h"
 #include "log.h"
+#include "metrics.h"
 #include "nonce.h"
 #include "ra.h"
 #include "wfe.h"
@@ -35,8 +40,11 @@ struct wfe {
 	char			*dir_body;	/* the directory, rendered once */
 	size_t			 dir_len;
 	unsigned		 retry_after_s;
+	char			*tos;		/* terms-of-service URL or NULL */
 	struct ra		*ra;
 	struct nonce_table	*nonces;
+	unsigned char		*(*crl_fetch)(void *, size_t *);
+	void			*crl_arg;
 };
 
 /* Who may sign a request for an endpoint (RFC 8555 §6.2). */
@@ -207,7 +215,54 @@ url_of(struct wfe *w, char *out, size_t outsz, enum acme_url_kind k,
 		log_warn("wfe: cannot build a URL of kind %d", (int)k);
 }
 
+/* Retry-After in the form the --retry-after-form knob asks for. */
+static void
+retry_after(struct http_response *resp, unsigned secs)
+{
+	char v[64];
+
+	if (knobs_retry_after(secs, time(NULL), v, sizeof(v)) == 0)
+		add_header(resp, "Retry-After", "%s", v);
+}
+
 /* ---------- GET routes ---------- */
+
+/* RFC 9773 §4.2: GET renewalInfo/<certID>, unauthenticated. */
+static void
+get_renewal_info(struct wfe *w, const char *certid,
+    struct http_response *resp, struct acme_problem *prob)
+{
+	struct acme_ari_window	 win;
+	char			 url[512];
+
+	if (certid[0] == '\0') {
+		acme_problem_setx(prob, ACME_P_MALFORMED, 404,
+		    "renewalInfo needs a certID (RFC 9773 §4.1)");
+		set_problem(resp, prob);
+		return;
+	}
+	if (ra_renewal_info(w->ra, certid, &win, url, sizeof(url),
+	    prob) == -1 ||
+	    set_json(resp, 200, acme_ari_render(&win, url), prob) == -1) {
+		set_problem(resp, prob);
+		return;
+	}
+	retry_after(resp, ACME_ARI_RETRY_AFTER_S);
+}
+
+static void
+get_crl(struct wfe *w, struct http_response *resp)
+{
+	unsigned char	*der;
+	size_t		 len = 0;
+
+	if ((der = w->crl_fetch(w->crl_arg, &len)) == NULL) {
+		resp->status = 503;
+		return;
+	}
+	/* RFC 5280 §4.2.1.13: a DER CRL; application/pkix-crl (RFC 2585). */
+	set_body(resp, 200, "application/pkix-crl", (char *)der, len);
+}
 
 static void
 get_directory(struct wfe *w, struct http_response *resp)
@@ -320,6 +375,13 @@ check_post(struct wfe *w, const struct route *r, struct post *p,
 	if (!nonce_redeem(w->nonces, p->jws.nonce))
 		return acme_problem_set(prob, ACME_P_BADNONCE,
 		    "JWS has an invalid anti-replay nonce");
+	if (knobs_reject_nonce()) {
+		/* The --nonce-reject test knob: clients must retry (§6.5). */
+		metrics_nonce_rejected();
+		return acme_problem_set(prob, ACME_P_BADNONCE,
+		    "JWS has an invalid anti-replay nonce (rejected by the "
+		    "server's --nonce-reject test setting)");
+	}
 
 	/* 9. url: exactly the URL this request was sent to (RFC 8555 §6.4) */
 	if (p->jws.url == NULL)
@@ -403,14 +465,29 @@ post_new_account(struct wfe *w, struct post *p, struct http_response *resp,
 {
 	struct acme_req_new_account	 req;
 	struct acme_account		 acct = { 0 };
+	struct acme_eab			 eab;
+	char				 url[ACME_URL_SIZE];
 	bool				 created = false;
 	int				 rc;
 
 	memset(&req, 0, sizeof(req));
+	memset(&eab, 0, sizeof(eab));
 	if (acme_payload_new_account(p->payload, &req, prob) == -1)
 		return -1;
-	if (ra_new_account(w->ra, p->jws.key, &req, &acct, &created,
-	    prob) == -1) {
+	if (req.eab != NULL && !req.only_return_existing) {
+		/* RFC 8555 §7.3.4: the binding's url is the newAccount URL. */
+		url_of(w, url, sizeof(url), ACME_URL_NEW_ACCOUNT, NULL);
+		if (acme_eab_parse(req.eab, url, p->jws.key, &eab, prob) == -1)
+			return -1;
+	}
+	rc = ra_new_account_eab(w->ra, p->jws.key, &req,
+	    eab.signing_input != NULL ? &eab : NULL, &acct, &created, prob);
+	acme_eab_clear(&eab);
+	if (rc == -1) {
+		/* RFC 8555 §7.3.3: userActionRequired links the terms (A04). */
+		if (prob->type == ACME_P_USERACTIONREQUIRED && w->tos != NULL)
+			add_header(resp, "Link", "<%s>;rel=\"terms-of-service\"",
+			    w->tos);
 		acme_account_clear(&acct);
 		return -1;
 	}
@@ -560,7 +637,7 @@ render_order(struct wfe *w, const struct acme_order *o, int status,
 	if (set_json(resp, status, acme_render_order(w->base, o), prob) == -1)
 		return -1;
 	if (o->status == ACME_ORDER_PROCESSING)
-		add_header(resp, "Retry-After", "%u", w->retry_after_s);
+		retry_after(resp, w->retry_after_s);
 	return 0;
 }
 
@@ -648,7 +725,7 @@ post_authz(struct wfe *w, struct post *p, struct http_response *resp,
 		goto out;
 	for (size_t i = 0; i < a.nchall; i++)
 		if (a.chall[i].status == ACME_CHALL_PROCESSING) {
-			add_header(resp, "Retry-After", "%u", w->retry_after_s);
+			retry_after(resp, w->retry_after_s);
 			break;
 		}
 	rc = 0;
@@ -676,7 +753,7 @@ post_challenge(struct wfe *w, struct post *p, struct http_response *resp,
 	url_of(w, url, sizeof(url), ACME_URL_AUTHZ, a.id);
 	add_header(resp, "Link", "<%s>;rel=\"up\"", url);
 	if (c.status == ACME_CHALL_PROCESSING)
-		add_header(resp, "Retry-After", "%u", w->retry_after_s);
+		retry_after(resp, w->retry_after_s);
 	rc = 0;
 out:
 	acme_authz_clear(&a);
@@ -742,18 +819,20 @@ handle_post(struct wfe *w, enum acme_url_kind k, const char *id,
 		acme_problem_setx(prob, ACME_P_MALFORMED, 404,
 		    "no such resource");
 	else if (check_post(w, r, &p, prob) == 0 &&
+	    knobs_strict_check(k, p.payload, prob) == 0 &&
 	    r->fn(w, &p, resp, prob) == 0)
 		goto out;
 	set_problem(resp, prob);
+	if (prob->status == 429)	/* RFC 8555 §6.6 (HARDENING D05) */
+		retry_after(resp, w->retry_after_s);
 out:
 	post_clear(&p);
 }
 
-void
-wfe_handle(void *arg, const struct http_request *req,
+static void
+handle(struct wfe *w, const struct http_request *req,
     struct http_response *resp)
 {
-	struct wfe		*w = arg;
 	struct acme_problem	 prob;
 	const char		*m = req->method;
 	bool			 get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
@@ -764,6 +843,17 @@ wfe_handle(void *arg, const struct http_request *req,
 	memset(&prob, 0, sizeof(prob));
 	cors(req, resp);
 
+	if (w->crl_fetch != NULL && strcmp(req->path, WFE_CRL_PATH) == 0) {
+		if (get)
+			get_crl(w, resp);
+		else {
+			acme_problem_setx(&prob, ACME_P_MALFORMED, 405,
+			    "use GET");
+			set_problem(resp, &prob);
+			add_header(resp, "Allow", "GET, HEAD");
+		}
+		return;
+	}
 	/* Files for tools that want the chain (not ACME resources). */
 	if (strcmp(req->path, "/roots/root.pem") == 0 ||
 	    strcmp(req->path, "/intermediates/current.pem") == 0) {
@@ -780,7 +870,8 @@ wfe_handle(void *arg, const struct http_request *req,
 	if (strcmp(m, "OPTIONS") == 0) {
 		/* CORS preflight (HARDENING T19). */
 		resp->status = 204;
-		add_header(resp, "Access-Control-Allow-Origin", "*");
+		if (req->origin == NULL)	/* else cors() set it: once only */
+			add_header(resp, "Access-Control-Allow-Origin", "*");
 		add_header(resp, "Access-Control-Allow-Methods",
 		    "GET, HEAD, POST");
 		add_header(resp, "Access-Control-Allow-Headers", "Content-Type");
@@ -790,6 +881,7 @@ wfe_handle(void *arg, const struct http_request *req,
 	if (acme_url_parse_path(req->path, &k, id, sizeof(id)) == -1) {
 		acme_problem_setx(&prob, ACME_P_MALFORMED, 404,
 		    "no such resource");
+		add_common(w, resp);	/* errors carry a nonce too (§6.5) */
 		set_problem(resp, &prob);
 		return;
 	}
@@ -801,6 +893,12 @@ wfe_handle(void *arg, const struct http_request *req,
 			return;
 		}
 		allow = "GET, HEAD, POST";
+	} else if (k == ACME_URL_RENEWAL_INFO) {
+		if (get) {
+			get_renewal_info(w, id, resp, &prob);
+			return;
+		}
+		allow = "GET, HEAD";
 	} else if (k == ACME_URL_NEW_NONCE) {
 		/* RFC 8555 §7.2: HEAD 200, GET 204, no-store. */
 		if (strcmp(m, "HEAD") == 0) {
@@ -827,6 +925,33 @@ wfe_handle(void *arg, const struct http_request *req,
 	handle_post(w, k, id, req, resp, &prob);
 }
 
+/* Metrics: every request's endpoint, status and latency. */
+void
+wfe_handle(void *arg, const struct http_request *req,
+    struct http_response *resp)
+{
+	struct timespec		 t0, t1;
+	enum acme_url_kind	 k;
+	char			 id[ACME_URL_ID_MAX + 1];
+	int			 ep;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	handle(arg, req, resp);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (acme_url_parse_path(req->path, &k, id, sizeof(id)) == 0)
+		ep = (int)k;
+	else if (strcmp(req->path, WFE_CRL_PATH) == 0)
+		ep = METRICS_EP_CRL;
+	else if (strcmp(req->path, "/roots/root.pem") == 0 ||
+	    strcmp(req->path, "/intermediates/current.pem") == 0)
+		ep = METRICS_EP_PEM;
+	else
+		ep = METRICS_EP_OTHER;
+	metrics_request(ep, resp->status != 0 ? resp->status : 500,
+	    (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+}
+
 /* ---------- lifecycle ---------- */
 
 struct wfe *
@@ -851,6 +976,9 @@ wfe_new(const struct wfe_opts *opts, struct ra *ra,
 	w->ra = ra;
 	w->nonces = nonces;
 	w->retry_after_s = opts->retry_after_s > 0 ? opts->retry_after_s : 1;
+	if (opts->tos_url != NULL && opts->tos_url[0] != '\0' &&
+	    (w->tos = strdup(opts->tos_url)) == NULL)
+		goto fail;
 
 	memset(&meta, 0, sizeof(meta));
 	meta.website = opts->website;
@@ -859,6 +987,12 @@ wfe_new(const struct wfe_opts *opts, struct ra *ra,
 	meta.ncaa = opts->ncaa_identities;
 	meta.external_account_required = opts->eab_required;
 	meta.validation_skipped = opts->validation_skip;
+	meta.renewal_info = true;	/* RFC 9773 */
+	meta.profile_names = opts->profile_names;
+	meta.profile_descs = opts->profile_descs;
+	meta.nprofiles = opts->nprofiles;
+	w->crl_fetch = opts->crl_fetch;
+	w->crl_arg = opts->crl_arg;
 	if ((dir = acme_render_directory(w->base, &meta)) == NULL)
 		goto fail;
 	w->dir_body = json_dumps(dir, JSON_COMPACT | JSON_INDENT(0));
@@ -879,5 +1013,6 @@ wfe_free(struct wfe *w)
 		return;
 	free(w->base);
 	free(w->dir_body);
+	free(w->tos);
 	free(w);
 }

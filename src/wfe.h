@@ -20,7 +20,17 @@ struct wfe_opts {
 	bool			 eab_required;
 	bool			 validation_skip;
 	unsigned		 retry_after_s;	/* Retry-After on polling */
+	/* extras (issue #7) */
+	const char *const	*profile_names;	/* meta.profiles (draft-ietf-acme-profiles) */
+	const char *const	*profile_descs;
+	size_t			 nprofiles;
+	/* GET WFE_CRL_PATH serves this when set (a new DER buffer, caller frees) */
+	unsigned char		*(*crl_fetch)(void *arg, size_t *len);
+	void			*crl_arg;
 };
+
+/* Where the CRL is served (base_url + this is the leaves' CRL DP). */
+#define WFE_CRL_PATH	"/crl/intermediate.crl"
 
 /*
  * The WFE turns HTTP requests into RA calls and RA results into RFC 8555

@@ -82,7 +82,7 @@ setup(void **state)
 static int
 setup_ec384(void **state)
 {
-	struct ca_create_opts o = { KEYS_EC384, NULL };
+	struct ca_create_opts o = { KEYS_EC384, NULL, NULL };
 
 	return setup_opts(state, &o);
 }
@@ -91,7 +91,7 @@ static int
 setup_unconstrained(void **state)
 {
 	static struct policy p;
-	struct ca_create_opts o = { KEYS_EC256, &p };
+	struct ca_create_opts o = { KEYS_EC256, &p, NULL };
 
 	policy_init_unconstrained(&p);
 	return setup_opts(state, &o);

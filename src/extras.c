@@ -1,0 +1,139 @@
+/* extras.c - serve's wiring of the knobs, profiles, CRL publisher and management API */
+/* SPDX-License-Identifier: MIT */
+#include <stdio.h>
+#include <string.h>
+
+#include "admin.h"
+#include "config.h"
+#include "crl.h"
+#include "extras.h"
+#include "knobs.h"
+#include "log.h"
+#include "metrics.h"
+#include "profile.h"
+#include "ra.h"
+#include "statedir.h"
+#include "wfe.h"
+
+int
+extras_setup(struct extras *x, const struct config *cfg, struct ca *ca,
+    const char *db_path, char *err, size_t errsz)
+{
+	struct knobs_opts	 ko;
+	struct crl_opts		 co;
+	char			 out[4096], cerr[256];
+	int			 n;
+
+	memset(x, 0, sizeof(*x));
+	memset(&ko, 0, sizeof(ko));
+	ko.nonce_reject_pct = (unsigned)cfg->nonce_reject_pct;
+	ko.authz_reuse_pct = (unsigned)cfg->authz_reuse_pct;
+	ko.va_delay_max_ms = (unsigned)cfg->va_delay_ms;
+	ko.seed = (uint64_t)cfg->seed;
+	ko.strict = cfg->strict;
+	if (knobs_retry_form_parse(cfg->retry_after_form,
+	    &ko.retry_form) == -1) {
+		snprintf(err, errsz, "retry_after_form: must be seconds or "
+		    "date");
+		return -1;
+	}
+	if (knobs_configure(&ko) == -1) {
+		snprintf(err, errsz, "cannot set up the test knobs");
+		return -1;
+	}
+
+	profile_table_init(&x->profiles, (unsigned)cfg->leaf_days);
+	for (size_t i = 0; i < cfg->nprofiles; i++)
+		if (profile_table_apply(&x->profiles, cfg->profiles[i], err,
+		    errsz) == -1)
+			return -1;
+	if (profile_table_set_default(&x->profiles, cfg->default_profile,
+	    err, errsz) == -1)
+		return -1;
+	for (size_t i = 0; i < x->profiles.n; i++) {
+		x->pnames[i] = x->profiles.p[i].name;
+		x->pdescs[i] = x->profiles.p[i].desc;
+	}
+	metrics_set_profiles(x->pnames, x->profiles.n);
+
+	if (!cfg->crl)
+		return 0;
+	n = snprintf(x->crl_url, sizeof(x->crl_url), "%s%s", cfg->base_url,
+	    WFE_CRL_PATH);
+	if (n < 0 || (size_t)n >= sizeof(x->crl_url)) {
+		snprintf(err, errsz, "crl: base_url too long");
+		return -1;
+	}
+	memset(&co, 0, sizeof(co));
+	co.db_path = db_path;
+	co.period_s = (unsigned)cfg->crl_period_s;
+	if (statedir_path(cfg, "intermediate.crl", out, sizeof(out)) == 0)
+		co.out_path = out;
+	if ((x->crl = crl_new(&co, ca, cerr, sizeof(cerr))) == NULL) {
+		snprintf(err, errsz, "%s", cerr);
+		return -1;
+	}
+	log_info("serve: CRL published at %s", x->crl_url);
+	return 0;
+}
+
+void
+extras_ra_opts(struct extras *x, struct ra_opts *ro)
+{
+	ro->profiles = &x->profiles;
+	if (x->crl != NULL) {
+		ro->crl_url = x->crl_url;
+		ro->on_revoke = crl_on_revoke;
+		ro->on_revoke_arg = x->crl;
+	}
+}
+
+void
+extras_wfe_opts(struct extras *x, struct wfe_opts *wo)
+{
+	wo->profile_names = x->pnames;
+	wo->profile_descs = x->pdescs;
+	wo->nprofiles = x->profiles.n;
+	if (x->crl != NULL) {
+		wo->crl_fetch = crl_fetch;
+		wo->crl_arg = x->crl;
+	}
+}
+
+int
+extras_start(struct extras *x, const struct config *cfg, struct ca *ca,
+    const char *db_path, char *err, size_t errsz)
+{
+	struct admin_opts ao;
+
+	knobs_announce();
+	if (cfg->admin_listen[0] == '\0') {
+		if (cfg->admin_expose_keys)
+			log_warn("serve: --admin-expose-keys has no effect "
+			    "without --admin-listen");
+		return 0;
+	}
+	memset(&ao, 0, sizeof(ao));
+	ao.listen = cfg->admin_listen;
+	ao.expose_keys = cfg->admin_expose_keys;
+	ao.db_path = db_path;
+	if ((x->admin = admin_new(&ao, ca, err, errsz)) == NULL)
+		return -1;
+	return admin_start(x->admin, err, errsz);
+}
+
+void
+extras_tick(struct extras *x, time_t now)
+{
+	if (x->crl != NULL)
+		(void)crl_maybe_refresh(x->crl, now, NULL);
+}
+
+void
+extras_clear(struct extras *x)
+{
+	admin_free(x->admin);
+	crl_free(x->crl);
+	x->admin = NULL;
+	x->crl = NULL;
+}

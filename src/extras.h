@@ -1,0 +1,56 @@
+/* extras.h - serve's wiring of issue #7: knobs, profiles, the CRL publisher, the management API */
+/* SPDX-License-Identifier: MIT */
+#ifndef LOCALACME_EXTRAS_H
+#define LOCALACME_EXTRAS_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "acme/render.h"
+#include "profile.h"
+
+struct admin;
+struct ca;
+struct config;
+struct crl;
+struct ra_opts;
+struct wfe_opts;
+
+/*
+ * What `serve` owns for the extras, so serve.c needs only a few calls.
+ * Zero it, then extras_setup, extras_ra_opts/extras_wfe_opts while the
+ * options are filled, extras_start once the ACME listener runs,
+ * extras_tick in the maintenance loop, extras_clear at the end.
+ */
+struct extras {
+	struct profile_table	 profiles;
+	const char		*pnames[PROFILE_MAX];
+	const char		*pdescs[PROFILE_MAX];
+	char			 crl_url[ACME_URL_SIZE];
+	struct crl		*crl;		/* NULL unless --crl */
+	struct admin		*admin;		/* NULL unless --admin-listen */
+};
+
+/*
+ * Configure the knobs (seeded PRNG), build the profile table and, with
+ * --crl, the CRL publisher (the store at db_path must exist). Returns 0,
+ * or -1 with a one-line reason in err naming the setting.
+ */
+int	 extras_setup(struct extras *x, const struct config *cfg,
+	    struct ca *ca, const char *db_path, char *err, size_t errsz);
+/* Profiles, CRL URL and revocation hook into the RA's options. */
+void	 extras_ra_opts(struct extras *x, struct ra_opts *ro);
+/* meta.profiles and the CRL route into the WFE's options. */
+void	 extras_wfe_opts(struct extras *x, struct wfe_opts *wo);
+/*
+ * Start the management API (--admin-listen) and announce the knobs.
+ * Returns 0, or -1 with err.
+ */
+int	 extras_start(struct extras *x, const struct config *cfg,
+	    struct ca *ca, const char *db_path, char *err, size_t errsz);
+/* Maintenance: refresh the CRL when revocations changed or it ages. */
+void	 extras_tick(struct extras *x, time_t now);
+/* Stop the management API and free everything. Idempotent. */
+void	 extras_clear(struct extras *x);
+
+#endif /* LOCALACME_EXTRAS_H */

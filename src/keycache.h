@@ -1,0 +1,35 @@
+/* keycache.h - imported account keys, reused across requests instead of re-parsed and re-validated */
+/* SPDX-License-Identifier: MIT */
+#ifndef LOCALACME_KEYCACHE_H
+#define LOCALACME_KEYCACHE_H
+
+#include <stddef.h>
+
+#include <openssl/evp.h>
+
+/*
+ * Every kid-signed request needs the account's public key. Importing the
+ * stored JWK (acme_jwk_import_str: JSON parse, EVP_PKEY_fromdata and the
+ * full public-key validation of the account-key policy) cost more than
+ * the signature check itself. The cache maps (account id, exact stored
+ * JWK text) to the imported key, so a key rollover, which changes the
+ * text, is a miss and imports the new key under the full policy again.
+ * A fixed number of slots, direct-mapped by a hash of the id; one mutex
+ * (held only for a compare and a reference count). Thread-safe.
+ */
+struct keycache;
+
+/* A cache of nslots entries (0: 4096). NULL on allocation failure. */
+struct keycache	*keycache_new(size_t nslots);
+void		 keycache_free(struct keycache *kc);
+
+/*
+ * The key of account `id` whose stored JWK text is `jwk`: a new reference
+ * (caller frees with EVP_PKEY_free), imported with acme_jwk_import_str on
+ * a miss. NULL when the JWK does not import (not cached). kc NULL: no
+ * caching.
+ */
+EVP_PKEY	*keycache_get(struct keycache *kc, const char *id,
+		    const char *jwk);
+
+#endif /* LOCALACME_KEYCACHE_H */
