@@ -19,6 +19,7 @@
 # Nothing here kills a process it did not start, and no network but loopback is used.
 
 E2E_PIDS=()
+E2E_REAPED=()	# stopped and waited for: stopping them again is a no-op
 
 e2e_fail() {
 	echo "FAIL: $*" >&2
@@ -29,10 +30,17 @@ e2e_ok() {
 	echo "ok: $*"
 }
 
+# Is PID still a child of this shell? Under `ctest -j`, a PID we started
+# and that has exited may be reused by another test's process: never
+# signal it then.
+_e2e_ours() {
+	[ "$(awk '{print $4}' "/proc/$1/stat" 2>/dev/null)" = "$$" ]
+}
+
 _e2e_cleanup() {
 	local pid
 	for pid in "${E2E_PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
+		_e2e_ours "$pid" && kill -TERM "$pid" 2>/dev/null || true
 	done
 	for pid in "${E2E_PIDS[@]}"; do
 		wait "$pid" 2>/dev/null || true
@@ -94,17 +102,27 @@ e2e_start() {
 
 e2e_stop() {
 	local pid=$1 known=0 p i
+	for p in "${E2E_REAPED[@]}"; do
+		[ "$p" = "$pid" ] && return 0
+	done
 	for p in "${E2E_PIDS[@]}"; do
 		[ "$p" = "$pid" ] && known=1
 	done
 	[ $known -eq 1 ] || e2e_fail "e2e_stop: $pid was not started by this test"
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
+	if _e2e_ours "$pid"; then
+		kill -TERM "$pid" 2>/dev/null || true
+		for i in $(seq 50); do
+			_e2e_ours "$pid" && kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		_e2e_ours "$pid" && kill -KILL "$pid" 2>/dev/null || true
+	fi
 	wait "$pid" 2>/dev/null || true
+	# Reaped: forget it, so the cleanup never signals a reused PID.
+	for i in "${!E2E_PIDS[@]}"; do
+		[ "${E2E_PIDS[$i]}" = "$pid" ] && unset 'E2E_PIDS[i]'
+	done
+	E2E_REAPED+=("$pid")
 }
 
 e2e_wait_port() {
