@@ -387,6 +387,13 @@ trust_root_installed_anywhere(const char *root_pem_path)
 		goto out;
 	env.root = &root;
 	for (size_t i = 0; i < trust_nstores && !yes; i++) {
+		/*
+		 * Java's check starts a JVM (keytool, ~1 s): too slow for a
+		 * hint after every `issue`, and browsers and curl never
+		 * read it.
+		 */
+		if (trust_stores[i] == &trust_store_java)
+			continue;
 		memset(&st, 0, sizeof(st));
 		if (trust_stores[i]->status(&env, &st) == 0 && st.found &&
 		    st.any)

@@ -29,8 +29,10 @@ int	 cmd_trust(const struct config *cfg, int argc, char **argv);
 
 /*
  * true if the certificate in root_pem_path is in at least one trust store
- * found on this machine (asks the stores, changes nothing, prints
- * nothing); false otherwise, including when the file cannot be read.
+ * that browsers or curl read (system, NSS, macOS, Windows; not Java,
+ * whose check starts a JVM) found on this machine (asks the stores,
+ * changes nothing, prints nothing); false otherwise, including when the
+ * file cannot be read.
  */
 bool	 trust_root_installed_anywhere(const char *root_pem_path);
 
