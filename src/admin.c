@@ -44,22 +44,11 @@ struct admin {
 };
 
 static void
-reply(struct http_response *resp, int status, const char *ctype,
-    char *body, size_t len)
-{
-	free(resp->body);
-	resp->status = status;
-	resp->content_type = ctype;
-	resp->body = body;
-	resp->bodysz = len;
-}
-
-static void
 reply_text(struct http_response *resp, int status, const char *msg)
 {
 	char *s = strdup(msg);
 
-	reply(resp, status, CT_TEXT, s, s != NULL ? strlen(s) : 0);
+	http_response_set_body(resp, status, CT_TEXT, s, s != NULL ? strlen(s) : 0);
 }
 
 static void
@@ -72,7 +61,7 @@ reply_json(struct http_response *resp, int status, json_t *j)
 		reply_text(resp, 500, "internal error\n");
 		return;
 	}
-	reply(resp, status, CT_JSON, s, strlen(s));
+	http_response_set_body(resp, status, CT_JSON, s, strlen(s));
 }
 
 static void
@@ -84,7 +73,7 @@ reply_str(struct http_response *resp, const char *ctype, const char *s)
 		reply_text(resp, 500, "internal error\n");
 		return;
 	}
-	reply(resp, 200, ctype, d, strlen(d));
+	http_response_set_body(resp, 200, ctype, d, strlen(d));
 }
 
 /* A CA key file's PEM (only with --admin-expose-keys). */
@@ -110,7 +99,7 @@ reply_key(struct admin *a, struct http_response *resp, const char *name)
 	}
 	buf[n] = '\0';
 	log_warn("admin: served %s (--admin-expose-keys)", name);
-	reply(resp, 200, CT_PEM, buf, (size_t)n);
+	http_response_set_body(resp, 200, CT_PEM, buf, (size_t)n);
 }
 
 static void
@@ -275,7 +264,7 @@ admin_handle(void *arg, const struct http_request *req,
 		if ((m = metrics_render(&len)) == NULL)
 			reply_text(resp, 500, "out of memory\n");
 		else
-			reply(resp, 200, CT_PROM, m, len);
+			http_response_set_body(resp, 200, CT_PROM, m, len);
 	} else
 		reply_text(resp, 404, "not found\n");
 }

@@ -154,6 +154,17 @@ http_response_add_header(struct http_response *r, const char *name,
 }
 
 void
+http_response_set_body(struct http_response *r, int status,
+    const char *content_type, char *body, size_t len)
+{
+	free(r->body);
+	r->status = status;
+	r->content_type = content_type;
+	r->body = body;
+	r->bodysz = len;
+}
+
+void
 http_response_clear(struct http_response *r)
 {
 	size_t i;

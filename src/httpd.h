@@ -58,6 +58,13 @@ struct http_response {
 int	 http_response_add_header(struct http_response *r, const char *name,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/*
+ * Set status, content type (a static string) and body, taking ownership
+ * of body (malloc'd, may be NULL); a previous body is freed.
+ */
+void	 http_response_set_body(struct http_response *r, int status,
+	    const char *content_type, char *body, size_t len);
+
 /* Free header values and the body; zero the struct. Idempotent. */
 void	 http_response_clear(struct http_response *r);
 

@@ -156,18 +156,6 @@ add_common(struct wfe *w, struct http_response *resp)
 	add_header(resp, "Cache-Control", "no-store");
 }
 
-/* Take ownership of a malloc'd body. */
-static void
-set_body(struct http_response *resp, int status, const char *ctype,
-    char *body, size_t len)
-{
-	free(resp->body);
-	resp->status = status;
-	resp->content_type = ctype;
-	resp->body = body;
-	resp->bodysz = len;
-}
-
 static int
 set_json(struct http_response *resp, int status, json_t *j,
     struct acme_problem *prob)
@@ -182,7 +170,7 @@ set_json(struct http_response *resp, int status, json_t *j,
 	if (s == NULL)
 		return acme_problem_set(prob, ACME_P_SERVERINTERNAL,
 		    "could not render the resource");
-	set_body(resp, status, CT_JSON, s, strlen(s));
+	http_response_set_body(resp, status, CT_JSON, s, strlen(s));
 	return 0;
 }
 
@@ -198,10 +186,10 @@ set_problem(struct http_response *resp, const struct acme_problem *prob)
 	}
 	if (s == NULL) {
 		/* Out of memory while reporting: a bodiless status. */
-		set_body(resp, prob->status, CT_PROBLEM, NULL, 0);
+		http_response_set_body(resp, prob->status, CT_PROBLEM, NULL, 0);
 		return;
 	}
-	set_body(resp, prob->status, CT_PROBLEM, s, strlen(s));
+	http_response_set_body(resp, prob->status, CT_PROBLEM, s, strlen(s));
 	log_info("problem %s %d: %s", acme_problem_type_name(prob->type),
 	    prob->status, prob->detail);
 }
@@ -261,7 +249,7 @@ get_crl(struct wfe *w, struct http_response *resp)
 		return;
 	}
 	/* RFC 5280 §4.2.1.13: a DER CRL; application/pkix-crl (RFC 2585). */
-	set_body(resp, 200, "application/pkix-crl", (char *)der, len);
+	http_response_set_body(resp, 200, "application/pkix-crl", (char *)der, len);
 }
 
 static void
@@ -274,7 +262,7 @@ get_directory(struct wfe *w, struct http_response *resp)
 		return;
 	}
 	memcpy(s, w->dir_body, w->dir_len + 1);
-	set_body(resp, 200, CT_JSON, s, w->dir_len);
+	http_response_set_body(resp, 200, CT_JSON, s, w->dir_len);
 }
 
 static void
@@ -286,7 +274,7 @@ get_pem(struct wfe *w, struct http_response *resp, bool root)
 		resp->status = 500;
 		return;
 	}
-	set_body(resp, 200, CT_PEM, pem, strlen(pem));
+	http_response_set_body(resp, 200, CT_PEM, pem, strlen(pem));
 }
 
 /* ---------- POST pipeline (HARDENING.md §2) ---------- */
@@ -768,7 +756,7 @@ post_cert(struct wfe *w, struct post *p, struct http_response *resp,
 
 	if ((chain = ra_get_cert_chain(w->ra, &p->acct, p->id, prob)) == NULL)
 		return -1;
-	set_body(resp, 200, CT_PEMCHAIN, chain, strlen(chain));
+	http_response_set_body(resp, 200, CT_PEMCHAIN, chain, strlen(chain));
 	return 0;
 }
 
