@@ -41,6 +41,7 @@ struct config {
 	int		 request_deadline_s;
 	int		 per_ip_conn_limit;
 	int		 max_connections;
+	int		 max_pending_authz;	/* per account; 0 = no cap */
 	int		 threads;	/* 0 = number of cores */
 	char		*tos_url;	/* "" = none */
 	char		*website;	/* "" = none */

@@ -306,6 +306,7 @@ cmd_serve(int argc, char **argv)
 	ro.validation_skip = cfg.validation_skip;
 	ro.tos_required = cfg.tos_url[0] != '\0';
 	ro.eab_required = cfg.eab_required;
+	ro.max_pending_authz = (size_t)cfg.max_pending_authz;
 	extras_ra_opts(&xt, &ro);
 	if ((ra = ra_new(&ro, ca, ca_policy(ca), err, sizeof(err))) == NULL) {
 		cli_error("%s", err);

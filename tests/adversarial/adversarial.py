@@ -3604,8 +3604,6 @@ def d05(env, t):
 KNOWN_GAPS = {
     "D01": "no rate limit on newAccount (needs a limiter: design work, "
            "reported to the lead)",
-    "D02": "no cap on pending authorizations: ra_opts.max_pending_authz "
-           "exists but serve/config never set it",
 }
 
 
