@@ -24,3 +24,15 @@ echo "== tests under ASan+UBSan"
 ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	ctest --test-dir build-asan --output-on-failure -j "$jobs" -L 'unit|e2e' \
 	-LE 'nosan' ${LOCALACME_CTEST_ARGS:-}
+
+# --- fuzzing (tests/fuzz/, HARDENING.md §8): a clang build with libFuzzer,
+# ASan and UBSan; the corpora replayed under the sanitizers, then every
+# target fuzzed for a bounded time (8 targets x 45 s, about 6 minutes).
+echo "== build (libFuzzer, clang)"
+CC=clang cmake -S . -B build-fuzz -DLOCALACME_FUZZ=ON >/dev/null
+cmake --build build-fuzz -j "$jobs" --target fuzz_all
+echo "== corpus replay under ASan+UBSan"
+ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	ctest --test-dir build-fuzz --output-on-failure -j "$jobs" -L fuzz
+echo "== fuzz each target for ${LOCALACME_FUZZ_SECONDS:-45}s"
+FUZZ_BUILD_DIR="$top/build-fuzz" tests/fuzz/run.sh "${LOCALACME_FUZZ_SECONDS:-45}"
