@@ -1,10 +1,12 @@
 // lib_browser.js - drive Debian's headless Chromium over the Chrome DevTools Protocol (no npm packages)
 // SPDX-License-Identifier: MIT
 //
-// usage: node [--experimental-websocket] lib_browser.js URL [--screenshot FILE]
+// usage: node lib_browser.js URL [--screenshot FILE]
 //
 // Starts Chromium (CHROMIUM, default /usr/bin/chromium) with a fresh
-// --user-data-dir and --remote-debugging-port=0, loads URL in a new tab
+// --user-data-dir and --remote-debugging-pipe (CDP as NUL-terminated JSON
+// on the child's fds 3 and 4: no WebSocket, so any Node version works,
+// Debian 12's Node 18 included), loads URL in a new tab
 // and prints the page's text (document.body.innerText) on stdout: exit 0.
 // If the navigation fails (a certificate error, a refused connection) it
 // prints the network error code instead, e.g. net::ERR_CERT_AUTHORITY_INVALID,
@@ -24,10 +26,6 @@ for (let i = 3; i < process.argv.length; i++) {
   else { console.error('lib_browser: unknown argument ' + process.argv[i]); process.exit(2); }
 }
 if (!url) { console.error('usage: lib_browser.js URL [--screenshot FILE]'); process.exit(2); }
-if (typeof WebSocket !== 'function') {
-  console.error('lib_browser: no global WebSocket (node >= 20.10 with --experimental-websocket, or >= 22)');
-  process.exit(2);
-}
 
 const chromium = process.env.CHROMIUM || '/usr/bin/chromium';
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'localacme-chromium-'));
@@ -35,10 +33,11 @@ const flags = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
   '--no-default-browser-check', '--disable-dev-shm-usage', '--password-store=basic',
-  '--window-size=800,600', '--remote-debugging-port=0', '--remote-debugging-address=127.0.0.1',
+  '--window-size=800,600', '--remote-debugging-pipe',
   '--user-data-dir=' + profile, 'about:blank',
 ];
-const child = spawn(chromium, flags, { stdio: ['ignore', 'ignore', 'pipe'] });
+// fd 3: our commands to Chromium; fd 4: its answers and events.
+const child = spawn(chromium, flags, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
 let stderr = '';
 child.stderr.on('data', (d) => { if (stderr.length < 65536) stderr += d; });
 let exited = false;
@@ -51,42 +50,37 @@ function cleanup() {
   try { fs.rmSync(profile, { recursive: true, force: true }); } catch (e) { /* best effort */ }
 }
 
-// Chromium writes "<port>\n<browser ws path>" here once it listens.
-async function devtoolsEndpoint() {
-  const f = path.join(profile, 'DevToolsActivePort');
-  for (let i = 0; i < 600; i++) {
-    if (exited) throw new Error('chromium exited: ' + stderr.split('\n').slice(-5).join(' | '));
-    try {
-      const [port, wsPath] = fs.readFileSync(f, 'utf8').split('\n');
-      if (port && wsPath) return 'ws://127.0.0.1:' + port.trim() + wsPath.trim();
-    } catch (e) { /* not yet */ }
-    await sleep(100);
-  }
-  throw new Error('chromium did not open its DevTools port');
-}
-
 class Cdp {
-  constructor(ws) {
-    this.ws = ws; this.id = 0; this.pending = new Map(); this.waiters = [];
-    ws.addEventListener('message', (ev) => {
-      const m = JSON.parse(ev.data);
-      if (m.id !== undefined && this.pending.has(m.id)) {
-        const { resolve, reject } = this.pending.get(m.id);
-        this.pending.delete(m.id);
-        if (m.error) reject(new Error(m.error.message)); else resolve(m.result);
-      } else if (m.method) {
-        this.waiters = this.waiters.filter((w) => {
-          if (w.method === m.method && w.session === m.sessionId) { w.resolve(m.params); return false; }
-          return true;
-        });
+  constructor(out, inp) {
+    this.out = out; this.id = 0; this.pending = new Map(); this.waiters = []; this.buf = '';
+    inp.setEncoding('utf8');
+    inp.on('data', (chunk) => {
+      this.buf += chunk;
+      let z;
+      while ((z = this.buf.indexOf('\0')) >= 0) {
+        const text = this.buf.slice(0, z);
+        this.buf = this.buf.slice(z + 1);
+        this.dispatch(JSON.parse(text));
       }
     });
+  }
+  dispatch(m) {
+    if (m.id !== undefined && this.pending.has(m.id)) {
+      const { resolve, reject } = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      if (m.error) reject(new Error(m.error.message)); else resolve(m.result);
+    } else if (m.method) {
+      this.waiters = this.waiters.filter((w) => {
+        if (w.method === m.method && w.session === m.sessionId) { w.resolve(m.params); return false; }
+        return true;
+      });
+    }
   }
   send(method, params = {}, sessionId) {
     const id = ++this.id;
     const msg = { id, method, params };
     if (sessionId) msg.sessionId = sessionId;
-    this.ws.send(JSON.stringify(msg));
+    this.out.write(JSON.stringify(msg) + '\0');
     return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
   }
   once(method, sessionId) {
@@ -99,13 +93,11 @@ function withTimeout(p, ms, what) {
 }
 
 async function main() {
-  const endpoint = await devtoolsEndpoint();
-  const ws = new WebSocket(endpoint);
-  await withTimeout(new Promise((res, rej) => {
-    ws.addEventListener('open', res); ws.addEventListener('error', () => rej(new Error('websocket error')));
-  }), 30000, 'devtools websocket');
-  const cdp = new Cdp(ws);
-  const { targetId } = await cdp.send('Target.createTarget', { url: 'about:blank' });
+  const cdp = new Cdp(child.stdio[3], child.stdio[4]);
+  const exitedEarly = new Promise((res, rej) => child.on('exit', () =>
+    rej(new Error('chromium exited: ' + stderr.split('\n').slice(-5).join(' | ')))));
+  const { targetId } = await withTimeout(Promise.race([
+    cdp.send('Target.createTarget', { url: 'about:blank' }), exitedEarly]), 60000, 'chromium start');
   const { sessionId } = await cdp.send('Target.attachToTarget', { targetId, flatten: true });
   await cdp.send('Page.enable', {}, sessionId);
   const loaded = cdp.once('Page.loadEventFired', sessionId);
@@ -129,7 +121,6 @@ async function main() {
   }
   try { await withTimeout(cdp.send('Browser.close'), 10000, 'close'); } catch (e) { /* killed below */ }
   for (let i = 0; i < 100 && !exited; i++) await sleep(100);
-  ws.close();
   return code;
 }
 

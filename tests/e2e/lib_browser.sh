@@ -2,7 +2,7 @@
 # root + leaf for localhost, and the FastAPI seed app (contrib/examples/fastapi) serving it.
 # SPDX-License-Identifier: MIT
 #
-#   browser_available            0 if chromium and a node with WebSocket are there
+#   browser_available            0 if chromium and node are there
 #   browser_fetch_text URL       page text on stdout, exit 0; or the network error
 #                                code (net::ERR_CERT_AUTHORITY_INVALID ...), exit 3
 #   browser_screenshot URL FILE  as browser_fetch_text, and a PNG of the page in FILE
@@ -23,35 +23,18 @@ LIB_BROWSER_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 export CHROMIUM
 
-# Node 20 (>= 20.10) has WebSocket behind a flag; 22 and later by default.
-_node_ws_flag() {
-	if node -e 'process.exit(typeof WebSocket === "function" ? 0 : 1)' 2>/dev/null; then
-		echo ""
-	elif node --experimental-websocket -e 'process.exit(typeof WebSocket === "function" ? 0 : 1)' 2>/dev/null; then
-		echo "--experimental-websocket"
-	else
-		return 1
-	fi
-}
-
 browser_available() {
 	[ -x "$CHROMIUM" ] || { echo "lib_browser: no $CHROMIUM" >&2; return 1; }
 	command -v node >/dev/null 2>&1 || { echo "lib_browser: no node" >&2; return 1; }
-	_node_ws_flag >/dev/null || { echo "lib_browser: node has no WebSocket" >&2; return 1; }
 }
 
+# CDP runs over --remote-debugging-pipe: any Node version will do.
 browser_fetch_text() {
-	local flag
-	flag=$(_node_ws_flag) || return 2
-	# shellcheck disable=SC2086
-	node $flag "$LIB_BROWSER_DIR/lib_browser.js" "$1"
+	node "$LIB_BROWSER_DIR/lib_browser.js" "$1"
 }
 
 browser_screenshot() {
-	local flag
-	flag=$(_node_ws_flag) || return 2
-	# shellcheck disable=SC2086
-	node $flag "$LIB_BROWSER_DIR/lib_browser.js" "$1" --screenshot "$2"
+	node "$LIB_BROWSER_DIR/lib_browser.js" "$1" --screenshot "$2"
 }
 
 fastapi_python() {
