@@ -423,6 +423,9 @@ store_cert_reset(struct acme_cert *c)
  */
 static pthread_mutex_t write_mu = PTHREAD_MUTEX_INITIALIZER;
 
+/* SQLite's default wal_autocheckpoint, kept under group commit. */
+#define STORE_WAL_CHECKPOINT_PAGES	1000
+
 /*
  * Busy handler: wait for the write lock in steps of 50 us growing to
  * 1 ms, up to the timeout (arg, in ms). SQLite's own (busy_timeout)
@@ -449,8 +452,10 @@ static enum store_status set_relaxed(struct store *, bool);
 static void
 tx_done(struct store *st)
 {
-	/* Autocommit writes run FULL; on failure begin() retries it. */
-	(void)set_relaxed(st, false);
+	/* Autocommit writes run FULL (or are group-synced); on failure
+	 * begin() retries it. */
+	if (!st->group)
+		(void)set_relaxed(st, false);
 	pthread_mutex_unlock(&write_mu);
 }
 
@@ -529,8 +534,12 @@ begin(struct store *st, bool relaxed)
 
 	if (st->depth == 0) {
 		pthread_mutex_lock(&write_mu);
-		/* A durable transaction never runs at NORMAL. */
-		if (set_relaxed(st, relaxed) != STORE_OK) {
+		st->commit_durable = !relaxed;
+		/*
+		 * A durable transaction never runs at NORMAL, except under
+		 * group commit, where store_sync fsyncs it before any answer.
+		 */
+		if (!st->group && set_relaxed(st, relaxed) != STORE_OK) {
 			pthread_mutex_unlock(&write_mu);
 			if (relaxed)
 				return begin(st, false);	/* FULL is fine */
@@ -610,6 +619,119 @@ store_commit(struct store *st)
 	st->depth = 0;
 	tx_done(st);
 	return STORE_OK;
+}
+
+/*
+ * Group commit. In WAL mode a commit is durable once the WAL is on disk
+ * up to its commit frame; frames are appended in commit order, so one
+ * fdatasync of the WAL makes every commit before it durable (SQLite's own
+ * FULL commit does exactly that fsync, inside COMMIT). The WAL keeps its
+ * inode while any connection is open (each holds a shared lock on the
+ * database, so none can delete it); a WAL that was checkpointed and reset
+ * has already been synced, with the database, by the checkpoint.
+ */
+/* Before any commit: is it a durable one? (Autocommit writes are.) */
+static int
+on_commit(void *arg)
+{
+	struct store *st = arg;
+
+	if (st->depth == 0 || st->commit_durable)
+		st->hook_durable = true;
+	return 0;
+}
+
+/*
+ * After a commit is in the WAL: count it for store_sync, and checkpoint
+ * as SQLite's default wal hook (sqlite3_wal_autocheckpoint) would.
+ */
+static int
+on_wal(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct store *st = arg;
+
+	if (st->hook_durable) {
+		st->hook_durable = false;
+		atomic_fetch_add(&st->durable_seq, 1);
+	}
+	if (pages >= STORE_WAL_CHECKPOINT_PAGES)
+		(void)sqlite3_wal_checkpoint_v2(db, name,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return SQLITE_OK;
+}
+
+enum store_status
+store_set_group_commit(struct store *st)
+{
+	const char	*path;
+	size_t		 len;
+
+	if (st->depth != 0)
+		return store_fail_msg(st, "group_commit", "in a transaction");
+	if ((path = sqlite3_db_filename(st->db, "main")) == NULL ||
+	    path[0] == '\0')
+		return store_fail_msg(st, "group_commit", "not a file");
+	len = strlen(path);
+	if ((st->wal_path = malloc(len + 5)) == NULL)
+		return store_fail_msg(st, "group_commit", "out of memory");
+	memcpy(st->wal_path, path, len);
+	memcpy(st->wal_path + len, "-wal", 5);
+	if (set_relaxed(st, true) != STORE_OK) {
+		free(st->wal_path);
+		st->wal_path = NULL;
+		return STORE_ERR;
+	}
+	sqlite3_commit_hook(st->db, on_commit, st);
+	sqlite3_wal_hook(st->db, on_wal, st);
+	st->group = true;
+	return STORE_OK;
+}
+
+/* fdatasync the WAL; called by one thread at a time (st->syncing). */
+static int
+sync_wal(struct store *st)
+{
+	struct stat	 sb;
+
+	/* A WAL unlinked under us was checkpointed (and synced): reopen. */
+	if (st->wal_fd >= 0 && (fstat(st->wal_fd, &sb) == -1 ||
+	    sb.st_nlink == 0)) {
+		close(st->wal_fd);
+		st->wal_fd = -1;
+	}
+	if (st->wal_fd < 0 &&
+	    (st->wal_fd = open(st->wal_path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? 0 : -1;	/* nothing to sync */
+	return fdatasync(st->wal_fd);
+}
+
+enum store_status
+store_sync(struct store *st)
+{
+	uint64_t	 want, target;
+	int		 rc = 0;
+
+	if (!st->group)
+		return STORE_OK;
+	want = atomic_load(&st->durable_seq);
+	pthread_mutex_lock(&st->sync_mu);
+	while (st->synced_seq < want && rc == 0) {
+		if (st->syncing) {	/* join the fsync in flight, or the next */
+			pthread_cond_wait(&st->sync_cv, &st->sync_mu);
+			continue;
+		}
+		st->syncing = true;
+		target = atomic_load(&st->durable_seq);
+		pthread_mutex_unlock(&st->sync_mu);
+		rc = sync_wal(st);
+		pthread_mutex_lock(&st->sync_mu);
+		st->syncing = false;
+		if (rc == 0 && target > st->synced_seq)
+			st->synced_seq = target;
+		pthread_cond_broadcast(&st->sync_cv);
+	}
+	pthread_mutex_unlock(&st->sync_mu);
+	return rc == 0 ? STORE_OK : STORE_ERR;
 }
 
 enum store_status
@@ -761,6 +883,9 @@ store_open(const char *path, char *err, size_t errsz)
 			snprintf(err, errsz, "store: out of memory");
 		return NULL;
 	}
+	st->wal_fd = -1;
+	pthread_mutex_init(&st->sync_mu, NULL);
+	pthread_cond_init(&st->sync_cv, NULL);
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
 	    NULL) != SQLITE_OK) {
@@ -802,6 +927,11 @@ store_close(struct store *st)
 	for (i = 0; i < STMT__MAX; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
+	if (st->wal_fd >= 0)
+		close(st->wal_fd);
+	free(st->wal_path);
+	pthread_mutex_destroy(&st->sync_mu);
+	pthread_cond_destroy(&st->sync_cv);
 	free(st);
 }
 

@@ -82,6 +82,24 @@ bool		 store_err_is_busy(const struct store *st);
 /* Did the last STORE_ERR come from a full disk or size limit (SQLITE_FULL)? */
 bool		 store_err_is_full(const struct store *st);
 
+/*
+ * Group commit, for one connection shared by many threads (the server's).
+ * After store_set_group_commit(st), durable commits (issuance records,
+ * serials, revocations, accounts) no longer fsync inside COMMIT, where the
+ * caller holds its lock; instead each thread calls store_sync(st) after
+ * letting go of that lock and before it answers anyone. store_sync makes
+ * every durable commit made so far on st durable, with one fdatasync(2) of
+ * the WAL for all the threads that wait at the same time. Calling it when
+ * nothing is pending costs one atomic load. Relaxed commits (new orders,
+ * challenge responses: store_txn_begin_relaxed) stay as before. Without
+ * group commit, durable commits run synchronous=FULL and store_sync is a
+ * no-op. store_sync is thread-safe; everything else on st still needs the
+ * caller's serialization. STORE_OK or STORE_ERR (the fsync failed: what
+ * was committed may not survive a power loss; logged by the caller).
+ */
+enum store_status store_set_group_commit(struct store *st);
+enum store_status store_sync(struct store *st);
+
 /* Busy timeout in milliseconds (0 = fail at once). STORE_OK or STORE_ERR. */
 enum store_status store_set_busy_timeout(struct store *st, int ms);
 /*

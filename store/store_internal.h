@@ -5,8 +5,11 @@
 
 /* Not API: only the store/ sources include this. */
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <sqlite3.h>
 
@@ -91,6 +94,17 @@ struct store {
 	int		 errcode;	/* extended code of the last STORE_ERR */
 	char		 errmsg[256];
 	bool		 relaxed;	/* this transaction: synchronous=NORMAL */
+	/* Group commit (store_set_group_commit); see store.c. */
+	bool		 group;		/* on: every commit runs NORMAL */
+	bool		 commit_durable; /* the open transaction must be synced */
+	bool		 hook_durable;	/* on_commit -> on_wal (store.c) */
+	_Atomic uint64_t durable_seq;	/* durable commits so far */
+	uint64_t	 synced_seq;	/* of those, fsynced; sync_mu */
+	bool		 syncing;	/* a thread is in fdatasync; sync_mu */
+	int		 wal_fd;	/* -1 until the first store_sync */
+	char		*wal_path;
+	pthread_mutex_t	 sync_mu;
+	pthread_cond_t	 sync_cv;
 };
 
 /*

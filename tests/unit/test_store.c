@@ -341,6 +341,144 @@ test_store_open_file_is_wal_mode(void **state)
 	    "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
 }
 
+/*
+ * Group commit (store_set_group_commit): this binary's fdatasync() wraps
+ * libc's and counts the calls made by the store and by SQLite itself (the
+ * executable's definition comes first in symbol lookup).
+ */
+#include <sys/syscall.h>
+
+static _Atomic int	fdatasync_calls;
+
+int
+fdatasync(int fd)
+{
+	fdatasync_calls++;
+	return (int)syscall(SYS_fdatasync, fd);
+}
+
+static void
+test_store_full_commit_fsyncs_without_group_commit(void **state)
+{
+	struct fx		*f = *state;
+	struct acme_account	 a;
+
+	fdatasync_calls = 0;
+	assert_int_equal(make_account(f->st, "tp-full", &a), STORE_OK);
+	assert_true(fdatasync_calls >= 1);	/* synchronous=FULL */
+	fdatasync_calls = 0;
+	assert_int_equal(store_sync(f->st), STORE_OK);	/* a no-op here */
+	assert_int_equal(fdatasync_calls, 0);
+	acme_account_clear(&a);
+}
+
+static void
+test_store_group_commit_defers_fsync_to_store_sync(void **state)
+{
+	struct fx		*f = *state;
+	struct acme_account	 a[3];
+	char			 tp[16];
+
+	assert_int_equal(store_set_group_commit(f->st), STORE_OK);
+	fdatasync_calls = 0;
+	for (int i = 0; i < 3; i++) {
+		snprintf(tp, sizeof(tp), "tp-group-%d", i);
+		assert_int_equal(make_account(f->st, tp, &a[i]), STORE_OK);
+	}
+	assert_int_equal(fdatasync_calls, 0);	/* none inside COMMIT */
+	/* One fsync of the WAL covers the three durable commits. */
+	assert_int_equal(store_sync(f->st), STORE_OK);
+	assert_int_equal(fdatasync_calls, 1);
+	/* Nothing new: no fsync. */
+	assert_int_equal(store_sync(f->st), STORE_OK);
+	assert_int_equal(fdatasync_calls, 1);
+	for (int i = 0; i < 3; i++)
+		acme_account_clear(&a[i]);
+}
+
+static void
+test_store_group_commit_relaxed_write_needs_no_sync(void **state)
+{
+	static const char *const names[] = { "relaxed.example.test" };
+	struct fx		*f = *state;
+	struct acme_account	 a;
+	struct acme_order	 o;
+	struct acme_authz	 az[1];
+
+	assert_int_equal(store_set_group_commit(f->st), STORE_OK);
+	assert_int_equal(make_account(f->st, "tp-relaxed", &a), STORE_OK);
+	assert_int_equal(store_sync(f->st), STORE_OK);
+	fdatasync_calls = 0;
+	/* A new order is a relaxed write (store_txn_begin_relaxed). */
+	assert_int_equal(make_order(f->st, a.id, names, 1, &o, az), STORE_OK);
+	assert_int_equal(store_sync(f->st), STORE_OK);
+	assert_int_equal(fdatasync_calls, 0);
+	/* A durable one after it (an account) is synced, and the order with it. */
+	acme_account_clear(&a);
+	assert_int_equal(make_account(f->st, "tp-relaxed-2", &a), STORE_OK);
+	assert_int_equal(store_sync(f->st), STORE_OK);
+	assert_int_equal(fdatasync_calls, 1);
+	acme_order_clear(&o);
+	acme_account_clear(&a);
+}
+
+/* Many threads, each with its own durable commit, then store_sync. */
+struct syncer {
+	struct store	*st;
+	pthread_mutex_t	*mu;		/* the caller's serialization */
+	int		 n;
+	int		 failures;
+};
+
+static void *
+syncer_run(void *arg)
+{
+	struct syncer		*s = arg;
+	struct acme_account	 a;
+	char			 tp[32];
+
+	for (int i = 0; i < 20; i++) {
+		snprintf(tp, sizeof(tp), "tp-sync-%d-%d", s->n, i);
+		pthread_mutex_lock(s->mu);
+		if (make_account(s->st, tp, &a) != STORE_OK)
+			s->failures++;
+		pthread_mutex_unlock(s->mu);
+		acme_account_clear(&a);
+		if (store_sync(s->st) != STORE_OK)
+			s->failures++;
+	}
+	return NULL;
+}
+
+static void
+test_store_group_commit_threads_share_fsyncs(void **state)
+{
+	struct fx	*f = *state;
+	struct syncer	 s[NRACERS];
+	pthread_t	 t[NRACERS];
+	pthread_mutex_t	 mu = PTHREAD_MUTEX_INITIALIZER;
+
+	assert_int_equal(store_set_group_commit(f->st), STORE_OK);
+	fdatasync_calls = 0;
+	for (int i = 0; i < NRACERS; i++) {
+		s[i] = (struct syncer){ .st = f->st, .mu = &mu, .n = i };
+		assert_int_equal(pthread_create(&t[i], NULL, syncer_run, &s[i]),
+		    0);
+	}
+	for (int i = 0; i < NRACERS; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(s[i].failures, 0);
+	}
+	/* At most one fsync per commit; every row is there. */
+	assert_true(fdatasync_calls >= 1);
+	assert_true(fdatasync_calls <= NRACERS * 20);
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(count_rows(f->path,
+	    "SELECT count(*) FROM accounts WHERE thumbprint LIKE 'tp-sync-%'"),
+	    NRACERS * 20);
+}
+
 static void
 test_store_close_null_is_noop(void **state)
 {
@@ -1877,6 +2015,10 @@ main(void)
 		cmocka_unit_test(test_store_open_missing_dir_fails_with_reason),
 		FILE_(test_store_open_reopen_keeps_rows),
 		FILE_(test_store_open_file_is_wal_mode),
+		FILE_(test_store_full_commit_fsyncs_without_group_commit),
+		FILE_(test_store_group_commit_defers_fsync_to_store_sync),
+		FILE_(test_store_group_commit_relaxed_write_needs_no_sync),
+		FILE_(test_store_group_commit_threads_share_fsyncs),
 		cmocka_unit_test(test_store_close_null_is_noop),
 		MEM(test_store_tx_rollback_undoes_writes),
 		MEM(test_store_tx_nested_rollback_undoes_inner_only),
