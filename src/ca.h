@@ -60,6 +60,13 @@ int		 ca_new_serial(char out[ACME_SERIAL_SIZE]);
 
 struct ca_leaf_req {
 	EVP_PKEY			*pubkey;	/* subject key (borrowed) */
+	/*
+	 * Optional: pubkey's SubjectPublicKeyInfo as received (a CSR's),
+	 * copied into the leaf byte for byte. Without it the key is encoded
+	 * from pubkey, which OpenSSL 3 does through its encoder and decoder
+	 * machinery: about 13% of an ACME issuance's CPU.
+	 */
+	const X509_PUBKEY		*spki;
 	const struct acme_identifier	*idents;	/* SAN, in this order; "*." kept */
 	size_t				 nident;
 	unsigned			 days;		/* used when not_after == 0 */
@@ -89,8 +96,10 @@ int		 ca_sign_leaf(struct ca *ca, const struct ca_leaf_req *req,
  * The pre-issuance profile check: version, serial, issuer, validity inside
  * the issuer's, exactly BC/KU/EKU/SAN/AKI with the right criticality and
  * values, SAN = req->idents in order, subject empty or CN = first DNS
- * name, AKI = issuer SKI, signature by the issuer. Returns 0, or -1 with
- * err saying which rule failed.
+ * name, AKI = issuer SKI, the subject key byte for byte the requested one.
+ * Returns 0, or -1 with err saying which rule failed. The signature is
+ * not re-verified: that would cost as much as checking a client's JWS,
+ * and the chain is verified by openssl, certtool and NSS in the tests.
  */
 int		 ca_check_leaf(X509 *leaf, X509 *issuer,
 		    const struct ca_leaf_req *req, char *err, size_t errsz);

@@ -651,6 +651,53 @@ test_ca_check_leaf_extra_extension_rejected(void **state)
 	X509_free(x);
 }
 
+/* A leaf signed from a request's SubjectPublicKeyInfo carries it byte for
+ * byte; the pre-issuance check refuses a leaf whose key is not the request's. */
+static void
+test_ca_sign_leaf_spki_copied_and_checked(void **state)
+{
+	struct fx		*f = *state;
+	struct acme_identifier	 id = ident(ACME_IDENT_DNS, "spki.test");
+	struct ca_leaf_req	 req;
+	char			 serial[ACME_SERIAL_SIZE], err[256];
+	EVP_PKEY		*k = tu_key_ec256(), *other = tu_key_ec256();
+	X509_PUBKEY		*spki = NULL;
+	X509			*x = NULL;
+	unsigned char		*a = NULL, *b = NULL;
+	int			 alen, blen;
+
+	assert_int_equal(X509_PUBKEY_set(&spki, k), 1);
+	memset(&req, 0, sizeof(req));
+	assert_int_equal(ca_new_serial(serial), 0);
+	req.pubkey = k;
+	req.spki = spki;
+	req.idents = &id;
+	req.nident = 1;
+	req.days = 30;
+	req.serial = serial;
+	assert_int_equal(ca_sign_leaf(f->ca, &req, &x, NULL), 0);
+	alen = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &a);
+	blen = i2d_PUBKEY(k, &b);
+	assert_true(alen > 0);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(a, b, (size_t)alen);
+	/* The signature is the intermediate's. */
+	assert_int_equal(X509_verify(x,
+	    X509_get0_pubkey(ca_intermediate_cert(f->ca))), 1);
+	/* Another key in the request: refused. */
+	req.pubkey = other;
+	req.spki = NULL;
+	assert_int_equal(ca_check_leaf(x, ca_intermediate_cert(f->ca), &req,
+	    err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "subject key"));
+	OPENSSL_free(a);
+	OPENSSL_free(b);
+	X509_free(x);
+	X509_PUBKEY_free(spki);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(other);
+}
+
 static void
 test_ca_reopen_same_root(void **state)
 {
@@ -887,6 +934,7 @@ main(void)
 		T(test_ca_leaf_client_flag_adds_client_auth),
 		T(test_ca_leaf_p521_key_refused),
 		T(test_ca_check_leaf_extra_extension_rejected),
+		T(test_ca_sign_leaf_spki_copied_and_checked),
 		T(test_ca_reopen_same_root),
 		T(test_ca_open_missing_intermediate_key_refused),
 		T(test_ca_open_mismatched_key_refused),
