@@ -594,7 +594,14 @@ store_order_begin_processing(struct store *st, const char *order_id,
 
 	if (serial_conflict != NULL)
 		*serial_conflict = false;
-	if ((rc = store_txn_begin(st)) != STORE_OK)
+	/*
+	 * Relaxed (not fsynced) although it reserves a serial (HARDENING
+	 * I2): WAL frames are appended in commit order, so the fsync that
+	 * makes the certificate durable (store_order_finish) makes this
+	 * intent durable first. A power loss before that loses only a
+	 * certificate that never left the process.
+	 */
+	if ((rc = store_txn_begin_relaxed(st)) != STORE_OK)
 		return rc;
 	/* HARDENING X18: compare-and-swap, so one finalize wins. */
 	if ((q = store_prep(st, STMT_ORDER_BEGIN_PROC,
