@@ -353,7 +353,16 @@ acme_csr_key_policy(EVP_PKEY *key, struct acme_problem *prob)
 		    "internal error");
 		goto out;
 	}
-	if (EVP_PKEY_public_check(ctx) != 1) {
+	/*
+	 * EC: the partial validation of SP 800-56A §5.6.2.3.4 (not infinity,
+	 * coordinates in range, on the curve). P-256 and P-384 have
+	 * cofactor 1, so every such point has order n and the full check's
+	 * n*Q scalar multiplication (as costly as an ECDSA verification)
+	 * adds nothing. RSA: the full SP 800-56B check.
+	 */
+	if ((EVP_PKEY_get_base_id(key) == EVP_PKEY_EC ?
+	    EVP_PKEY_public_check_quick(ctx) :
+	    EVP_PKEY_public_check(ctx)) != 1) {
 		acme_problem_set(prob, ACME_P_BADCSR, "public key is invalid");
 		goto out;
 	}
