@@ -103,8 +103,13 @@ struct store {
 	bool		 syncing;	/* a thread is in fdatasync; sync_mu */
 	int		 wal_fd;	/* -1 until the first store_sync */
 	char		*wal_path;
-	pthread_mutex_t	 sync_mu;
+	pthread_mutex_t	 sync_mu;	/* also guards the ckpt_ flags */
 	pthread_cond_t	 sync_cv;
+	/* The checkpointer thread, under group commit (store.c). */
+	sqlite3		*ckpt_db;	/* its own connection */
+	pthread_t	 ckpt_thread;
+	pthread_cond_t	 ckpt_cv;
+	bool		 ckpt_running, ckpt_wanted, ckpt_stop;
 };
 
 /*

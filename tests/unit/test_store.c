@@ -349,11 +349,15 @@ test_store_open_file_is_wal_mode(void **state)
 #include <sys/syscall.h>
 
 static _Atomic int	fdatasync_calls;
+static _Atomic int	fdatasync_elsewhere;	/* not from test_thread */
+static pthread_t	test_thread;
 
 int
 fdatasync(int fd)
 {
 	fdatasync_calls++;
+	if (!pthread_equal(pthread_self(), test_thread))
+		fdatasync_elsewhere++;
 	return (int)syscall(SYS_fdatasync, fd);
 }
 
@@ -420,6 +424,35 @@ test_store_group_commit_relaxed_write_needs_no_sync(void **state)
 	assert_int_equal(fdatasync_calls, 1);
 	acme_order_clear(&o);
 	acme_account_clear(&a);
+}
+
+/* A WAL past 1000 pages is checkpointed by the store's own thread: the
+ * checkpoint's fsyncs come without any store_sync. */
+static void
+test_store_group_commit_checkpoints_in_background(void **state)
+{
+	struct fx		*f = *state;
+	struct acme_account	 a;
+	char			 tp[32];
+
+	assert_int_equal(store_set_group_commit(f->st), STORE_OK);
+	test_thread = pthread_self();
+	fdatasync_calls = fdatasync_elsewhere = 0;
+	for (int i = 0; i < 600; i++) {
+		snprintf(tp, sizeof(tp), "tp-ckpt-%d", i);
+		assert_int_equal(make_account(f->st, tp, &a), STORE_OK);
+		acme_account_clear(&a);
+	}
+	for (int i = 0; i < 500 && fdatasync_elsewhere == 0; i++)
+		usleep(10000);
+	/* The checkpointer's fsyncs (WAL, then database), none here. */
+	assert_true(fdatasync_elsewhere > 0);
+	assert_int_equal(fdatasync_calls, fdatasync_elsewhere);
+	/* Everything is still there, and durable after a sync. */
+	assert_int_equal(store_sync(f->st), STORE_OK);
+	assert_int_equal(count_rows(f->path,
+	    "SELECT count(*) FROM accounts WHERE thumbprint LIKE 'tp-ckpt-%'"),
+	    600);
 }
 
 /* Many threads, each with its own durable commit, then store_sync. */
@@ -2019,6 +2052,7 @@ main(void)
 		FILE_(test_store_group_commit_defers_fsync_to_store_sync),
 		FILE_(test_store_group_commit_relaxed_write_needs_no_sync),
 		FILE_(test_store_group_commit_threads_share_fsyncs),
+		FILE_(test_store_group_commit_checkpoints_in_background),
 		cmocka_unit_test(test_store_close_null_is_noop),
 		MEM(test_store_tx_rollback_undoes_writes),
 		MEM(test_store_tx_nested_rollback_undoes_inner_only),
