@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -680,6 +681,47 @@ test_httpd_declared_length_over_cap_answered_before_body(void **state)
 	httpd_free(h);
 }
 
+/*
+ * A Content-Length over the cap but not absurd: the body is read and
+ * dropped before the 413, so the client is never reset mid-send and loses
+ * the answer (answering first and closing with the body unread does that).
+ */
+static void
+test_httpd_declared_length_over_cap_drained_then_413(void **state)
+{
+	struct httpd_opts o = { .max_body = 1024 };
+	struct httpd *h;
+	struct pollfd pfd;
+	char hdr[256], *body, *r;
+	size_t blen = 40 << 10;
+	int fd, n;
+	bool closed;
+
+	(void)state;
+	h = start(&o, NULL);
+	fd = dial(AF_INET, httpd_bound_port(h, 0));
+	n = snprintf(hdr, sizeof(hdr), "POST /x HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Type: application/jose+json\r\n"
+	    "Content-Length: %zu\r\n\r\n", blen);
+	send_all(fd, hdr, (size_t)n);
+	/* No answer while the body is still owed. */
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	assert_int_equal(poll(&pfd, 1, 300), 0);
+	body = malloc(blen);
+	memset(body, 'c', blen);
+	send_all(fd, body, blen);
+	r = read_all(fd, NULL, &closed);
+	assert_int_equal(status_of(r), 413);
+	assert_non_null(strstr(r, "Connection: close\r\n"));
+	assert_true(S.too_large);
+	assert_int_equal(S.bodysz, 0);
+	free(r);
+	free(body);
+	close(fd);
+	httpd_free(h);
+}
+
 /* ---- tests: odd requests ---- */
 
 static void
@@ -1065,6 +1107,7 @@ main(void)
 		T(test_httpd_handler_without_status_answered_500),
 		T(test_httpd_body_over_cap_answered_413_and_closed),
 		T(test_httpd_chunked_over_cap_several_chunks_answered_413),
+		T(test_httpd_declared_length_over_cap_drained_then_413),
 		T(test_httpd_chunked_under_cap_reassembled),
 		T(test_httpd_body_exactly_at_cap_accepted),
 		T(test_httpd_declared_length_over_cap_answered_before_body),
