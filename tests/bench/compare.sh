@@ -119,16 +119,20 @@ server_stop() {
 
 # run KIND KEY CONC ORDERS TAG: one bench run against a fresh server.
 run() {
-	local kind=$1 key=$2 c=$3 n=$4 tag=$5 idle
+	local kind=$1 key=$2 c=$3 n=$4 tag=$5 idle priv
 	server_start "$kind"
 	sleep 1
 	idle=$(awk '/^VmRSS:/ {print $2}' "/proc/$SPID/status")
+	# RSS counts the mapped library and binary pages too; anonymous
+	# memory (heap, stacks) is what the process itself allocated.
+	priv=$(awk '/^Anonymous:/ {print $2}' "/proc/$SPID/smaps_rollup" \
+	    2>/dev/null || echo 0)
 	echo "   $tag: $kind $key c=$c orders=$n"
 	"$LOCALACME" bench --directory "$SDIR" --cacert "$SCA" --orders "$n" \
 	    --concurrency "$c" --key-type "$key" --server-pid "$SPID" \
 	    --stall 10 --timeout 20 --max-errors 50 --quiet \
 	    --json "$W/$tag.$kind.json" 2>"$W/$tag.$kind.err" || true
-	python3 - "$W/$tag.$kind.json" "$idle" <<'PY' || true
+	python3 - "$W/$tag.$kind.json" "$idle" "$priv" <<'PY' || true
 import json, sys
 p = sys.argv[1]
 try:
@@ -136,6 +140,7 @@ try:
 except Exception:
     r = {"issued": 0, "failed": 0, "stalled": True, "error": "no result"}
 r["idle_rss_kib"] = int(sys.argv[2])
+r["idle_anon_kib"] = int(sys.argv[3] or 0)
 json.dump(r, open(p, "w"))
 PY
 	server_stop
@@ -254,6 +259,7 @@ def line(name, a, b, unit=""):
     out.append("%-44s %14s %14s %10s" % (name, s(a), s(b), ratio))
 peak = {"localacme": 0, "pebble": 0}
 idle = {"localacme": [], "pebble": []}
+idlep = {"localacme": [], "pebble": []}
 fails = {"localacme": 0, "pebble": 0}
 best = {}
 for key in keys:
@@ -263,6 +269,7 @@ for key in keys:
         for kind, r in (("localacme", L), ("pebble", P)):
             if r:
                 idle[kind].append(r.get("idle_rss_kib", 0))
+                idlep[kind].append(r.get("idle_anon_kib", 0))
                 peak[kind] = max(peak[kind], r.get("server", {}).get("rss_kib_peak", 0))
                 fails[kind] += r.get("failed", 0)
         line("issuances/s, %s, concurrency %s" % (key, c), cell(L, rate), cell(P, rate))
@@ -283,6 +290,7 @@ for key in keys:
 line("cold start to first directory answer, ms (median)", med(cold["localacme"]), med(cold["pebble"]))
 line("  localacme first run (creates the CA), ms", med(cold["localacme_first_run"]), None)
 line("idle RSS MiB (median over runs)", med(idle["localacme"]) / 1024 if idle["localacme"] else None, med(idle["pebble"]) / 1024 if idle["pebble"] else None)
+line("idle anonymous MiB (heap, stacks: RSS less file pages)", med(idlep["localacme"]) / 1024 if idlep["localacme"] else None, med(idlep["pebble"]) / 1024 if idlep["pebble"] else None)
 line("peak RSS MiB under load (all runs)", peak["localacme"] / 1024, peak["pebble"] / 1024)
 line("failed issuances (all runs)", fails["localacme"], fails["pebble"])
 if long_n > 0:
