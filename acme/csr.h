@@ -27,9 +27,23 @@
  * signature algorithm other than RSA/ECDSA with SHA-256/384/512 (F10),
  * and a broken self-signature (F09).
  * Returns a new X509_REQ (caller frees with X509_REQ_free), or NULL
- * with *prob filled.
+ * with *prob filled. The request is parsed without OpenSSL decoding its
+ * key (csr.c says why): X509_REQ_get0_pubkey() returns NULL for it; use
+ * acme_csr_pubkey().
  */
 X509_REQ *acme_csr_decode(const char *b64url, struct acme_problem *prob);
+/* The same, and *key the subject key (new reference) on success. */
+X509_REQ *acme_csr_decode_key(const char *b64url, EVP_PKEY **key,
+	    struct acme_problem *prob);
+
+/*
+ * The request's subject key, a new reference (caller frees with
+ * EVP_PKEY_free): EC keys built from their named curve and point (the
+ * import checks the point is on the curve), others decoded from the
+ * SubjectPublicKeyInfo. Works for any X509_REQ. NULL if the key cannot
+ * be parsed.
+ */
+EVP_PKEY *acme_csr_pubkey(X509_REQ *req);
 
 /*
  * RFC 8555 §7.4 and HARDENING F04-F21: does req ask for exactly the
@@ -54,6 +68,11 @@ X509_REQ *acme_csr_decode(const char *b64url, struct acme_problem *prob);
  */
 int	 acme_csr_check(X509_REQ *req, const struct acme_identifier *ids,
 	    size_t nids, EVP_PKEY *const *forbidden_keys, size_t nforbidden,
+	    struct acme_problem *prob);
+/* The same with req's subject key given (from acme_csr_decode_key). */
+int	 acme_csr_check_key(X509_REQ *req, EVP_PKEY *key,
+	    const struct acme_identifier *ids, size_t nids,
+	    EVP_PKEY *const *forbidden_keys, size_t nforbidden,
 	    struct acme_problem *prob);
 
 /*

@@ -1076,17 +1076,17 @@ recheck_authzs(struct store *st, const struct acme_order *o,
 }
 
 /* RFC 8555 §11.1: the CSR key is no account's key. */
+/* tp: the CSR key's JWK thumbprint ("" when JWK cannot express the key). */
 static int
-csr_key_is_account_key(struct store *st, EVP_PKEY *key, bool *is,
+csr_key_is_account_key(struct store *st, const char *tp, bool *is,
     struct acme_problem *prob)
 {
 	struct acme_account	 a = { 0 };
-	char			 tp[ACME_THUMBPRINT_SIZE];
 	enum store_status	 rc;
 
 	*is = false;
-	if (acme_jwk_thumbprint(key, tp) == -1)
-		return 0;	/* a key type JWK cannot express */
+	if (tp[0] == '\0')
+		return 0;
 	rc = store_account_get_by_thumbprint(st, tp, &a);
 	acme_account_clear(&a);
 	if (rc == STORE_OK)
@@ -1109,11 +1109,13 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 	struct ca_leaf_req	 lr;
 	const struct profile	*prof;
 	X509_REQ		*csr = NULL;
+	EVP_PKEY		*csr_key = NULL;
 	X509			*leaf = NULL;
 	EVP_PKEY		*forbidden[1] = { account_key };
 	const char		*chain = NULL;
 	char			 serial[ACME_SERIAL_SIZE];
-	bool			 is_acct_key, serial_taken = false;
+	char			 csr_tp[ACME_THUMBPRINT_SIZE];
+	bool			 is_acct_key, serial_taken = false, ok;
 	enum store_status	 rc = STORE_ERR;
 	int			 ret = -1;
 
@@ -1135,16 +1137,15 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 	 * verified without the database lock: another request may run.
 	 */
 	db_pause(ra);
-	if ((csr = acme_csr_decode(csr_b64, prob)) != NULL &&
-	    acme_csr_check(csr, o.idents, o.nident, forbidden, 1, prob) == -1) {
-		X509_REQ_free(csr);
-		csr = NULL;
-	}
+	ok = (csr = acme_csr_decode_key(csr_b64, &csr_key, prob)) != NULL &&
+	    acme_csr_check_key(csr, csr_key, o.idents, o.nident, forbidden, 1,
+	    prob) == 0;
+	if (!ok || acme_jwk_thumbprint(csr_key, csr_tp) == -1)
+		csr_tp[0] = '\0';	/* a key type JWK cannot express */
 	db_resume(ra);
-	if (csr == NULL)
+	if (!ok)
 		goto out;
-	if (csr_key_is_account_key(st, X509_REQ_get0_pubkey(csr), &is_acct_key,
-	    prob) == -1)
+	if (csr_key_is_account_key(st, csr_tp, &is_acct_key, prob) == -1)
 		goto out;
 	if (is_acct_key) {
 		acme_problem_set(prob, ACME_P_BADCSR,
@@ -1180,7 +1181,7 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 
 	/* Step 2: sign. */
 	memset(&lr, 0, sizeof(lr));
-	lr.pubkey = X509_REQ_get0_pubkey(csr);
+	lr.pubkey = csr_key;
 	lr.spki = X509_REQ_get_X509_PUBKEY(csr);
 	lr.idents = o.idents;
 	lr.nident = o.nident;
@@ -1238,6 +1239,7 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 out:
 	acme_cert_clear(&cert);
 	acme_order_clear(&o);
+	EVP_PKEY_free(csr_key);
 	X509_REQ_free(csr);
 	X509_free(leaf);
 	return ret;

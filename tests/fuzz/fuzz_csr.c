@@ -173,7 +173,9 @@ sign_and_check(X509_REQ *req, const struct acme_identifier *ids, size_t n)
 
 	FUZZ_CHECK(ca_new_serial(serial) == 0, "serial");
 	memset(&lr, 0, sizeof(lr));
-	lr.pubkey = X509_REQ_get0_pubkey(req);
+	FUZZ_CHECK((lr.pubkey = acme_csr_pubkey(req)) != NULL,
+	    "an accepted CSR has no key");
+	lr.spki = X509_REQ_get_X509_PUBKEY(req);
 	lr.idents = ids;
 	lr.nident = n;
 	lr.days = 90;
@@ -182,6 +184,7 @@ sign_and_check(X509_REQ *req, const struct acme_identifier *ids, size_t n)
 	    "an accepted CSR could not be signed (profile check)");
 	check_leaf_sans(leaf, ids, n);
 	X509_free(leaf);
+	EVP_PKEY_free(lr.pubkey);
 }
 
 static void
@@ -224,7 +227,7 @@ check_order(X509_REQ *req, struct acme_identifier *names, size_t n,
 		}
 		break;
 	case V_FORBIDDEN:
-		forbidden[0] = X509_REQ_get0_pubkey(req);
+		forbidden[0] = acme_csr_pubkey(req);
 		same_set = false;	/* refused for the key instead */
 		break;
 	default:
@@ -245,6 +248,7 @@ check_order(X509_REQ *req, struct acme_identifier *names, size_t n,
 		check_csr_sans(req, ids, nids);
 		sign_and_check(req, ids, nids);
 	}
+	EVP_PKEY_free(forbidden[0]);
 	free(ids);
 }
 

@@ -111,7 +111,7 @@ test_acme_client_csr_passes_the_server_checks(void **state)
 	struct acme_identifier	 ids[2];
 	struct acme_problem	 prob;
 	EVP_PKEY_CTX		*ctx;
-	EVP_PKEY		*key;
+	EVP_PKEY		*key, *pub;
 	X509_REQ		*req;
 	char			*csr;
 	bool			 wild;
@@ -128,7 +128,9 @@ test_acme_client_csr_passes_the_server_checks(void **state)
 	assert_int_equal(acme_ident_from_cli(names[0], &ids[1], &wild,
 	    &prob), 0);
 	assert_int_equal(acme_csr_check(req, ids, 2, NULL, 0, &prob), 0);
-	assert_true(EVP_PKEY_eq(X509_REQ_get0_pubkey(req), key) == 1);
+	assert_non_null(pub = acme_csr_pubkey(req));
+	assert_true(EVP_PKEY_eq(pub, key) == 1);
+	EVP_PKEY_free(pub);
 	X509_REQ_free(req);
 	free(csr);
 	EVP_PKEY_free(key);
