@@ -1002,6 +1002,7 @@ ra_challenge(struct ra *ra, const struct acme_account *acct, const char *id,
 	struct va_request	 vr;
 	struct acme_problem	 vp;
 	enum store_status	 rc;
+	bool			 skip;
 
 	if (st == NULL)
 		return internal(st, prob, "challenge");
@@ -1025,15 +1026,26 @@ ra_challenge(struct ra *ra, const struct acme_account *acct, const char *id,
 		    "the authorization is %s; its challenges cannot be "
 		    "answered", acme_authz_status_str(authz->status));
 
+	/*
+	 * With --validation skip the claim and the result go in one
+	 * transaction: one commit instead of two.
+	 */
+	skip = ra->opts.validation_skip;
+	if (skip && store_begin_relaxed(st) != STORE_OK)
+		return internal(st, prob, "challenge start");
 	/* One validation at a time per authorization (HARDENING X20). */
 	rc = store_challenge_begin(st, id);
+	if (rc != STORE_OK && skip)
+		(void)store_rollback(st);
 	if (rc == STORE_CONFLICT)
 		goto reread;
 	if (rc != STORE_OK)
 		return internal(st, prob, "challenge start");
 
-	if (ra->opts.validation_skip) {
+	if (skip) {
 		finish_challenge(ra, st, id, chall->type, true, NULL);
+		if (store_commit(st) != STORE_OK)
+			return internal(st, prob, "challenge");
 		goto reread;
 	}
 	if (make_va_request(acct, authz, chall, &vr) == -1 || ra->va == NULL ||

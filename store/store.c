@@ -584,6 +584,12 @@ store_begin(struct store *st)
 }
 
 enum store_status
+store_begin_relaxed(struct store *st)
+{
+	return begin(st, true);
+}
+
+enum store_status
 store_commit(struct store *st)
 {
 	sqlite3_stmt		*q;
@@ -829,7 +835,7 @@ store_txn_begin(struct store *st)
 enum store_status
 store_txn_begin_relaxed(struct store *st)
 {
-	return begin(st, true);	/* nested: the outer transaction decides */
+	return store_begin_relaxed(st);	/* nested: the outer one decides */
 }
 
 enum store_status

@@ -118,6 +118,12 @@ enum store_status store_schema_version(struct store *st, int *version);
  * SQLite fails (a failed COMMIT is rolled back).
  */
 enum store_status store_begin(struct store *st);
+/*
+ * As store_begin, for writes a power loss (not a crash) may forget without
+ * harm, because the client just repeats them (a challenge response): the
+ * commit is not fsynced. Never for serials, certificates or revocations.
+ */
+enum store_status store_begin_relaxed(struct store *st);
 enum store_status store_commit(struct store *st);
 enum store_status store_rollback(struct store *st);
 /* Transaction nesting depth (0 = none). */
