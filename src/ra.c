@@ -59,7 +59,7 @@ struct ra {
  * WAL mode a commit on one connection empties the page cache of every
  * other (a changed wal-index header resets the pager), so with two HTTP
  * threads nearly every request read its pages back with pread(2): about
- * 160 preads and 40 lock calls per issuance. Writes were serialized
+ * 160 per issuance (now 5). Writes were serialized
  * anyway (store.c's writer mutex) and reads on a warm cache take
  * microseconds, so one connection costs no parallelism worth having.
  *
