@@ -197,8 +197,12 @@ if [ -z "$ftlib" ]; then
 fi
 # An ASan binary must not insist on its runtime coming first.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
-later() { # 800 days on: less than a third of a 3-year intermediate is left
-	env LD_PRELOAD="$ftlib" FAKETIME='+800d' FAKETIME_DONT_FAKE_MONOTONIC=1 "$@"
+# 800 days on: less than a third of a 3-year intermediate is left. Only
+# for e2e_start: exec, so the PID it records is the server's (a subshell
+# in between took the TERM and left the server running, orphaned).
+later() {
+	exec env LD_PRELOAD="$ftlib" FAKETIME='+800d' \
+	    FAKETIME_DONT_FAKE_MONOTONIC=1 "$@"
 }
 wait_log() { # FILE TEXT PID
 	local i
