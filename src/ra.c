@@ -227,8 +227,6 @@ ra_recover(struct ra *ra, size_t *n)
 	DB_LOCKED(ra, st);
 	struct acme_error	 e = { 0 };
 
-	if (st == NULL)
-		return -1;
 	e.set = true;
 	e.type = ACME_P_SERVERINTERNAL;
 	e.status = 500;
@@ -247,8 +245,6 @@ ra_expire(struct ra *ra, time_t now)
 	DB_LOCKED(ra, st);
 	size_t		 na = 0, no = 0;
 
-	if (st == NULL)
-		return -1;
 	if (store_expire(st, now, &na, &no) != STORE_OK) {
 		log_warn("ra: expiry sweep: %s", store_errmsg(st));
 		return -1;
@@ -280,8 +276,6 @@ ra_account_auth(struct ra *ra, const char *id, struct acme_account *out,
 	enum store_status	 rc;
 
 	*key = NULL;
-	if (st == NULL)
-		return internal(st, prob, "account lookup");
 	rc = store_account_get(st, id, out);
 	if (rc == STORE_NOTFOUND)
 		return acme_problem_set(prob, ACME_P_ACCOUNTDOESNOTEXIST,
@@ -484,8 +478,6 @@ ra_new_account_eab(struct ra *ra, EVP_PKEY *key,
 	int			 ret = -1;
 
 	*created = false;
-	if (st == NULL)
-		return internal(st, prob, "newAccount");
 	if (acme_jwk_thumbprint(key, tp) == -1)
 		return acme_problem_set(prob, ACME_P_SERVERINTERNAL,
 		    "the server could not complete the request");
@@ -568,8 +560,6 @@ ra_update_account(struct ra *ra, const struct acme_account *acct,
 	DB_LOCKED(ra, st);
 	enum store_status	 rc;
 
-	if (st == NULL)
-		return internal(st, prob, "account update");
 	if (store_begin(st) != STORE_OK)
 		return internal(st, prob, "account update");
 	if (req->has_contact) {
@@ -610,8 +600,6 @@ ra_key_change(struct ra *ra, const struct acme_account *acct,
 	int			 ret = -1;
 
 	conflict_id[0] = '\0';
-	if (st == NULL)
-		return internal(st, prob, "keyChange");
 	if (acme_jwk_thumbprint(newkey, tp) == -1 ||
 	    (jwk = acme_jwk_export_str(newkey)) == NULL)
 		return acme_problem_set(prob, ACME_P_SERVERINTERNAL,
@@ -710,8 +698,6 @@ ra_new_order(struct ra *ra, const struct acme_account *acct,
 	size_t			 pending;
 	int			 ret = -1;
 
-	if (st == NULL)
-		return internal(st, prob, "newOrder");
 	if (req->nids == 0)
 		return acme_problem_set(prob, ACME_P_MALFORMED,
 		    "the order names no identifiers");
@@ -842,8 +828,6 @@ ra_get_order(struct ra *ra, const struct acme_account *acct, const char *id,
 {
 	DB_LOCKED(ra, st);
 
-	if (st == NULL)
-		return internal(st, prob, "order");
 	return get_own_order(ra, st, acct, id, out, prob);
 }
 
@@ -855,8 +839,6 @@ ra_list_orders(struct ra *ra, const struct acme_account *acct,
 	DB_LOCKED(ra, st);
 	enum store_status	 rc;
 
-	if (st == NULL)
-		return internal(st, prob, "orders list");
 	rc = store_order_list(st, acct->id, cursor, max, ids, n, next, nextsz);
 	if (rc == STORE_NOTFOUND)
 		return acme_problem_set(prob, ACME_P_MALFORMED,
@@ -898,8 +880,6 @@ ra_get_authz(struct ra *ra, const struct acme_account *acct, const char *id,
 {
 	DB_LOCKED(ra, st);
 
-	if (st == NULL)
-		return internal(st, prob, "authz");
 	return get_own_authz(ra, st, acct, id, out, prob);
 }
 
@@ -910,8 +890,6 @@ ra_deactivate_authz(struct ra *ra, const struct acme_account *acct,
 	DB_LOCKED(ra, st);
 	enum store_status	 rc;
 
-	if (st == NULL)
-		return internal(st, prob, "authz deactivation");
 	if (get_own_authz(ra, st, acct, id, out, prob) == -1)
 		return -1;
 	/* RFC 8555 §7.5.2: pending or valid -> deactivated. */
@@ -987,8 +965,6 @@ ra_va_done(void *arg, const struct va_request *req, const struct va_result *res)
 	struct ra	*ra = arg;
 	DB_LOCKED(ra, st);
 
-	if (st == NULL)
-		return;
 	finish_challenge(ra, st, req->chall_id, req->type, res->valid,
 	    &res->prob);
 }
@@ -1004,8 +980,6 @@ ra_challenge(struct ra *ra, const struct acme_account *acct, const char *id,
 	enum store_status	 rc;
 	bool			 skip;
 
-	if (st == NULL)
-		return internal(st, prob, "challenge");
 	rc = store_challenge_get(st, id, chall, authz);
 	if (rc == STORE_OK && strcmp(authz->account_id, acct->id) != 0)
 		rc = STORE_NOTFOUND;	/* no validation for others (C02) */
@@ -1131,8 +1105,6 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 	enum store_status	 rc = STORE_ERR;
 	int			 ret = -1;
 
-	if (st == NULL)
-		return internal(st, prob, "finalize");
 	if (get_own_order(ra, st, acct, order_id, &o, prob) == -1)
 		goto out;
 	/* RFC 8555 §7.4: finalize only a ready order (F01-F03). */
@@ -1267,10 +1239,6 @@ ra_get_cert_chain(struct ra *ra, const struct acme_account *acct,
 	char			*s = NULL;
 	size_t			 a, b;
 
-	if (st == NULL) {
-		internal(st, prob, "certificate");
-		return NULL;
-	}
 	if (strlen(serial) >= ACME_SERIAL_SIZE) {
 		not_found(prob, "certificate");
 		return NULL;
@@ -1377,8 +1345,6 @@ ra_revoke(struct ra *ra, const struct acme_account *acct, EVP_PKEY *cert_key,
 	bool			 ok;
 	int			 len, ret = -1;
 
-	if (st == NULL)
-		return internal(st, prob, "revocation");
 	if ((x = d2i_X509(NULL, &p, (long)derlen)) == NULL ||
 	    p != der + derlen || issuer_serial_hex(x, serial) == -1) {
 		acme_problem_set(prob, ACME_P_MALFORMED,
@@ -1463,8 +1429,6 @@ ra_renewal_info(struct ra *ra, const char *certid, struct acme_ari_window *w,
 
 	if (urlsz > 0)
 		url[0] = '\0';
-	if (st == NULL)
-		return internal(st, prob, "renewalInfo");
 	if (acme_ari_certid_parse(certid, &id, prob) == -1)
 		return -1;
 	if (acme_ari_certid_serial_hex(&id, serial) == -1)

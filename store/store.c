@@ -642,6 +642,7 @@ store_commit(struct store *st)
  * database, so none can delete it); a WAL that was checkpointed and reset
  * has already been synced, with the database, by the checkpoint.
  */
+
 /* Before any commit: is it a durable one? (Autocommit writes are.) */
 static int
 on_commit(void *arg)
