@@ -5,9 +5,7 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <openssl/bn.h>
 #include <openssl/core_names.h>
-#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
@@ -307,57 +305,130 @@ acme_jws_parse_inner(const char *body, size_t len, struct acme_jws *out,
 }
 
 /*
- * RFC 7518 §3.4: R||S, each exactly the size of the group order, to the
- * DER ECDSA-Sig-Value OpenSSL verifies. r and s must be in [1, n-1]
- * (CVE-2022-21449). Returns 0 (*der new, free with OPENSSL_free), -1 +
- * malformed, or -1 + serverInternal.
+ * The group orders n of P-256, P-384 and P-521 (SEC 2 §2.4.2, §2.5.1,
+ * §2.6.1), big-endian, each the size of one JWS signature half (RFC 7518
+ * §3.4). test_jws checks them against OpenSSL's EC_GROUP_get0_order.
  */
-static int
-ecdsa_der(EVP_PKEY *key, const unsigned char *sig, size_t siglen,
-    size_t size, unsigned char **der, int *derlen, struct acme_problem *prob)
-{
-	BIGNUM		*r = NULL, *s = NULL, *order = NULL;
-	ECDSA_SIG	*es = NULL;
-	int		 rc = -1;
+/* SEQUENCE { INTEGER r, INTEGER s }, each up to 66 octets plus a sign octet. */
+#define ECDSA_DER_MAX	(3 + 2 * (2 + 1 + 66))
 
-	*der = NULL;
+static const unsigned char p256_n[32] = {
+	0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84,
+	0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+};
+static const unsigned char p384_n[48] = {
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xc7, 0x63, 0x4d, 0x81, 0xf4, 0x37, 0x2d, 0xdf,
+	0x58, 0x1a, 0x0d, 0xb2, 0x48, 0xb0, 0xa7, 0x7a,
+	0xec, 0xec, 0x19, 0x6a, 0xcc, 0xc5, 0x29, 0x73,
+};
+static const unsigned char p521_n[66] = {
+	0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xfa, 0x51, 0x86, 0x87, 0x83, 0xbf, 0x2f,
+	0x96, 0x6b, 0x7f, 0xcc, 0x01, 0x48, 0xf7, 0x09,
+	0xa5, 0xd0, 0x3b, 0xb5, 0xc9, 0xb8, 0x89, 0x9c,
+	0x47, 0xae, 0xbb, 0x6f, 0xb7, 0x1e, 0x91, 0x38,
+	0x64, 0x09,
+};
+
+const unsigned char *
+acme_jws_ec_order(const char *alg, size_t *len)
+{
+	if (strcmp(alg, "ES256") == 0) {
+		*len = sizeof(p256_n);
+		return p256_n;
+	}
+	if (strcmp(alg, "ES384") == 0) {
+		*len = sizeof(p384_n);
+		return p384_n;
+	}
+	if (strcmp(alg, "ES512") == 0) {
+		*len = sizeof(p521_n);
+		return p521_n;
+	}
+	*len = 0;
+	return NULL;
+}
+
+/* 1 if the big-endian v (len octets) is in [1, n-1]. */
+static bool
+in_range(const unsigned char *v, const unsigned char *n, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len && v[i] == 0; i++)
+		;
+	return i < len && memcmp(v, n, len) < 0;
+}
+
+/* DER INTEGER of the unsigned big-endian v (not zero). Returns its size. */
+static size_t
+der_uint(unsigned char *out, const unsigned char *v, size_t len)
+{
+	size_t	pad;
+
+	while (len > 1 && v[0] == 0) {
+		v++;
+		len--;
+	}
+	pad = (v[0] & 0x80) != 0;
+	out[0] = 0x02;
+	out[1] = (unsigned char)(len + pad);	/* at most 67: short form */
+	out[2] = 0;
+	memcpy(out + 2 + pad, v, len);
+	return 2 + pad + len;
+}
+
+/*
+ * RFC 7518 §3.4: R||S, each exactly the size of the group order, to the
+ * DER ECDSA-Sig-Value OpenSSL verifies (RFC 3279 §2.2.3). r and s must be
+ * in [1, n-1] (CVE-2022-21449). Fixed-size byte work: no BIGNUM, no key
+ * parameter lookup per request. Returns the DER length in der[], or 0 +
+ * malformed.
+ */
+static size_t
+ecdsa_der(const char *alg, const unsigned char *sig, size_t siglen,
+    unsigned char der[ECDSA_DER_MAX], struct acme_problem *prob)
+{
+	const unsigned char	*n;
+	unsigned char		 body[ECDSA_DER_MAX];
+	size_t			 size, blen, hlen;
+
+	if ((n = acme_jws_ec_order(alg, &size)) == NULL) {
+		acme_problem_set(prob, ACME_P_SERVERINTERNAL,
+		    "internal error");
+		return 0;
+	}
 	if (siglen != 2 * size) {
 		acme_problem_set(prob, ACME_P_MALFORMED,
 		    "ECDSA signature must be %zu octets (R||S)", 2 * size);
-		goto out;
+		return 0;
 	}
-	if ((r = BN_bin2bn(sig, (int)size, NULL)) == NULL ||
-	    (s = BN_bin2bn(sig + size, (int)size, NULL)) == NULL ||
-	    EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_ORDER, &order) != 1) {
-		acme_problem_set(prob, ACME_P_SERVERINTERNAL,
-		    "internal error");
-		goto out;
-	}
-	if (BN_is_zero(r) || BN_is_zero(s) || BN_cmp(r, order) >= 0 ||
-	    BN_cmp(s, order) >= 0) {
+	if (!in_range(sig, n, size) || !in_range(sig + size, n, size)) {
 		acme_problem_set(prob, ACME_P_MALFORMED,
 		    "JWS verification error");
-		goto out;
+		return 0;
 	}
-	if ((es = ECDSA_SIG_new()) == NULL || ECDSA_SIG_set0(es, r, s) != 1) {
-		acme_problem_set(prob, ACME_P_SERVERINTERNAL,
-		    "internal error");
-		goto out;
+	blen = der_uint(body, sig, size);
+	blen += der_uint(body + blen, sig + size, size);
+	der[0] = 0x30;
+	if (blen < 0x80) {
+		der[1] = (unsigned char)blen;
+		hlen = 2;
+	} else {
+		der[1] = 0x81;
+		der[2] = (unsigned char)blen;
+		hlen = 3;
 	}
-	r = s = NULL;	/* owned by es */
-	if ((*derlen = i2d_ECDSA_SIG(es, der)) <= 0) {
-		*der = NULL;
-		acme_problem_set(prob, ACME_P_SERVERINTERNAL,
-		    "internal error");
-		goto out;
-	}
-	rc = 0;
-out:
-	ECDSA_SIG_free(es);
-	BN_free(r);
-	BN_free(s);
-	BN_free(order);
-	return rc;
+	memcpy(der + hlen, body, blen);
+	return hlen + blen;
 }
 
 int
@@ -366,9 +437,10 @@ acme_jws_verify(const struct acme_jws *jws, EVP_PKEY *key,
 {
 	const char		*kalg, *md = NULL;
 	const unsigned char	*sig;
-	unsigned char		*der = NULL;
-	size_t			 siglen, csize = 0;
-	int			 derlen = 0, rc = -1;
+	unsigned char		 der[ECDSA_DER_MAX];
+	size_t			 siglen;
+	bool			 ecdsa = false;
+	int			 rc = -1;
 	EVP_MD_CTX		*ctx = NULL;
 	EVP_PKEY_CTX		*pctx = NULL;
 
@@ -396,24 +468,23 @@ acme_jws_verify(const struct acme_jws *jws, EVP_PKEY *key,
 		}
 	} else if (strcmp(kalg, "ES256") == 0) {
 		md = "SHA256";
-		csize = 32;
+		ecdsa = true;
 	} else if (strcmp(kalg, "ES384") == 0) {
 		md = "SHA384";
-		csize = 48;
+		ecdsa = true;
 	} else if (strcmp(kalg, "ES512") == 0) {
 		md = "SHA512";
-		csize = 66;
+		ecdsa = true;
 	} else if (siglen != 64) {	/* EdDSA, RFC 8032 §5.1.6 */
 		acme_problem_set(prob, ACME_P_MALFORMED,
 		    "Ed25519 signature must be 64 octets");
 		goto out;
 	}
-	if (csize != 0) {
-		if (ecdsa_der(key, jws->sig, jws->siglen, csize, &der, &derlen,
-		    prob) != 0)
+	if (ecdsa) {
+		if ((siglen = ecdsa_der(kalg, jws->sig, jws->siglen, der,
+		    prob)) == 0)
 			goto out;
 		sig = der;
-		siglen = (size_t)derlen;
 	}
 
 	/* Step 7: one verification over the received bytes. */
@@ -437,7 +508,6 @@ acme_jws_verify(const struct acme_jws *jws, EVP_PKEY *key,
 out:
 	ERR_clear_error();
 	EVP_MD_CTX_free(ctx);
-	OPENSSL_free(der);
 	return rc;
 }
 

@@ -84,6 +84,13 @@ int	 acme_jws_parse_inner(const char *body, size_t len,
 int	 acme_jws_verify(const struct acme_jws *jws, EVP_PKEY *key,
 	    struct acme_problem *prob);
 
+/*
+ * The group order n of the curve of ES256, ES384 or ES512, big-endian and
+ * *len octets long (the size of one signature half); NULL for any other
+ * algorithm.
+ */
+const unsigned char *acme_jws_ec_order(const char *alg, size_t *len);
+
 /* Free the members and zero *jws. NULL-safe and idempotent. */
 void	 acme_jws_clear(struct acme_jws *jws);
 

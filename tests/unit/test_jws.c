@@ -1445,6 +1445,136 @@ test_jws_ecdsa_r_or_s_out_of_range_malformed(void **state)
 	free(b);
 }
 
+/* The signature halves of a fresh body signed by key with this nonce. */
+static unsigned char *
+sig_for_nonce(EVP_PKEY *key, const char *nonce, char **body, size_t *len)
+{
+	char		*s;
+	unsigned char	*g;
+
+	*body = tu_jws_sign(key, NULL, true, NULL, nonce, URL, PAYLOAD);
+	assert_non_null(*body);
+	s = member(*body, "signature");
+	g = acme_b64url_decode(s, strlen(s), len);
+	assert_non_null(g);
+	free(s);
+	return g;
+}
+
+static void
+test_jws_ec_orders_match_openssl(void **state)
+{
+	static const struct {
+		const char	*alg;
+		int		 nid;
+	} c[] = {
+		{ "ES256", NID_X9_62_prime256v1 },
+		{ "ES384", NID_secp384r1 },
+		{ "ES512", NID_secp521r1 },
+	};
+	unsigned char		 want[66];
+	const unsigned char	*n;
+	size_t			 i, len;
+	EC_GROUP		*g;
+
+	(void)state;
+	/* RFC 7518 §3.4 range check (K17) uses these; a typo would show. */
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		n = acme_jws_ec_order(c[i].alg, &len);
+		assert_non_null(n);
+		g = EC_GROUP_new_by_curve_name(c[i].nid);
+		assert_non_null(g);
+		assert_int_equal(BN_num_bytes(EC_GROUP_get0_order(g)), len);
+		assert_int_equal(BN_bn2binpad(EC_GROUP_get0_order(g), want,
+		    (int)len), (int)len);
+		assert_memory_equal(n, want, len);
+		EC_GROUP_free(g);
+	}
+	assert_null(acme_jws_ec_order("RS256", &len));
+	assert_int_equal(len, 0);
+	assert_null(acme_jws_ec_order("EdDSA", &len));
+}
+
+static void
+test_jws_ecdsa_r_s_of_any_shape_verify(void **state)
+{
+	char		 nonce[32], *b;
+	unsigned char	*g;
+	size_t		 len;
+	int		 i, zero = 0, high = 0, lead0 = 0, lead1 = 0;
+
+	(void)state;
+	/*
+	 * RFC 3279 §2.2.3 via RFC 7518 §3.4: R||S halves with a leading
+	 * zero octet (minimal DER drops it) or the high bit set (DER adds a
+	 * sign octet) must verify. Sign until each shape has been seen.
+	 */
+	for (i = 0; i < 4000 && (zero == 0 || high == 0); i++) {
+		snprintf(nonce, sizeof(nonce), "nn%06d", i);	/* base64url */
+		g = sig_for_nonce(K.ec256, nonce, &b, &len);
+		assert_int_equal(len, 64);
+		if (g[0] == 0 || g[32] == 0)
+			zero++;
+		if ((g[0] & 0x80) != 0 || (g[32] & 0x80) != 0)
+			high++;
+		assert_int_equal(full_result(b, NULL), -1);
+		free(g);
+		free(b);
+	}
+	assert_true(zero > 0 && high > 0);
+	/*
+	 * P-521: 66-octet halves whose first octet is 0 or 1 (n < 2^521), so
+	 * the DER SEQUENCE is over 127 octets (long-form length).
+	 */
+	for (i = 0; i < 200 && (lead0 == 0 || lead1 == 0); i++) {
+		snprintf(nonce, sizeof(nonce), "mm%06d", i);
+		g = sig_for_nonce(K.ec521, nonce, &b, &len);
+		assert_int_equal(len, 132);
+		assert_true(g[0] <= 1 && g[66] <= 1);
+		if (g[0] == 0)
+			lead0++;
+		else
+			lead1++;
+		assert_int_equal(full_result(b, NULL), -1);
+		free(g);
+		free(b);
+	}
+	assert_true(lead0 > 0 && lead1 > 0);
+}
+
+static void
+test_jws_ecdsa_p384_p521_r_equal_n_malformed(void **state)
+{
+	EVP_PKEY		*keys[] = { K.ec384, K.ec521 };
+	const char		*algs[] = { "ES384", "ES512" };
+	const unsigned char	*n;
+	unsigned char		*g;
+	char			*b, *m;
+	size_t			 i, len, nlen;
+
+	(void)state;
+	/* K17 on the larger curves: r = n, then s = n; the control verifies. */
+	for (i = 0; i < 2; i++) {
+		n = acme_jws_ec_order(algs[i], &nlen);
+		g = sig_for_nonce(keys[i], "bm9uY2UtMQ", &b, &len);
+		assert_int_equal(len, 2 * nlen);
+		assert_int_equal(full_result(b, NULL), -1);
+		memcpy(g, n, nlen);
+		m = with_sig(b, g, len);
+		assert_int_equal(full_result(m, NULL), ACME_P_MALFORMED);
+		free(m);
+		free(g);
+		free(b);
+		g = sig_for_nonce(keys[i], "bm9uY2UtMQ", &b, &len);
+		memcpy(g + nlen, n, nlen);
+		m = with_sig(b, g, len);
+		assert_int_equal(full_result(m, NULL), ACME_P_MALFORMED);
+		free(m);
+		free(g);
+		free(b);
+	}
+}
+
 static void
 test_jws_ecdsa_der_or_wrong_length_malformed(void **state)
 {
@@ -1847,6 +1977,9 @@ main(void)
 		cmocka_unit_test(test_jws_ecdsa_zero_signature_malformed),
 		cmocka_unit_test(test_jws_ecdsa_r_or_s_out_of_range_malformed),
 		cmocka_unit_test(test_jws_ecdsa_der_or_wrong_length_malformed),
+		cmocka_unit_test(test_jws_ec_orders_match_openssl),
+		cmocka_unit_test(test_jws_ecdsa_r_s_of_any_shape_verify),
+		cmocka_unit_test(test_jws_ecdsa_p384_p521_r_equal_n_malformed),
 		cmocka_unit_test(test_jws_signed_by_other_key_malformed),
 		cmocka_unit_test(test_jws_payload_bit_flip_malformed),
 		cmocka_unit_test(test_jws_signature_bit_flip_malformed),
