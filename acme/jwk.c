@@ -537,6 +537,28 @@ out:
 	return rc;
 }
 
+/*
+ * Set o["x"], o["y"]: the affine coordinates, each padded to size octets
+ * (RFC 7518 §6.2.1.2). The uncompressed point (SEC 1 §2.3.3) carries both
+ * in one parameter fetch; a key kept in compressed form takes the slower
+ * way through two BIGNUMs.
+ */
+static int
+set_ec_xy(json_t *o, EVP_PKEY *key, size_t size)
+{
+	unsigned char	 pt[1 + 2 * 66];
+	size_t		 len = 0;
+
+	if (EVP_PKEY_get_octet_string_param(key,
+	    OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pt, sizeof(pt), &len) == 1 &&
+	    len == 1 + 2 * size && pt[0] == 0x04)
+		return set_b64(o, "x", pt + 1, size) != 0 ||
+		    set_b64(o, "y", pt + 1 + size, size) != 0 ? -1 : 0;
+	ERR_clear_error();
+	return set_bn(o, "x", key, OSSL_PKEY_PARAM_EC_PUB_X, size) != 0 ||
+	    set_bn(o, "y", key, OSSL_PKEY_PARAM_EC_PUB_Y, size) != 0 ? -1 : 0;
+}
+
 json_t *
 acme_jwk_export(EVP_PKEY *key)
 {
@@ -558,8 +580,7 @@ acme_jwk_export(EVP_PKEY *key)
 			goto out;
 		if (json_object_set_new(o, "crv", json_string(c->crv)) != 0 ||
 		    json_object_set_new(o, "kty", json_string("EC")) != 0 ||
-		    set_bn(o, "x", key, OSSL_PKEY_PARAM_EC_PUB_X, c->size) != 0 ||
-		    set_bn(o, "y", key, OSSL_PKEY_PARAM_EC_PUB_Y, c->size) != 0)
+		    set_ec_xy(o, key, c->size) != 0)
 			goto out;
 	} else if (EVP_PKEY_is_a(key, "ED25519")) {
 		if (EVP_PKEY_get_raw_public_key(key, raw, &rawlen) != 1 ||

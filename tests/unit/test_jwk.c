@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -332,6 +333,41 @@ test_jwk_export_ec_pads_coordinates_full_length(void **state)
 	assert_int_equal(x[0], 0);
 	roundtrip(k, "ES256");
 	free(x);
+}
+
+static void
+test_jwk_export_ec_compressed_form_same_jwk(void **state)
+{
+	EVP_PKEY	*k;
+	unsigned char	 pt[1 + 2 * 66];
+	size_t		 len = 0;
+	char		*before, *after, tp1[ACME_THUMBPRINT_SIZE],
+			 tp2[ACME_THUMBPRINT_SIZE];
+
+	(void)state;
+	/*
+	 * A key switched to compressed form (SEC 1 §2.3.3) exports the same
+	 * RFC 7638 members: whichever form OpenSSL encodes the point in, x
+	 * and y come out full-length (from the point, or the BIGNUMs).
+	 */
+	k = tu_key_ec256();
+	assert_non_null(k);
+	before = acme_jwk_export_str(k);
+	assert_non_null(before);
+	assert_int_equal(acme_jwk_thumbprint(k, tp1), 0);
+	assert_int_equal(EVP_PKEY_set_utf8_string_param(k,
+	    OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, "compressed"), 1);
+	assert_int_equal(EVP_PKEY_get_octet_string_param(k,
+	    OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pt, sizeof(pt), &len), 1);
+	assert_true(len == 33 || len == 65);
+	after = acme_jwk_export_str(k);
+	assert_non_null(after);
+	assert_string_equal(before, after);
+	assert_int_equal(acme_jwk_thumbprint(k, tp2), 0);
+	assert_string_equal(tp1, tp2);
+	free(before);
+	free(after);
+	EVP_PKEY_free(k);
 }
 
 static void
@@ -945,6 +981,7 @@ main(void)
 		cmocka_unit_test(test_jwk_roundtrip_rsa4096_same_key),
 		cmocka_unit_test(test_jwk_export_str_rsa_canonical_form),
 		cmocka_unit_test(test_jwk_export_ec_pads_coordinates_full_length),
+		cmocka_unit_test(test_jwk_export_ec_compressed_form_same_jwk),
 		cmocka_unit_test(test_jwk_export_unsupported_key_null),
 		cmocka_unit_test(test_jwk_export_secp256k1_key_null),
 		cmocka_unit_test(test_jwk_equal_distinguishes_keys),
