@@ -42,7 +42,7 @@
 #include "acme/acme.h"
 
 /* Schema version this code writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
 /* Default wait for a locked database, in milliseconds (HARDENING X12). */
 #define STORE_BUSY_TIMEOUT_MS	5000
 

@@ -23,6 +23,7 @@
 
 #include "acme/acme.h"
 #include "store/store.h"
+#include "store/store_internal.h"	/* the shipped migration scripts */
 
 #define NOW		((time_t)1700000000)
 #define HOUR		((time_t)3600)
@@ -284,6 +285,75 @@ test_store_open_empty_file_migrates_to_version(void **state)
 	assert_int_equal(v, STORE_SCHEMA_VERSION);
 	assert_int_equal(count_rows(f->path, "PRAGMA user_version"),
 	    STORE_SCHEMA_VERSION);
+}
+
+/* The detail of the first EXPLAIN QUERY PLAN row of sql, in buf. */
+static const char *
+query_plan(const char *path, const char *sql, char *buf, size_t len)
+{
+	sqlite3		*db = NULL;
+	sqlite3_stmt	*q = NULL;
+	char		 eqp[512];
+
+	buf[0] = '\0';
+	snprintf(eqp, sizeof(eqp), "EXPLAIN QUERY PLAN %s", sql);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
+	    SQLITE_OK &&
+	    sqlite3_prepare_v2(db, eqp, -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(q, 3));
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return buf;
+}
+
+static void
+test_store_migrates_v2_database_keeping_rows(void **state)
+{
+	struct fx	*f = *state;
+	char		 err[256], plan[256];
+	size_t		 n = 99;
+	int		 v = -1;
+	char		*sql;
+	size_t		 len;
+	int		 fd;
+
+	/* A database as version 2 left it, with a pending authz in it. */
+	fd = open(f->path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	len = strlen(store_schema_sql) + strlen(store_migration_v2_sql) + 512;
+	assert_non_null(sql = malloc(len));
+	assert_true(snprintf(sql, len, "%s;%s;PRAGMA user_version = 2;"
+	    "INSERT INTO accounts (id, status, jwk, thumbprint, created) "
+	    "VALUES ('acct', 'valid', '{}', 'tp', 1);"
+	    "INSERT INTO authzs (id, account_id, ident_type, ident_value, "
+	    "status, expires) VALUES ('az', 'acct', 'dns', 'a.test', "
+	    "'pending', 9);", store_schema_sql, store_migration_v2_sql) <
+	    (int)len);
+	assert_int_equal(raw_exec(f->path, sql), 0);
+	free(sql);
+	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM "
+	    "sqlite_schema WHERE name = 'authzs_account_status'"), 1);
+
+	f->st = store_open(f->path, err, sizeof(err));
+	assert_non_null(f->st);
+	assert_int_equal(store_schema_version(f->st, &v), STORE_OK);
+	assert_int_equal(v, 3);
+	/* The row survived and the pending count still finds it. */
+	assert_int_equal(store_authz_count_pending(f->st, "acct", &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM "
+	    "sqlite_schema WHERE name IN ('authzs_account_status', "
+	    "'certificates_not_after')"), 0);
+	/* status is the reuse index's second column, so it serves the count. */
+	assert_int_equal(count_rows(f->path, "SELECT seqno FROM "
+	    "pragma_index_info('authzs_reuse') WHERE name = 'status'"), 1);
+	assert_non_null(strstr(query_plan(f->path, "SELECT count(*) FROM "
+	    "authzs WHERE account_id = 'acct' AND status = 'pending'", plan,
+	    sizeof(plan)), "authzs_reuse"));
+	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM "
+	    "pragma_integrity_check WHERE integrity_check <> 'ok'"), 0);
 }
 
 static void
@@ -2047,6 +2117,7 @@ main(void)
 		MEM(test_store_open_memory_has_current_schema),
 		DIR(test_store_open_new_file_mode_0600),
 		DIR(test_store_open_empty_file_migrates_to_version),
+		DIR(test_store_migrates_v2_database_keeping_rows),
 		DIR(test_store_open_newer_schema_refused),
 		cmocka_unit_test(test_store_open_missing_dir_fails_with_reason),
 		FILE_(test_store_open_reopen_keeps_rows),
