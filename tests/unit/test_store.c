@@ -307,6 +307,106 @@ query_plan(const char *path, const char *sql, char *buf, size_t len)
 	return buf;
 }
 
+/* How many OpenEphemeral opcodes sql compiles to (-1: does not compile). */
+static int
+ephemeral_tables(const char *path, const char *sql)
+{
+	sqlite3		*db = NULL;
+	sqlite3_stmt	*q = NULL;
+	char		 x[512];
+	int		 n = -1;
+
+	snprintf(x, sizeof(x), "EXPLAIN %s", sql);
+	/* Read-write: a read-only connection compiles writes without CHECKs. */
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) ==
+	    SQLITE_OK && sqlite3_prepare_v2(db, x, -1, &q, NULL) == SQLITE_OK) {
+		n = 0;
+		while (sqlite3_step(q) == SQLITE_ROW)
+			n += strcmp((const char *)sqlite3_column_text(q, 1),
+			    "OpenEphemeral") == 0;
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return n;
+}
+
+/*
+ * Every status write the issuance path makes. Schema 3's CHECKs compile
+ * to comparisons, not to an ephemeral b-tree per row (store.c in_checks).
+ */
+static const char *const status_writes[] = {
+	"INSERT INTO accounts (id, status, jwk, thumbprint, created) "
+	"VALUES ('x', 'valid', '{}', 'x', 1)",
+	"INSERT INTO authzs (id, account_id, ident_type, ident_value, status, "
+	"expires) VALUES ('x', 'x', 'dns', 'x', 'pending', 1)",
+	"INSERT INTO challenges (id, authz_id, position, type, status, token) "
+	"VALUES ('x', 'x', 0, 'http-01', 'pending', 'x')",
+	"INSERT INTO orders (id, account_id, status, created, expires) "
+	"VALUES ('x', 'x', 'pending', 1, 1)",
+	"INSERT INTO serials (serial, reserved_at) VALUES ('x', 1)",
+	"UPDATE challenges SET status = 'valid' WHERE id = 'x'",
+	"UPDATE authzs SET status = 'valid' WHERE id = 'x'",
+	"UPDATE orders SET status = 'ready' WHERE id = 'x'",
+	"UPDATE serials SET state = 'issued' WHERE serial = 'x'",
+};
+
+/* The CHECKs still refuse what they refused: one bad value per table. */
+static const char *const bad_writes[] = {
+	"INSERT INTO accounts (id, status, jwk, thumbprint, created) "
+	"VALUES ('bad', 'pending', '{}', 'bad', 1)",
+	"INSERT INTO authzs (id, account_id, ident_type, ident_value, status, "
+	"expires) VALUES ('bad', 'x', 'dns', 'x', 'ready', 1)",
+	"INSERT INTO authzs (id, account_id, ident_type, ident_value, status, "
+	"expires) VALUES ('bad', 'x', 'email', 'x', 'pending', 1)",
+	"INSERT INTO challenges (id, authz_id, position, type, status, token) "
+	"VALUES ('bad', 'x', 0, 'http-01', 'ready', 'bad')",
+	"INSERT INTO challenges (id, authz_id, position, type, status, token) "
+	"VALUES ('bad', 'x', 0, 'http-02', 'pending', 'bad')",
+	"INSERT INTO orders (id, account_id, status, created, expires) "
+	"VALUES ('bad', 'x', 'expired', 1, 1)",
+	"INSERT INTO serials (serial, reserved_at, state) "
+	"VALUES ('bad', 1, 'valid')",
+};
+
+static void
+assert_checks_cheap_and_strict(const char *path)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(status_writes) / sizeof(status_writes[0]); i++)
+		assert_int_equal(ephemeral_tables(path, status_writes[i]), 0);
+	for (i = 0; i < sizeof(bad_writes) / sizeof(bad_writes[0]); i++)
+		assert_int_equal(raw_exec(path, bad_writes[i]), -1);
+}
+
+static void
+test_store_new_database_checks_cheap_and_strict(void **state)
+{
+	struct fx		*f = *state;
+	char			 err[256];
+
+	f->st = store_open(f->path, err, sizeof(err));
+	assert_non_null(f->st);
+	store_close(f->st);
+	f->st = NULL;
+	assert_checks_cheap_and_strict(f->path);
+	/* The good values still pass: every status_writes insert runs. */
+	assert_int_equal(raw_exec(f->path, "BEGIN;"
+	    "INSERT INTO accounts (id, status, jwk, thumbprint, created) "
+	    "VALUES ('x', 'deactivated', '{}', 'x', 1);"
+	    "INSERT INTO authzs (id, account_id, ident_type, ident_value, "
+	    "status, expires) VALUES ('x', 'x', 'ip', 'x', 'revoked', 1);"
+	    "INSERT INTO challenges (id, authz_id, position, type, status, "
+	    "token) VALUES ('x', 'x', 0, 'tls-alpn-01', 'processing', 'x');"
+	    "INSERT INTO orders (id, account_id, status, created, expires) "
+	    "VALUES ('x', 'x', 'processing', 1, 1);"
+	    "INSERT INTO serials (serial, reserved_at, state) "
+	    "VALUES ('x', 1, 'failed');"
+	    "COMMIT"), 0);
+	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM "
+	    "pragma_integrity_check WHERE integrity_check <> 'ok'"), 0);
+}
+
 static void
 test_store_migrates_v2_database_keeping_rows(void **state)
 {
@@ -354,6 +454,12 @@ test_store_migrates_v2_database_keeping_rows(void **state)
 	    sizeof(plan)), "authzs_reuse"));
 	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM "
 	    "pragma_integrity_check WHERE integrity_check <> 'ok'"), 0);
+	/* Before the rewrite a challenge insert built two ephemeral tables. */
+	store_close(f->st);
+	f->st = NULL;
+	assert_checks_cheap_and_strict(f->path);
+	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM authzs "
+	    "WHERE id = 'az' AND status = 'pending'"), 1);
 }
 
 static void
@@ -2118,6 +2224,7 @@ main(void)
 		DIR(test_store_open_new_file_mode_0600),
 		DIR(test_store_open_empty_file_migrates_to_version),
 		DIR(test_store_migrates_v2_database_keeping_rows),
+		DIR(test_store_new_database_checks_cheap_and_strict),
 		DIR(test_store_open_newer_schema_refused),
 		cmocka_unit_test(test_store_open_missing_dir_fails_with_reason),
 		FILE_(test_store_open_reopen_keeps_rows),
