@@ -153,12 +153,12 @@ out:
 	 * constraint or a text that does not parse fails here, and the
 	 * caller rolls the whole migration back.
 	 */
-	if (rc == 0 && (int_query(st, "SELECT count(*) FROM "
-	    "pragma_integrity_check WHERE integrity_check <> 'ok'", &bad) !=
-	    0 || bad != 0)) {
-		if (bad != 0 && st->errmsg[0] == '\0')
-			snprintf(st->errmsg, sizeof(st->errmsg),
-			    "migrate: integrity check failed");
+	if (rc == 0 && int_query(st, "SELECT count(*) FROM "
+	    "pragma_integrity_check WHERE integrity_check <> 'ok'", &bad) != 0)
+		rc = -1;
+	else if (rc == 0 && bad != 0) {
+		snprintf(st->errmsg, sizeof(st->errmsg),
+		    "migrate: integrity check failed; the database is unchanged");
 		st->errcode = SQLITE_CORRUPT;
 		rc = -1;
 	}

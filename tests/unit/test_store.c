@@ -407,6 +407,59 @@ test_store_new_database_checks_cheap_and_strict(void **state)
 	    "pragma_integrity_check WHERE integrity_check <> 'ok'"), 0);
 }
 
+/*
+ * A database as schema version 2 left it, from the shipped scripts, with an
+ * account and a pending authz, then the statements in extra.
+ */
+static void
+make_v2_database(const char *path, const char *extra)
+{
+	char	*sql;
+	size_t	 len;
+	int	 fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	len = strlen(store_schema_sql) + strlen(store_migration_v2_sql) +
+	    strlen(extra) + 512;
+	assert_non_null(sql = malloc(len));
+	assert_true(snprintf(sql, len, "%s;%s;PRAGMA user_version = 2;"
+	    "INSERT INTO accounts (id, status, jwk, thumbprint, created) "
+	    "VALUES ('acct', 'valid', '{}', 'tp', 1);"
+	    "INSERT INTO authzs (id, account_id, ident_type, ident_value, "
+	    "status, expires) VALUES ('az', 'acct', 'dns', 'a.test', "
+	    "'pending', 9);%s", store_schema_sql, store_migration_v2_sql,
+	    extra) < (int)len);
+	assert_int_equal(raw_exec(path, sql), 0);
+	free(sql);
+}
+
+static void
+test_store_failed_migration_changes_nothing(void **state)
+{
+	struct fx	*f = *state;
+	char		 err[256] = "";
+
+	/*
+	 * A row that breaks its CHECK (written with the checks switched
+	 * off) makes the integrity check after the schema-text edit fail:
+	 * the whole 2 -> 3 migration rolls back and the file is as it was.
+	 */
+	make_v2_database(f->path, "PRAGMA ignore_check_constraints = ON;"
+	    "UPDATE authzs SET status = 'bogus';");
+	f->st = store_open(f->path, err, sizeof(err));
+	assert_null(f->st);
+	assert_non_null(strstr(err, "integrity"));
+	assert_int_equal(count_rows(f->path, "PRAGMA user_version"), 2);
+	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM "
+	    "sqlite_schema WHERE name IN ('authzs_account_status', "
+	    "'certificates_not_after')"), 2);
+	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM "
+	    "sqlite_schema WHERE name = 'challenges' AND "
+	    "sql LIKE '%type IN (%'"), 1);
+}
+
 static void
 test_store_migrates_v2_database_keeping_rows(void **state)
 {
@@ -414,25 +467,9 @@ test_store_migrates_v2_database_keeping_rows(void **state)
 	char		 err[256], plan[256];
 	size_t		 n = 99;
 	int		 v = -1;
-	char		*sql;
-	size_t		 len;
-	int		 fd;
 
 	/* A database as version 2 left it, with a pending authz in it. */
-	fd = open(f->path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-	assert_true(fd >= 0);
-	close(fd);
-	len = strlen(store_schema_sql) + strlen(store_migration_v2_sql) + 512;
-	assert_non_null(sql = malloc(len));
-	assert_true(snprintf(sql, len, "%s;%s;PRAGMA user_version = 2;"
-	    "INSERT INTO accounts (id, status, jwk, thumbprint, created) "
-	    "VALUES ('acct', 'valid', '{}', 'tp', 1);"
-	    "INSERT INTO authzs (id, account_id, ident_type, ident_value, "
-	    "status, expires) VALUES ('az', 'acct', 'dns', 'a.test', "
-	    "'pending', 9);", store_schema_sql, store_migration_v2_sql) <
-	    (int)len);
-	assert_int_equal(raw_exec(f->path, sql), 0);
-	free(sql);
+	make_v2_database(f->path, "");
 	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM "
 	    "sqlite_schema WHERE name = 'authzs_account_status'"), 1);
 
@@ -2224,6 +2261,7 @@ main(void)
 		DIR(test_store_open_new_file_mode_0600),
 		DIR(test_store_open_empty_file_migrates_to_version),
 		DIR(test_store_migrates_v2_database_keeping_rows),
+		DIR(test_store_failed_migration_changes_nothing),
 		DIR(test_store_new_database_checks_cheap_and_strict),
 		DIR(test_store_open_newer_schema_refused),
 		cmocka_unit_test(test_store_open_missing_dir_fails_with_reason),
