@@ -109,7 +109,10 @@ db_resume(struct ra *ra)
 	    db_lock(ra);						\
 	struct store *st = db_held_->st
 
-/* Log a store failure once and turn it into a generic problem (Z05). */
+/*
+ * Log a failure once and turn it into a generic problem (Z05): a store
+ * failure with the store's message (st), anything else (NULL) by name.
+ */
 static int
 internal(struct store *st, struct acme_problem *prob, const char *what)
 {
@@ -123,7 +126,7 @@ internal(struct store *st, struct acme_problem *prob, const char *what)
 			    503, "the server's storage is full; try again "
 			    "later");
 	} else
-		log_err("ra: %s: no database connection", what);
+		log_err("ra: %s", what);	/* not the database's failure */
 	return acme_problem_set(prob, ACME_P_SERVERINTERNAL,
 	    "the server could not complete the request");
 }
