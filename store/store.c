@@ -105,15 +105,20 @@ rewrite_in_checks(struct store *st)
 {
 	sqlite3_stmt	*q = NULL;
 	char		 sql[64];
-	int		 sv, bad = 1, rc = -1;
+	int		 sv, bad = 1, rc = -1, defensive = 0;
 	size_t		 i;
 
 	if (int_query(st, "PRAGMA schema_version", &sv) != 0)
 		return -1;
-	if (sqlite3_exec(st->db, "PRAGMA writable_schema = ON", NULL, NULL,
+	/* A build that defaults to DEFENSIVE would ignore writable_schema. */
+	if (sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, -1,
+	    &defensive) != SQLITE_OK ||
+	    (defensive && sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE,
+	    0, NULL) != SQLITE_OK) ||
+	    sqlite3_exec(st->db, "PRAGMA writable_schema = ON", NULL, NULL,
 	    NULL) != SQLITE_OK) {
 		store_fail(st, "migrate");
-		return -1;
+		goto out;
 	}
 	if (sqlite3_prepare_v2(st->db, "UPDATE sqlite_schema "
 	    "SET sql = replace(sql, ?2, ?3) "
@@ -148,6 +153,9 @@ out:
 		store_fail(st, "migrate");
 		rc = -1;
 	}
+	if (defensive)
+		(void)sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1,
+		    NULL);
 	/*
 	 * The schema is read again from the new text; a row breaking a
 	 * constraint or a text that does not parse fails here, and the
@@ -157,8 +165,8 @@ out:
 	    "pragma_integrity_check WHERE integrity_check <> 'ok'", &bad) != 0)
 		rc = -1;
 	else if (rc == 0 && bad != 0) {
-		snprintf(st->errmsg, sizeof(st->errmsg),
-		    "migrate: integrity check failed; the database is unchanged");
+		snprintf(st->errmsg, sizeof(st->errmsg), "migrate: integrity "
+		    "check failed; the database is unchanged");
 		st->errcode = SQLITE_CORRUPT;
 		rc = -1;
 	}
@@ -175,9 +183,12 @@ static const struct migration {
 	const char	*sql;
 	int		(*step)(struct store *);
 } migrations[] = {
-	{ store_schema_sql, NULL },		/* 0 -> 1: the initial schema */
-	{ store_migration_v2_sql, NULL },	/* 1 -> 2: EAB, ARI, CRLs (store_extras.c) */
-	{ store_migration_v3_sql, rewrite_in_checks },	/* 2 -> 3: cheaper writes */
+	/* 0 -> 1: the initial schema */
+	{ store_schema_sql, NULL },
+	/* 1 -> 2: EAB keys, ARI, CRLs (store_extras.c) */
+	{ store_migration_v2_sql, NULL },
+	/* 2 -> 3: fewer index writes, CHECKs without ephemeral tables */
+	{ store_migration_v3_sql, rewrite_in_checks },
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
