@@ -1,5 +1,6 @@
 /* fuzz_request.c - libFuzzer target: sequences of ACME requests through the in-memory WFE, RA, CA and store */
 /* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "acme/acme.h"
+#include "acme/ari.h"
 #include "acme/b64url.h"
 #include "acme/jwk.h"
 #include "store/store.h"
@@ -19,6 +21,7 @@
 #include "httpd.h"
 #include "log.h"
 #include "nonce.h"
+#include "profile.h"
 #include "fuzz_request.h"
 #include "ra.h"
 #include "testutil.h"
@@ -92,6 +95,7 @@ struct client {
 
 static struct ca		*ca;
 static struct nonce_table	*nonces;
+static struct profile_table	 profiles;	/* the built-in three */
 static unsigned			 dbseq;
 static bool			 verbose;	/* FUZZ_VERBOSE=1: log requests */
 
@@ -116,6 +120,7 @@ setup_process(void)
 		fuzz_fail(__FILE__, __LINE__, "nonce_new", "-");
 	for (int k = 0; k < FUZZ_KEY__MAX; k++)
 		(void)fuzz_key((enum fuzz_key)k);
+	profile_table_init(&profiles, 90);
 }
 
 static void
@@ -132,6 +137,7 @@ setup_input(void)
 	ro.db_path = db;
 	ro.leaf_days = 90;
 	ro.validation_skip = true;
+	ro.profiles = &profiles;	/* draft-ietf-acme-profiles orders */
 	if ((ra = ra_new(&ro, ca, ca_policy(ca), err, sizeof(err))) == NULL)
 		fuzz_fail(__FILE__, __LINE__, "ra_new", "%s", err);
 	ra_set_va(ra, NULL);
@@ -639,7 +645,64 @@ static const char *const canned_orders[] = {
 	"{\"identifiers\":[{\"type\":\"ip\",\"value\":\"::1\"}]}",
 	("{\"identifiers\":[{\"type\":\"dns\",\"value\":\"a.test\"},"
 	    "{\"type\":\"dns\",\"value\":\"C.TEST\"}]}"),
+	("{\"identifiers\":[{\"type\":\"dns\",\"value\":\"p.test\"}],"
+	    "\"profile\":\"shortlived\"}"),
+	("{\"identifiers\":[{\"type\":\"dns\",\"value\":\"q.test\"}],"
+	    "\"profile\":\"tlsserver\"}"),
 };
+
+/* The certID (RFC 9773 §4.1) of the last leaf downloaded; "" if none. */
+static void
+last_certid(const struct client *c, char *out, size_t outsz)
+{
+	const unsigned char	*p = c->cert_der;
+	X509			*x;
+
+	out[0] = '\0';
+	if (p == NULL || (x = d2i_X509(NULL, &p, (long)c->cert_len)) == NULL)
+		return;
+	FUZZ_CHECK(acme_ari_certid_of_x509(x, out, outsz) == 0,
+	    "a leaf of ours without a certID");
+	X509_free(x);
+}
+
+/* newOrder for the last order's names that replaces certid (RFC 9773 §5). */
+static char *
+replacing_order(const struct client *c, const char *certid)
+{
+	json_t		*ids = json_array(), *o;
+	unsigned char	 ip[16];
+	char		*s;
+
+	for (size_t i = 0; i < c->nnames; i++)
+		json_array_append_new(ids, json_pack("{s:s, s:s}", "type",
+		    inet_pton(AF_INET, c->names[i], ip) == 1 ||
+		    inet_pton(AF_INET6, c->names[i], ip) == 1 ? "ip" : "dns",
+		    "value", c->names[i]));
+	o = json_pack("{s:o, s:s}", "identifiers", ids, "replaces", certid);
+	s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return s;
+}
+
+/* RFC 9773 §4.2: a 200 carries the window, start before end, and Retry-After. */
+static void
+check_renewal_info(const struct http_response *r)
+{
+	json_t		*j = json_loadb(r->body, r->bodysz, 0, NULL), *w;
+	const char	*start, *end, *after = header(r, "Retry-After");
+
+	FUZZ_CHECK(j != NULL, "renewalInfo is not JSON");
+	w = json_object_get(j, "suggestedWindow");
+	start = json_string_value(json_object_get(w, "start"));
+	end = json_string_value(json_object_get(w, "end"));
+	FUZZ_CHECK(start != NULL && end != NULL && strlen(start) == 20 &&
+	    strlen(end) == 20 && strcmp(start, end) < 0,
+	    "suggestedWindow %s .. %s", start ? start : "-", end ? end : "-");
+	FUZZ_CHECK(after != NULL && after[0] != '\0' &&
+	    strspn(after, "0123456789") == strlen(after), "Retry-After");
+	json_decref(j);
+}
 
 /* The finalize payload the harness builds: a CSR for the order's names. */
 static char *
@@ -934,6 +997,28 @@ do_record(struct client *c, const uint8_t *rec, size_t len)
 		if (c->nacct > 0)
 			c->cur = (int)(arg % c->nacct);
 		break;
+	case OP_RENEWAL: {
+		char certid[ACME_ARI_CERTID_SIZE];
+
+		last_certid(c, certid, sizeof(certid));
+		if (arg & 1) {
+			if ((q = replacing_order(c, certid)) == NULL)
+				break;
+			post(c, key, true, BASE "/acme/new-order",
+			    (const unsigned char *)q, strlen(q), m, arg, &resp);
+			if (resp.status == 201)
+				remember_order(c, &resp);
+			break;
+		}
+		p = data != NULL ? fuzz_strndup(data, dlen) : strdup(certid);
+		if (p == NULL)
+			break;
+		snprintf(url, sizeof(url), BASE "/acme/renewal-info/%s", p);
+		send_req(c, "GET", url, NULL, NULL, NULL, 0, &resp);
+		if (resp.status == 200)
+			check_renewal_info(&resp);
+		break;
+	}
 	default: /* OP_NONCE */
 		switch (arg % 4) {
 		case 0:

@@ -22,6 +22,9 @@ enum op {
 	OP_RAW,			/* arg: path; data: the body verbatim */
 	OP_SWITCH,		/* arg: which known account is current */
 	OP_NONCE,		/* arg: directory / newNonce, GET/HEAD/POST */
+	OP_RENEWAL,		/* arg bit 0: newOrder replacing the last
+				   certificate; else GET its renewalInfo
+				   (data: the certID verbatim instead) */
 	OP__MAX
 };
 

@@ -457,6 +457,25 @@ gen_request(void)
 	done(&s, "issue-ip-revoke-by-key");
 	issue(&s, 0, 3, 2, 0);
 	done(&s, "issue-folded-names");
+	/* Profiles (draft-ietf-acme-profiles): shortlived, tlsserver. */
+	issue(&s, 1, 4, 1, 0);
+	done(&s, "issue-profile-shortlived");
+	issue(&s, 2, 5, 1, 0);
+	done(&s, "issue-profile-tlsserver");
+	/* ARI (RFC 9773): renewalInfo, a replacing order, a second one. */
+	issue(&s, 0, 0, 1, 0);
+	rec(&s, OP_RENEWAL, 0, 0, NULL);
+	rec(&s, OP_RENEWAL, 0, 0, "AAAA.AQ");		/* unknown certID */
+	rec(&s, OP_RENEWAL, 0, 0, "not-a-certid");
+	rec(&s, OP_RENEWAL, 0, 1, NULL);		/* replaces it */
+	rec(&s, OP_AUTHZ, 0, 1, NULL);			/* its new authz */
+	rec(&s, OP_CHALLENGE, 0, 0, NULL);
+	rec(&s, OP_FINALIZE, 0, 0, NULL);
+	rec(&s, OP_ORDER, 0, 0, NULL);
+	rec(&s, OP_CERT, 0, 0, NULL);
+	rec(&s, OP_RENEWAL, 0, 0, NULL);
+	rec(&s, OP_RENEWAL, 0, 1, NULL);	/* and replaces the new one */
+	done(&s, "ari-renewal");
 	/* Finalize refusals: account key, missing name, extra name, DER. */
 	issue(&s, 0, 0, 1, 2);
 	rec(&s, OP_FINALIZE, 0, 8, NULL);
