@@ -177,7 +177,7 @@ sanitize(char *dst, size_t dstsz, const char *src)
 }
 
 /* Format into dst as sanitize() would store it. */
-static void
+static void __attribute__((format(printf, 3, 0)))
 vformat(char *dst, size_t dstsz, const char *fmt, va_list ap)
 {
 	char	 buf[ACME_PROBLEM_DETAIL_MAX * 2];
@@ -191,7 +191,7 @@ vformat(char *dst, size_t dstsz, const char *fmt, va_list ap)
 	sanitize(dst, dstsz, buf);
 }
 
-static void
+static void __attribute__((format(printf, 4, 0)))
 vset(struct acme_problem *p, enum acme_ptype t, int status,
     const char *fmt, va_list ap)
 {

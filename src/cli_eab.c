@@ -33,14 +33,14 @@ static const struct option eab_opts[] = {
 };
 
 static int
-eab_opt(void *arg, int opt, const char *optarg)
+eab_opt(void *arg, int opt, const char *val)
 {
 	struct eab_args *a = arg;
 
 	if (opt == OPT_KID) {
-		if (!acme_eab_kid_ok(optarg))
+		if (!acme_eab_kid_ok(val))
 			return -1;
-		a->kid = optarg;
+		a->kid = val;
 		return 0;
 	}
 	if (opt == OPT_SINGLE_USE) {

@@ -102,17 +102,17 @@ static const struct option init_opts[] = {
 };
 
 static int
-init_opt(void *arg, int opt, const char *optarg)
+init_opt(void *arg, int opt, const char *val)
 {
 	struct init_args *a = arg;
 
 	switch (opt) {
 	case OPT_KEY_TYPE:
 		a->key_type_set = true;
-		return keys_type_parse(optarg, &a->key_type);
+		return keys_type_parse(val, &a->key_type);
 	case OPT_PERMIT:
 		a->npermit++;
-		return policy_permit(&a->policy, optarg, a->err,
+		return policy_permit(&a->policy, val, a->err,
 		    sizeof(a->err));
 	case OPT_NO_NC:
 		a->no_nc = true;
@@ -121,8 +121,8 @@ init_opt(void *arg, int opt, const char *optarg)
 		a->encrypt_root = true;
 		return 0;
 	case OPT_PASS_FILE:
-		a->pass_file = optarg;
-		return optarg[0] != '\0' ? 0 : -1;
+		a->pass_file = val;
+		return val[0] != '\0' ? 0 : -1;
 	case OPT_ROTATE:
 		a->rotate = true;
 		return 0;

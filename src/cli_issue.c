@@ -61,21 +61,21 @@ struct issue_args {
 };
 
 static int
-issue_opt(void *arg, int opt, const char *optarg)
+issue_opt(void *arg, int opt, const char *val)
 {
 	struct issue_args	*a = arg;
 	char			*end;
 
 	switch (opt) {
 	case OPT_OUT:
-		a->out = optarg;
+		a->out = val;
 		return 0;
 	case OPT_KEY_TYPE:
-		return keys_type_parse(optarg, &a->key_type);
+		return keys_type_parse(val, &a->key_type);
 	case OPT_DAYS:
 		errno = 0;
-		a->days = strtol(optarg, &end, 10);
-		if (*optarg == '\0' || *end != '\0' || errno != 0 ||
+		a->days = strtol(val, &end, 10);
+		if (*val == '\0' || *end != '\0' || errno != 0 ||
 		    a->days < 1 || a->days > CA_LEAF_MAX_DAYS)
 			return -1;
 		return 0;
@@ -83,13 +83,13 @@ issue_opt(void *arg, int opt, const char *optarg)
 		a->client = true;
 		return 0;
 	case OPT_CSR:
-		a->csr = optarg;
+		a->csr = val;
 		return 0;
 	case OPT_PKCS12:
 		a->pkcs12 = true;
 		return 0;
 	case OPT_P12_PASS:
-		a->p12_pass_file = optarg;
+		a->p12_pass_file = val;
 		return 0;
 	}
 	return -1;

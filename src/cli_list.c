@@ -30,11 +30,11 @@ struct list_ctx {
 };
 
 static int
-list_opt(void *arg, int opt, const char *optarg)
+list_opt(void *arg, int opt, const char *val)
 {
 	struct list_ctx *c = arg;
 
-	(void)optarg;
+	(void)val;
 	if (opt != OPT_JSON)
 		return -1;
 	c->json = true;

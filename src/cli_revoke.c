@@ -28,7 +28,7 @@ reason_ok(long r)
 }
 
 static int
-revoke_opt(void *arg, int opt, const char *optarg)
+revoke_opt(void *arg, int opt, const char *val)
 {
 	long	*reason = arg;
 	char	*end;
@@ -36,8 +36,8 @@ revoke_opt(void *arg, int opt, const char *optarg)
 	if (opt != OPT_REASON)
 		return -1;
 	errno = 0;
-	*reason = strtol(optarg, &end, 10);
-	if (*optarg == '\0' || *end != '\0' || errno != 0 ||
+	*reason = strtol(val, &end, 10);
+	if (*val == '\0' || *end != '\0' || errno != 0 ||
 	    !reason_ok(*reason))
 		return -1;
 	return 0;

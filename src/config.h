@@ -65,8 +65,9 @@ struct config {
 	bool		 help;		/* -h/--help was given */
 };
 
-/* Callback for a subcommand's own options: 0, or -1 if optarg is bad. */
-typedef int (*config_extra_fn)(void *arg, int opt, const char *optarg);
+/* Callback for a subcommand's own options (val: the option's argument or
+ * NULL): 0, or -1 if val is bad. */
+typedef int (*config_extra_fn)(void *arg, int opt, const char *val);
 
 /*
  * Fill *cfg (zeroed or cleared) for `subcommand` from the defaults, the

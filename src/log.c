@@ -135,7 +135,7 @@ emit(enum log_level level, const char *msg)
 	(void)!write(STDERR_FILENO, line, off);
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 vlog(enum log_level level, const char *fmt, va_list ap)
 {
 	char msg[3800];

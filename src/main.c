@@ -68,7 +68,7 @@ struct passthru {
 };
 
 static int
-collect(void *arg, int opt, const char *optarg)
+collect(void *arg, int opt, const char *val)
 {
 	struct passthru	*pt = arg;
 	const char	*name = NULL;
@@ -80,11 +80,11 @@ collect(void *arg, int opt, const char *optarg)
 			name = pt->opts[i].name;
 	if (name == NULL)
 		return -1;
-	n = strlen(name) + (optarg != NULL ? strlen(optarg) : 0) + 4;
+	n = strlen(name) + (val != NULL ? strlen(val) : 0) + 4;
 	if ((s = malloc(n)) == NULL)
 		return -1;
-	if (optarg != NULL)
-		snprintf(s, n, "--%s=%s", name, optarg);
+	if (val != NULL)
+		snprintf(s, n, "--%s=%s", name, val);
 	else
 		snprintf(s, n, "--%s", name);
 	pt->argv[pt->argc++] = s;

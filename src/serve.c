@@ -194,13 +194,13 @@ static const struct option serve_opts[] = {
 };
 
 static int
-serve_opt(void *arg, int opt, const char *optarg)
+serve_opt(void *arg, int opt, const char *val)
 {
 	const char **pass_file = arg;
 
-	if (opt != OPT_PASS_FILE || optarg[0] == '\0')
+	if (opt != OPT_PASS_FILE || val[0] == '\0')
 		return -1;
-	*pass_file = optarg;
+	*pass_file = val;
 	return 0;
 }
 

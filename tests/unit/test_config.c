@@ -247,15 +247,15 @@ struct extra_seen {
 };
 
 static int
-extra_cb(void *arg, int opt, const char *optarg)
+extra_cb(void *arg, int opt, const char *val)
 {
 	struct extra_seen *s = arg;
 
 	if (opt != 7)
 		return -1;
 	s->n++;
-	snprintf(s->last, sizeof(s->last), "%s", optarg);
-	return strcmp(optarg, "bad") == 0 ? -1 : 0;
+	snprintf(s->last, sizeof(s->last), "%s", val);
+	return strcmp(val, "bad") == 0 ? -1 : 0;
 }
 
 static void

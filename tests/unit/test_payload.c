@@ -409,8 +409,8 @@ test_payload_new_order_bad_window_malformed(void **state)
 		"\"notBefore\":\"2030-02-30T00:00:00Z\"",
 		"\"notAfter\":\"2030-01-01T24:00:00Z\"",
 		"\"notAfter\":\"2030-01-01T00:00:00\"",
-		"\"notBefore\":\"2030-01-02T00:00:00Z\","
-		    "\"notAfter\":\"2030-01-01T00:00:00Z\"",
+		("\"notBefore\":\"2030-01-02T00:00:00Z\","
+		    "\"notAfter\":\"2030-01-01T00:00:00Z\""),
 		"\"profile\":7",
 	};
 	char	 text[512];

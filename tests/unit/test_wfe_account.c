@@ -263,8 +263,9 @@ test_wfe_a10_foreign_or_bad_kid_is_malformed(void **state)
 	struct wr	 r;
 	char		 url[ACME_URL_SIZE], kid[ACME_URL_SIZE + 32];
 	const char	*fmts[] = { "https://evil.example/acme/acct/%s",
-	    "https://localhost:8555/acme/acct/%s/", "https://localhost:8555/"
-	    "acct/%s", "http://localhost:8555/acme/acct/%s", "%s",
+	    "https://localhost:8555/acme/acct/%s/",
+	    ("https://localhost:8555/" "acct/%s"),
+	    "http://localhost:8555/acme/acct/%s", "%s",
 	    "https://localhost:8555/acme/order/%s",
 	    "https://localhost:8555/acme/acct/%s/orders" };
 

@@ -367,8 +367,8 @@ test_wfe_f08_other_san_types_are_bad_csr(void **state)
 	const char	*sans[] = {
 		"subjectAltName=DNS:a.test,email:x@a.test",
 		"subjectAltName=DNS:a.test,URI:https://a.test/",
-		"subjectAltName=DNS:a.test,otherName:1.3.6.1.4.1.311.20.2.3;"
-		    "UTF8:x@a.test",
+		("subjectAltName=DNS:a.test,otherName:1.3.6.1.4.1.311.20.2.3;"
+		    "UTF8:x@a.test"),
 		"subjectAltName=DNS:a.test,RID:1.2.3.4",
 	};
 

@@ -1077,11 +1077,11 @@ test_wfe_k08_unsupported_kty_is_bad_public_key(void **state)
 	const char	*jwks[] = {
 		"{\"kty\":\"oct\",\"k\":\"c2VjcmV0c2VjcmV0c2VjcmV0\"}",
 		"{\"kty\":\"XYZ\",\"x\":\"AAAA\"}",
-		"{\"kty\":\"OKP\",\"crv\":\"Ed448\",\"x\":\"AAAAAAAAAAAAAAAAAAAA"
+		("{\"kty\":\"OKP\",\"crv\":\"Ed448\",\"x\":\"AAAAAAAAAAAAAAAAAAAA"
 		    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-		    "AAAAAAAAA\"}",
-		"{\"kty\":\"OKP\",\"crv\":\"X25519\",\"x\":\"AAAAAAAAAAAAAAAAAA"
-		    "AAAAAAAAAAAAAAAAAAAAAAAAA\"}",
+		    "AAAAAAAAA\"}"),
+		("{\"kty\":\"OKP\",\"crv\":\"X25519\",\"x\":\"AAAAAAAAAAAAAAAAAA"
+		    "AAAAAAAAAAAAAAAAAAAAAAAAA\"}"),
 	};
 
 	for (size_t i = 0; i < sizeof(jwks) / sizeof(jwks[0]); i++) {
