@@ -28,8 +28,8 @@ ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_
 # --- fuzzing (tests/fuzz/, HARDENING.md §8): a clang build with libFuzzer,
 # ASan and UBSan; the corpora replayed under the sanitizers, then every
 # target fuzzed for a bounded time (8 targets x 45 s, about 6 minutes).
-echo "== build (libFuzzer, clang)"
-CC=clang cmake -S . -B build-fuzz -DLOCALACME_FUZZ=ON >/dev/null
+echo "== build (libFuzzer, clang, -Werror: clang's warnings are gcc's plus some)"
+CC=clang cmake -S . -B build-fuzz -DLOCALACME_FUZZ=ON -DLOCALACME_WERROR=ON >/dev/null
 cmake --build build-fuzz -j "$jobs" --target fuzz_all
 echo "== corpus replay under ASan+UBSan"
 ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
