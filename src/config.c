@@ -98,7 +98,7 @@ static const struct setting settings[] = {
 	    F(max_pending_authz), NONE,
 	    "pending authorizations per account, 0 = no cap (429 beyond)" },
 	{ "threads", "LOCALACME_THREADS", "threads", CT_INT, "0", 0, 1024,
-	    F(threads), NONE, "HTTP threads (0 = number of cores)" },
+	    F(threads), NONE, "HTTP threads per listener (0 = two per core)" },
 	{ "tos_url", "LOCALACME_TOS_URL", "tos-url", CT_STR, "", 0, 0,
 	    F(tos_url), NONE, "terms of service URL (\"\" = none)" },
 	{ "website", "LOCALACME_WEBSITE", "website", CT_STR, "", 0, 0,

@@ -42,7 +42,7 @@ struct config {
 	int		 per_ip_conn_limit;
 	int		 max_connections;
 	int		 max_pending_authz;	/* per account; 0 = no cap */
-	int		 threads;	/* 0 = number of cores */
+	int		 threads;	/* per listener; 0 = two per core */
 	char		*tos_url;	/* "" = none */
 	char		*website;	/* "" = none */
 	char		**caa_identities;

@@ -88,7 +88,7 @@ struct httpd_opts {
 					    worker thread, so a client may hold
 					    up to this times `threads` */
 	unsigned	 max_connections; /* 1024 */
-	unsigned	 threads;	/* per listener; 0 = number of cores */
+	unsigned	 threads;	/* per listener; 0 = two per core */
 	const char	*cert_pem;	/* TLS chain (leaf first) and key as PEM */
 	const char	*key_pem;	/* text; both NULL = plain HTTP */
 };
