@@ -304,14 +304,14 @@ acme_jws_parse_inner(const char *body, size_t len, struct acme_jws *out,
 	return parse(body, len, out, prob, true);
 }
 
+/* SEQUENCE { INTEGER r, INTEGER s }, each up to 66 octets plus a sign octet. */
+#define ECDSA_DER_MAX	(3 + 2 * (2 + 1 + 66))
+
 /*
  * The group orders n of P-256, P-384 and P-521 (SEC 2 §2.4.2, §2.5.1,
  * §2.6.1), big-endian, each the size of one JWS signature half (RFC 7518
  * §3.4). test_jws checks them against OpenSSL's EC_GROUP_get0_order.
  */
-/* SEQUENCE { INTEGER r, INTEGER s }, each up to 66 octets plus a sign octet. */
-#define ECDSA_DER_MAX	(3 + 2 * (2 + 1 + 66))
-
 static const unsigned char p256_n[32] = {
 	0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
 	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
@@ -338,23 +338,33 @@ static const unsigned char p521_n[66] = {
 	0x64, 0x09,
 };
 
+/* RFC 7518 §3.4: each ECDSA algorithm's digest and group order. */
+static const struct ec_alg {
+	const char		*alg, *md;
+	const unsigned char	*n;
+	size_t			 size;	/* octets of n: one signature half */
+} ec_algs[] = {
+	{ "ES256", "SHA256", p256_n, sizeof(p256_n) },
+	{ "ES384", "SHA384", p384_n, sizeof(p384_n) },
+	{ "ES512", "SHA512", p521_n, sizeof(p521_n) },
+};
+
+static const struct ec_alg *
+ec_alg(const char *alg)
+{
+	for (size_t i = 0; i < sizeof(ec_algs) / sizeof(ec_algs[0]); i++)
+		if (strcmp(alg, ec_algs[i].alg) == 0)
+			return &ec_algs[i];
+	return NULL;
+}
+
 const unsigned char *
 acme_jws_ec_order(const char *alg, size_t *len)
 {
-	if (strcmp(alg, "ES256") == 0) {
-		*len = sizeof(p256_n);
-		return p256_n;
-	}
-	if (strcmp(alg, "ES384") == 0) {
-		*len = sizeof(p384_n);
-		return p384_n;
-	}
-	if (strcmp(alg, "ES512") == 0) {
-		*len = sizeof(p521_n);
-		return p521_n;
-	}
-	*len = 0;
-	return NULL;
+	const struct ec_alg	*e = ec_alg(alg);
+
+	*len = e != NULL ? e->size : 0;
+	return e != NULL ? e->n : NULL;
 }
 
 /* 1 if the big-endian v (len octets) is in [1, n-1]. */
@@ -394,24 +404,18 @@ der_uint(unsigned char *out, const unsigned char *v, size_t len)
  * malformed.
  */
 static size_t
-ecdsa_der(const char *alg, const unsigned char *sig, size_t siglen,
+ecdsa_der(const struct ec_alg *e, const unsigned char *sig, size_t siglen,
     unsigned char der[ECDSA_DER_MAX], struct acme_problem *prob)
 {
-	const unsigned char	*n;
 	unsigned char		 body[ECDSA_DER_MAX];
-	size_t			 size, blen, hlen;
+	size_t			 size = e->size, blen, hlen;
 
-	if ((n = acme_jws_ec_order(alg, &size)) == NULL) {
-		acme_problem_set(prob, ACME_P_SERVERINTERNAL,
-		    "internal error");
-		return 0;
-	}
 	if (siglen != 2 * size) {
 		acme_problem_set(prob, ACME_P_MALFORMED,
 		    "ECDSA signature must be %zu octets (R||S)", 2 * size);
 		return 0;
 	}
-	if (!in_range(sig, n, size) || !in_range(sig + size, n, size)) {
+	if (!in_range(sig, e->n, size) || !in_range(sig + size, e->n, size)) {
 		acme_problem_set(prob, ACME_P_MALFORMED,
 		    "JWS verification error");
 		return 0;
@@ -436,10 +440,10 @@ acme_jws_verify(const struct acme_jws *jws, EVP_PKEY *key,
     struct acme_problem *prob)
 {
 	const char		*kalg, *md = NULL;
+	const struct ec_alg	*ec = NULL;
 	const unsigned char	*sig;
 	unsigned char		 der[ECDSA_DER_MAX];
 	size_t			 siglen;
-	bool			 ecdsa = false;
 	int			 rc = -1;
 	EVP_MD_CTX		*ctx = NULL;
 	EVP_PKEY_CTX		*pctx = NULL;
@@ -466,25 +470,15 @@ acme_jws_verify(const struct acme_jws *jws, EVP_PKEY *key,
 			    "RSA signature length does not match the key");
 			goto out;
 		}
-	} else if (strcmp(kalg, "ES256") == 0) {
-		md = "SHA256";
-		ecdsa = true;
-	} else if (strcmp(kalg, "ES384") == 0) {
-		md = "SHA384";
-		ecdsa = true;
-	} else if (strcmp(kalg, "ES512") == 0) {
-		md = "SHA512";
-		ecdsa = true;
+	} else if ((ec = ec_alg(kalg)) != NULL) {
+		md = ec->md;
+		if ((siglen = ecdsa_der(ec, sig, siglen, der, prob)) == 0)
+			goto out;
+		sig = der;
 	} else if (siglen != 64) {	/* EdDSA, RFC 8032 §5.1.6 */
 		acme_problem_set(prob, ACME_P_MALFORMED,
 		    "Ed25519 signature must be 64 octets");
 		goto out;
-	}
-	if (ecdsa) {
-		if ((siglen = ecdsa_der(kalg, jws->sig, jws->siglen, der,
-		    prob)) == 0)
-			goto out;
-		sig = der;
 	}
 
 	/* Step 7: one verification over the received bytes. */
