@@ -82,9 +82,9 @@ static const struct in_check {
 	  "state = 'failed')" },
 };
 
-/* One integer from a single-row statement; 0 or -1. */
+/* One integer from a single-row statement; 0, or -1 failed as `what`. */
 static int
-int_query(struct store *st, const char *sql, int *out)
+int_query(struct store *st, const char *sql, int *out, const char *what)
 {
 	sqlite3_stmt	*q = NULL;
 	int		 rc = -1;
@@ -94,7 +94,7 @@ int_query(struct store *st, const char *sql, int *out)
 		*out = sqlite3_column_int(q, 0);
 		rc = 0;
 	} else
-		store_fail(st, "migrate");
+		store_fail(st, what);
 	sqlite3_finalize(q);
 	return rc;
 }
@@ -108,7 +108,7 @@ rewrite_in_checks(struct store *st)
 	int		 sv, bad = 1, rc = -1, defensive = 0;
 	size_t		 i;
 
-	if (int_query(st, "PRAGMA schema_version", &sv) != 0)
+	if (int_query(st, "PRAGMA schema_version", &sv, "migrate") != 0)
 		return -1;
 	/* A build that defaults to DEFENSIVE would ignore writable_schema. */
 	if (sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, -1,
@@ -162,7 +162,8 @@ out:
 	 * caller rolls the whole migration back.
 	 */
 	if (rc == 0 && int_query(st, "SELECT count(*) FROM "
-	    "pragma_integrity_check WHERE integrity_check <> 'ok'", &bad) != 0)
+	    "pragma_integrity_check WHERE integrity_check <> 'ok'", &bad,
+	    "migrate") != 0)
 		rc = -1;
 	else if (rc == 0 && bad != 0) {
 		snprintf(st->errmsg, sizeof(st->errmsg), "migrate: integrity "
@@ -1012,23 +1013,7 @@ store_txn_end(struct store *st, enum store_status rc)
 static int
 user_version(struct store *st, int *v)
 {
-	sqlite3_stmt	*q = NULL;
-	int		 rc = -1;
-
-	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q,
-	    NULL) != SQLITE_OK) {
-		store_fail(st, "user_version");
-		goto out;
-	}
-	if (sqlite3_step(q) != SQLITE_ROW) {
-		store_fail(st, "user_version");
-		goto out;
-	}
-	*v = sqlite3_column_int(q, 0);
-	rc = 0;
-out:
-	sqlite3_finalize(q);
-	return rc;
+	return int_query(st, "PRAGMA user_version", v, "user_version");
 }
 
 static int
