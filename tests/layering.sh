@@ -1,56 +1,66 @@
 #!/usr/bin/env bash
-# layering.sh - fails when an #include crosses a boundary of DESIGN.md:
+# layering.sh - fails when an #include crosses a boundary between the parts:
 # acme/ includes nothing of ours; store/ only acme/acme.h (and its own);
 # only src/httpd.c includes microhttpd.h; only store/ includes sqlite3.h;
-# VA and CA never include store.h; acme/ never includes pthread.h.
+# the CA and VA never include the store, the RA or the WFE; the WFE never
+# includes the store (it reaches state only through the RA); the RA handles
+# no JSON or HTTP; httpd knows no ACME. tests/layering_selftest.sh proves
+# that each rule fails when broken.
 set -u
 top=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$top" || exit 2
 fail=0
 bad() { echo "layering: $1"; fail=1; }
 
-inc() { grep -HnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]'"$1" "${@:2}" 2>/dev/null; }
+# inc PATTERN FILE...: the #include lines of FILEs naming a header that
+# matches PATTERN (an ERE for the name between the quotes or angle brackets,
+# anchored at its start; alternatives are grouped here, not by the caller).
+inc() {
+  local pat=$1; shift
+  [ $# -gt 0 ] || return 0
+  grep -HnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]('"$pat"')[>"]' "$@" 2>/dev/null
+}
+# rule MESSAGE PATTERN FILE...: every match is a violation.
+rule() {
+  local msg=$1 pat=$2 line; shift 2
+  while IFS= read -r line; do bad "$line ($msg)"; done < <(inc "$pat" "$@")
+}
+files() { local f; for f in "$@"; do [ -e "$f" ] && echo "$f"; done; }
 
-# acme/: only acme/*.h of ours, no sqlite, mhd, pthread, curl, ares
+mapfile -t ACME < <(files acme/*.[ch])
+mapfile -t STORE < <(files store/*.[ch])
+mapfile -t SRC < <(files src/*.[ch])
+mapfile -t UNIT < <(files tests/unit/*.[ch])
+
+# acme/: of ours, only acme/*.h; no SQLite, HTTP, threads, curl or c-ares.
 while IFS= read -r line; do bad "$line (acme/ may include only acme/*.h of ours)"; done < <(
-  grep -HnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' acme/*.[ch] | grep -vE '"acme/[a-z0-9_]+\.h"')
-while IFS= read -r line; do bad "$line (forbidden in acme/)"; done < <(
-  inc '(sqlite3|microhttpd|pthread|curl/|ares)' acme/*.[ch])
+  grep -HnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "${ACME[@]}" | grep -vE '"acme/[a-z0-9_]+\.h"')
+rule "forbidden in acme/" 'sqlite3\.h|microhttpd\.h|pthread\.h|curl/[a-z]+\.h|ares\.h' "${ACME[@]}"
 
-# store/: acme/acme.h, acme/problem.h (pulled by acme.h) and store/*.h only; no jansson or OpenSSL
+# store/: acme/acme.h and store/*.h only; no JSON, OpenSSL or HTTP.
 while IFS= read -r line; do bad "$line (store/ may include only acme/acme.h and store/*.h)"; done < <(
-  grep -HnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' store/*.[ch] | grep -vE '"(acme/acme\.h|store/[a-z0-9_]+\.h)"')
-while IFS= read -r line; do bad "$line (forbidden in store/)"; done < <(
-  inc '(jansson|openssl/|microhttpd)' store/*.[ch])
+  grep -HnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "${STORE[@]}" | grep -vE '"(acme/acme\.h|store/[a-z0-9_]+\.h)"')
+rule "forbidden in store/" 'jansson\.h|openssl/[a-z0-9_]+\.h|microhttpd\.h' "${STORE[@]}"
 
-# microhttpd.h: only src/httpd.c
-while IFS= read -r line; do bad "$line (only src/httpd.c may include microhttpd.h)"; done < <(
-  inc 'microhttpd\.h' $(ls acme/*.[ch] store/*.[ch] src/*.[ch] tests/unit/*.[ch] 2>/dev/null | grep -v '^src/httpd\.c$'))
+# microhttpd.h: only src/httpd.c.
+rule "only src/httpd.c may include microhttpd.h" 'microhttpd\.h' \
+  "${ACME[@]}" "${STORE[@]}" "${UNIT[@]}" $(printf '%s\n' "${SRC[@]}" | grep -vx 'src/httpd\.c')
 
-# sqlite3.h: only store/
-while IFS= read -r line; do bad "$line (only store/ may include sqlite3.h)"; done < <(
-  inc 'sqlite3\.h' src/*.[ch] acme/*.[ch])
+# sqlite3.h: only store/.
+rule "only store/ may include sqlite3.h" 'sqlite3\.h' "${SRC[@]}" "${ACME[@]}"
 
-# The CA and VA never see the store, the RA or the WFE (DESIGN.md).
-for f in src/ca*.c src/ca*.h src/keys*.[ch] src/va*.[ch]; do
-  [ -e "$f" ] || continue
-  while IFS= read -r line; do bad "$line (CA/VA must not include the store, RA or WFE)"; done < <(
-    inc '"(store/store|ra|wfe)\.h"' "$f")
-done
+# The CA and VA never see the store, the RA or the WFE.
+rule "CA/VA must not include the store, RA or WFE" 'store/store\.h|ra\.h|wfe\.h' \
+  $(files src/ca.[ch] src/keys.[ch] src/va*.[ch])
+
+# The WFE reaches ACME state only through the RA.
+rule "WFE must not include the store" 'store/store\.h|sqlite3\.h' $(files src/wfe*.[ch])
 
 # The RA never handles JSON or HTTP.
-for f in src/ra*.[ch]; do
-  [ -e "$f" ] || continue
-  while IFS= read -r line; do bad "$line (RA must not include jansson/httpd)"; done < <(
-    inc '(jansson\.h|"httpd\.h"|microhttpd\.h)' "$f")
-done
+rule "RA must not include jansson/httpd" 'jansson\.h|httpd\.h|microhttpd\.h' $(files src/ra*.[ch])
 
 # httpd knows no ACME.
-for f in src/httpd.[ch]; do
-  [ -e "$f" ] || continue
-  while IFS= read -r line; do bad "$line (httpd must not include wfe/ra/acme)"; done < <(
-    inc '"(wfe|ra)\.h"|"acme/' "$f")
-done
+rule "httpd must not include wfe/ra/acme" 'wfe\.h|ra\.h|acme/[a-z0-9_]+\.h' $(files src/httpd.[ch])
 
 [ $fail -eq 0 ] && echo "layering: ok"
 exit $fail

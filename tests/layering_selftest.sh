@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# layering_selftest.sh - proves tests/layering.sh can fail: copies the tree,
+# checks the copy passes, then injects each forbidden #include in turn and
+# expects the check to fail naming the file it was put in.
+set -u
+top=${1:-$(cd "$(dirname "$0")/.." && pwd)}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/layering-selftest.XXXXXX") || exit 2
+trap 'rm -rf "$tmp"' EXIT
+for d in acme store src tests/unit; do
+  mkdir -p "$tmp/$d" && cp -p "$top/$d"/*.[ch] "$tmp/$d"/ 2>/dev/null
+done
+check="$top/tests/layering.sh"
+
+out=$("$check" "$tmp") || { echo "selftest: the unmodified copy fails:"; echo "$out"; exit 1; }
+
+# file <TAB> the line injected
+cases=$(cat <<'EOT'
+acme/jws.c	#include "store/store.h"
+acme/jws.c	#include <sqlite3.h>
+acme/csr.c	#include <pthread.h>
+acme/ident.c	#include <curl/curl.h>
+store/store.c	#include <jansson.h>
+store/store_cert.c	#include <openssl/evp.h>
+store/store_order.c	#include "ra.h"
+src/wfe.c	#include <microhttpd.h>
+src/wfe.c	#include "store/store.h"
+src/config.c	#include <sqlite3.h>
+tests/unit/test_wfe_jws.c	#include <microhttpd.h>
+src/ca.c	#include "store/store.h"
+src/ca.c	#include "ra.h"
+src/keys.c	#include "wfe.h"
+src/va_http01.c	#include "store/store.h"
+src/va.c	#include "ra.h"
+src/ra.c	#include <jansson.h>
+src/ra.c	#include "httpd.h"
+src/httpd.c	#include "wfe.h"
+src/httpd.c	#include "acme/acme.h"
+EOT
+)
+fail=0 n=0
+while IFS=$'\t' read -r f line; do
+  n=$((n + 1))
+  cp -p "$tmp/$f" "$tmp/$f.orig"
+  printf '%s\n' "$line" >>"$tmp/$f"
+  if out=$("$check" "$tmp"); then
+    echo "selftest: NOT caught: '$line' in $f"; fail=1
+  elif ! grep -q "^layering: $f:" <<<"$out"; then
+    echo "selftest: '$line' in $f failed, but not naming $f:"; echo "$out"; fail=1
+  else
+    echo "selftest: caught: '$line' in $f"
+  fi
+  mv "$tmp/$f.orig" "$tmp/$f"
+done <<<"$cases"
+[ $fail -eq 0 ] && echo "layering selftest: all $n injections caught"
+exit $fail
