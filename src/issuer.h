@@ -32,7 +32,7 @@ int	 issuer_cert_record(X509 *leaf, const char *chain_pem,
 	    struct acme_cert *out);
 
 /*
- * Crash-safe issuance without an order (DESIGN.md): reserve a fresh
+ * Crash-safe issuance without an order (docs/HARDENING.md §4): reserve a fresh
  * serial in the store (req->serial is set to it; req->serial_buf must
  * hold ACME_SERIAL_SIZE bytes), sign with the CA, then record the
  * certificate before returning it. A signing failure marks the serial

@@ -220,7 +220,7 @@ enum store_status store_order_set_error(struct store *st, const char *id,
 		    enum acme_order_status to, const struct acme_error *err);
 
 /*
- * Crash-safe issuance, step 1 (DESIGN.md, Boulder's order), one
+ * Crash-safe issuance, step 1 (docs/HARDENING.md §4, Boulder's order), one
  * transaction: the order goes ready -> processing (compare-and-swap:
  * concurrent finalizes, exactly one wins, HARDENING X18) and `serial` is
  * recorded as reserved for it (the issuance intent, HARDENING I2).

@@ -581,7 +581,7 @@ out:
 	return rc;
 }
 
-/* --- crash-safe issuance (DESIGN.md; Boulder's SetOrderProcessing) --- */
+/* --- crash-safe issuance (docs/HARDENING.md §4; Boulder's SetOrderProcessing) --- */
 
 enum store_status
 store_order_begin_processing(struct store *st, const char *order_id,

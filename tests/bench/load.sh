@@ -6,7 +6,7 @@
 #   LOCALACME=build/localacme tests/bench/load.sh
 # Knobs: LOAD_CONNS (1000), LOAD_ISSUES (50), LOAD_SECS (20), ATTACK_CONNS
 # (1000), ATTACK_SECS (40), ATTACK_ISSUES (10). Benchmarks report numbers and
-# do not pass or fail on time (DESIGN.md); the run fails only when an
+# do not pass or fail on time (docs/HARDENING.md §4); the run fails only when an
 # honest issuance fails, the server answers a 5xx other than 503, the
 # server dies, or an invariant of HARDENING §4.1 breaks.
 # The attackers run from 127.0.0.1, the honest clients from 127.0.0.2, the

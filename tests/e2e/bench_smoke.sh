@@ -2,7 +2,7 @@
 # bench_smoke.sh - CI smoke test of `localacme bench`: 20 issuances at concurrency 4
 # against `serve --validation skip`, then a few with real http-01 validation
 # answered by bench itself; zero errors and well-formed JSON results.
-# Numbers are printed, never judged (DESIGN.md: benchmarks do not pass or fail on time).
+# Numbers are printed, never judged (docs/HARDENING.md §4: benchmarks do not pass or fail on time).
 # SPDX-License-Identifier: MIT
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"

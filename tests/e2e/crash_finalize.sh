@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: MIT
 #
 # P2 (after the intent/serial commit) is P1: ra_finalize moves the order to
-# processing and reserves the serial in ONE transaction (DESIGN.md step 1),
+# processing and reserves the serial in ONE transaction (docs/HARDENING.md §4 step 1),
 # so no instant exists between them.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"

@@ -1,4 +1,4 @@
-/* test_issuer.c - issuance outside orders and certificate records (DESIGN.md crash-safe order) */
+/* test_issuer.c - issuance outside orders and certificate records (docs/HARDENING.md §4 crash-safe order) */
 /* SPDX-License-Identifier: MIT */
 #include <stdarg.h>
 #include <stddef.h>
