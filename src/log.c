@@ -75,19 +75,77 @@ timestamp(char *ts, size_t sz)
 	snprintf(ts + n, sz - n, ".%03dZ", (int)(now.tv_nsec / 1000000));
 }
 
-/* Append s to buf as a JSON string body (no quotes), escaping as needed. */
+/*
+ * Length of the valid UTF-8 sequence starting at s (1 to 4), or 0 when s
+ * does not start one: RFC 3629 §4 excludes overlong forms, UTF-16
+ * surrogates (ED A0..BF) and anything above U+10FFFF. s is NUL-terminated,
+ * and NUL is never a continuation byte, so a cut sequence stops early.
+ */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	unsigned char	 c = s[0], lo = 0x80, hi = 0xbf;
+	size_t		 n;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		if (c == 0xe0)
+			lo = 0xa0;	/* overlong below U+0800 */
+		else if (c == 0xed)
+			hi = 0x9f;	/* surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		if (c == 0xf0)
+			lo = 0x90;	/* overlong below U+10000 */
+		else if (c == 0xf4)
+			hi = 0x8f;	/* above U+10FFFF */
+	} else
+		return 0;	/* 80..C1 (continuation, overlong), F5..FF */
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/*
+ * Append s to buf as a JSON string body (no quotes). RFC 8259 §8.1: JSON
+ * text is UTF-8, so a byte that is not part of a valid UTF-8 sequence (a
+ * client's path or header may hold anything) is written as \u00XX, its
+ * value as a code point: the line parses, and the byte stays visible,
+ * since valid non-ASCII text is never escaped. Output stops before a
+ * sequence or escape that would not fit whole, so truncation never
+ * cuts one.
+ */
 static size_t
 json_escape(char *buf, size_t cap, size_t off, const char *s)
 {
-	for (; *s != '\0' && off + 7 < cap; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p != '\0') {
+		size_t	 n = utf8_len(p), need;
+		bool	 esc = n == 0 || *p < 0x20 || *p == 0x7f;
+		bool	 quote = *p == '"' || *p == '\\';
+
+		need = esc ? 6 : quote ? 2 : n;
+		if (off + need >= cap)
+			break;
+		if (esc)
+			off += (size_t)snprintf(buf + off, cap - off,
+			    "\\u%04x", *p);
+		else if (quote) {
 			buf[off++] = '\\';
-			buf[off++] = (char)c;
-		} else if (c < 0x20 || c == 0x7f) {
-			off += (size_t)snprintf(buf + off, cap - off, "\\u%04x", c);
-		} else
-			buf[off++] = (char)c;
+			buf[off++] = (char)*p;
+		} else {
+			memcpy(buf + off, p, n);
+			off += n;
+		}
+		p += n == 0 ? 1 : n;
 	}
 	return off;
 }

@@ -4,7 +4,9 @@
 #include <sys/utsname.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,19 +14,24 @@
 
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+
+#include <jansson.h>
 
 #include "config.h"
 #include "trust.h"
 #include "trust_internal.h"
 
-/* getopt val outside ASCII and outside config.c's ranges. */
+/* getopt vals outside ASCII and outside config.c's ranges. */
 #define OPT_STORES	0x200
+#define OPT_JSON	0x201
 
 const struct option trust_opts[] = {
 	{ "stores", required_argument, NULL, OPT_STORES },
+	{ "json", no_argument, NULL, OPT_JSON },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -71,11 +78,9 @@ int
 trust_root_load(struct trust_root *r, const char *pem_path)
 {
 	X509		*x = NULL;
-	BIO		*bio = NULL;
 	unsigned char	*der = NULL, md[EVP_MAX_MD_SIZE];
 	unsigned int	 mdlen;
-	int		 len, fd = -1, rc = -1, saved;
-	const char	*tmpdir;
+	int		 len, rc = -1, saved;
 	struct stat	 sb;
 
 	if (stat(pem_path, &sb) == -1)
@@ -99,39 +104,10 @@ trust_root_load(struct trust_root *r, const char *pem_path)
 	if (!EVP_Digest(r->der, r->der_len, md, &mdlen, EVP_sha1(), NULL))
 		goto out;
 	hex(md, mdlen, r->sha1, true);
-
-	/*
-	 * HARDENING.md P11: only the certificate leaves the state directory,
-	 * re-encoded from the parsed X509, so nothing else in root.pem (and
-	 * never a key) can travel with it.
-	 */
-	tmpdir = getenv("TMPDIR");
-	if (tmpdir == NULL || *tmpdir == '\0')
-		tmpdir = "/tmp";
-	if (snprintf(r->certfile, sizeof(r->certfile), "%s/%s-XXXXXX",
-	    tmpdir, r->name) >= (int)sizeof(r->certfile)) {
-		r->certfile[0] = '\0';
-		errno = ENAMETOOLONG;
-		goto out;
-	}
-	if ((fd = mkstemp(r->certfile)) == -1) {
-		r->certfile[0] = '\0';
-		goto out;
-	}
-	/* Readable by the tools that may run as another user (sudo, Windows). */
-	if (fchmod(fd, 0644) == -1)
-		goto out;
-	if ((bio = BIO_new_fd(fd, BIO_NOCLOSE)) == NULL ||
-	    PEM_write_bio_X509(bio, x) != 1 || BIO_flush(bio) != 1) {
-		errno = EIO;
-		goto out;
-	}
+	r->subject_hash = X509_subject_name_hash(x);
 	rc = 0;
 out:
 	saved = errno;
-	BIO_free(bio);
-	if (fd != -1)
-		close(fd);
 	OPENSSL_free(der);
 	X509_free(x);
 	if (rc == -1)
@@ -140,13 +116,137 @@ out:
 	return rc;
 }
 
+/* true if the file at path holds exactly len bytes equal to buf. */
+static bool
+file_equals(const char *path, const char *buf, size_t len)
+{
+	FILE	*fp;
+	char	*got;
+	size_t	 n;
+	bool	 same = false;
+
+	if ((fp = fopen(path, "rb")) == NULL)
+		return false;
+	if ((got = malloc(len + 1)) != NULL) {
+		n = fread(got, 1, len + 1, fp);
+		same = n == len && memcmp(got, buf, len) == 0;
+		free(got);
+	}
+	fclose(fp);
+	return same;
+}
+
+int
+trust_root_write_certfile(struct trust_root *r, const char *dir)
+{
+	const unsigned char *p = r->der;
+	X509		*x = NULL;
+	BIO		*mem = NULL;
+	char		*pem, tmp[PATH_MAX];
+	long		 pemlen;
+	int		 fd = -1, rc = -1, saved;
+	bool		 blocked = false, made = false;
+	sigset_t	 all, old;
+	struct stat	 sb;
+
+	if (snprintf(r->certfile, sizeof(r->certfile), "%s/root.trust.pem",
+	    dir) >= (int)sizeof(r->certfile) ||
+	    snprintf(tmp, sizeof(tmp), "%s.XXXXXX", r->certfile) >=
+	    (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		goto out;
+	}
+	/*
+	 * HARDENING.md P11: only the certificate leaves the state directory,
+	 * re-encoded from the parsed X509, so nothing else in root.pem (and
+	 * never a key) can travel with it.
+	 */
+	if ((x = d2i_X509(NULL, &p, (long)r->der_len)) == NULL ||
+	    (mem = BIO_new(BIO_s_mem())) == NULL ||
+	    PEM_write_bio_X509(mem, x) != 1 ||
+	    (pemlen = BIO_get_mem_data(mem, &pem)) <= 0) {
+		errno = EIO;
+		goto out;
+	}
+	if (stat(r->certfile, &sb) == 0 && (sb.st_mode & 0777) == 0644 &&
+	    file_equals(r->certfile, pem, (size_t)pemlen)) {
+		rc = 0;
+		goto out;
+	}
+	/*
+	 * Between mkstemp and rename the temp file exists: with SIGINT,
+	 * SIGTERM and the like held back until then, no signal can end the
+	 * process while it does.
+	 */
+	sigfillset(&all);
+	if ((errno = pthread_sigmask(SIG_BLOCK, &all, &old)) != 0)
+		goto out;
+	blocked = true;
+	if ((fd = mkstemp(tmp)) == -1)
+		goto out;
+	made = true;
+	/* Readable by the tools that may run as another user (sudo, Windows). */
+	if (fchmod(fd, 0644) == -1)
+		goto out;
+	if (write(fd, pem, (size_t)pemlen) != (ssize_t)pemlen) {
+		errno = EIO;
+		goto out;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, r->certfile) == -1)
+		goto out;
+	made = false;
+	rc = 0;
+out:
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	if (made)
+		(void)unlink(tmp);
+	if (blocked)
+		(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	BIO_free(mem);
+	X509_free(x);
+	if (rc == -1)
+		r->certfile[0] = '\0';
+	errno = saved;
+	return rc;
+}
+
 void
 trust_root_clear(struct trust_root *r)
 {
-	if (r->certfile[0] != '\0')
-		(void)unlink(r->certfile);
 	OPENSSL_free(r->der);
 	memset(r, 0, sizeof(*r));
+}
+
+bool
+trust_root_in_bundle(const struct trust_root *r, const char *path)
+{
+	BIO		*bio;
+	X509		*x;
+	unsigned char	*der;
+	int		 len;
+	bool		 found = false;
+
+	if ((bio = BIO_new_file(path, "rb")) == NULL)
+		return false;
+	/* PEM_read skips blocks that are not certificates. */
+	while (!found && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		der = NULL;
+		len = i2d_X509(x, &der);
+		found = len > 0 && (size_t)len == r->der_len &&
+		    memcmp(der, r->der, r->der_len) == 0;
+		OPENSSL_free(der);
+		X509_free(x);
+	}
+	ERR_clear_error();	/* the end of the file is an "error" */
+	BIO_free(bio);
+	return found;
 }
 
 bool
@@ -244,11 +344,15 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: localacme trust install|uninstall|status "
-	    "[--stores system,nss,java,windows]\n\n"
+	    "[--stores system,nss,java,windows] [--json]\n\n"
 	    "Puts the root certificate (never a key) into the trust stores "
 	    "found on this\nmachine, or takes it out; env TRUST_STORES is "
 	    "the default list. Uninstall is\nthe only way to revoke a root: "
-	    "browsers do not check revocation for it.\n");
+	    "browsers do not check revocation for it.\n"
+	    "status checks each store as its users read it (the system "
+	    "bundle, certutil\nand keytool listings) and exits 1 when one "
+	    "found or named does not trust the\nroot; --json prints one "
+	    "object instead of lines.\n");
 }
 
 static void
@@ -263,6 +367,19 @@ print_status(const struct trust_env *env, const struct trust_store *s,
 		    "not trusted", st->where);
 }
 
+/* Adds {"present","trusted","detail"} for store s to obj; -1 on ENOMEM. */
+static int
+json_status(json_t *stores, const struct trust_store *s,
+    const struct trust_status *st, bool ok)
+{
+	json_t *o;
+
+	o = json_pack("{s:b, s:b, s:s}", "present", ok && st->found,
+	    "trusted", ok && st->trusted, "detail",
+	    ok ? st->where : "the status check failed");
+	return o == NULL ? -1 : json_object_set_new(stores, s->name, o);
+}
+
 int
 trust_command(struct trust_env *env, const char *state_dir, int argc,
     char **argv)
@@ -270,12 +387,14 @@ trust_command(struct trust_env *env, const char *state_dir, int argc,
 	struct trust_root	 root = { 0 };
 	const struct trust_root	*saved = env->root;
 	struct trust_status	 st;
-	bool			 selected[8], explicit = false;
+	bool			 selected[8], explicit = false, json = false;
+	bool			 status;
 	const char		*verb = NULL, *list = NULL;
 	char			 pem[PATH_MAX];
 	int			 rc = 1, failed = 0, acted = 0;
+	json_t			*jout = NULL, *jstores = NULL;
 
-	/* The verb and --stores, in any order after argv[0]. */
+	/* The verb, --stores and --json, in any order after argv[0]. */
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage(env->out);
@@ -284,6 +403,8 @@ trust_command(struct trust_env *env, const char *state_dir, int argc,
 			list = argv[++i];
 		else if (strncmp(argv[i], "--stores=", 9) == 0)
 			list = argv[i] + 9;
+		else if (strcmp(argv[i], "--json") == 0)
+			json = true;
 		else if (verb == NULL && argv[i][0] != '-')
 			verb = argv[i];
 		else {
@@ -296,6 +417,11 @@ trust_command(struct trust_env *env, const char *state_dir, int argc,
 	if (verb == NULL || (strcmp(verb, "install") != 0 &&
 	    strcmp(verb, "uninstall") != 0 && strcmp(verb, "status") != 0)) {
 		usage(env->err);
+		return 2;
+	}
+	status = strcmp(verb, "status") == 0;
+	if (json && !status) {
+		fprintf(env->err, "trust: --json goes with status only\n");
 		return 2;
 	}
 	/* mkcert's TRUST_STORES is the model; a flag wins over it. */
@@ -323,23 +449,49 @@ trust_command(struct trust_env *env, const char *state_dir, int argc,
 			    strerror(errno));
 		goto out;
 	}
+	/* The tools read the certificate from a file that stays. */
+	if (!status && trust_root_write_certfile(&root, state_dir) == -1) {
+		fprintf(env->err, "trust: cannot write %s/root.trust.pem: %s\n",
+		    state_dir, strerror(errno));
+		goto out;
+	}
 	env->root = &root;
-	if (strcmp(verb, "status") == 0)
+	if (json) {
+		if ((jstores = json_object()) == NULL ||
+		    (jout = json_pack("{s:s, s:s, s:O}", "root", root.name,
+		    "sha256", root.sha256, "stores", jstores)) == NULL)
+			goto out;
+	} else if (status)
 		fprintf(env->out, "root: %s (SHA-256 %s)\n", root.name,
 		    root.sha256);
 
 	for (size_t i = 0; i < trust_nstores; i++) {
 		const struct trust_store *s = trust_stores[i];
+		int ok;
 
 		if (!selected[i])
 			continue;
 		memset(&st, 0, sizeof(st));
-		if (s->status(env, &st) == -1) {
-			failed = 1;
+		ok = s->status(env, &st) == 0;
+		if (status) {
+			/*
+			 * Telling the truth includes the exit code: a store
+			 * this machine has, or one asked for by name, that
+			 * does not trust the root is a failure a script can
+			 * see.
+			 */
+			if (!ok || (st.found && !st.trusted) ||
+			    (!st.found && explicit))
+				failed = 1;
+			if (json) {
+				if (json_status(jstores, s, &st, ok) == -1)
+					goto out;
+			} else if (ok)
+				print_status(env, s, &st);
 			continue;
 		}
-		if (strcmp(verb, "status") == 0) {
-			print_status(env, s, &st);
+		if (!ok) {
+			failed = 1;
 			continue;
 		}
 		if (!st.found) {
@@ -357,15 +509,24 @@ trust_command(struct trust_env *env, const char *state_dir, int argc,
 			failed = 1;	/* printed; the other stores still run */
 		fflush(env->out);
 	}
-	if (!acted && !failed && strcmp(verb, "status") != 0) {
+	if (!acted && !failed && !status) {
 		fprintf(env->err, "trust: no trust store found on this machine "
 		    "(see `localacme trust status`)\n");
 		failed = 1;
+	}
+	if (json) {
+		if (json_object_set_new(jout, "trusted",
+		    json_boolean(!failed)) == -1 ||
+		    json_dumpf(jout, env->out, JSON_INDENT(2)) == -1)
+			goto out;
+		fputc('\n', env->out);
 	}
 	rc = failed ? 1 : 0;
 out:
 	env->root = saved;	/* root is gone after this */
 	trust_root_clear(&root);
+	json_decref(jstores);
+	json_decref(jout);
 	return rc;
 }
 

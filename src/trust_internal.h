@@ -37,7 +37,14 @@ struct trust_root {
 	char		 name[TRUST_NAME_SIZE];	/* localacme-<fp16>: file, nickname, alias */
 	char		 sha1[41];		/* upper-case hex (macOS, Windows) */
 	char		 sha256[65];		/* lower-case hex */
-	char		 certfile[PATH_MAX];	/* temp PEM with only the certificate */
+	unsigned long	 subject_hash;		/* OpenSSL's hashed-directory name */
+	/*
+	 * <state>/root.trust.pem: only the certificate, what the store tools
+	 * read. A file that stays (trust_root_write_certfile), not a temp
+	 * file: a signal cannot leave it behind, and a printed "run as
+	 * root" command still names a file that exists. "" until written.
+	 */
+	char		 certfile[PATH_MAX];
 };
 
 /* The machine as the stores see it. Borrowed strings; none freed here. */
@@ -57,11 +64,15 @@ struct trust_env {
 	const struct trust_root *root;
 };
 
-/* What `trust status` reports for one store. */
+/*
+ * What `trust status` reports for one store, as the store's consumers read
+ * it: the system bundle, not the anchor file it is built from; certutil's
+ * listing with the C flag; keytool's listing.
+ */
 struct trust_status {
 	bool	 found;		/* the store exists on this machine */
-	bool	 trusted;	/* our root is in it (in every database, for NSS) */
-	bool	 any;		/* our root is in at least one of its databases */
+	bool	 trusted;	/* consumers trust our root (every NSS database) */
+	bool	 any;		/* some consumer does (one database, a hashed link) */
 	char	 where[TRUST_WHERE_SIZE];	/* paths, or why it is not found */
 };
 
@@ -148,17 +159,25 @@ void	 trust_print_argv(FILE *fp, const char *prefix, char *const argv[]);
 /* ---- trust.c ---- */
 
 /*
- * Loads the first certificate of pem_path into r (zeroed by the caller),
- * computes its name and fingerprints and writes r->certfile, a temp PEM
- * holding only that certificate (never a key). Returns 0; -1 with errno
- * ENOENT when the file does not exist, other errno for anything else.
- * Release with trust_root_clear().
+ * Loads the first certificate of pem_path into r (zeroed by the caller)
+ * and computes its name, fingerprints and subject hash; writes nothing.
+ * Returns 0; -1 with errno ENOENT when the file does not exist, other
+ * errno for anything else. Release with trust_root_clear().
  */
 int	 trust_root_load(struct trust_root *r, const char *pem_path);
-/* Removes the temp file and frees r; safe on a zeroed struct. */
+/*
+ * Makes <dir>/root.trust.pem hold exactly the PEM of r->der (never a key,
+ * HARDENING P11), mode 0644, and sets r->certfile to it. Rewritten only
+ * when different, through a temp file in dir and rename(2) with signals
+ * blocked, so an interrupt leaves no temp file. 0, or -1 with errno.
+ */
+int	 trust_root_write_certfile(struct trust_root *r, const char *dir);
+/* Frees r (the certificate file stays); safe on a zeroed struct. */
 void	 trust_root_clear(struct trust_root *r);
 /* true if the PEM/DER file at path holds the certificate r->der. */
 bool	 trust_root_file_matches(const struct trust_root *r, const char *path);
+/* true if any certificate of the PEM bundle at path is r->der. */
+bool	 trust_root_in_bundle(const struct trust_root *r, const char *path);
 
 /* Fills env from the process: HOME, PATH, JAVA_HOME, uname, euid. */
 void	 trust_env_init(struct trust_env *env);
@@ -166,7 +185,8 @@ void	 trust_env_init(struct trust_env *env);
 /*
  * The body of `localacme trust` with an explicit environment: argv[0] is
  * "trust", argv[1] the verb. Returns the exit code: 0 ok, 1 a store
- * failed or no CA, 2 usage.
+ * failed or no CA (for status: a store found, or named, that does not
+ * trust the root), 2 usage.
  */
 int	 trust_command(struct trust_env *env, const char *state_dir, int argc,
 	    char **argv);

@@ -12,8 +12,12 @@
 #define _XOPEN_SOURCE 700
 #include <sys/stat.h>
 
+#include <sys/wait.h>
+
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
+#include <signal.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +29,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -47,6 +52,8 @@ struct rec {
 	struct trust_strv	 calls;	/* each argv joined by ' ' */
 	const struct script	*script;
 	size_t			 nscript;
+	bool			 real;	/* record, then really run it */
+	const char		*bin;	/* where a bare argv[0] is, when real */
 };
 
 struct fx {
@@ -99,6 +106,21 @@ rec_run(void *ctx, char *const argv[], char **output)
 			text = r->script[i].output;
 			break;
 		}
+	if (r->real) {
+		char	 exe[PATH_MAX];
+		char	*copy[64];
+		size_t	 i;
+
+		/* "sudo" comes bare: the test's own, not the machine's. */
+		for (i = 0; argv[i] != NULL && i + 1 < 64; i++)
+			copy[i] = argv[i];
+		copy[i] = NULL;
+		if (strchr(argv[0], '/') == NULL) {
+			xsnprintf(exe, sizeof(exe), "%s/%s", r->bin, argv[0]);
+			copy[0] = exe;
+		}
+		return trust_exec_spawn(NULL, copy, output);
+	}
 	if (output != NULL)
 		*output = strdup(text);
 	return status;
@@ -256,6 +278,7 @@ static void
 load_root(struct fx *f)
 {
 	assert_int_equal(trust_root_load(&f->root, f->pem), 0);
+	assert_int_equal(trust_root_write_certfile(&f->root, f->state), 0);
 	f->env.root = &f->root;
 }
 
@@ -355,18 +378,35 @@ test_trust_root_load_certfile_has_only_the_certificate(void **state)
 	assert_true(trust_root_file_matches(&f->root, f->root.certfile));
 }
 
+/*
+ * The tools read a file in the state directory that outlives the command
+ * (so a printed "run as root" line names a real file), written again only
+ * when it is not exactly the root's PEM.
+ */
 static void
-test_trust_root_clear_removes_the_temp_file(void **state)
+test_trust_root_certfile_stays_in_state_dir(void **state)
 {
 	struct fx	*f = *state;
-	char		 p[PATH_MAX];
+	char		 p[PATH_MAX], want[PATH_MAX];
+	struct stat	 a, b;
 
 	load_root(f);
+	xsnprintf(want, sizeof(want), "%s/root.trust.pem", f->state);
+	assert_string_equal(f->root.certfile, want);
 	xsnprintf(p, sizeof(p), "%s", f->root.certfile);
-	assert_true(trust_path_exists(p));
 	trust_root_clear(&f->root);
-	assert_false(trust_path_exists(p));
+	assert_true(trust_path_exists(p));
 	trust_root_clear(&f->root);	/* idempotent */
+	assert_int_equal(stat(p, &a), 0);
+	load_root(f);			/* unchanged: not rewritten */
+	assert_int_equal(stat(p, &b), 0);
+	assert_int_equal(a.st_ino, b.st_ino);
+	trust_root_clear(&f->root);
+	mkfile(p, "-----BEGIN CERTIFICATE-----\nbogus\n", 0600);
+	load_root(f);			/* damaged: replaced */
+	assert_true(trust_root_file_matches(&f->root, p));
+	assert_int_equal(stat(p, &b), 0);
+	assert_int_equal(b.st_mode & 0777, 0644);
 }
 
 static void
@@ -446,7 +486,8 @@ test_trust_command_env_trust_stores_limits_status(void **state)
 	char		*argv[] = { "trust", "status", NULL };
 
 	f->env.stores = "windows";
-	assert_int_equal(trust_command(&f->env, f->state, 2, argv), 0);
+	/* Named and not found: status says so, and fails. */
+	assert_int_equal(trust_command(&f->env, f->state, 2, argv), 1);
 	assert_non_null(strstr(outtext(f), "\nwindows: not found: "));
 	assert_null(strstr(outtext(f), "nss:"));
 	assert_null(strstr(outtext(f), "system:"));
@@ -459,7 +500,7 @@ test_trust_command_flag_overrides_env_stores(void **state)
 	char		*argv[] = { "trust", "--stores=system", "status", NULL };
 
 	f->env.stores = "windows";
-	assert_int_equal(trust_command(&f->env, f->state, 3, argv), 0);
+	assert_int_equal(trust_command(&f->env, f->state, 3, argv), 1);
 	assert_non_null(strstr(outtext(f), "\nsystem: not found: "));
 	assert_null(strstr(outtext(f), "windows:"));
 }
@@ -472,7 +513,8 @@ test_trust_command_status_one_line_per_store(void **state)
 	const char	*o;
 	size_t		 lines = 0;
 
-	assert_int_equal(trust_command(&f->env, f->state, 4, argv), 0);
+	/* "all" names every store; none is found here. */
+	assert_int_equal(trust_command(&f->env, f->state, 4, argv), 1);
 	o = outtext(f);
 	for (const char *p = o; *p != '\0'; p++)
 		lines += *p == '\n';
@@ -550,7 +592,12 @@ struct layout_case {
 	const char	*anchors;
 	const char	*tool;
 	const char	*call;		/* the update command after the tool */
+	const char	*bundle;	/* what the tool writes */
 };
+
+static void	 make_tools(struct fx *, const char *, const char *,
+		    const char *, bool);
+static void	 make_debian_tools(struct fx *, bool);
 
 static void
 check_layout(struct fx *f, const struct layout_case *c)
@@ -558,13 +605,15 @@ check_layout(struct fx *f, const struct layout_case *c)
 	char	 p[PATH_MAX], dest[PATH_MAX], c1[PATH_MAX * 3], c2[PATH_MAX];
 	const char *want[2] = { c1, c2 };
 
+	struct trust_status st = { 0 };
+
 	xsnprintf(p, sizeof(p), "%s%s", f->sysroot, c->anchors);
-	mkpath(p, 0755);
-	mkexe(f, c->tool);
-	mkexe(f, "install");
+	make_tools(f, c->anchors, c->bundle, c->tool, false);
 	load_root(f);
 	xsnprintf(dest, sizeof(dest), "%s/%s.crt", p, f->root.name);
 	assert_int_equal(trust_store_system.install(&f->env), 0);
+	assert_int_equal(trust_store_system.status(&f->env, &st), 0);
+	assert_true(st.trusted);
 	xsnprintf(c1, sizeof(c1), "%s/install -m 644 %s %s", f->bin,
 	    f->root.certfile, dest);
 	xsnprintf(c2, sizeof(c2), "%s/%s%s", f->bin, c->tool, c->call);
@@ -575,7 +624,7 @@ static void
 test_trust_system_debian_runs_update_ca_certificates(void **state)
 {
 	const struct layout_case c = { "/usr/local/share/ca-certificates",
-	    "update-ca-certificates", "" };
+	    "update-ca-certificates", "", "/etc/ssl/certs/ca-certificates.crt" };
 
 	check_layout(*state, &c);
 }
@@ -584,7 +633,8 @@ static void
 test_trust_system_fedora_runs_update_ca_trust_extract(void **state)
 {
 	const struct layout_case c = { "/etc/pki/ca-trust/source/anchors",
-	    "update-ca-trust", " extract" };
+	    "update-ca-trust", " extract",
+	    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem" };
 
 	check_layout(*state, &c);
 }
@@ -593,7 +643,8 @@ static void
 test_trust_system_arch_runs_trust_extract_compat(void **state)
 {
 	const struct layout_case c = { "/etc/ca-certificates/trust-source/anchors",
-	    "trust", " extract-compat" };
+	    "trust", " extract-compat",
+	    "/etc/ca-certificates/extracted/tls-ca-bundle.pem" };
 
 	check_layout(*state, &c);
 }
@@ -602,7 +653,7 @@ static void
 test_trust_system_opensuse_uses_etc_pki_trust_anchors(void **state)
 {
 	const struct layout_case c = { "/etc/pki/trust/anchors",
-	    "update-ca-certificates", "" };
+	    "update-ca-certificates", "", "/var/lib/ca-certificates/ca-bundle.pem" };
 
 	check_layout(*state, &c);
 }
@@ -630,10 +681,9 @@ test_trust_system_not_root_uses_sudo_and_says_so(void **state)
 	const char	*want[2] = { c1, c2 };
 
 	xsnprintf(p, sizeof(p), "%s/usr/local/share/ca-certificates", f->sysroot);
-	mkpath(p, 0755);
-	mkexe(f, "update-ca-certificates");
-	mkexe(f, "install");
-	mkexe(f, "sudo");
+	make_debian_tools(f, false);
+	xsnprintf(dest, sizeof(dest), "%s/sudo", f->bin);
+	mkfile(dest, "#!/bin/sh\nexec \"$@\"\n", 0755);
 	f->env.is_root = false;
 	load_root(f);
 	xsnprintf(dest, sizeof(dest), "%s/%s.crt", p, f->root.name);
@@ -695,36 +745,356 @@ test_trust_system_uninstall_not_installed_runs_nothing(void **state)
 	assert_string_equal(outtext(f), "system: not installed\n");
 }
 
+/* ---- the system store as its consumers read it (issue 12 item 15) ---- */
+
+#define DEB_ANCHORS	"/usr/local/share/ca-certificates"
+#define DEB_BUNDLE	"/etc/ssl/certs/ca-certificates.crt"
+
+/* Writes the fixture root's certificate (only) to path, PEM. */
 static void
-test_trust_system_status_trusted_when_file_holds_root(void **state)
+write_root_cert(struct fx *f, const char *path, const char *mode)
+{
+	FILE	*in, *out;
+	X509	*x;
+
+	assert_non_null(in = fopen(f->pem, "r"));
+	assert_non_null(x = PEM_read_X509(in, NULL, NULL, NULL));
+	fclose(in);
+	assert_non_null(out = fopen(path, mode));
+	PEM_write_X509(out, x);
+	fclose(out);
+	X509_free(x);
+}
+
+/* A bundle holding another CA, and ours too when with_root. */
+static void
+write_bundle(struct fx *f, const char *path, bool with_root)
+{
+	X509	*x = make_root(NULL, "someone else's CA");
+	FILE	*fp;
+	char	 parent[PATH_MAX];
+
+	xsnprintf(parent, sizeof(parent), "%s", path);
+	*strrchr(parent, '/') = '\0';
+	mkpath(parent, 0755);
+	assert_non_null(fp = fopen(path, "w"));
+	PEM_write_X509(fp, x);
+	fclose(fp);
+	X509_free(x);
+	if (with_root)
+		write_root_cert(f, path, "a");
+}
+
+/*
+ * A Debian layout in the sysroot whose update-ca-certificates does what
+ * the real one does to the bundle: every anchor, concatenated. With
+ * slow, it first writes its PID to <dir>/tool.pid and sleeps, so a test
+ * can interrupt an install while the tool runs.
+ */
+static void
+make_tools(struct fx *f, const char *anchors_abs, const char *bundle_abs,
+    const char *tool, bool slow)
+{
+	char	 anchors[PATH_MAX], bundle[PATH_MAX], p[PATH_MAX];
+	char	 script[PATH_MAX * 4];
+
+	xsnprintf(anchors, sizeof(anchors), "%s%s", f->sysroot, anchors_abs);
+	xsnprintf(bundle, sizeof(bundle), "%s%s", f->sysroot, bundle_abs);
+	mkpath(anchors, 0755);
+	xsnprintf(p, sizeof(p), "%s", bundle);
+	*strrchr(p, '/') = '\0';
+	mkpath(p, 0755);
+	xsnprintf(script, sizeof(script), "#!/bin/sh\n%s"
+	    ": >'%s'\nfor c in '%s'/*.crt; do\n"
+	    "\t[ -f \"$c\" ] && cat \"$c\" >>'%s'\ndone\nexit 0\n",
+	    slow ? "echo $$ >\"$TOOL_PID\"\nsleep 20\n" : "",
+	    bundle, anchors, bundle);
+	xsnprintf(p, sizeof(p), "%s/%s", f->bin, tool);
+	mkfile(p, script, 0755);
+	xsnprintf(p, sizeof(p), "%s/install", f->bin);
+	mkfile(p, "#!/bin/sh\nexec install \"$@\"\n", 0755);
+	xsnprintf(p, sizeof(p), "%s/rm", f->bin);
+	mkfile(p, "#!/bin/sh\nexec rm \"$@\"\n", 0755);
+	f->rec.real = true;
+	f->rec.bin = f->bin;
+}
+
+static void
+make_debian_tools(struct fx *f, bool slow)
+{
+	make_tools(f, DEB_ANCHORS, DEB_BUNDLE, "update-ca-certificates", slow);
+}
+
+static void
+deb_path(struct fx *f, char *buf, size_t sz, const char *what)
+{
+	char name[TRUST_NAME_SIZE];
+
+	if (strcmp(what, "anchor") == 0) {
+		load_root(f);
+		xsnprintf(name, sizeof(name), "%s", f->root.name);
+		xsnprintf(buf, sz, "%s%s/%s.crt", f->sysroot, DEB_ANCHORS, name);
+	} else
+		xsnprintf(buf, sz, "%s%s", f->sysroot, DEB_BUNDLE);
+}
+
+/* An interrupted install: the anchor copied, the tool never run. */
+static void
+test_trust_system_status_anchor_without_bundle_is_not_trusted(void **state)
 {
 	struct fx		*f = *state;
 	struct trust_status	 st = { 0 };
-	char			 dest[PATH_MAX], cmd[PATH_MAX * 3];
-	FILE			*in, *out;
-	int			 c;
+	char			 anchor[PATH_MAX], bundle[PATH_MAX];
+	char			*argv[] = { "trust", "status", "--stores", "system",
+	    NULL };
 
-	make_debian_wsl(f);
-	load_root(f);
+	make_debian_tools(f, false);
+	deb_path(f, anchor, sizeof(anchor), "anchor");
+	deb_path(f, bundle, sizeof(bundle), "bundle");
+	write_root_cert(f, anchor, "w");
+	write_bundle(f, bundle, false);
 	assert_int_equal(trust_store_system.status(&f->env, &st), 0);
 	assert_true(st.found);
 	assert_false(st.trusted);
-	xsnprintf(dest, sizeof(dest), "%s/usr/local/share/ca-certificates/%s.crt",
-	    f->sysroot, f->root.name);
-	xsnprintf(cmd, sizeof(cmd), "%s", f->root.certfile);
-	assert_non_null(in = fopen(cmd, "r"));
-	assert_non_null(out = fopen(dest, "w"));
-	while ((c = fgetc(in)) != EOF)
-		fputc(c, out);
-	fclose(in);
-	fclose(out);
+	assert_false(st.any);
+	assert_int_equal(trust_command(&f->env, f->state, 4, argv), 1);
+	assert_non_null(strstr(outtext(f), "\nsystem: found, not trusted: "));
+	/* No bundle at all is not trusted either. */
+	assert_int_equal(unlink(bundle), 0);
 	memset(&st, 0, sizeof(st));
 	assert_int_equal(trust_store_system.status(&f->env, &st), 0);
+	assert_false(st.trusted);
+}
+
+static void
+test_trust_system_status_trusted_when_bundle_holds_root(void **state)
+{
+	struct fx		*f = *state;
+	struct trust_status	 st = { 0 };
+	char			 anchor[PATH_MAX], bundle[PATH_MAX];
+	char			*argv[] = { "trust", "status", "--stores", "system",
+	    NULL };
+
+	make_debian_tools(f, false);
+	deb_path(f, anchor, sizeof(anchor), "anchor");
+	deb_path(f, bundle, sizeof(bundle), "bundle");
+	write_root_cert(f, anchor, "w");
+	write_bundle(f, bundle, true);
+	assert_int_equal(trust_store_system.status(&f->env, &st), 0);
+	assert_true(st.found);
 	assert_true(st.trusted);
-	assert_true(st.any);
-	/* Installing again is a no-op. */
+	assert_int_equal(trust_command(&f->env, f->state, 4, argv), 0);
+	assert_non_null(strstr(outtext(f), "\nsystem: found, trusted: "));
+	/* Installing again runs nothing. */
 	assert_int_equal(trust_store_system.install(&f->env), 0);
 	assert_int_equal(f->rec.calls.n, 0);
+	assert_non_null(strstr(outtext(f), "system: already installed"));
+}
+
+/* The half-done install is finished: the tool runs, nothing is copied. */
+static void
+test_trust_system_install_repairs_anchor_without_bundle(void **state)
+{
+	struct fx		*f = *state;
+	struct trust_status	 st = { 0 };
+	char			 anchor[PATH_MAX], bundle[PATH_MAX], c1[PATH_MAX];
+	const char		*want[1] = { c1 };
+	char			*argv[] = { "trust", "install", "--stores", "system",
+	    NULL };
+
+	make_debian_tools(f, false);
+	deb_path(f, anchor, sizeof(anchor), "anchor");
+	deb_path(f, bundle, sizeof(bundle), "bundle");
+	write_root_cert(f, anchor, "w");
+	write_bundle(f, bundle, false);
+	assert_int_equal(trust_command(&f->env, f->state, 4, argv), 0);
+	xsnprintf(c1, sizeof(c1), "%s/update-ca-certificates", f->bin);
+	assert_calls(f, want, 1);
+	assert_null(strstr(outtext(f), "already installed"));
+	assert_int_equal(trust_store_system.status(&f->env, &st), 0);
+	assert_true(st.trusted);
+}
+
+/* The half-done uninstall (anchor gone, bundle not rebuilt) is finished. */
+static void
+test_trust_system_uninstall_repairs_bundle_without_anchor(void **state)
+{
+	struct fx		*f = *state;
+	struct trust_status	 st = { 0 };
+	char			 anchor[PATH_MAX], bundle[PATH_MAX], c1[PATH_MAX];
+	const char		*want[1] = { c1 };
+	char			*argv[] = { "trust", "uninstall", "--stores",
+	    "system", NULL };
+
+	make_debian_tools(f, false);
+	deb_path(f, anchor, sizeof(anchor), "anchor");
+	deb_path(f, bundle, sizeof(bundle), "bundle");
+	write_bundle(f, bundle, true);
+	assert_int_equal(trust_command(&f->env, f->state, 4, argv), 0);
+	xsnprintf(c1, sizeof(c1), "%s/update-ca-certificates", f->bin);
+	assert_calls(f, want, 1);
+	assert_int_equal(trust_store_system.status(&f->env, &st), 0);
+	assert_false(st.any);
+}
+
+static void
+test_trust_command_status_json_reports_each_store(void **state)
+{
+	struct fx	*f = *state;
+	char		 anchor[PATH_MAX], bundle[PATH_MAX];
+	char		*argv[] = { "trust", "status", "--json", "--stores",
+	    "system,windows", NULL };
+	json_t		*j, *s;
+	json_error_t	 err;
+
+	make_debian_tools(f, false);
+	deb_path(f, anchor, sizeof(anchor), "anchor");
+	deb_path(f, bundle, sizeof(bundle), "bundle");
+	write_root_cert(f, anchor, "w");
+	write_bundle(f, bundle, false);
+	assert_int_equal(trust_command(&f->env, f->state, 5, argv), 1);
+	j = json_loads(outtext(f), JSON_DECODE_ANY, &err);
+	if (j == NULL)
+		fail_msg("not JSON: %s: %s", err.text, outtext(f));
+	assert_true(json_is_object(j));
+	assert_string_equal(json_string_value(json_object_get(j, "root")),
+	    f->root.name);
+	assert_string_equal(json_string_value(json_object_get(j, "sha256")),
+	    f->root.sha256);
+	assert_true(json_is_false(json_object_get(j, "trusted")));
+	s = json_object_get(json_object_get(j, "stores"), "system");
+	assert_true(json_is_true(json_object_get(s, "present")));
+	assert_true(json_is_false(json_object_get(s, "trusted")));
+	assert_true(json_is_string(json_object_get(s, "detail")));
+	s = json_object_get(json_object_get(j, "stores"), "windows");
+	assert_true(json_is_false(json_object_get(s, "present")));
+	assert_true(json_is_false(json_object_get(s, "trusted")));
+	assert_null(json_object_get(json_object_get(j, "stores"), "nss"));
+	json_decref(j);
+}
+
+/* The file a "run as root" line names is still there for the user. */
+static void
+test_trust_system_printed_run_as_root_file_exists_afterwards(void **state)
+{
+	struct fx	*f = *state;
+	char		*argv[] = { "trust", "install", "--stores", "system", NULL };
+	char		 file[PATH_MAX];
+	const char	*e, *s;
+
+	make_debian_tools(f, false);
+	f->env.is_root = false;		/* and no sudo in f->bin */
+	assert_int_equal(trust_command(&f->env, f->state, 4, argv), 1);
+	e = errtext(f);
+	assert_non_null(s = strstr(e, "  "));
+	assert_non_null(s = strstr(s, "/install -m 644 "));
+	s += strlen("/install -m 644 ");
+	xsnprintf(file, sizeof(file), "%.*s", (int)strcspn(s, " "), s);
+	assert_int_equal(f->rec.calls.n, 0);
+	load_root(f);
+	assert_true(trust_path_exists(file));
+	assert_true(trust_root_file_matches(&f->root, file));
+	/* In the state directory, and only the certificate (P11). */
+	assert_int_equal(strncmp(file, f->state, strlen(f->state)), 0);
+	{
+		FILE	*fp;
+		char	 buf[8192];
+		size_t	 n;
+
+		assert_non_null(fp = fopen(file, "r"));
+		n = fread(buf, 1, sizeof(buf) - 1, fp);
+		buf[n] = '\0';
+		fclose(fp);
+		assert_null(strstr(buf, "PRIVATE KEY"));
+	}
+}
+
+/* Names in dir other than the allowed ones (NULL-terminated). */
+static size_t
+strays(const char *dir, const char *const *allowed, char *first, size_t sz)
+{
+	DIR		*d;
+	struct dirent	*de;
+	size_t		 n = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		bool ok = strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0;
+
+		for (size_t i = 0; allowed[i] != NULL && !ok; i++)
+			ok = strcmp(de->d_name, allowed[i]) == 0;
+		if (!ok && n++ == 0)
+			xsnprintf(first, sz, "%s/%s", dir, de->d_name);
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * A signal while the update tool runs leaves no temporary file in TMPDIR,
+ * the state directory or the anchors directory.
+ */
+static void
+interrupt_install(struct fx *f, int sig)
+{
+	char		 tmp[PATH_MAX], pidfile[PATH_MAX], anchors[PATH_MAX];
+	char		 anchor[TRUST_NAME_SIZE + 8], stray[PATH_MAX] = "";
+	char		*argv[] = { "trust", "install", "--stores", "system", NULL };
+	const char	*state_ok[] = { "root.pem", "root.trust.pem", NULL };
+	const char	*anchors_ok[] = { anchor, NULL };
+	const char	*none[] = { NULL };
+	pid_t		 child, tool = 0;
+	int		 st;
+	FILE		*fp;
+
+	make_debian_tools(f, true);
+	load_root(f);
+	xsnprintf(anchor, sizeof(anchor), "%s.crt", f->root.name);
+	trust_root_clear(&f->root);
+	xsnprintf(tmp, sizeof(tmp), "%s/tmp", f->dir);
+	mkpath(tmp, 0700);
+	xsnprintf(pidfile, sizeof(pidfile), "%s/tool.pid", f->dir);
+	xsnprintf(anchors, sizeof(anchors), "%s%s", f->sysroot, DEB_ANCHORS);
+	assert_int_equal(setenv("TOOL_PID", pidfile, 1), 0);
+	fflush(NULL);
+	assert_true((child = fork()) != -1);
+	if (child == 0) {
+		setenv("TMPDIR", tmp, 1);
+		_exit(trust_command(&f->env, f->state, 4, argv));
+	}
+	for (int i = 0; i < 1000 && tool <= 0; i++) {
+		if ((fp = fopen(pidfile, "r")) != NULL) {
+			if (fscanf(fp, "%d", &tool) != 1)
+				tool = 0;
+			fclose(fp);
+		}
+		if (tool <= 0)
+			usleep(10000);
+	}
+	assert_true(tool > 0);
+	assert_int_equal(kill(child, sig), 0);
+	assert_int_equal(waitpid(child, &st, 0), child);
+	(void)kill(tool, SIGTERM);	/* the fake tool this test started */
+	unsetenv("TOOL_PID");
+	assert_true(WIFSIGNALED(st) || WIFEXITED(st));
+	if (strays(tmp, none, stray, sizeof(stray)) != 0 ||
+	    strays(f->state, state_ok, stray, sizeof(stray)) != 0 ||
+	    strays(anchors, anchors_ok, stray, sizeof(stray)) != 0)
+		fail_msg("signal %d left %s behind", sig, stray);
+}
+
+static void
+test_trust_install_sigterm_leaves_no_temp_file(void **state)
+{
+	interrupt_install(*state, SIGTERM);
+}
+
+static void
+test_trust_install_sigint_leaves_no_temp_file(void **state)
+{
+	interrupt_install(*state, SIGINT);
 }
 
 /* ---- macOS (recorded) ---- */
@@ -1115,6 +1485,83 @@ test_trust_nss_status_partly_trusted_reports_databases(void **state)
 	assert_non_null(strstr(st.where, "x.default (not trusted)"));
 }
 
+/*
+ * OpenSSL's hashed directory counts when there is no bundle; when the
+ * bundle exists and lacks the root, a link alone is only "partly".
+ */
+static void
+test_trust_system_status_hashed_link_counts_without_bundle(void **state)
+{
+	struct fx		*f = *state;
+	struct trust_status	 st = { 0 };
+	char			 anchor[PATH_MAX], bundle[PATH_MAX];
+	char			 h0[PATH_MAX], h1[PATH_MAX];
+	X509			*x;
+	FILE			*fp;
+
+	make_debian_tools(f, false);
+	deb_path(f, anchor, sizeof(anchor), "anchor");
+	deb_path(f, bundle, sizeof(bundle), "bundle");
+	write_root_cert(f, anchor, "w");
+	/* .0 is someone else's root with the same subject hash. */
+	xsnprintf(h0, sizeof(h0), "%s/etc/ssl/certs/%08lx.0", f->sysroot,
+	    f->root.subject_hash);
+	xsnprintf(h1, sizeof(h1), "%s/etc/ssl/certs/%08lx.1", f->sysroot,
+	    f->root.subject_hash);
+	x = make_root(NULL, "test_trust root");
+	assert_non_null(fp = fopen(h0, "w"));
+	PEM_write_X509(fp, x);
+	fclose(fp);
+	X509_free(x);
+	assert_int_equal(trust_store_system.status(&f->env, &st), 0);
+	assert_false(st.any);
+	write_root_cert(f, h1, "w");
+	memset(&st, 0, sizeof(st));
+	assert_int_equal(trust_store_system.status(&f->env, &st), 0);
+	assert_true(st.trusted);
+	write_bundle(f, bundle, false);
+	memset(&st, 0, sizeof(st));
+	assert_int_equal(trust_store_system.status(&f->env, &st), 0);
+	assert_false(st.trusted);
+	assert_true(st.any);
+}
+
+/* certutil lists the root without the C flag: not trusted; install sets it. */
+static void
+test_trust_nss_entry_without_c_flag_is_repaired(void **state)
+{
+	struct fx		*f = *state;
+	struct trust_status	 st = { 0 };
+	char			 db[PATH_MAX], spec[PATH_MAX + 8], flags[32];
+	char			*inst[] = { "trust", "install", "--stores", "nss",
+	    NULL };
+	char			*stat_argv[] = { "trust", "status", "--stores",
+	    "nss", NULL };
+
+	if (!have_tool("certutil"))
+		skip();
+	use_real_tools(f);
+	load_root(f);
+	xsnprintf(db, sizeof(db), "%s/.pki/nssdb", f->home);
+	mkpath(db, 0700);
+	xsnprintf(spec, sizeof(spec), "sql:%s", db);
+	nss_newdb(spec);
+	{
+		char *add[] = { "certutil", "-A", "-d", spec, "-t", ",,", "-n",
+		    f->root.name, "-i", f->root.certfile, NULL };
+
+		assert_int_equal(run_quiet(add), 0);
+	}
+	assert_int_equal(trust_store_nss.status(&f->env, &st), 0);
+	assert_true(st.found);
+	assert_false(st.trusted);
+	assert_int_equal(trust_command(&f->env, f->state, 4, stat_argv), 1);
+	assert_int_equal(trust_command(&f->env, f->state, 4, inst), 0);
+	nss_flags(spec, f->root.name, flags, sizeof(flags));
+	assert_string_equal(flags, "C,,");
+	assert_int_equal(trust_command(&f->env, f->state, 4, stat_argv), 0);
+}
+
 /* ---- Java ---- */
 
 static void
@@ -1331,7 +1778,7 @@ main(void)
 		T(test_trust_root_load_missing_file_is_enoent),
 		T(test_trust_root_load_name_is_sha256_prefix),
 		T(test_trust_root_load_certfile_has_only_the_certificate),
-		T(test_trust_root_clear_removes_the_temp_file),
+		T(test_trust_root_certfile_stays_in_state_dir),
 		T(test_trust_root_file_matches_other_root_is_false),
 		T(test_trust_command_no_ca_prints_init_hint),
 		T(test_trust_command_unknown_verb_is_usage),
@@ -1352,7 +1799,15 @@ main(void)
 		T(test_trust_system_not_root_without_sudo_prints_commands),
 		T(test_trust_system_uninstall_removes_only_our_file),
 		T(test_trust_system_uninstall_not_installed_runs_nothing),
-		T(test_trust_system_status_trusted_when_file_holds_root),
+		T(test_trust_system_status_anchor_without_bundle_is_not_trusted),
+		T(test_trust_system_status_trusted_when_bundle_holds_root),
+		T(test_trust_system_status_hashed_link_counts_without_bundle),
+		T(test_trust_system_install_repairs_anchor_without_bundle),
+		T(test_trust_system_uninstall_repairs_bundle_without_anchor),
+		T(test_trust_command_status_json_reports_each_store),
+		T(test_trust_system_printed_run_as_root_file_exists_afterwards),
+		T(test_trust_install_sigterm_leaves_no_temp_file),
+		T(test_trust_install_sigint_leaves_no_temp_file),
 		T(test_trust_macos_install_adds_trusted_cert_to_system_keychain),
 		T(test_trust_macos_uninstall_removes_trust_and_deletes_by_sha1),
 		T(test_trust_macos_status_trusted_by_sha1),
@@ -1365,6 +1820,7 @@ main(void)
 		T(test_trust_nss_status_without_certutil_is_not_found),
 		T(test_trust_nss_install_uninstall_real_certutil),
 		T(test_trust_nss_status_partly_trusted_reports_databases),
+		T(test_trust_nss_entry_without_c_flag_is_repaired),
 		T(test_trust_java_find_cacerts_follows_java_symlink),
 		T(test_trust_java_find_cacerts_java_home_jdk8_layout),
 		T(test_trust_java_install_uninstall_real_keytool),
