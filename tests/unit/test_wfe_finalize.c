@@ -480,6 +480,9 @@ test_wfe_cn_only_csr_leaf_san_holds_every_identifier(void **state)
 	wh_ready_order(f, &a, three, 3, &o);
 	x = finalize_leaf(f, &a, &o, tu_csr_make(k, partial, 2, "B.test"));
 	assert_leaf_sans(x, three, 3);
+	/* the leaf's CN is the profile's (first DNS name), not the CSR's */
+	leaf_cn(x, cn, sizeof(cn));
+	assert_string_equal(cn, "a.test");
 	X509_free(x);
 	EVP_PKEY_free(k);
 	wh_acct_free(&a);
