@@ -400,7 +400,7 @@ test_csr_ip_cn_not_in_order_badcsr(void **state)
 	assert_int_equal(prob.type, ACME_P_BADCSR);
 	assert_non_null(strstr(prob.detail, "CN"));
 	X509_REQ_free(req);
-	/* an IP CN is still not a DNS name: 127.0.0.1 != "127.0.0.1." etc. */
+	/* the bracketed URL form is neither a DNS name nor an IP address */
 	assert_non_null(req = tu_csr_make(k.ec256, both, 2, "[127.0.0.1]"));
 	assert_int_equal(check_names(req, both, 2, &prob), -1);
 	assert_int_equal(prob.type, ACME_P_BADCSR);
