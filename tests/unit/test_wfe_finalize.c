@@ -669,8 +669,8 @@ test_wfe_f16_allowed_csr_extensions_never_reach_the_certificate(void **state)
 	const char	*exts[] = {
 		"subjectAltName=DNS:a.test",
 		"basicConstraints=CA:FALSE",
-		"keyUsage=critical,digitalSignature,nonRepudiation,"
-		    "keyEncipherment,dataEncipherment,keyAgreement",
+		("keyUsage=critical,digitalSignature,nonRepudiation,"
+		    "keyEncipherment,dataEncipherment,keyAgreement"),
 		"extendedKeyUsage=serverAuth,clientAuth",
 		"subjectKeyIdentifier=0102030405",
 	};
