@@ -340,8 +340,11 @@ acme_csr_decode_key(const char *b64url, EVP_PKEY **keyp,
 		acme_problem_set(prob, ACME_P_BADCSR, "CSR is not DER");
 		goto out;
 	}
+	/* RFC 2986 §4.1: version is 0, meaning v1. */
 	if (X509_REQ_get_version(req) != X509_REQ_VERSION_1) {
-		acme_problem_set(prob, ACME_P_BADCSR, "CSR version is not 1");
+		acme_problem_set(prob, ACME_P_BADCSR, "CSR version is %ld; "
+		    "expected %d (v1, RFC 2986)", X509_REQ_get_version(req),
+		    X509_REQ_VERSION_1);
 		goto out;
 	}
 	if (sigalg_ok(req) == -1) {
@@ -639,13 +642,148 @@ san_names(X509_EXTENSION *ext, struct acme_identifier *ids, size_t *n,
 	return rc;
 }
 
+/* Name an extension or EKU purpose for a problem detail: "sn (oid)". */
+static void
+obj_name(const ASN1_OBJECT *obj, char *buf, size_t sz)
+{
+	char		 oid[80];
+	const char	*sn;
+	int		 nid = OBJ_obj2nid(obj);
+
+	if (OBJ_obj2txt(oid, sizeof(oid), obj, 1) <= 0)
+		snprintf(oid, sizeof(oid), "?");
+	if (nid != NID_undef && (sn = OBJ_nid2sn(nid)) != NULL)
+		snprintf(buf, sz, "%s (%s)", sn, oid);
+	else
+		snprintf(buf, sz, "%s", oid);
+}
+
 /*
- * Collect the SANs (into ids[ACME_CSR_MAX_NAMES], *n, not normalised as a
- * list) and the CN (*has_cn, *cn), with the structural rules of
- * acme_csr_check.
+ * RFC 8555 §7.4: finalize fails "if the CSR requests extensions that the
+ * CA is not willing to include". A CSR may ask only for what our profile
+ * carries anyway (src/ca.c writes its own values; nothing is copied):
+ * subjectAltName (checked by san_names), keyUsage without CA bits,
+ * extendedKeyUsage of serverAuth/clientAuth, basicConstraints CA:FALSE
+ * without a path length, and a subjectKeyIdentifier. Anything else
+ * (OCSP Must-Staple among them, until there is an OCSP responder) is
+ * badCSR naming it, never silently dropped. Returns 0 or -1.
  */
 static int
-collect(X509_REQ *req, struct acme_identifier *ids, size_t *n,
+ext_allowed(X509_EXTENSION *ext, struct acme_problem *prob)
+{
+	const ASN1_OBJECT	*obj = X509_EXTENSION_get_object(ext);
+	ASN1_OCTET_STRING	*v = X509_EXTENSION_get_data(ext);
+	BASIC_CONSTRAINTS	*bc = NULL;
+	EXTENDED_KEY_USAGE	*eku = NULL;
+	ASN1_BIT_STRING		*ku = NULL;
+	ASN1_OCTET_STRING	*ski = NULL;
+	char			 name[128];
+	int			 nid = OBJ_obj2nid(obj), i, rc = -1;
+
+	obj_name(obj, name, sizeof(name));
+	switch (nid) {
+	case NID_subject_alt_name:
+		return 0;	/* parsed and matched by san_names */
+	case NID_key_usage:
+	case NID_ext_key_usage:
+	case NID_basic_constraints:
+	case NID_subject_key_identifier:
+		break;
+	case NID_tlsfeature:
+		acme_problem_set(prob, ACME_P_BADCSR, "CSR requests extension "
+		    "%s, OCSP Must-Staple, which this CA does not include: it "
+		    "runs no OCSP responder", name);
+		return -1;
+	default:
+		acme_problem_set(prob, ACME_P_BADCSR, "CSR requests extension "
+		    "%s, which this CA does not include", name);
+		return -1;
+	}
+	/* One DER value of the type the OID names. */
+	if (v == NULL || der_single(ASN1_STRING_get0_data(v),
+	    (size_t)ASN1_STRING_length(v)) == -1) {
+		acme_problem_set(prob, ACME_P_BADCSR,
+		    "CSR extension %s is not valid DER", name);
+		return -1;
+	}
+	switch (nid) {
+	case NID_key_usage:
+		/* RFC 5280 §4.2.1.3: the CA bits belong to CA certificates */
+		if ((ku = X509V3_EXT_d2i(ext)) == NULL)
+			break;
+		if (ASN1_BIT_STRING_get_bit(ku, 5)) {
+			acme_problem_set(prob, ACME_P_BADCSR, "CSR requests "
+			    "keyUsage keyCertSign, which this CA does not "
+			    "include");
+			goto out;
+		}
+		if (ASN1_BIT_STRING_get_bit(ku, 6)) {
+			acme_problem_set(prob, ACME_P_BADCSR, "CSR requests "
+			    "keyUsage cRLSign, which this CA does not include");
+			goto out;
+		}
+		rc = 0;
+		break;
+	case NID_ext_key_usage:
+		if ((eku = X509V3_EXT_d2i(ext)) == NULL)
+			break;
+		for (i = 0; i < sk_ASN1_OBJECT_num(eku); i++) {
+			const ASN1_OBJECT *p = sk_ASN1_OBJECT_value(eku, i);
+
+			if (OBJ_obj2nid(p) != NID_server_auth &&
+			    OBJ_obj2nid(p) != NID_client_auth) {
+				obj_name(p, name, sizeof(name));
+				acme_problem_set(prob, ACME_P_BADCSR, "CSR "
+				    "requests extendedKeyUsage %s; this CA "
+				    "issues serverAuth and clientAuth only",
+				    name);
+				goto out;
+			}
+		}
+		rc = 0;
+		break;
+	case NID_basic_constraints:
+		if ((bc = X509V3_EXT_d2i(ext)) == NULL)
+			break;
+		if (bc->ca) {
+			acme_problem_set(prob, ACME_P_BADCSR, "CSR requests "
+			    "basicConstraints CA:TRUE; this CA issues end-entity "
+			    "certificates only");
+			goto out;
+		}
+		if (bc->pathlen != NULL) {
+			acme_problem_set(prob, ACME_P_BADCSR, "CSR requests "
+			    "basicConstraints with a pathLenConstraint, which "
+			    "RFC 5280 §4.2.1.9 allows only with CA:TRUE");
+			goto out;
+		}
+		rc = 0;
+		break;
+	case NID_subject_key_identifier:
+		if ((ski = X509V3_EXT_d2i(ext)) != NULL)
+			rc = 0;
+		break;
+	}
+	if (rc == -1)
+		acme_problem_set(prob, ACME_P_BADCSR,
+		    "CSR extension %s cannot be decoded", name);
+ out:
+	ERR_clear_error();
+	ASN1_BIT_STRING_free(ku);
+	EXTENDED_KEY_USAGE_free(eku);
+	BASIC_CONSTRAINTS_free(bc);
+	ASN1_OCTET_STRING_free(ski);
+	return rc;
+}
+
+/*
+ * Collect the SANs (into ids[ACME_CSR_MAX_NAMES], *n, not normalised as a
+ * list) and the CN (*has_cn, *cn: a DNS name or an IP address), with the
+ * structural rules of acme_csr_check; with strict, also the extension
+ * allow-list (ext_allowed).
+ */
+static int
+collect(X509_REQ *req, bool strict, struct acme_identifier *ids, size_t *n,
     struct acme_identifier *cn, bool *has_cn, struct acme_problem *prob)
 {
 	STACK_OF(X509_EXTENSION) *exts = NULL;
@@ -699,11 +837,18 @@ collect(X509_REQ *req, struct acme_identifier *ids, size_t *n,
 		if (OBJ_obj2nid(X509_EXTENSION_get_object(ext)) ==
 		    NID_subject_alt_name)
 			san = ext;
+		if (strict && ext_allowed(ext, prob) == -1)
+			goto out;
 	}
 	if (san != NULL && san_names(san, ids, n, prob) == -1)
 		goto out;
 
-	/* BR §7.1.2.7.2: at most one CN, a DNS name (F07) */
+	/*
+	 * BR §7.1.2.7.2: at most one CN. RFC 8555 §7.4 lets it name a dns
+	 * identifier; BR §7.1.4.3 also an IP address (in its text form), as
+	 * uacme sends for an IP-only order. acme_csr_check_key matches it
+	 * against the order.
+	 */
 	subj = X509_REQ_get_subject_name(req);
 	idx = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
 	if (idx >= 0) {
@@ -720,13 +865,8 @@ collect(X509_REQ *req, struct acme_identifier *ids, size_t *n,
 			    "a character that is not printable ASCII");
 			goto out;
 		}
-		if (acme_ident_is_ip(buf) || buf[0] == '[') {
-			acme_problem_set(prob, ACME_P_BADCSR,
-			    "CSR CN must not be an IP address");
-			goto out;
-		}
-		if (acme_ident_parse(ACME_IDENT_DNS, buf, cn, NULL, &sub)
-		    == -1) {
+		if (acme_ident_parse(acme_ident_is_ip(buf) ? ACME_IDENT_IP :
+		    ACME_IDENT_DNS, buf, cn, NULL, &sub) == -1) {
 			acme_problem_set(prob, ACME_P_BADCSR,
 			    "CSR CN is invalid: %s", sub.detail);
 			goto out;
@@ -806,22 +946,30 @@ acme_csr_check_key(X509_REQ *req, EVP_PKEY *key,
 		acme_problem_set(prob, ACME_P_SERVERINTERNAL, "internal error");
 		goto out;
 	}
-	if ((have = calloc(ACME_CSR_MAX_NAMES, sizeof(*have))) == NULL ||
+	/* One slot more than the SAN cap, for a CN that is not a SAN. */
+	if ((have = calloc(ACME_CSR_MAX_NAMES + 1, sizeof(*have))) == NULL ||
 	    (want = calloc(nids > 0 ? nids : 1, sizeof(*want))) == NULL) {
 		acme_problem_set(prob, ACME_P_SERVERINTERNAL, "internal error");
 		goto out;
 	}
-	if (collect(req, have, &n, &cn, &has_cn, prob) == -1)
+	if (collect(req, true, have, &n, &cn, &has_cn, prob) == -1)
 		goto out;
-	if (has_cn && !contains(have, n, &cn)) {
-		acme_problem_set(prob, ACME_P_BADCSR,
-		    "CSR CN is not one of its subjectAltName DNS names");
-		goto out;
-	}
-	acme_ident_list_normalize(have, &n);
 	if (nids > 0)
 		memcpy(want, ids, nids * sizeof(*want));
 	acme_ident_list_normalize(want, &nw);
+	/*
+	 * RFC 8555 §7.4: an identifier may be named in the CN, the SAN or
+	 * both; the CN must be one of the order's (F06). The leaf's SAN is
+	 * built from the order, so a name given only as the CN is in it.
+	 */
+	if (has_cn && !contains(want, nw, &cn)) {
+		acme_problem_set(prob, ACME_P_BADCSR, "CSR CN %s is not one "
+		    "of the order's identifiers", cn.value);
+		goto out;
+	}
+	if (has_cn && !contains(have, n, &cn))
+		have[n++] = cn;
+	acme_ident_list_normalize(have, &n);
 
 	/* RFC 8555 §7.4: the CSR asks for exactly the order's identifiers */
 	for (i = 0, j = 0; i < n || j < nw;) {
@@ -896,7 +1044,8 @@ acme_csr_names(X509_REQ *req, struct acme_identifier **out, size_t *n,
 		acme_problem_set(prob, ACME_P_SERVERINTERNAL, "internal error");
 		goto out;
 	}
-	if (collect(req, ids, &count, &cn, &has_cn, prob) == -1)
+	/* The operator's own CSR: extensions are ignored, never copied. */
+	if (collect(req, false, ids, &count, &cn, &has_cn, prob) == -1)
 		goto out;
 	if (has_cn && !contains(ids, count, &cn))
 		ids[count++] = cn;

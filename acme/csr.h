@@ -23,7 +23,7 @@
  * whitespace; HARDENING F17) and, with badCSR: more than ACME_CSR_MAX
  * bytes, anything that is not DER (indefinite or non-minimal lengths,
  * constructed strings, trailing bytes, an encoding that does not
- * re-encode byte for byte; F18, F19), a version other than v1, a
+ * re-encode byte for byte; F18, F19), a version other than 0 (v1), a
  * signature algorithm other than RSA/ECDSA with SHA-256/384/512 (F10),
  * and a broken self-signature (F09).
  * Returns a new X509_REQ (caller frees with X509_REQ_free), or NULL
@@ -54,15 +54,23 @@ EVP_PKEY *acme_csr_pubkey(X509_REQ *req);
  *    ACME_CSR_MAX_NAMES, each valid per acme_ident_parse (so
  *    "Example.TEST" matches "example.test"; NUL and control characters
  *    fail: F20);
- *  - the subject CN, if present, is one of the DNS SANs after
- *    normalisation (F06) and not an IP address (F07); at most one CN;
- *  - the set of SANs equals the set of ids (F04, F05); the detail names
+ *  - the subject CN, if present (at most one), is a DNS name or an IP
+ *    address in text form that is one of ids after normalisation (F06;
+ *    RFC 8555 §7.4, BR §7.1.4.3), whether or not it is also a SAN;
+ *  - the SANs plus the CN equal the set of ids (F04, F05): a CSR with
+ *    a CN and no SAN covers a one-identifier order; the detail names
  *    what is extra and missing, with one subproblem per name;
+ *  - extensions are only those the profile carries anyway (§7.4: the
+ *    CA refuses "extensions that the CA is not willing to include"):
+ *    subjectAltName, keyUsage without keyCertSign/cRLSign,
+ *    extendedKeyUsage of serverAuth/clientAuth, basicConstraints
+ *    CA:FALSE, subjectKeyIdentifier; any other (OCSP Must-Staple,
+ *    CA:TRUE, codeSigning, ...) is badCSR naming it;
  *  - the key passes acme_csr_key_policy (F11, F12) and is none of
  *    forbidden_keys (account keys, RFC 8555 §11.1: F14, F15).
- * Other subject attributes and other extensions (basicConstraints,
- * keyUsage, must-staple, ...) are ignored on purpose: the CA never copies
- * anything from a CSR but its key and the checked names (F16).
+ * Other subject attributes are ignored, and the allowed extensions are
+ * not copied: the CA takes nothing from a CSR but its key and the
+ * checked names (F16).
  * ids need not be sorted. Returns 0, or -1 with *prob filled (badCSR,
  * or serverInternal on allocation failure).
  */
@@ -77,8 +85,10 @@ int	 acme_csr_check_key(X509_REQ *req, EVP_PKEY *key,
 
 /*
  * The names a CSR asks for, for `localacme issue --csr`: its SANs plus
- * its CN (added if it is not already a SAN), checked as by
- * acme_csr_check, normalised, sorted and de-duplicated. At least one
+ * its CN (a DNS name or an IP address, added if it is not already a
+ * SAN), checked as by acme_csr_check but for the extension allow-list
+ * (the operator's CSR: its extensions are ignored), normalised, sorted
+ * and de-duplicated. At least one
  * name is required. On success *out is a new array of *n entries (caller
  * frees with free()) and 0 is returned; -1 with *prob filled otherwise.
  */

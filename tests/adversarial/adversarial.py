@@ -817,7 +817,8 @@ class Env:
 
     # -- orders
     def new_order(self, acct, names=None, ips=()):
-        ids = [{"type": "dns", "value": n} for n in (names or [self.name()])]
+        ids = [{"type": "dns", "value": n} for n in (
+            [self.name()] if names is None else names)]
         ids += [{"type": "ip", "value": i} for i in ips]
         r = self.c.post_as(acct, self.c.url("newOrder"), {"identifiers": ids})
         if r.status != 201:
@@ -2909,17 +2910,23 @@ def f05(env, t):
     csr_case(env, t, make_csr(Key(), names_of(o)[:1]), order=o)
 
 
-@case("F06", "CSR with a CN not among the SANs -> 400 badCSR")
+@case("F06", "CSR with a CN that is not an order identifier (with or without SAN) -> 400 badCSR")
 def f06(env, t):
     csr_case(env, t, lambda o: make_csr(Key(), names_of(o),
                                         cn="other.test"))
+    csr_case(env, t, lambda o: make_csr(Key(), cn="other.test"),
+             what="CN only")
 
 
-@case("F07", "CSR with an IP address in CN -> 400 badCSR")
+@case("F07", "CSR with an IP CN not in the order -> 400 badCSR; the order's IP -> 200")
 def f07(env, t):
     o = env.ready_order(env.A, [env.name()], ips=["127.0.0.1"])
     csr_case(env, t, make_csr(Key(), names_of(o), ips=["127.0.0.1"],
-                              cn="127.0.0.1"), order=o)
+                              cn="127.0.0.2"), order=o)
+    # issue #12 item 1: BR §7.1.4.3 allows the order's IP in the CN
+    t.status(env.finalize(env.A, o, make_csr(
+        Key(), names_of(o), ips=["127.0.0.1"], cn="127.0.0.1")), 200,
+        "CN = the order's IP")
 
 
 @case("F08", "CSR with email / URI / otherName / directoryName SANs -> 400 badCSR")
@@ -3058,26 +3065,18 @@ def check_profile(t, what, leaf, names):
             "%s: SANs %r" % (what, san))
 
 
-@case("F16", "CSR asks for CA/keyCertSign/EKU/NC/must-staple/critical ext -> our profile or badCSR")
+@case("F16", "CSR asks for CA/keyCertSign/EKU/NC/must-staple/critical ext -> 400 badCSR naming it")
 def f16(env, t):
-    o = None
-    for what, e in F16_EXTS:
-        if o is None:
-            o = env.ready_order(env.A)
-        k = Key()
-        r = env.finalize(env.A, o, make_csr(k, names_of(o), exts=[e]))
-        if r.status != 200:
-            t.problem(r, BADCSR, what)
-            continue
-        _, j = env.poll(env.A, o["url"], lambda j: j.get("status") not in (
-            "processing", "ready"))
-        if not t.check(j.get("status") == "valid", "%s: order %r" % (what, j)):
-            o = None
-            continue
-        cr = env.get(env.A, j["certificate"])
-        check_profile(t, what, x509.load_pem_x509_certificate(cr.body),
-                      names_of(o))
-        o = None
+    o = env.ready_order(env.A)
+    for (what, e), named in zip(F16_EXTS, (
+            "CA:TRUE", "keyCertSign", "codeSigning", "nameConstraints",
+            "1.3.6.1.5.5.7.1.24", "1.3.6.1.4.1.55555.1",
+            "authorityInfoAccess")):
+        r = env.finalize(env.A, o, make_csr(Key(), names_of(o), exts=[e]))
+        t.problem(r, BADCSR, what, extra=lambda j, n=named, w=what: t.check(
+            n in (j or {}).get("detail", ""),
+            "%s: detail %r does not name %s" % (w, j, n)))
+    still_ready(env, t, o)
 
 
 @case("F17", "csr as PEM / standard base64 / padded / with whitespace -> 400 malformed")
@@ -3211,6 +3210,76 @@ def f26(env, t):
     t.status(r, 200)
     t.check((r.json() or {}).get("status") in ("processing", "valid"),
             "order %r" % r)
+
+
+# Issue #12 items 1 and 9 (RFC 8555 §7.4): CN rules and requested extensions.
+
+def leaf_names(leaf):
+    san = leaf.extensions.get_extension_for_class(
+        x509.SubjectAlternativeName).value
+    return sorted(san.get_values_for_type(x509.DNSName) +
+                  [str(a) for a in san.get_values_for_type(x509.IPAddress)])
+
+
+def finalize_leaf(env, t, o, csr, what):
+    r = env.finalize(env.A, o, csr)
+    if not t.status(r, 200, what):
+        return None
+    _, j = env.poll(env.A, o["url"], lambda j: j.get("status") not in (
+        "processing", "ready"))
+    if not t.check(j.get("status") == "valid", "%s: order %r" % (what, j)):
+        return None
+    return x509.load_pem_x509_certificate(env.get(env.A, j["certificate"]).body)
+
+
+@case("F27", "CSR asking for OCSP Must-Staple (TLS Feature) -> 400 badCSR naming it")
+def f27(env, t):
+    o = env.ready_order(env.A)
+    staple = ext("1.3.6.1.5.5.7.1.24", seq(der_int(5)))
+    for what, csr in (
+            ("with SAN", make_csr(Key(), names_of(o), exts=[staple])),
+            ("CN only", make_csr(Key(), cn=names_of(o)[0], exts=[staple]))):
+        r = env.finalize(env.A, o, csr)
+        t.problem(r, BADCSR, what, extra=lambda j, w=what: t.check(
+            "1.3.6.1.5.5.7.1.24" in (j or {}).get("detail", ""),
+            "%s: detail %r does not name the TLS Feature OID" % (w, j)))
+    still_ready(env, t, o)
+
+
+@case("F28", "CSR naming identifiers only in its CN -> 200, the leaf SAN holds every identifier")
+def f28(env, t):
+    o = env.ready_order(env.A)
+    leaf = finalize_leaf(env, t, o, make_csr(Key(), cn=names_of(o)[0]),
+                         "DNS CN, no SAN")
+    if leaf is not None:
+        t.check(leaf_names(leaf) == names_of(o), "SANs %r" % leaf_names(leaf))
+    o = env.ready_order(env.A, [], ips=["127.0.0.1"])
+    leaf = finalize_leaf(env, t, o, make_csr(Key(), cn="127.0.0.1"),
+                         "IP CN, no SAN")
+    if leaf is not None:
+        t.check(leaf_names(leaf) == ["127.0.0.1"], "SANs %r" % leaf_names(leaf))
+    n1, n2 = env.name(), env.name()
+    o = env.ready_order(env.A, [n1, n2], ips=["::1"])
+    leaf = finalize_leaf(env, t, o, make_csr(Key(), [n1], ips=["::1"],
+                                             cn=n2.upper()),
+                         "one name only in the CN")
+    if leaf is not None:
+        t.check(leaf_names(leaf) == sorted([n1, n2, "::1"]),
+                "SANs %r" % leaf_names(leaf))
+
+
+@case("F29", "CSR asking for KU / serverAuth+clientAuth / CA:FALSE / SKI -> 200, our profile")
+def f29(env, t):
+    o = env.ready_order(env.A)
+    exts = [ext("2.5.29.15", der(0x03, b"\x05\xa0"), True),  # dS, kE
+            ext("2.5.29.37", seq(oid("1.3.6.1.5.5.7.3.1"),
+                                 oid("1.3.6.1.5.5.7.3.2"))),
+            ext("2.5.29.19", seq(), True),
+            ext("2.5.29.14", octets(secrets.token_bytes(20)))]
+    leaf = finalize_leaf(env, t, o, make_csr(Key(), names_of(o), exts=exts),
+                         "allowed extensions")
+    if leaf is not None:
+        check_profile(t, "allowed extensions", leaf, names_of(o))
 
 
 # ================================================================ 3.12 certificate download and revocation (V)

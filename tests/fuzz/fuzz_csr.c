@@ -25,7 +25,9 @@
  * reversed, one dropped, one added, or the CSR's key made an account
  * key). Properties:
  *  - acme_csr_check accepts only when the order's set equals the CSR's
- *    SAN set (an extra or a missing name, or a forbidden key, is badCSR);
+ *    SANs plus its CN (an extra or a missing name, a CN that is not an
+ *    order name, or a forbidden key, is badCSR; RFC 8555 §7.4), and
+ *    only a CSR whose extensions are all ones the profile carries;
  *  - an accepted CSR is signed by a throwaway CA (unconstrained policy)
  *    into a leaf that passes our own profile check (ca_sign_leaf runs
  *    ca_check_leaf) and whose SANs are exactly the order's names.
@@ -104,9 +106,34 @@ check_leaf_sans(X509 *leaf, const struct acme_identifier *ids, size_t n)
 	GENERAL_NAMES_free(gens);
 }
 
+/* The CSR's CN as an identifier, read independently; false if none. */
+static bool
+csr_cn(X509_REQ *req, struct acme_identifier *id)
+{
+	const X509_NAME		*subj = X509_REQ_get_subject_name(req);
+	struct acme_problem	 prob;
+	unsigned char		*utf8 = NULL;
+	char			 text[ACME_IDENT_VALUE_SIZE];
+	int			 idx, len;
+
+	if ((idx = X509_NAME_get_index_by_NID(subj, NID_commonName, -1)) < 0)
+		return false;
+	len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(
+	    X509_NAME_get_entry(subj, idx)));
+	FUZZ_CHECK(len > 0 && (size_t)len < sizeof(text) &&
+	    memchr(utf8, '\0', (size_t)len) == NULL, "bad CN accepted");
+	memcpy(text, utf8, (size_t)len);
+	text[len] = '\0';
+	OPENSSL_free(utf8);
+	FUZZ_CHECK(acme_ident_parse(acme_ident_is_ip(text) ? ACME_IDENT_IP :
+	    ACME_IDENT_DNS, text, id, NULL, &prob) == 0, "accepted a bad CN");
+	return true;
+}
+
 /*
- * Read the CSR's SANs independently of acme/csr.c: every one, normalised,
- * is an order name, and every order name is one of them.
+ * Read the CSR's SANs and CN independently of acme/csr.c: every SAN,
+ * normalised, is an order name, so is the CN, and every order name is
+ * one of them.
  */
 static void
 check_csr_sans(X509_REQ *req, const struct acme_identifier *ids, size_t n)
@@ -117,6 +144,7 @@ check_csr_sans(X509_REQ *req, const struct acme_identifier *ids, size_t n)
 	struct acme_problem		 prob;
 	bool				*seen;
 	char				 text[ACME_IDENT_VALUE_SIZE];
+	size_t				 k;
 	int				 i;
 
 	if ((seen = calloc(n + 1, sizeof(*seen))) == NULL)
@@ -124,12 +152,17 @@ check_csr_sans(X509_REQ *req, const struct acme_identifier *ids, size_t n)
 	exts = X509_REQ_get_extensions(req);
 	if (exts != NULL)
 		gens = X509V3_get_d2i(exts, NID_subject_alt_name, NULL, NULL);
-	FUZZ_CHECK(gens != NULL, "accepted a CSR without SANs");
+	if (csr_cn(req, &id)) {
+		for (k = 0; k < n && !acme_ident_equal(&ids[k], &id); k++)
+			;
+		FUZZ_CHECK(k < n, "CN %s is not an order name", id.value);
+		seen[k] = true;
+	} else
+		FUZZ_CHECK(gens != NULL, "accepted a CSR without SAN or CN");
 	for (i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
 		GENERAL_NAME		*g = sk_GENERAL_NAME_value(gens, i);
 		const ASN1_STRING	*a;
 		enum acme_ident_type	 t;
-		size_t			 k;
 
 		if (g->type == GEN_DNS) {
 			a = g->d.dNSName;
@@ -157,11 +190,66 @@ check_csr_sans(X509_REQ *req, const struct acme_identifier *ids, size_t n)
 		FUZZ_CHECK(k < n, "SAN %s is not an order name", id.value);
 		seen[k] = true;
 	}
-	for (size_t k = 0; k < n; k++)
-		FUZZ_CHECK(seen[k], "order name %s is not a SAN", ids[k].value);
+	for (k = 0; k < n; k++)
+		FUZZ_CHECK(seen[k], "order name %s is neither SAN nor CN",
+		    ids[k].value);
 	GENERAL_NAMES_free(gens);
 	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	free(seen);
+}
+
+/*
+ * RFC 8555 §7.4, issue #12 item 9: an accepted CSR requests only
+ * extensions the profile carries (SAN, keyUsage without CA bits,
+ * serverAuth/clientAuth EKU, CA:FALSE, SKI).
+ */
+static void
+check_csr_exts(X509_REQ *req)
+{
+	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
+
+	for (int i = 0; i < sk_X509_EXTENSION_num(exts); i++) {
+		X509_EXTENSION		*e = sk_X509_EXTENSION_value(exts, i);
+		int			 nid = OBJ_obj2nid(
+		    X509_EXTENSION_get_object(e));
+		BASIC_CONSTRAINTS	*bc;
+		EXTENDED_KEY_USAGE	*eku;
+		ASN1_BIT_STRING		*ku;
+
+		switch (nid) {
+		case NID_subject_alt_name:
+		case NID_subject_key_identifier:
+			break;
+		case NID_basic_constraints:
+			bc = X509V3_EXT_d2i(e);
+			FUZZ_CHECK(bc != NULL && !bc->ca && bc->pathlen == NULL,
+			    "accepted basicConstraints beyond CA:FALSE");
+			BASIC_CONSTRAINTS_free(bc);
+			break;
+		case NID_key_usage:
+			ku = X509V3_EXT_d2i(e);
+			FUZZ_CHECK(ku != NULL && !ASN1_BIT_STRING_get_bit(ku,
+			    5) && !ASN1_BIT_STRING_get_bit(ku, 6),
+			    "accepted keyCertSign or cRLSign");
+			ASN1_BIT_STRING_free(ku);
+			break;
+		case NID_ext_key_usage:
+			eku = X509V3_EXT_d2i(e);
+			FUZZ_CHECK(eku != NULL, "accepted an undecodable EKU");
+			for (int j = 0; j < sk_ASN1_OBJECT_num(eku); j++) {
+				int p = OBJ_obj2nid(sk_ASN1_OBJECT_value(eku,
+				    j));
+
+				FUZZ_CHECK(p == NID_server_auth ||
+				    p == NID_client_auth, "accepted EKU %d", p);
+			}
+			EXTENDED_KEY_USAGE_free(eku);
+			break;
+		default:
+			FUZZ_CHECK(0, "accepted extension nid %d", nid);
+		}
+	}
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 }
 
 static void
@@ -246,6 +334,7 @@ check_order(X509_REQ *req, struct acme_identifier *names, size_t n,
 		    (int)prob.type);
 	if (accepted) {
 		check_csr_sans(req, ids, nids);
+		check_csr_exts(req);
 		sign_and_check(req, ids, nids);
 	}
 	EVP_PKEY_free(forbidden[0]);

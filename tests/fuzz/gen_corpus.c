@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "acme/b64url.h"
 #include "acme/jwk.h"
@@ -313,6 +314,39 @@ put_csr(const char *name, unsigned char mode, int key,
 	X509_REQ_free(req);
 }
 
+/*
+ * A CSR for a.test (SAN, CN) carrying one more extension given in
+ * OpenSSL config syntax: the extension allow-list (RFC 8555 §7.4).
+ */
+static void
+put_csr_ext(const char *name, const char *ext, const char *value)
+{
+	EVP_PKEY			*key = fuzz_key(FUZZ_KEY_CSR);
+	X509_REQ			*req = X509_REQ_new();
+	STACK_OF(X509_EXTENSION)	*sk = sk_X509_EXTENSION_new_null();
+	X509_EXTENSION			*san, *e;
+	unsigned char			*der = NULL;
+	int				 len;
+
+	san = X509V3_EXT_conf(NULL, NULL, "subjectAltName", "DNS:a.test");
+	e = X509V3_EXT_conf(NULL, NULL, ext, value);
+	if (req == NULL || sk == NULL || san == NULL || e == NULL ||
+	    X509_REQ_set_version(req, X509_REQ_VERSION_1) != 1 ||
+	    X509_REQ_set_pubkey(req, key) != 1 ||
+	    X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req), "CN",
+	    MBSTRING_ASC, (const unsigned char *)"a.test", -1, -1, 0) != 1 ||
+	    sk_X509_EXTENSION_push(sk, san) == 0 ||
+	    sk_X509_EXTENSION_push(sk, e) == 0 ||
+	    X509_REQ_add_extensions(req, sk) != 1 ||
+	    X509_REQ_sign(req, key, EVP_sha256()) <= 0 ||
+	    (len = i2d_X509_REQ(req, &der)) <= 0)
+		exit(1);
+	put_sel("csr", name, 0, der, (size_t)len);
+	OPENSSL_free(der);
+	sk_X509_EXTENSION_pop_free(sk, X509_EXTENSION_free);
+	X509_REQ_free(req);
+}
+
 static void
 gen_csr(void)
 {
@@ -335,6 +369,15 @@ gen_csr(void)
 	put_csr("bad-name", 0, FUZZ_KEY_CSR, bad, 2, NULL);
 	put_csr("text", 1, FUZZ_KEY_CSR, one, 1, NULL);
 	put_sel("csr", "pem-text", 1, "-----BEGIN CERTIFICATE REQUEST-----", 35);
+	put_csr_ext("ext-must-staple", "tlsfeature", "status_request");
+	put_csr_ext("ext-ca-true", "basicConstraints", "critical,CA:TRUE");
+	put_csr_ext("ext-ca-false", "basicConstraints", "critical,CA:FALSE");
+	put_csr_ext("ext-ku", "keyUsage", "critical,digitalSignature,"
+	    "keyEncipherment");
+	put_csr_ext("ext-ku-certsign", "keyUsage", "keyCertSign");
+	put_csr_ext("ext-eku", "extendedKeyUsage", "serverAuth,clientAuth");
+	put_csr_ext("ext-eku-codesigning", "extendedKeyUsage", "codeSigning");
+	put_csr_ext("ext-ski", "subjectKeyIdentifier", "0102030405");
 }
 
 /* ---------- config ---------- */

@@ -320,11 +320,99 @@ test_csr_wildcard_for_base_badcsr(void **state)
 	X509_REQ_free(req);
 }
 
-/* HARDENING F06, BR §7.1.2.7.2: CN must be one of the SANs. */
+/*
+ * RFC 8555 §7.4: a dns identifier may be named in the CN, the SAN, or
+ * both; a CSR with a CN and no SAN at all is accepted when the CN is the
+ * order (issue #12 item 1).
+ */
 static void
-test_csr_cn_not_in_sans_badcsr(void **state)
+test_csr_cn_only_accepted(void **state)
+{
+	const char *const	 order[] = { "a.test" };
+	const char *const	 order2[] = { "a.test", "b.test" };
+	const char *const	 san_b[] = { "b.test" };
+	struct acme_problem	 prob;
+	X509_REQ		*req;
+
+	(void)state;
+	assert_non_null(req = tu_csr_make(k.ec256, NULL, 0, "A.Test"));
+	assert_int_equal(check_names(req, order, 1, &prob), 0);
+	X509_REQ_free(req);
+	/* CN a.test plus SAN b.test cover {a.test, b.test} together */
+	assert_non_null(req = tu_csr_make(k.ec256, san_b, 1, "a.test"));
+	assert_int_equal(check_names(req, order2, 2, &prob), 0);
+	/* ... but not an order with a name in neither */
+	assert_int_equal(check_names(req, (const char *const[]){ "a.test",
+	    "b.test", "c.test" }, 3, &prob), -1);
+	assert_int_equal(prob.type, ACME_P_BADCSR);
+	assert_non_null(strstr(prob.detail, "c.test"));
+	X509_REQ_free(req);
+}
+
+/* BR §7.1.4.3: an IP CN that is one of the order's ip identifiers. */
+static void
+test_csr_ip_cn_in_order_accepted(void **state)
+{
+	const char *const	 v4[] = { "127.0.0.1" };
+	const char *const	 v6[] = { "::1" };
+	struct acme_problem	 prob;
+	X509_REQ		*req;
+
+	(void)state;
+	/* what uacme sends for an IP-only order: CN and SAN the address */
+	assert_non_null(req = tu_csr_make(k.ec256, v4, 1, "127.0.0.1"));
+	assert_int_equal(check_names(req, v4, 1, &prob), 0);
+	X509_REQ_free(req);
+	/* CN only */
+	assert_non_null(req = tu_csr_make(k.ec256, NULL, 0, "127.0.0.1"));
+	assert_int_equal(check_names(req, v4, 1, &prob), 0);
+	X509_REQ_free(req);
+	/* IPv6 compared in canonical text (RFC 5952), not as written */
+	assert_non_null(req = tu_csr_make(k.ec256, NULL, 0,
+	    "0:0:0:0:0:0:0:1"));
+	assert_int_equal(check_names(req, v6, 1, &prob), 0);
+	X509_REQ_free(req);
+	assert_non_null(req = tu_csr_make(k.ec256, v6, 1, "0::0001"));
+	assert_int_equal(check_names(req, v6, 1, &prob), 0);
+	X509_REQ_free(req);
+}
+
+/* An IP CN that is not an order identifier stays badCSR, naming the CN. */
+static void
+test_csr_ip_cn_not_in_order_badcsr(void **state)
+{
+	const char *const	 v4[] = { "127.0.0.1" };
+	const char *const	 both[] = { "127.0.0.1", "a.test" };
+	struct acme_problem	 prob;
+	X509_REQ		*req;
+
+	(void)state;
+	assert_non_null(req = tu_csr_make(k.ec256, v4, 1, "127.0.0.2"));
+	assert_int_equal(check_names(req, v4, 1, &prob), -1);
+	assert_int_equal(prob.type, ACME_P_BADCSR);
+	assert_non_null(strstr(prob.detail, "CN"));
+	assert_non_null(strstr(prob.detail, "127.0.0.2"));
+	X509_REQ_free(req);
+	/* a CN-only CSR for another address */
+	assert_non_null(req = tu_csr_make(k.ec256, NULL, 0, "::2"));
+	assert_int_equal(check_names(req, (const char *const[]){ "::1" }, 1,
+	    &prob), -1);
+	assert_int_equal(prob.type, ACME_P_BADCSR);
+	assert_non_null(strstr(prob.detail, "CN"));
+	X509_REQ_free(req);
+	/* the bracketed URL form is neither a DNS name nor an IP address */
+	assert_non_null(req = tu_csr_make(k.ec256, both, 2, "[127.0.0.1]"));
+	assert_int_equal(check_names(req, both, 2, &prob), -1);
+	assert_int_equal(prob.type, ACME_P_BADCSR);
+	X509_REQ_free(req);
+}
+
+/* HARDENING F06: a DNS CN that is not an order identifier stays badCSR. */
+static void
+test_csr_dns_cn_not_in_order_badcsr(void **state)
 {
 	const char *const	 names[] = { "a.test" };
+	const char *const	 two[] = { "a.test", "b.test" };
 	struct acme_problem	 prob;
 	X509_REQ		*req;
 
@@ -333,22 +421,23 @@ test_csr_cn_not_in_sans_badcsr(void **state)
 	assert_int_equal(check_names(req, names, 1, &prob), -1);
 	assert_int_equal(prob.type, ACME_P_BADCSR);
 	assert_non_null(strstr(prob.detail, "CN"));
+	assert_non_null(strstr(prob.detail, "b.test"));
 	X509_REQ_free(req);
-}
-
-/* HARDENING F07: IP in CN (even if it is a SAN). */
-static void
-test_csr_ip_cn_badcsr(void **state)
-{
-	const char *const	 names[] = { "127.0.0.1" };
-	struct acme_problem	 prob;
-	X509_REQ		*req;
-
-	(void)state;
-	assert_non_null(req = tu_csr_make(k.ec256, names, 1, "127.0.0.1"));
+	/* CN only, another name */
+	assert_non_null(req = tu_csr_make(k.ec256, NULL, 0, "b.test"));
 	assert_int_equal(check_names(req, names, 1, &prob), -1);
 	assert_int_equal(prob.type, ACME_P_BADCSR);
-	assert_non_null(strstr(prob.detail, "IP"));
+	assert_non_null(strstr(prob.detail, "CN"));
+	X509_REQ_free(req);
+	/* a CN that is a SAN but not in the order */
+	assert_non_null(req = tu_csr_make(k.ec256, two, 2, "b.test"));
+	assert_int_equal(check_names(req, names, 1, &prob), -1);
+	assert_int_equal(prob.type, ACME_P_BADCSR);
+	X509_REQ_free(req);
+	/* a wildcard CN is not its base name */
+	assert_non_null(req = tu_csr_make(k.ec256, NULL, 0, "*.a.test"));
+	assert_int_equal(check_names(req, names, 1, &prob), -1);
+	assert_int_equal(prob.type, ACME_P_BADCSR);
 	X509_REQ_free(req);
 }
 
@@ -860,24 +949,172 @@ test_csr_too_many_sans_badcsr(void **state)
 	X509_REQ_free(req);
 }
 
-/* HARDENING F16: CA-ish extensions are ignored (never copied), not fatal. */
-static void
-test_csr_ca_extensions_ignored(void **state)
+/* An extension from OpenSSL config syntax ("critical,CA:FALSE"). */
+static X509_EXTENSION *
+conf_ext(const char *name, const char *value)
 {
+	X509_EXTENSION *ext = X509V3_EXT_conf(NULL, NULL, name, value);
+
+	if (ext == NULL)
+		fail_msg("bad extension %s=%s", name, value);
+	return ext;
+}
+
+/*
+ * RFC 8555 §7.4, issue #12 item 9: the extensions our profile carries
+ * anyway may be requested (the CA still writes its own values).
+ */
+static void
+test_csr_allowed_extensions_accepted(void **state)
+{
+	static const char *const allowed[][2] = {
+		{ "keyUsage", "critical,digitalSignature,keyEncipherment" },
+		{ "keyUsage", "digitalSignature,nonRepudiation,keyAgreement" },
+		{ "extendedKeyUsage", "serverAuth" },
+		{ "extendedKeyUsage", "serverAuth,clientAuth" },
+		{ "extendedKeyUsage", "clientAuth" },
+		{ "basicConstraints", "critical,CA:FALSE" },
+		{ "basicConstraints", "CA:FALSE" },
+		{ "subjectKeyIdentifier", "0102030405060708090a0b0c0d0e0f1011121314" },
+	};
 	const struct san	 s[] = { { GEN_DNS, "a.test", 0 } };
 	const char *const	 order[] = { "a.test" };
 	struct acme_problem	 prob;
-	X509_EXTENSION		*ext[3];
+	X509_EXTENSION		*ext[6];
 	X509_REQ		*req;
+	size_t			 i;
 
 	(void)state;
+	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
+		ext[0] = san_ext(s, 1);
+		ext[1] = conf_ext(allowed[i][0], allowed[i][1]);
+		req = req_make(k.ec256, EVP_sha256(), NULL, ext, 2, 1);
+		if (check_names(req, order, 1, &prob) != 0)
+			fail_msg("%s=%s refused: %s", allowed[i][0],
+			    allowed[i][1], prob.detail);
+		X509_REQ_free(req);
+	}
+	/* all of them at once, as acme.sh-style CSRs carry several */
 	ext[0] = san_ext(s, 1);
-	assert_non_null(ext[1] = X509V3_EXT_conf_nid(NULL, NULL,
-	    NID_basic_constraints, "critical,CA:TRUE"));
-	assert_non_null(ext[2] = X509V3_EXT_conf_nid(NULL, NULL,
-	    NID_key_usage, "critical,keyCertSign"));
-	req = req_make(k.ec256, EVP_sha256(), NULL, ext, 3, 1);
+	ext[1] = conf_ext("keyUsage", "critical,digitalSignature");
+	ext[2] = conf_ext("extendedKeyUsage", "serverAuth,clientAuth");
+	ext[3] = conf_ext("basicConstraints", "critical,CA:FALSE");
+	ext[4] = conf_ext("subjectKeyIdentifier", "0a0b0c0d");
+	req = req_make(k.ec256, EVP_sha256(), "a.test", ext, 5, 1);
 	assert_int_equal(check_names(req, order, 1, &prob), 0);
+	X509_REQ_free(req);
+}
+
+/*
+ * Issue #12 item 9: any other requested extension, or one of the allowed
+ * ones asking for more than the profile gives, is badCSR naming it.
+ */
+static void
+test_csr_refused_extensions_badcsr(void **state)
+{
+	static const char *const refused[][3] = {
+		/* name, value, a word the detail must hold */
+		{ "tlsfeature", "status_request", "1.3.6.1.5.5.7.1.24" },
+		{ "tlsfeature", "status_request", "Must-Staple" },
+		{ "basicConstraints", "critical,CA:TRUE", "CA:TRUE" },
+		{ "basicConstraints", "critical,CA:TRUE,pathlen:0", "CA:TRUE" },
+		{ "basicConstraints", "CA:FALSE,pathlen:1", "pathLen" },
+		{ "extendedKeyUsage", "codeSigning", "codeSigning" },
+		{ "extendedKeyUsage", "serverAuth,anyExtendedKeyUsage",
+		    "anyExtendedKeyUsage" },
+		{ "extendedKeyUsage", "serverAuth,1.2.3.4.5", "1.2.3.4.5" },
+		{ "keyUsage", "critical,digitalSignature,keyCertSign",
+		    "keyCertSign" },
+		{ "keyUsage", "cRLSign", "cRLSign" },
+		{ "nameConstraints", "critical,permitted;DNS:a.test",
+		    "nameConstraints" },
+		{ "authorityInfoAccess", "OCSP;URI:http://evil.test/",
+		    "authorityInfoAccess" },
+		{ "1.2.3.4.5.6.7", "critical,DER:05:00", "1.2.3.4.5.6.7" },
+		{ "1.3.6.1.4.1.11129.2.4.3", "critical,DER:05:00",
+		    "1.3.6.1.4.1.11129.2.4.3" },	/* CT poison */
+	};
+	const struct san	 s[] = { { GEN_DNS, "a.test", 0 } };
+	const char *const	 order[] = { "a.test" };
+	struct acme_problem	 prob;
+	X509_EXTENSION		*ext[2];
+	X509_REQ		*req;
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		ext[0] = san_ext(s, 1);
+		ext[1] = conf_ext(refused[i][0], refused[i][1]);
+		req = req_make(k.ec256, EVP_sha256(), NULL, ext, 2, 1);
+		if (check_names(req, order, 1, &prob) != -1)
+			fail_msg("%s=%s accepted", refused[i][0],
+			    refused[i][1]);
+		assert_int_equal(prob.type, ACME_P_BADCSR);
+		if (strstr(prob.detail, refused[i][2]) == NULL)
+			fail_msg("%s=%s: detail \"%s\" does not name %s",
+			    refused[i][0], refused[i][1], prob.detail,
+			    refused[i][2]);
+		X509_REQ_free(req);
+	}
+	/* a refused extension is refused whatever else the CSR holds */
+	ext[0] = conf_ext("tlsfeature", "status_request");
+	req = req_make(k.ec256, EVP_sha256(), "a.test", ext, 1, 1);
+	assert_int_equal(check_names(req, order, 1, &prob), -1);
+	assert_int_equal(prob.type, ACME_P_BADCSR);
+	X509_REQ_free(req);
+}
+
+/* An allowed extension whose value is not what its OID says: badCSR. */
+static void
+test_csr_undecodable_allowed_extension_badcsr(void **state)
+{
+	static const char *const broken[] = {
+		"2.5.29.15", "2.5.29.37", "2.5.29.19", "2.5.29.14" };
+	const struct san	 s[] = { { GEN_DNS, "a.test", 0 } };
+	const char *const	 order[] = { "a.test" };
+	struct acme_problem	 prob;
+	X509_EXTENSION		*ext[2];
+	X509_REQ		*req;
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
+		ext[0] = san_ext(s, 1);
+		/* an INTEGER where a BIT STRING, SEQUENCE or OCTET STRING is */
+		ext[1] = conf_ext(broken[i], "DER:02:01:05");
+		req = req_make(k.ec256, EVP_sha256(), NULL, ext, 2, 1);
+		assert_int_equal(check_names(req, order, 1, &prob), -1);
+		assert_int_equal(prob.type, ACME_P_BADCSR);
+		X509_REQ_free(req);
+	}
+}
+
+/* RFC 2986 §4.1: version 0 (v1); the detail says what was found. */
+static void
+test_csr_version_badcsr(void **state)
+{
+	const char *const	 names[] = { "a.test" };
+	struct acme_problem	 prob;
+	X509_REQ		*req;
+	unsigned char		*der;
+	size_t			 len, i;
+
+	(void)state;
+	assert_non_null(req = tu_csr_make(k.ec256, names, 1, NULL));
+	der = der_of(req, &len);
+	/* SEQUENCE { SEQUENCE { INTEGER 0 ...: the first 02 01 00 */
+	for (i = 0; i + 3 <= len && memcmp(der + i, "\x02\x01\x00", 3) != 0;
+	    i++)
+		;
+	assert_true(i < 12);
+	der[i + 2] = 0x02;
+	memset(&prob, 0, sizeof(prob));
+	assert_null(decode_der(der, len, &prob));
+	assert_int_equal(prob.type, ACME_P_BADCSR);
+	if (strstr(prob.detail, "version is 2") == NULL ||
+	    strstr(prob.detail, "expected 0") == NULL)
+		fail_msg("detail: %s", prob.detail);
+	OPENSSL_free(der);
 	X509_REQ_free(req);
 }
 
@@ -960,6 +1197,25 @@ test_csr_names_union_sorted(void **state)
 	X509_REQ_free(req);
 }
 
+/* `localacme issue --csr` with an IP address in the CN (uacme's CSRs). */
+static void
+test_csr_names_ip_cn(void **state)
+{
+	struct acme_identifier	*ids = NULL;
+	struct acme_problem	 prob;
+	X509_REQ		*req;
+	size_t			 n = 0;
+
+	(void)state;
+	assert_non_null(req = tu_csr_make(k.ec256, NULL, 0, "127.0.0.1"));
+	assert_int_equal(acme_csr_names(req, &ids, &n, &prob), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0].type, ACME_IDENT_IP);
+	assert_string_equal(ids[0].value, "127.0.0.1");
+	free(ids);
+	X509_REQ_free(req);
+}
+
 static void
 test_csr_names_none_badcsr(void **state)
 {
@@ -985,8 +1241,10 @@ main(void)
 		cmocka_unit_test(test_csr_extra_san_badcsr),
 		cmocka_unit_test(test_csr_missing_san_badcsr),
 		cmocka_unit_test(test_csr_wildcard_for_base_badcsr),
-		cmocka_unit_test(test_csr_cn_not_in_sans_badcsr),
-		cmocka_unit_test(test_csr_ip_cn_badcsr),
+		cmocka_unit_test(test_csr_cn_only_accepted),
+		cmocka_unit_test(test_csr_ip_cn_in_order_accepted),
+		cmocka_unit_test(test_csr_ip_cn_not_in_order_badcsr),
+		cmocka_unit_test(test_csr_dns_cn_not_in_order_badcsr),
 		cmocka_unit_test(test_csr_email_san_badcsr),
 		cmocka_unit_test(test_csr_uri_san_badcsr),
 		cmocka_unit_test(test_csr_bad_signature_badcsr),
@@ -1009,11 +1267,15 @@ main(void)
 		cmocka_unit_test(test_csr_two_san_extensions_badcsr),
 		cmocka_unit_test(test_csr_two_ext_requests_badcsr),
 		cmocka_unit_test(test_csr_too_many_sans_badcsr),
-		cmocka_unit_test(test_csr_ca_extensions_ignored),
+		cmocka_unit_test(test_csr_allowed_extensions_accepted),
+		cmocka_unit_test(test_csr_refused_extensions_badcsr),
+		cmocka_unit_test(test_csr_undecodable_allowed_extension_badcsr),
+		cmocka_unit_test(test_csr_version_badcsr),
 		cmocka_unit_test(test_csr_not_base64url_malformed),
 		cmocka_unit_test(test_csr_garbage_der_badcsr),
 		cmocka_unit_test(test_csr_oversized_badcsr),
 		cmocka_unit_test(test_csr_names_union_sorted),
+		cmocka_unit_test(test_csr_names_ip_cn),
 		cmocka_unit_test(test_csr_names_none_badcsr),
 	};
 

@@ -1,6 +1,7 @@
 /* test_wfe_finalize.c - finalize, CSR rules, certificate download and revocation through the WFE (HARDENING F01-F26, V01-V09; RFC 8555 §7.4, §7.6) */
 /* SPDX-License-Identifier: MIT */
 
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -327,31 +328,162 @@ test_wfe_f04_f05_f26_name_mismatch_is_bad_csr_then_retry(void **state)
 	wh_acct_free(&a);
 }
 
-/* F06, F07: the CN must be one of the DNS SANs, never an IP. */
+/* Finalize o with csr (freed), expect 200 and return the issued leaf. */
+static X509 *
+finalize_leaf(struct wh *f, const struct wacct *a, struct word *o,
+    X509_REQ *csr)
+{
+	struct wr	 r;
+	BIO		*bio;
+	X509		*x;
+
+	wh_finalize_csr(f, a, o, csr, &r);
+	X509_REQ_free(csr);
+	if (r.status != 200)
+		fail_msg("finalize: %d %s", r.status, r.body ? r.body : "");
+	wh_order_parse(&r, NULL, o);
+	wr_clear(&r);
+	assert_string_equal(o->status, "valid");
+	wh_post_acct(f, a, o->cert, NULL, &r);
+	wh_assert_ok(&r, 200);
+	assert_non_null(bio = BIO_new_mem_buf(r.body, -1));
+	assert_non_null(x = PEM_read_bio_X509(bio, NULL, NULL, NULL));
+	BIO_free(bio);
+	wr_clear(&r);
+	return x;
+}
+
+/* The leaf's SAN is exactly names[0..n) (DNS text or IP text), any order. */
 static void
-test_wfe_f06_f07_bad_common_name_is_bad_csr(void **state)
+assert_leaf_sans(X509 *x, const char *const *names, size_t n)
+{
+	GENERAL_NAMES	*gens;
+	char		 text[256];
+	size_t		 found = 0;
+
+	assert_non_null(gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL,
+	    NULL));
+	assert_int_equal(sk_GENERAL_NAME_num(gens), n);
+	for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
+		GENERAL_NAME	*g = sk_GENERAL_NAME_value(gens, i);
+		ASN1_STRING	*d;
+
+		if (g->type == GEN_DNS) {
+			d = g->d.dNSName;
+			snprintf(text, sizeof(text), "%.*s",
+			    ASN1_STRING_length(d),
+			    (const char *)ASN1_STRING_get0_data(d));
+		} else {
+			assert_int_equal(g->type, GEN_IPADD);
+			d = g->d.iPAddress;
+			assert_non_null(inet_ntop(ASN1_STRING_length(d) == 4 ?
+			    AF_INET : AF_INET6, ASN1_STRING_get0_data(d), text,
+			    sizeof(text)));
+		}
+		for (size_t j = 0; j < n; j++)
+			if (strcmp(names[j], text) == 0)
+				found++;
+	}
+	assert_int_equal(found, n);
+	GENERAL_NAMES_free(gens);
+}
+
+/* The leaf's subject CN, or "" when the subject is empty. */
+static void
+leaf_cn(X509 *x, char *buf, size_t sz)
+{
+	X509_NAME *subj = X509_get_subject_name(x);
+
+	buf[0] = '\0';
+	if (X509_NAME_entry_count(subj) > 0)
+		assert_true(X509_NAME_get_text_by_NID(subj, NID_commonName,
+		    buf, (int)sz) > 0);
+}
+
+/*
+ * F06 and issue #12 item 1 (RFC 8555 §7.4): a CN that is not one of the
+ * order's identifiers is badCSR; one that is (a DNS name, or an IP
+ * address of an ip identifier) is accepted.
+ */
+static void
+test_wfe_f06_f07_common_name_must_be_an_order_identifier(void **state)
 {
 	struct wh	*f = *state;
 	struct wacct	 a;
 	struct word	 o, oip;
 	EVP_PKEY	*k = tu_key_ec256();
 	const char	*ip[] = { "127.0.0.1" };
-	struct wr	 r;
+	char		 cn[128];
+	X509		*x;
 
 	wh_account(f, &a);
 	wh_ready_order(f, &a, N1, 1, &o);
 	expect_bad_csr(f, &a, &o, tu_csr_make(k, N1, 1, "other.test"));
+	expect_bad_csr(f, &a, &o, tu_csr_make(k, NULL, 0, "other.test"));
 	wh_ready_order(f, &a, ip, 1, &oip);
-	expect_bad_csr(f, &a, &oip, tu_csr_make(k, ip, 1, "127.0.0.1"));
+	expect_bad_csr(f, &a, &oip, tu_csr_make(k, ip, 1, "127.0.0.2"));
+	expect_bad_csr(f, &a, &oip, tu_csr_make(k, NULL, 0, "10.0.0.1"));
 	/* positive: CN equal to the SAN is fine (any case) */
-	{
-		X509_REQ *csr = tu_csr_make(k, N1, 1, "A.test");
+	x = finalize_leaf(f, &a, &o, tu_csr_make(k, N1, 1, "A.test"));
+	assert_leaf_sans(x, N1, 1);
+	X509_free(x);
+	/* positive: uacme's CSR for an IP-only order, CN = SAN = the IP */
+	x = finalize_leaf(f, &a, &oip, tu_csr_make(k, ip, 1, "127.0.0.1"));
+	assert_leaf_sans(x, ip, 1);
+	/* the default profile puts no IP in the CN: empty subject */
+	leaf_cn(x, cn, sizeof(cn));
+	assert_string_equal(cn, "");
+	X509_free(x);
+	EVP_PKEY_free(k);
+	wh_acct_free(&a);
+}
 
-		wh_finalize_csr(f, &a, &o, csr, &r);
-		wh_assert_ok(&r, 200);
-		wr_clear(&r);
-		X509_REQ_free(csr);
-	}
+/*
+ * Issue #12 item 1: a CSR naming identifiers only in its CN (no SAN at
+ * all, or a SAN without them) gets a leaf whose SAN holds every
+ * identifier of the order.
+ */
+static void
+test_wfe_cn_only_csr_leaf_san_holds_every_identifier(void **state)
+{
+	struct wh	*f = *state;
+	struct wacct	 a;
+	struct word	 o;
+	EVP_PKEY	*k = tu_key_ec256();
+	const char	*ip[] = { "127.0.0.1" };
+	const char	*v6[] = { "::1" };
+	const char	*three[] = { "a.test", "b.test", "127.0.0.1" };
+	const char	*partial[] = { "a.test", "127.0.0.1" };
+	char		 cn[128];
+	X509		*x;
+
+	wh_account(f, &a);
+	/* no SAN: CN a.test for the order {a.test} */
+	wh_ready_order(f, &a, N1, 1, &o);
+	x = finalize_leaf(f, &a, &o, tu_csr_make(k, NULL, 0, "a.test"));
+	assert_leaf_sans(x, N1, 1);
+	leaf_cn(x, cn, sizeof(cn));
+	assert_string_equal(cn, "a.test");
+	X509_free(x);
+	/* no SAN: CN 127.0.0.1 for the order {127.0.0.1} */
+	wh_ready_order(f, &a, ip, 1, &o);
+	x = finalize_leaf(f, &a, &o, tu_csr_make(k, NULL, 0, "127.0.0.1"));
+	assert_leaf_sans(x, ip, 1);
+	X509_free(x);
+	/* no SAN: an IPv6 CN in another spelling of the order's ::1 */
+	wh_ready_order(f, &a, v6, 1, &o);
+	x = finalize_leaf(f, &a, &o, tu_csr_make(k, NULL, 0,
+	    "0:0:0:0:0:0:0:1"));
+	assert_leaf_sans(x, v6, 1);
+	X509_free(x);
+	/* b.test only in the CN, the rest in the SAN: all three in the leaf */
+	wh_ready_order(f, &a, three, 3, &o);
+	x = finalize_leaf(f, &a, &o, tu_csr_make(k, partial, 2, "B.test"));
+	assert_leaf_sans(x, three, 3);
+	/* the leaf's CN is the profile's (first DNS name), not the CSR's */
+	leaf_cn(x, cn, sizeof(cn));
+	assert_string_equal(cn, "a.test");
+	X509_free(x);
 	EVP_PKEY_free(k);
 	wh_acct_free(&a);
 }
@@ -475,72 +607,89 @@ test_wfe_f14_f15_account_key_in_csr_is_bad_csr(void **state)
 	wh_acct_free(&b);
 }
 
-/* F16: nothing but key and names is taken from the CSR. */
+/*
+ * F16 and issue #12 item 9 (RFC 8555 §7.4): an extension the profile
+ * does not carry is refused with badCSR naming it, never dropped
+ * silently; the order stays ready.
+ */
 static void
-test_wfe_f16_csr_extensions_never_reach_the_certificate(void **state)
+test_wfe_f16_csr_extensions_beyond_the_profile_are_bad_csr(void **state)
 {
 	struct wh	*f = *state;
 	struct wacct	 a;
 	struct word	 o;
 	struct wr	 r;
 	EVP_PKEY	*k = tu_key_ec256();
-	X509_REQ	*csr;
-	X509		*x;
-	BIO		*bio;
-	BASIC_CONSTRAINTS *bc;
-	EXTENDED_KEY_USAGE *eku;
-	const char	*exts[] = {
-		"subjectAltName=DNS:a.test",
-		"basicConstraints=critical,CA:TRUE",
-		"keyUsage=critical,keyCertSign,cRLSign,digitalSignature",
-		"extendedKeyUsage=codeSigning,anyExtendedKeyUsage,serverAuth",
-		"nameConstraints=critical,permitted;DNS:evil.example",
-		"tlsfeature=status_request",
-		"1.2.3.4.5.6.7=critical,DER:05:00",
+	static const char *const refused[][2] = {
+		{ "tlsfeature=status_request", "1.3.6.1.5.5.7.1.24" },
+		{ "basicConstraints=critical,CA:TRUE", "CA:TRUE" },
+		{ "keyUsage=critical,keyCertSign,cRLSign,digitalSignature",
+		    "keyCertSign" },
+		{ "extendedKeyUsage=codeSigning,serverAuth", "codeSigning" },
+		{ "nameConstraints=critical,permitted;DNS:evil.example",
+		    "nameConstraints" },
+		{ "1.2.3.4.5.6.7=critical,DER:05:00", "1.2.3.4.5.6.7" },
 	};
 
 	wh_account(f, &a);
 	wh_ready_order(f, &a, N1, 1, &o);
-	csr = csr_conf(k, exts, 7, NULL, "a.test");
-	wh_finalize_csr(f, &a, &o, csr, &r);
-	X509_REQ_free(csr);
-	if (r.status == 400) {
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		const char	*exts[] = { "subjectAltName=DNS:a.test",
+		    refused[i][0] };
+		X509_REQ	*csr = csr_conf(k, exts, 2, NULL, "a.test");
+
+		wh_finalize_csr(f, &a, &o, csr, &r);
+		X509_REQ_free(csr);
 		wh_assert_problem(&r, 400, "badCSR");
+		if (strstr(wr_str(&r, "detail"), refused[i][1]) == NULL)
+			fail_msg("%s: detail \"%s\" does not name %s",
+			    refused[i][0], wr_str(&r, "detail"),
+			    refused[i][1]);
 		wr_clear(&r);
-		goto done;
+		wh_order_get(f, &a, &o);
+		assert_string_equal(o.status, "ready");
 	}
-	wh_assert_ok(&r, 200);
-	wh_order_parse(&r, NULL, &o);
-	wr_clear(&r);
-	wh_post_acct(f, &a, o.cert, NULL, &r);
-	wh_assert_ok(&r, 200);
-	assert_non_null(bio = BIO_new_mem_buf(r.body, -1));
-	assert_non_null(x = PEM_read_bio_X509(bio, NULL, NULL, NULL));
-	bc = X509_get_ext_d2i(x, NID_basic_constraints, NULL, NULL);
-	assert_true(bc == NULL || !bc->ca);
+	EVP_PKEY_free(k);
+	wh_acct_free(&a);
+}
+
+/*
+ * F16: the extensions a CSR may request are accepted but never copied:
+ * the leaf carries the profile's own values (HARDENING F16).
+ */
+static void
+test_wfe_f16_allowed_csr_extensions_never_reach_the_certificate(void **state)
+{
+	struct wh	*f = *state;
+	struct wacct	 a;
+	struct word	 o;
+	EVP_PKEY	*k = tu_key_ec256();
+	X509		*x;
+	BASIC_CONSTRAINTS *bc;
+	const char	*exts[] = {
+		"subjectAltName=DNS:a.test",
+		"basicConstraints=CA:FALSE",
+		("keyUsage=critical,digitalSignature,nonRepudiation,"
+		    "keyEncipherment,dataEncipherment,keyAgreement"),
+		"extendedKeyUsage=serverAuth,clientAuth",
+		"subjectKeyIdentifier=0102030405",
+	};
+
+	wh_account(f, &a);
+	wh_ready_order(f, &a, N1, 1, &o);
+	x = finalize_leaf(f, &a, &o, csr_conf(k, exts, 5, NULL, "a.test"));
+	assert_non_null(bc = X509_get_ext_d2i(x, NID_basic_constraints, NULL,
+	    NULL));
+	assert_false(bc->ca);
 	BASIC_CONSTRAINTS_free(bc);
-	assert_int_equal(X509_get_key_usage(x) & (KU_KEY_CERT_SIGN | KU_CRL_SIGN),
-	    0);
-	eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
-	assert_non_null(eku);
-	for (int i = 0; i < sk_ASN1_OBJECT_num(eku); i++) {
-		int nid = OBJ_obj2nid(sk_ASN1_OBJECT_value(eku, i));
-
-		assert_true(nid == NID_server_auth || nid == NID_client_auth);
-	}
-	sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
-	assert_true(X509_get_ext_by_NID(x, NID_name_constraints, -1) < 0);
-	assert_true(X509_get_ext_by_NID(x, NID_tlsfeature, -1) < 0);
-	{
-		ASN1_OBJECT *oid = OBJ_txt2obj("1.2.3.4.5.6.7", 1);
-
-		assert_true(X509_get_ext_by_OBJ(x, oid, -1) < 0);
-		ASN1_OBJECT_free(oid);
-	}
+	/* an EC key: digitalSignature only, whatever was asked */
+	assert_int_equal(X509_get_key_usage(x), KU_DIGITAL_SIGNATURE);
+	/* the default profile: serverAuth only */
+	assert_int_equal(X509_get_extended_key_usage(x), XKU_SSL_SERVER);
+	/* our leaves carry no SKI (HARDENING §5) */
+	assert_true(X509_get_ext_by_NID(x, NID_subject_key_identifier, -1) < 0);
+	assert_leaf_sans(x, N1, 1);
 	X509_free(x);
-	BIO_free(bio);
-	wr_clear(&r);
-done:
 	EVP_PKEY_free(k);
 	wh_acct_free(&a);
 }
@@ -1349,12 +1498,14 @@ main(void)
 		WH_TEST(test_wfe_f02_valid_order_is_order_not_ready),
 		WH_TEST(test_wfe_f03_invalid_order_is_order_not_ready),
 		WH_TEST(test_wfe_f04_f05_f26_name_mismatch_is_bad_csr_then_retry),
-		WH_TEST(test_wfe_f06_f07_bad_common_name_is_bad_csr),
+		WH_TEST(test_wfe_f06_f07_common_name_must_be_an_order_identifier),
+		WH_TEST(test_wfe_cn_only_csr_leaf_san_holds_every_identifier),
 		WH_TEST(test_wfe_f08_other_san_types_are_bad_csr),
 		WH_TEST(test_wfe_f09_f10_bad_csr_signature_is_bad_csr),
 		WH_TEST(test_wfe_f11_f12_f13_weak_or_odd_csr_keys_are_bad_csr),
 		WH_TEST(test_wfe_f14_f15_account_key_in_csr_is_bad_csr),
-		WH_TEST(test_wfe_f16_csr_extensions_never_reach_the_certificate),
+		WH_TEST(test_wfe_f16_csr_extensions_beyond_the_profile_are_bad_csr),
+		WH_TEST(test_wfe_f16_allowed_csr_extensions_never_reach_the_certificate),
 		WH_TEST(test_wfe_f17_csr_not_base64url_is_malformed),
 		WH_TEST(test_wfe_f18_f19_non_der_csr_is_bad_csr),
 		WH_TEST(test_wfe_f20_san_with_nul_quote_newline_is_bad_csr),
