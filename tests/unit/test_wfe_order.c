@@ -1188,8 +1188,8 @@ test_wfe_unadvertised_profile_is_invalid_profile(void **state)
 	struct wr	 r;
 	const char	*bad[] = { "\"nope\"", "\"DEFAULT\"",
 	    "\"default-but-much-longer-than-any-name-we-offer\"",
-	    "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"",
+	    ("\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\""),
 	    "\"\\u00e9t\\u00e9 profile!\"", "\"../default\"" };
 	char		 payload[512];
 
