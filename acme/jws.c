@@ -295,6 +295,38 @@ acme_jws_parse(const char *body, size_t len, struct acme_jws *out,
 }
 
 int
+acme_jws_peek_nonce(const char *body, size_t len, char *out, size_t outsz)
+{
+	json_t		*outer = NULL, *hdr = NULL;
+	const json_t	*pv, *nv;
+	unsigned char	*buf = NULL;
+	size_t		 blen = 0;
+	int		 rc = -1;
+
+	if (body == NULL || out == NULL || outsz == 0)
+		return -1;
+	out[0] = '\0';
+	if ((outer = json_loadb(body, len, 0, NULL)) == NULL)
+		goto out;
+	pv = json_object_get(outer, "protected");
+	if (!json_is_string(pv) || (buf = acme_b64url_decode(
+	    json_string_value(pv), json_string_length(pv), &blen)) == NULL ||
+	    (hdr = json_loadb((const char *)buf, blen, 0, NULL)) == NULL)
+		goto out;
+	nv = json_object_get(hdr, "nonce");
+	if (!json_is_string(nv) || json_string_length(nv) == 0 ||
+	    json_string_length(nv) >= outsz)
+		goto out;
+	memcpy(out, json_string_value(nv), json_string_length(nv) + 1);
+	rc = 0;
+out:
+	json_decref(hdr);
+	free(buf);
+	json_decref(outer);
+	return rc;
+}
+
+int
 acme_jws_parse_inner(const char *body, size_t len, struct acme_jws *out,
     struct acme_problem *prob)
 {

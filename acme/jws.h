@@ -64,6 +64,17 @@ int	 acme_jws_parse(const char *body, size_t len, struct acme_jws *out,
 	    struct acme_problem *prob);
 
 /*
+ * The "nonce" of a request body that acme_jws_parse refused, when its
+ * "protected" member still decodes to a JSON object with a string
+ * "nonce": RFC 8555 §6.5 spends a nonce once it has appeared in a
+ * request, whatever is wrong with the rest. Copies it into out (NUL
+ * terminated) and returns 0; -1 when there is none or it does not fit.
+ * Checks nothing else.
+ */
+int	 acme_jws_peek_nonce(const char *body, size_t len, char *out,
+	    size_t outsz);
+
+/*
  * As acme_jws_parse, for the inner JWS of a key change (RFC 8555
  * §7.3.5): it must carry "jwk" (not "kid"), must NOT carry "nonce", and
  * must carry "url". Returns 0, or -1 with *prob (malformed, ...).

@@ -236,6 +236,33 @@ opt_string(const json_t *p, const char *key, char *buf, size_t bufsz,
 	return 0;
 }
 
+/*
+ * draft-ietf-acme-profiles §4: a profile name the directory does not
+ * advertise is invalidProfile, whatever its length or characters. One
+ * too long for any advertised name (or holding a NUL) cannot be one, so
+ * it is refused here; the RA judges the others against the list.
+ */
+static int
+opt_profile(const json_t *p, char *buf, size_t bufsz,
+    struct acme_problem *prob)
+{
+	const json_t *v = json_object_get(p, "profile");
+
+	buf[0] = '\0';
+	if (v == NULL)
+		return 0;
+	if (!json_is_string(v))
+		return acme_problem_set(prob, ACME_P_MALFORMED,
+		    "profile must be a string");
+	if (json_string_length(v) >= bufsz ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return acme_problem_set(prob, ACME_P_INVALIDPROFILE,
+		    "unknown profile: this server offers no profile of that "
+		    "name (see the directory's meta.profiles)");
+	memcpy(buf, json_string_value(v), json_string_length(v) + 1);
+	return 0;
+}
+
 static int
 opt_time(const json_t *p, const char *key, time_t *out,
     struct acme_problem *prob)
@@ -362,8 +389,7 @@ acme_payload_new_order(const json_t *p, struct acme_req_new_order *out,
 		    "notAfter must be later than notBefore");
 		goto out;
 	}
-	if (opt_string(p, "profile", out->profile, sizeof(out->profile),
-	    prob) == -1 ||
+	if (opt_profile(p, out->profile, sizeof(out->profile), prob) == -1 ||
 	    opt_string(p, "replaces", out->replaces, sizeof(out->replaces),
 	    prob) == -1)
 		goto out;

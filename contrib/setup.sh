@@ -11,7 +11,7 @@ libgnutls28-dev libjansson-dev uuid-dev libcmocka-dev libsqlite3-dev sqlite3
 libcurl4-openssl-dev libc-ares-dev openssl ca-certificates"
 TEST_PKGS="clang libclang-rt-14-dev certbot lego caddy pebble uacme gnutls-bin
 libnss3-tools python3 python3-cryptography python3-fastapi python3-uvicorn chromium curl
-faketime slowhttptest valgrind strace procps iproute2 util-linux
+faketime slowhttptest valgrind strace procps iproute2 util-linux ruby-acme-client
 cmd:npm=npm cmd:keytool=default-jre-headless"
 
 want="$BUILD_PKGS"

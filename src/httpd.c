@@ -102,6 +102,7 @@ struct reqctx {
 	bool		 must_close;	/* Content-Length with Transfer-Encoding */
 	bool		 has_query;
 	char		 reqid[9];
+	char		*raw_path;	/* path as received (in the same block) */
 	char		 query[];	/* raw query, when has_query */
 };
 
@@ -458,18 +459,24 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 	struct listener *l = cls;
 	struct reqctx *rc;
 	const char *q = NULL;
-	size_t qlen = 0;
+	size_t qlen = 0, plen;
 
 	(void)c;
-	if (uri != NULL && (q = strchr(uri, '?')) != NULL)
+	if (uri == NULL)
+		uri = "";
+	if ((q = strchr(uri, '?')) != NULL)
 		qlen = strlen(++q);
-	if ((rc = calloc(1, sizeof(*rc) + qlen + 1)) == NULL)
+	/* MHD unescapes the path it gives on_access; this is still raw. */
+	plen = q != NULL ? (size_t)(q - 1 - uri) : strlen(uri);
+	if ((rc = calloc(1, sizeof(*rc) + qlen + 1 + plen + 1)) == NULL)
 		return NULL;	/* on_access then closes the connection */
 	clock_gettime(CLOCK_MONOTONIC, &rc->start);
 	if (q != NULL) {
 		rc->has_query = true;
 		memcpy(rc->query, q, qlen);
 	}
+	rc->raw_path = rc->query + qlen + 1;
+	memcpy(rc->raw_path, uri, plen);
 	make_reqid(rc->reqid);
 	atomic_fetch_add(&l->h->inflight, 1);
 	return rc;
@@ -609,6 +616,7 @@ dispatch(struct listener *l, struct reqctx *rc, struct MHD_Connection *c,
 	addr_text(ci != NULL ? ci->client_addr : NULL, addr, sizeof(addr));
 	req.method = method;
 	req.path = origin_form(url);
+	req.raw_path = origin_form(rc->raw_path);
 	req.query = rc->has_query ? rc->query : NULL;
 	req.content_type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
 	req.replay_nonce = header(c, "Replay-Nonce");

@@ -19,7 +19,10 @@ struct http_header {
  */
 struct http_request {
 	const char	*method;	/* "GET", "HEAD", "POST", ... */
-	const char	*path;		/* %-decoded path, no query */
+	const char	*path;		/* %-decoded path, no query: for routing */
+	const char	*raw_path;	/* the path as received, not decoded, no
+					   query: what a JWS "url" must name
+					   (RFC 8555 §6.4); never NULL */
 	const char	*query;		/* raw text after '?', or NULL (HARDENING U06) */
 	const char	*content_type;	/* Content-Type header or NULL */
 	const char	*replay_nonce;	/* Replay-Nonce request header or NULL (T12) */

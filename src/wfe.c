@@ -144,15 +144,23 @@ add_header(struct http_response *resp, const char *name, const char *fmt, ...)
 		log_warn("wfe: response header %s dropped", name);
 }
 
-/* Replay-Nonce and Link rel="index" go on every ACME response (§6.5, §7.1.1). */
+/*
+ * Replay-Nonce on newNonce and on every answer to a POST, errors
+ * included (RFC 8555 §7.2, §6.5: badNonce carries the retry nonce);
+ * Link rel="index" on every resource but the directory (§7.1.1). GET
+ * /directory gets neither, as in Boulder and Pebble: the Ruby
+ * acme-client gem breaks on a nonce there.
+ */
 static void
-add_common(struct wfe *w, struct http_response *resp)
+add_common(struct wfe *w, struct http_response *resp, bool nonce,
+    bool index)
 {
-	char nonce[NONCE_SIZE];
+	char n[NONCE_SIZE];
 
-	if (nonce_issue(w->nonces, nonce) == 0)
-		add_header(resp, "Replay-Nonce", "%s", nonce);
-	add_header(resp, "Link", "<%s>;rel=\"index\"", w->dir_url);
+	if (nonce && nonce_issue(w->nonces, n) == 0)
+		add_header(resp, "Replay-Nonce", "%s", n);
+	if (index)
+		add_header(resp, "Link", "<%s>;rel=\"index\"", w->dir_url);
 	add_header(resp, "Cache-Control", "no-store");
 }
 
@@ -215,6 +223,24 @@ retry_after(struct http_response *resp, unsigned secs)
 
 /* ---------- GET routes ---------- */
 
+/*
+ * RFC 9773 §4.1: everything after "renewal-info/" is a certID, to be
+ * judged as one (400 malformed when it is not two base64url parts),
+ * not a path that does not exist. "" for the bare renewal-info path;
+ * NULL when the path is not under renewal-info at all.
+ */
+static const char *
+renewal_info_certid(const char *path)
+{
+	size_t n = strlen(ACME_PATH_RENEWAL_INFO);
+
+	if (strncmp(path, ACME_PATH_RENEWAL_INFO, n) != 0)
+		return NULL;
+	if (path[n] == '\0')
+		return "";
+	return path[n] == '/' ? path + n + 1 : NULL;
+}
+
 /* RFC 9773 §4.2: GET renewalInfo/<certID>, unauthenticated. */
 static void
 get_renewal_info(struct wfe *w, const char *certid,
@@ -223,8 +249,9 @@ get_renewal_info(struct wfe *w, const char *certid,
 	struct acme_ari_window	 win;
 	char			 url[512];
 
+	/* A certID that does not parse is 400 malformed (in the RA). */
 	if (certid[0] == '\0') {
-		acme_problem_setx(prob, ACME_P_MALFORMED, 404,
+		acme_problem_set(prob, ACME_P_MALFORMED,
 		    "renewalInfo needs a certID (RFC 9773 §4.1)");
 		set_problem(resp, prob);
 		return;
@@ -310,6 +337,10 @@ check_post(struct wfe *w, const struct route *r, struct post *p,
 	const struct http_request	*req = p->req;
 	EVP_PKEY			*vkey;
 	char				 id[ACME_ID_SIZE], url[2048];
+	char				 seen[NONCE_SIZE];
+	const char			*target;
+	bool				 fresh;
+	int				 n;
 
 	/* 1. HTTP framing */
 	if (req->content_type == NULL || strcmp(req->content_type, CT_JOSE) != 0)
@@ -326,9 +357,19 @@ check_post(struct wfe *w, const struct route *r, struct post *p,
 		return acme_problem_set(prob, ACME_P_MALFORMED,
 		    "request body is empty");
 
-	/* 2-4. JWS structure, header, alg; 5a. embedded key import */
-	if (acme_jws_parse(req->body, req->bodysz, &p->jws, prob) == -1)
+	/*
+	 * 2-4. JWS structure, header, alg; 5a. embedded key import. RFC
+	 * 8555 §6.5: a nonce that appeared in a request is spent, whatever
+	 * fails next (even the rest of the parse); badNonce is still
+	 * reported at step 8, so the check order stays.
+	 */
+	if (acme_jws_parse(req->body, req->bodysz, &p->jws, prob) == -1) {
+		if (acme_jws_peek_nonce(req->body, req->bodysz, seen,
+		    sizeof(seen)) == 0)
+			(void)nonce_redeem(w->nonces, seen);
 		return -1;
+	}
+	fresh = nonce_redeem(w->nonces, p->jws.nonce);
 
 	/* 5. the right kind of key for the endpoint (RFC 8555 §6.2) */
 	if (p->jws.kid != NULL) {
@@ -353,14 +394,14 @@ check_post(struct wfe *w, const struct route *r, struct post *p,
 	if (acme_jws_verify(&p->jws, vkey, prob) == -1)
 		return -1;
 
-	/* 8. nonce, redeemed only after the signature verified */
+	/* 8. nonce, redeemed (spent) right after the parse */
 	if (!p->jws.nonce_present)
 		return acme_problem_set(prob, ACME_P_BADNONCE,
 		    "JWS has no anti-replay nonce");
 	if (!nonce_is_wellformed(p->jws.nonce))
 		return acme_problem_set(prob, ACME_P_MALFORMED,
 		    "nonce is not base64url (RFC 8555 §6.5.2)");
-	if (!nonce_redeem(w->nonces, p->jws.nonce))
+	if (!fresh)
 		return acme_problem_set(prob, ACME_P_BADNONCE,
 		    "JWS has an invalid anti-replay nonce");
 	if (knobs_reject_nonce()) {
@@ -371,13 +412,17 @@ check_post(struct wfe *w, const struct route *r, struct post *p,
 		    "server's --nonce-reject test setting)");
 	}
 
-	/* 9. url: exactly the URL this request was sent to (RFC 8555 §6.4) */
+	/*
+	 * 9. url: exactly the URL this request was sent to (RFC 8555 §6.4),
+	 * as received: "/acme/new%2Dorder" is not ".../acme/new-order".
+	 */
 	if (p->jws.url == NULL)
 		return acme_problem_set(prob, ACME_P_MALFORMED,
 		    "JWS header has no url");
-	snprintf(url, sizeof(url), "%s%s%s%s", w->base, req->path,
+	target = req->raw_path != NULL ? req->raw_path : "";
+	n = snprintf(url, sizeof(url), "%s%s%s%s", w->base, target,
 	    req->query != NULL ? "?" : "", req->query != NULL ? req->query : "");
-	if (strcmp(p->jws.url, url) != 0)
+	if (n < 0 || (size_t)n >= sizeof(url) || strcmp(p->jws.url, url) != 0)
 		return acme_problem_set(prob, ACME_P_UNAUTHORIZED,
 		    "JWS url does not match the request URL");
 
@@ -824,7 +869,8 @@ handle(struct wfe *w, const struct http_request *req,
 	struct acme_problem	 prob;
 	const char		*m = req->method;
 	bool			 get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
-	const char		*allow = NULL;
+	bool			 post = strcmp(m, "POST") == 0;
+	const char		*allow = NULL, *certid;
 	enum acme_url_kind	 k;
 	char			 id[ACME_URL_ID_MAX + 1];
 
@@ -866,14 +912,17 @@ handle(struct wfe *w, const struct http_request *req,
 		add_header(resp, "Access-Control-Max-Age", "86400");
 		return;
 	}
-	if (acme_url_parse_path(req->path, &k, id, sizeof(id)) == -1) {
+	if ((certid = renewal_info_certid(req->path)) != NULL)
+		k = ACME_URL_RENEWAL_INFO;
+	else if (acme_url_parse_path(req->path, &k, id, sizeof(id)) == -1) {
 		acme_problem_setx(&prob, ACME_P_MALFORMED, 404,
 		    "no such resource");
-		add_common(w, resp);	/* errors carry a nonce too (§6.5) */
+		add_common(w, resp, post, true);  /* a POST error too (§6.5) */
 		set_problem(resp, &prob);
 		return;
 	}
-	add_common(w, resp);
+	add_common(w, resp, post || (get && k == ACME_URL_NEW_NONCE),
+	    k != ACME_URL_DIRECTORY);
 
 	if (k == ACME_URL_DIRECTORY) {
 		if (get) {
@@ -883,7 +932,7 @@ handle(struct wfe *w, const struct http_request *req,
 		allow = "GET, HEAD, POST";
 	} else if (k == ACME_URL_RENEWAL_INFO) {
 		if (get) {
-			get_renewal_info(w, id, resp, &prob);
+			get_renewal_info(w, certid, resp, &prob);
 			return;
 		}
 		allow = "GET, HEAD";
@@ -901,7 +950,7 @@ handle(struct wfe *w, const struct http_request *req,
 	} else
 		allow = "POST";
 
-	if (strcmp(m, "POST") != 0) {
+	if (!post) {
 		/* RFC 8555 §6.3: GET only for the directory and newNonce. */
 		acme_problem_setx(&prob, ACME_P_MALFORMED, 405,
 		    "method not allowed here; use %s%s", allow,
@@ -926,7 +975,9 @@ wfe_handle(void *arg, const struct http_request *req,
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	handle(arg, req, resp);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (acme_url_parse_path(req->path, &k, id, sizeof(id)) == 0)
+	if (renewal_info_certid(req->path) != NULL)
+		ep = ACME_URL_RENEWAL_INFO;
+	else if (acme_url_parse_path(req->path, &k, id, sizeof(id)) == 0)
 		ep = (int)k;
 	else if (strcmp(req->path, WFE_CRL_PATH) == 0)
 		ep = METRICS_EP_CRL;

@@ -369,6 +369,11 @@ class Resp:
         self.status = status
         self.headers = headers      # list of (name, value)
         self.body = body
+        # What the envelope must hold (Client.request sets them):
+        # RFC 8555 §6.5, §7.2 a nonce on POST answers and on newNonce
+        # only; §7.1.1 Link rel="index" on every resource but the directory.
+        self.want_nonce = True
+        self.want_index = True
 
     def header(self, name):
         for k, v in self.headers:
@@ -415,6 +420,8 @@ class Client:
         self.nresp = 0
         self.retry_after_bad = []
         self.post_without_nonce = []
+        self.get_with_nonce = []
+        self.dir = {}
         self.dir = self.get(directory).json()
 
     # -- transport
@@ -447,6 +454,12 @@ class Client:
                 self.tl.conn = None
                 if attempt == 1:
                     raise
+        rpath = urllib.parse.urlsplit(path).path
+        nn = urllib.parse.urlsplit(self.dir.get("newNonce", "")).path
+        resp.want_nonce = method == "POST" or (
+            method in ("GET", "HEAD") and rpath == nn)
+        resp.want_index = rpath != urllib.parse.urlsplit(
+            self.directory).path
         self._record(resp, method, path)
         return resp
 
@@ -458,6 +471,9 @@ class Client:
             if method == "POST" and n is None:
                 self.post_without_nonce.append("%s -> %d" % (path[:60],
                                                              resp.status))
+            if not resp.want_nonce and n is not None:
+                self.get_with_nonce.append("%s %s -> %d" % (
+                    method, path[:60], resp.status))
             if n is not None:
                 if n in self.nonces_seen:
                     self.nonce_dups.append(n)
@@ -741,11 +757,21 @@ class T:
 
     def check_envelope(self, r, label=""):
         n = r.header("Replay-Nonce")
-        ok = self.check(n is not None and B64URL_RE.match(n),
-                        "%sno base64url Replay-Nonce (%r)" % (label, n))
+        if r.want_nonce:
+            ok = self.check(n is not None and B64URL_RE.match(n),
+                            "%sno base64url Replay-Nonce (%r)" % (label, n))
+        else:
+            ok = self.check(n is None, "%sReplay-Nonce %r on an answer to "
+                            "a GET (RFC 8555 §7.2: newNonce and POST only)"
+                            % (label, n))
         links = " ".join(r.header_all("Link"))
-        ok &= self.check('rel="index"' in links,
-                         "%sno Link rel=\"index\"" % label)
+        if r.want_index:
+            ok &= self.check('rel="index"' in links,
+                             "%sno Link rel=\"index\"" % label)
+        else:
+            ok &= self.check('rel="index"' not in links,
+                             "%sLink rel=\"index\" on the directory (%r)"
+                             % (label, links))
         return ok
 
     def status(self, r, codes, what=""):
@@ -1227,6 +1253,28 @@ def t20(env, t):
                 "%s: Replay-Nonce %r" % (m, r.header("Replay-Nonce")))
         t.check("no-store" in (r.header("Cache-Control") or ""),
                 "%s: Cache-Control %r" % (m, r.header("Cache-Control")))
+
+
+@case("T21", "GET/HEAD /directory: no Replay-Nonce, no Link rel=index; POST-as-GET /directory has a nonce")
+def t21(env, t):
+    c = env.c
+    for m in ("GET", "HEAD"):
+        r = c.request(m, c.directory)
+        t.status(r, 200, m)
+        t.check(r.header("Replay-Nonce") is None, "%s /directory: Replay-Nonce "
+                "%r (RFC 8555 §7.2: newNonce and POST answers only)" % (
+                    m, r.header("Replay-Nonce")))
+        t.check(not any('rel="index"' in v for v in r.header_all("Link")),
+                "%s /directory: Link %r (§7.1.1: not on the directory)" % (
+                    m, r.header_all("Link")))
+    r = c.post_as(env.A, c.directory, None)
+    t.status(r, 200, "POST-as-GET")
+    t.check(B64URL_RE.match(r.header("Replay-Nonce") or ""),
+            "POST-as-GET /directory: Replay-Nonce %r" % r.header(
+                "Replay-Nonce"))
+    # A GET error needs no nonce; a POST error must carry one (badNonce).
+    r = c.get(c.url("newOrder"))
+    t.problem(r, (405, "malformed"), "GET newOrder")
 
 
 # ================================================================ 3.2 JWS structure (J)
@@ -2037,15 +2085,32 @@ def n10(env, t):
         env, nonce="!!", alg="none", sig=b"")), BSA, "none")
 
 
-@case("N11", "bad signature does not burn the nonce")
+@case("N11", "valid nonce + bad signature, then the same nonce signed well -> badNonce (RFC 8555 §6.5)")
 def n11(env, t):
     c = env.c
     n = c.nonce()
     j = order_jws(env, nonce=n)
     j["signature"] = b64u(b"\x01" * 64)
     t.problem(c.post_raw(c.url("newOrder"), j), MAL, "bad signature")
-    t.status(c.post_raw(c.url("newOrder"), order_jws(env, nonce=n)), 201,
-             "same nonce, valid")
+    t.problem(c.post_raw(c.url("newOrder"), order_jws(env, nonce=n)),
+              BADNONCE, "same nonce, good signature")
+
+
+@case("N14", "nonce of a request failing after its header parsed (unknown kid, wrong url, x5u) is spent")
+def n14(env, t):
+    c = env.c
+    ghost = env.A.kid[:env.A.kid.rindex("/") + 1] + "A" * 22
+    for what, kw in (("unknown account", {"kid": ghost}),
+                     ("url of newAccount", {"url": c.url("newAccount")}),
+                     ("x5u header", {"extra": {"x5u": "https://x.test/"}})):
+        n = c.nonce()
+        j = c.jws(env.A.key, kw.get("url", c.url("newOrder")), {
+            "identifiers": [{"type": "dns", "value": env.name()}]},
+            kid=kw.get("kid", env.A.kid), nonce=n, extra=kw.get("extra"))
+        r = c.post_raw(c.url("newOrder"), j)
+        t.check(r.status >= 400, "%s: accepted %r" % (what, r))
+        t.problem(c.post_raw(c.url("newOrder"), order_jws(env, nonce=n)),
+                  BADNONCE, what + ", then the same nonce")
 
 
 NONCE_WINDOW = 65536
@@ -2132,6 +2197,26 @@ def u05(env, t):
               u.replace("/acme/new-order", "/acme/../acme/new-order"),
               u.replace("https", "HTTPS")):
         t.problem(c.post_raw(u, order_jws(env, url=v)), UNAUTH, v)
+
+
+@case("U08", "encoded request path (new%2Dorder, %6eew-order), url names the real one -> 403 unauthorized, no order")
+def u08(env, t):
+    c = env.c
+    acct = env.new_account()
+
+    def jws(url):
+        return c.jws(acct.key, url, {"identifiers": [
+            {"type": "dns", "value": env.name()}]}, kid=acct.kid)
+    for p in ("/acme/new%2Dorder", "/acme/%6eew-order", "/acme/new%2dorder",
+              "/%61cme/new-order"):
+        t.problem(c.post_raw(None, jws(c.url("newOrder")), path=p), UNAUTH,
+                  p)
+    n = len(orders_of(env, acct))
+    t.check(n == 0, "%d orders created through encoded paths" % n)
+    # Signed for the encoded target itself: that is the URL it was sent to.
+    p = "/acme/new%2Dorder"
+    t.status(c.post_raw(None, jws(c.base + p), path=p), 201,
+             "url = the encoded target")
 
 
 @case("U06", "request path has ?x=1, url omits it -> 403 unauthorized")
@@ -2655,6 +2740,52 @@ def o16(env, t):
     for v in ("8.8.8.8", "2001:4860:4860::8888", "0.0.0.0", "::",
               "169.254.169.254", "224.0.0.1"):
         t.problem(order_ids(env, [{"type": "ip", "value": v}]), REJ, v)
+
+
+@case("O17", "profile the directory does not advertise, any length or characters -> 400 invalidProfile; not a string -> malformed")
+def o17(env, t):
+    advertised = set((env.c.dir.get("meta") or {}).get("profiles") or {})
+    # (A "\u0000" anywhere in a payload is malformed JSON to us, before
+    # any member is read: not a profile question.)
+    for v in ("nope", "x" * 31, "x" * 32, "p" * 300, "DEFAULT",
+              "\u00e9t\u00e9 profile!", "../default"):
+        if v in advertised:
+            continue
+        t.problem(env.c.post_as(env.A, env.c.url("newOrder"), {
+            "identifiers": dns(env.name()), "profile": v}),
+            (400, "invalidProfile"), "%r" % v[:40])
+    for v in (7, ["default"], {"name": "default"}, True):
+        t.problem(env.c.post_as(env.A, env.c.url("newOrder"), {
+            "identifiers": dns(env.name()), "profile": v}), MAL, jdump(v))
+
+
+def ari_certid(leaf):
+    """RFC 9773 §4.1: base64url(AKI keyIdentifier) "." base64url(serial DER)."""
+    aki = leaf.extensions.get_extension_for_class(
+        x509.AuthorityKeyIdentifier).value.key_identifier
+    n = leaf.serial_number
+    return "%s.%s" % (b64u(aki), b64u(n.to_bytes(n.bit_length() // 8 + 1,
+                                                 "big")))
+
+
+@case("O18", "renewalInfo: malformed certID -> 400 malformed; well-formed unknown -> 404; ours -> 200")
+def o18(env, t):
+    c = env.c
+    base = c.dir.get("renewalInfo")
+    if not t.check(base, "directory has no renewalInfo"):
+        return
+    _, leaf, _, _ = env.A_cert
+    good = ari_certid(leaf)
+    kid, ser = good.split(".")
+    r = c.get(base + "/" + good)
+    t.status(r, 200, "our certID")
+    for bad in ("", "abc", "a.b.c", kid + ".gA", kid + ".AAE", "===.AQ",
+                kid + ".AQ==", "a!b." + ser, kid + "." + ser + "/x",
+                "." + ser, kid + ".", "A" * 300 + "." + ser,
+                kid + "~" + ser):
+        t.problem(c.get(base + "/" + bad), (400, "malformed"), bad[:40])
+    unknown = kid + "." + b64u(b"\x01\x02\x03")
+    t.problem(c.get(base + "/" + unknown), (404, "malformed"), "unknown")
 
 
 # ================================================================ 3.10 authorizations and challenges (C)
@@ -3645,11 +3776,13 @@ def n07b(env, t):
 
 # ================================================================ run last: properties of every answer seen
 
-@case("N13", "every POST answer carried a Replay-Nonce; all nonces unique")
+@case("N13", "every POST answer carried a Replay-Nonce, no GET answer but newNonce did; all nonces unique")
 def n13(env, t):
     c = env.c
     t.check(not c.post_without_nonce, "POST answers without Replay-Nonce: "
             "%r" % c.post_without_nonce[:10])
+    t.check(not c.get_with_nonce, "GET answers with a Replay-Nonce: "
+            "%r" % c.get_with_nonce[:10])
     t.check(not c.nonce_dups, "duplicate nonces: %r" % c.nonce_dups[:5])
     t.check(len(c.nonces_seen) > 100, "only %d nonces seen" %
             len(c.nonces_seen))

@@ -459,6 +459,7 @@ send_req(struct client *c, const char *method, const char *url,
 	}
 	req.method = method;
 	req.path = pathbuf;
+	req.raw_path = pathbuf;	/* nothing here is %-encoded */
 	req.content_type = ctype;
 	req.replay_nonce = replay_hdr;
 	req.body = body != NULL ? body : "";
@@ -472,10 +473,15 @@ send_req(struct client *c, const char *method, const char *url,
 		    pathbuf, resp->status, resp->status >= 300 &&
 		    resp->body != NULL ? (int)resp->bodysz : 0,
 		    resp->body != NULL ? resp->body : "");
-	/* Every ACME response carries a nonce; a CORS preflight is not one. */
+	/*
+	 * Every answer to a POST on an ACME path carries a nonce, and so does
+	 * GET/HEAD newNonce (RFC 8555 §6.5, §7.2); other GETs need none.
+	 */
 	acme_path = (strncmp(pathbuf, "/acme/", 6) == 0 ||
-	    strcmp(pathbuf, "/directory") == 0) && strcmp(method, "OPTIONS") != 0;
-	check_response(resp, acme_path && resp->status != 404);
+	    strcmp(pathbuf, "/directory") == 0) && (strcmp(method, "POST") == 0 ||
+	    (strcmp(pathbuf, "/acme/new-nonce") == 0 &&
+	    (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)));
+	check_response(resp, acme_path);
 	if ((nonce = header(resp, "Replay-Nonce")) != NULL)
 		snprintf(c->nonce, sizeof(c->nonce), "%s", nonce);
 }

@@ -40,6 +40,7 @@ struct seen {
 	bool		 close;
 	char		 method[16];
 	char		 path[256];
+	char		 raw_path[256];	/* "(null)" when NULL */
 	char		 query[256];	/* "(null)" when NULL */
 	char		 ctype[128];
 	char		 nonce[128];
@@ -71,6 +72,7 @@ handler(void *arg, const struct http_request *req, struct http_response *resp)
 	S.calls++;
 	cp(S.method, sizeof(S.method), req->method);
 	cp(S.path, sizeof(S.path), req->path);
+	cp(S.raw_path, sizeof(S.raw_path), req->raw_path);
 	cp(S.query, sizeof(S.query), req->query);
 	cp(S.ctype, sizeof(S.ctype), req->content_type);
 	cp(S.nonce, sizeof(S.nonce), req->replay_nonce);
@@ -414,6 +416,7 @@ test_httpd_tls_get_reaches_handler_with_fields(void **state)
 	assert_int_equal(calls(), 1);
 	assert_string_equal(S.method, "GET");
 	assert_string_equal(S.path, "/acme/a b");
+	assert_string_equal(S.raw_path, "/acme/a%20b");
 	assert_string_equal(S.query, "x=1&y");
 	assert_string_equal(S.origin, "https://example.test");
 	assert_string_equal(S.nonce, "(null)");
@@ -423,6 +426,45 @@ test_httpd_tls_get_reaches_handler_with_fields(void **state)
 	assert_string_equal(body.buf, "hello GET 0");
 	assert_non_null(strstr(hd.buf, "X-Test: yes 1\r\n"));
 	assert_non_null(strstr(hd.buf, "Content-Type: text/plain\r\n"));
+	free(hd.buf);
+	free(body.buf);
+	httpd_free(h);
+	pem_free(&p);
+}
+
+/*
+ * RFC 8555 §6.4 compares a JWS url with the request target as received:
+ * the handler gets it undecoded (raw_path) beside the decoded path that
+ * routes, with the query split off, and the absolute form reduced to
+ * its path as for path.
+ */
+static void
+test_httpd_raw_target_reaches_handler_undecoded(void **state)
+{
+	struct pem p = make_cert("one", 1);
+	struct httpd_opts o = { 0 };
+	struct sink hd = { 0 }, body = { 0 };
+	struct httpd *h;
+
+	(void)state;
+	o.cert_pem = p.cert;
+	o.key_pem = p.key;
+	h = start(&o, NULL);
+	assert_int_equal(curl_do(httpd_bound_port(h, 0), &p, "POST",
+	    "/acme/new%2Dorder?c=%41", "application/jose+json", "{}", &hd,
+	    &body), 200);
+	assert_string_equal(S.path, "/acme/new-order");
+	assert_string_equal(S.raw_path, "/acme/new%2Dorder");
+	assert_string_equal(S.query, "c=%41");
+	free(hd.buf);
+	free(body.buf);
+	memset(&hd, 0, sizeof(hd));
+	memset(&body, 0, sizeof(body));
+	assert_int_equal(curl_do(httpd_bound_port(h, 0), &p, "GET",
+	    "/%6eew-order", NULL, NULL, &hd, &body), 200);
+	assert_string_equal(S.path, "/new-order");
+	assert_string_equal(S.raw_path, "/%6eew-order");
+	assert_string_equal(S.query, "(null)");
 	free(hd.buf);
 	free(body.buf);
 	httpd_free(h);
@@ -1100,6 +1142,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, reset, reset)
 		T(test_httpd_tls_get_reaches_handler_with_fields),
+		T(test_httpd_raw_target_reaches_handler_undecoded),
 		T(test_httpd_tls_post_body_delivered),
 		T(test_httpd_head_answered_headers_without_body),
 		T(test_httpd_replay_nonce_request_header_exposed),

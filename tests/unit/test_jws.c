@@ -1907,11 +1907,61 @@ test_jws_parse_alloc_failures_handled(void **state)
 	free(b);
 }
 
+/*
+ * acme_jws_peek_nonce: the nonce of a body whose "protected" decodes to
+ * an object with a string nonce, whatever else is wrong (RFC 8555 §6.5
+ * spends it); nothing otherwise, and nothing that does not fit.
+ */
+static void
+test_jws_peek_nonce(void **state)
+{
+	struct {
+		const char	*hdr;	/* protected header text, or NULL */
+		const char	*outer;	/* whole body when hdr is NULL */
+		int		 rc;
+		const char	*want;
+	} c[] = {
+		{ "{\"alg\":\"none\",\"nonce\":\"abc_-1\",\"x5u\":1}", NULL, 0,
+		    "abc_-1" },
+		{ "{\"nonce\":\"n1\"}", NULL, 0, "n1" },
+		{ "{\"nonce\":7}", NULL, -1, NULL },
+		{ "{\"nonce\":\"\"}", NULL, -1, NULL },
+		{ "{\"nonce\":\"0123456789012345678901234567890123456789\"}",
+		    NULL, -1, NULL },
+		{ "[\"nonce\"]", NULL, -1, NULL },
+		{ "not json", NULL, -1, NULL },
+		{ NULL, "{\"protected\":\"e30\",\"payload\":\"\"}", -1, NULL },
+		{ NULL, "{\"protected\":\"!!\"}", -1, NULL },
+		{ NULL, "{\"protected\":1}", -1, NULL },
+		{ NULL, "[]", -1, NULL },
+		{ NULL, "garbage", -1, NULL },
+	};
+	char		 out[32], *p;
+	const char	*body;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		if (c[i].hdr != NULL) {
+			p = tu_b64url_str(c[i].hdr);
+			body = fmt("{\"protected\":\"%s\",\"signature\":\"!\"}",
+			    p);
+			free(p);
+		} else
+			body = fmt("%s", c[i].outer);
+		assert_int_equal(acme_jws_peek_nonce(body, strlen(body), out,
+		    sizeof(out)), c[i].rc);
+		if (c[i].want != NULL)
+			assert_string_equal(out, c[i].want);
+	}
+	assert_int_equal(acme_jws_peek_nonce(NULL, 0, out, sizeof(out)), -1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_jws_valid_es256_jwk_parses_and_verifies),
+		cmocka_unit_test(test_jws_peek_nonce),
 		cmocka_unit_test(test_jws_valid_kid_verifies_with_account_key),
 		cmocka_unit_test(test_jws_rs256_verifies),
 		cmocka_unit_test(test_jws_es384_verifies),

@@ -424,6 +424,30 @@ test_payload_new_order_bad_window_malformed(void **state)
 	}
 }
 
+/*
+ * draft-ietf-acme-profiles §4: a profile name too long for any
+ * advertised one is invalidProfile, not malformed; a profile that is
+ * not a string stays malformed.
+ */
+static void
+test_payload_new_order_unofferable_profile_invalid(void **state)
+{
+	char	 text[512], name[200];
+	size_t	 i;
+
+	(void)state;
+	for (i = ACME_PROFILE_SIZE; i < sizeof(name); i += 37) {
+		memset(name, 'a', i);
+		name[i] = '\0';
+		snprintf(text, sizeof(text), "{\"identifiers\":[{\"type\":"
+		    "\"dns\",\"value\":\"a.test\"}],\"profile\":\"%s\"}",
+		    name);
+		expect_order_problem(text, ACME_P_INVALIDPROFILE);
+	}
+	expect_order_problem("{\"identifiers\":[{\"type\":\"dns\",\"value\":"
+	    "\"a.test\"}],\"profile\":[\"tls\"]}", ACME_P_MALFORMED);
+}
+
 static void
 test_payload_time_rfc3339_strict(void **state)
 {
@@ -674,6 +698,7 @@ main(void)
 		cmocka_unit_test(test_payload_new_order_normalised),
 		cmocka_unit_test(test_payload_new_order_no_identifiers_malformed),
 		cmocka_unit_test(test_payload_new_order_email_unsupported),
+		cmocka_unit_test(test_payload_new_order_unofferable_profile_invalid),
 		cmocka_unit_test(test_payload_new_order_empty_value_malformed),
 		cmocka_unit_test(test_payload_new_order_subproblem_per_bad_name),
 		cmocka_unit_test(test_payload_new_order_trailing_dot_rejected),

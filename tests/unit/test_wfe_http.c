@@ -171,6 +171,7 @@ test_wfe_t08_body_too_large_flag_is_413(void **state)
 	memset(&r, 0, sizeof(r));
 	req.method = "POST";
 	req.path = ACME_PATH_NEW_ORDER;
+	req.raw_path = ACME_PATH_NEW_ORDER;
 	req.content_type = WH_JOSE;
 	req.body = "";
 	req.body_too_large = true;
@@ -178,6 +179,7 @@ test_wfe_t08_body_too_large_flag_is_413(void **state)
 	r.status = r.raw.status;
 	r.ctype = r.raw.content_type;
 	r.json = json_loadb(r.raw.body, r.raw.bodysz, 0, NULL);
+	r.want_nonce = r.want_index = true;
 	wh_assert_problem(&r, 413, "malformed");
 	wr_clear(&r);
 }
@@ -319,7 +321,7 @@ test_wfe_t20_new_nonce_head_200_get_204_no_store(void **state)
 	wr_clear(&r);
 }
 
-/* RFC 8555 §7.1.1: the directory is a GET resource with a Link index too. */
+/* RFC 8555 §7.1.1: the directory is a GET resource. */
 static void
 test_wfe_directory_get_is_json_with_meta(void **state)
 {
@@ -334,13 +336,124 @@ test_wfe_directory_get_is_json_with_meta(void **state)
 	wr_clear(&r);
 }
 
+/*
+ * GET /directory carries no Replay-Nonce (only newNonce and answers to
+ * POSTs do, §7.2, §6.5: the Ruby acme-client gem breaks on one there)
+ * and no Link rel="index" (§7.1.1: for resources other than the
+ * directory). Other GETs carry no nonce either, errors included; every
+ * answer to a POST does, errors included.
+ */
+static void
+test_wfe_nonce_and_index_only_where_rfc_puts_them(void **state)
+{
+	struct wh	*f = *state;
+	struct wr	 r;
+	const char	*m[] = { "GET", "HEAD" };
+
+	for (size_t i = 0; i < 2; i++) {
+		wh_req_full(f, m[i], ACME_PATH_DIRECTORY, NULL, NULL, 0, NULL,
+		    NULL, &r);
+		assert_int_equal(r.status, 200);
+		assert_null(wr_header(&r, "Replay-Nonce"));
+		assert_int_equal(wr_header_count(&r, "Link"), 0);
+		wr_clear(&r);
+		wh_req_full(f, m[i], ACME_PATH_NEW_NONCE, NULL, NULL, 0, NULL,
+		    NULL, &r);
+		assert_non_null(wr_header(&r, "Replay-Nonce"));
+		assert_true(wr_has_link(&r, "<" WH_BASE ACME_PATH_DIRECTORY
+		    ">;rel=\"index\""));
+		wr_clear(&r);
+		/* GET errors: a 405 and a 404, no nonce */
+		wh_req_full(f, m[i], ACME_PATH_NEW_ORDER, NULL, NULL, 0, NULL,
+		    NULL, &r);
+		assert_int_equal(r.status, 405);
+		assert_null(wr_header(&r, "Replay-Nonce"));
+		wr_clear(&r);
+		wh_req_full(f, m[i], "/acme/nope", NULL, NULL, 0, NULL, NULL,
+		    &r);
+		assert_int_equal(r.status, 404);
+		assert_null(wr_header(&r, "Replay-Nonce"));
+		wr_clear(&r);
+	}
+	/* POST errors carry one: 404, malformed JWS, and POST /directory */
+	wh_req_full(f, "POST", "/acme/nope", WH_JOSE, "{}", 2, NULL, NULL, &r);
+	assert_int_equal(r.status, 404);
+	assert_non_null(wr_header(&r, "Replay-Nonce"));
+	wr_clear(&r);
+	wh_req_full(f, "POST", ACME_PATH_NEW_ORDER, WH_JOSE, "x", 1, NULL,
+	    NULL, &r);
+	assert_int_equal(r.status, 400);
+	assert_non_null(wr_header(&r, "Replay-Nonce"));
+	wr_clear(&r);
+	wh_req_full(f, "POST", ACME_PATH_DIRECTORY, WH_JOSE, "x", 1, NULL,
+	    NULL, &r);
+	assert_int_equal(r.status, 400);
+	assert_non_null(wr_header(&r, "Replay-Nonce"));
+	assert_int_equal(wr_header_count(&r, "Link"), 0);
+	wr_clear(&r);
+}
+
+/*
+ * RFC 9773 §4.1: a certID that is not base64url "." base64url is 400
+ * malformed, whatever is wrong with it (characters a path id may not
+ * hold, length, empty); a well-formed one we never issued is 404.
+ */
+static void
+test_wfe_ari_malformed_certid_is_400_unknown_is_404(void **state)
+{
+	struct wh	*f = *state;
+	struct wr	 r;
+	char		 path[600], longid[300];
+	const char	*bad[] = { "", "abc", "a.b.c", "AAAA.gA", "===.AQ",
+	    "AAAA.AQ==", "a!b.AQ", "AAAA.AQ/x", ".AQ", "AAAA.", longid };
+
+	memset(longid, 'A', sizeof(longid) - 4);
+	memcpy(longid + sizeof(longid) - 4, ".AQ", 4);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", ACME_PATH_RENEWAL_INFO,
+		    bad[i]);
+		wh_req_full(f, "GET", path, NULL, NULL, 0, NULL, NULL, &r);
+		if (r.status != 400)
+			fprintf(stderr, "certID '%.40s': %d\n", bad[i],
+			    r.status);
+		wh_assert_problem(&r, 400, "malformed");
+		wr_clear(&r);
+	}
+	wh_req_full(f, "GET", ACME_PATH_RENEWAL_INFO, NULL, NULL, 0, NULL,
+	    NULL, &r);
+	wh_assert_problem(&r, 400, "malformed");
+	wr_clear(&r);
+	/* Well-formed (keyIdentifier "AAAA", serial 0x01), never issued. */
+	wh_req_full(f, "GET", ACME_PATH_RENEWAL_INFO "/AAAA.AQ", NULL, NULL, 0,
+	    NULL, NULL, &r);
+	wh_assert_problem(&r, 404, "malformed");
+	wr_clear(&r);
+}
+
+/*
+ * Routing follows the decoded path (RFC 3986 §6.2.2.2: "%64" and "d"
+ * name the same resource), so a GET through an encoded form still gets
+ * the resource; only the §6.4 url check of a POST needs the raw form.
+ */
+static void
+test_wfe_encoded_get_path_routes_like_decoded(void **state)
+{
+	struct wh	*f = *state;
+	struct wr	 r;
+
+	wh_req_full(f, "GET", "/%64irectory", NULL, NULL, 0, NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_true(json_is_object(json_object_get(r.json, "meta")));
+	wr_clear(&r);
+}
+
 static int
 cmp_str(const void *a, const void *b)
 {
 	return strcmp(a, b);
 }
 
-/* N13: every response, success or error, carries a unique nonce (§6.5). */
+/* N13: every nonce given, on success or error, is unique (§6.5). */
 static void
 test_wfe_n13_nonces_unique_across_responses(void **state)
 {
@@ -363,7 +476,7 @@ test_wfe_n13_nonces_unique_across_responses(void **state)
 			    "x", 1, NULL, NULL, &r);
 			break;
 		case 2:
-			wh_req_full(f, "GET", ACME_PATH_NEW_ORDER, NULL, NULL,
+			wh_req_full(f, "GET", ACME_PATH_NEW_NONCE, NULL, NULL,
 			    0, NULL, NULL, &r);
 			break;
 		default:
@@ -428,6 +541,9 @@ main(void)
 		WH_TEST(test_wfe_t19_cors_response_exposes_acme_headers),
 		WH_TEST(test_wfe_t20_new_nonce_head_200_get_204_no_store),
 		WH_TEST(test_wfe_directory_get_is_json_with_meta),
+		WH_TEST(test_wfe_nonce_and_index_only_where_rfc_puts_them),
+		WH_TEST(test_wfe_ari_malformed_certid_is_400_unknown_is_404),
+		WH_TEST(test_wfe_encoded_get_path_routes_like_decoded),
 		WH_TEST(test_wfe_n13_nonces_unique_across_responses),
 		WH_TEST(test_wfe_n13_signed_responses_carry_nonce_and_absolute_location),
 	};

@@ -458,7 +458,14 @@ test_wfe_j12_noncanonical_trailing_bits_are_malformed(void **state)
 	body = tu_jws_body(x.p, x.y, sig);
 	expect_order_malformed(f, body);
 	free(body);
-	/* Positive control: the canonical one is accepted. */
+	/*
+	 * Positive control: the canonical one is accepted, signed anew: the
+	 * refused request spent its nonce (RFC 8555 §6.5).
+	 */
+	free(hdr);
+	parts_free(&x);
+	hdr = hdr_kid(f, "ES256", a.kid, url);
+	parts_sign(&x, a.key, hdr, ORDER_A);
 	body = tu_jws_body(x.p, x.y, x.s);
 	{
 		struct wr r;
@@ -803,11 +810,25 @@ test_wfe_j27_reencoded_protected_header_fails_signature(void **state)
 	expect_order_malformed(f, body);
 	free(body);
 	free(p2);
-	/* J28: the original bytes, odd whitespace and all, verify. */
+	/*
+	 * J28: the original bytes, odd whitespace and all, verify; their
+	 * nonce was spent by the failed attempt (RFC 8555 §6.5, N11), so
+	 * they are badNonce, and verify with a fresh one.
+	 */
 	{
 		struct wr r;
 
-		/* The nonce was not consumed by the failed attempt (N11). */
+		body = tu_jws_body(x.p, x.y, x.s);
+		wh_post_raw(f, url, body, &r);
+		wh_assert_problem(&r, 400, "badNonce");
+		wr_clear(&r);
+		free(body);
+		parts_free(&x);
+		free(hdr);
+		wh_nonce(f, nonce);
+		hdr = xprintf("{ \"alg\": \"ES256\", \"kid\": \"%s\", "
+		    "\"nonce\": \"%s\", \"url\": \"%s\" }", a.kid, nonce, url);
+		parts_sign(&x, a.key, hdr, ORDER_A);
 		body = tu_jws_body(x.p, x.y, x.s);
 		wh_post_raw(f, url, body, &r);
 		wh_assert_ok(&r, 201);
@@ -1383,11 +1404,25 @@ test_wfe_k17_k18_bad_ecdsa_signatures_are_malformed(void **state)
 		ECDSA_SIG_free(es);
 	}
 	assert_int_equal(order_count(f, a.id), 0);
-	/* Positive control: the R||S form with this nonce still works. */
+	/*
+	 * Each variant above was judged on its signature although the first
+	 * one spent the nonce (the check order stays, RFC 8555 §6.5). The
+	 * good R||S signature with this nonce is therefore badNonce, and a
+	 * fresh nonce is the positive control.
+	 */
 	body = tu_jws_body(x.p, x.y, x.s);
 	{
 		struct wr r;
 
+		wh_post_raw(f, url, body, &r);
+		wh_assert_problem(&r, 400, "badNonce");
+		wr_clear(&r);
+		free(body);
+		free(hdr);
+		parts_free(&x);
+		hdr = hdr_kid(f, "ES256", a.kid, url);
+		parts_sign(&x, a.key, hdr, ORDER_A);
+		body = tu_jws_body(x.p, x.y, x.s);
 		wh_post_raw(f, url, body, &r);
 		wh_assert_ok(&r, 201);
 		wr_clear(&r);
@@ -1728,9 +1763,14 @@ test_wfe_n10_bad_alg_and_bad_nonce_reports_alg(void **state)
 	EVP_PKEY_free(k);
 }
 
-/* N11: a bad signature does not burn the nonce (signature before nonce). */
+/*
+ * N11: RFC 8555 §6.5 "once a nonce value has appeared in an ACME
+ * request, the server MUST consider it invalid": a request that fails
+ * after its protected header parsed (here a bad signature) spends its
+ * nonce, and the same nonce with a good signature is then badNonce.
+ */
 static void
-test_wfe_n11_bad_signature_does_not_burn_nonce(void **state)
+test_wfe_n11_bad_signature_spends_nonce(void **state)
 {
 	struct wh	*f = *state;
 	struct wacct	 a, b;
@@ -1741,7 +1781,7 @@ test_wfe_n11_bad_signature_does_not_burn_nonce(void **state)
 	wh_account(f, &b);
 	url_of(url, ACME_PATH_NEW_ORDER);
 	wh_nonce(f, nonce);
-	/* An attacker (B's key) uses A's kid and the fresh nonce. */
+	/* B's key signs under A's kid: the signature does not verify. */
 	body = tu_jws_sign(b.key, NULL, false, a.kid, nonce, url, ORDER_A);
 	wh_post_raw(f, url, body, &r);
 	wh_assert_problem(&r, 400, "malformed");
@@ -1749,11 +1789,115 @@ test_wfe_n11_bad_signature_does_not_burn_nonce(void **state)
 	free(body);
 	body = tu_jws_sign(a.key, NULL, false, a.kid, nonce, url, ORDER_A);
 	wh_post_raw(f, url, body, &r);
+	wh_assert_problem(&r, 400, "badNonce");
+	wr_clear(&r);
+	free(body);
+	assert_int_equal(order_count(f, a.id), 0);
+	/* The same for an embedded key (newAccount): another key signed. */
+	{
+		EVP_PKEY	*k = tu_key_ec256();
+		char		*jwk = tu_jwk_str(k), *hdr;
+
+		url_of(url, ACME_PATH_NEW_ACCOUNT);
+		wh_nonce(f, nonce);
+		hdr = xprintf("{\"alg\":\"ES256\",\"jwk\":%s,\"nonce\":\"%s\","
+		    "\"url\":\"%s\"}", jwk, nonce, url);
+		body = tu_jws_sign_raw(b.key, hdr, "{}");
+		wh_post_raw(f, url, body, &r);
+		wh_assert_problem(&r, 400, "malformed");
+		wr_clear(&r);
+		free(body);
+		body = tu_jws_sign(k, NULL, true, NULL, nonce, url, "{}");
+		wh_post_raw(f, url, body, &r);
+		wh_assert_problem(&r, 400, "badNonce");
+		wr_clear(&r);
+		free(body);
+		assert_int_equal(count_accounts_by_key(f, k), 0);
+		free(hdr);
+		free(jwk);
+		EVP_PKEY_free(k);
+		url_of(url, ACME_PATH_NEW_ORDER);
+	}
+	/* The check order stays: a good signature with it, no nonce error. */
+	wh_nonce(f, nonce);
+	body = tu_jws_sign(a.key, NULL, false, a.kid, nonce, url, ORDER_A);
+	wh_post_raw(f, url, body, &r);
 	wh_assert_ok(&r, 201);
 	wr_clear(&r);
 	free(body);
 	wh_acct_free(&a);
 	wh_acct_free(&b);
+}
+
+/*
+ * N11 for every failure after the header parsed: an unknown account, a
+ * url for another endpoint, a refused header parameter and an embedded
+ * key the policy refuses (the last two fail inside the JWS parse).
+ */
+static void
+test_wfe_n11_any_failure_after_header_spends_nonce(void **state)
+{
+	struct wh	*f = *state;
+	struct wacct	 a;
+	struct wr	 r;
+	EVP_PKEY	*rsa1024;
+	char		 nonce[NONCE_SIZE], url[ACME_URL_SIZE], ghost[ACME_URL_SIZE];
+	char		 furl[ACME_URL_SIZE], *body, *hdr, *jwk;
+
+	wh_account(f, &a);
+	url_of(url, ACME_PATH_NEW_ORDER);
+	url_of(furl, ACME_PATH_NEW_ACCOUNT);
+	url_of(ghost, ACME_PATH_ACCOUNT "AAAAAAAAAAAAAAAAAAAAAA");
+	for (int i = 0; i < 4; i++) {
+		wh_nonce(f, nonce);
+		switch (i) {
+		case 0:	/* no such account */
+			body = tu_jws_sign(a.key, NULL, false, ghost, nonce,
+			    url, ORDER_A);
+			break;
+		case 1:	/* signed for newAccount, sent to newOrder */
+			body = tu_jws_sign(a.key, NULL, false, a.kid, nonce,
+			    furl, ORDER_A);
+			break;
+		case 2:	/* a header parameter we refuse */
+			hdr = xprintf("{\"alg\":\"ES256\",\"kid\":\"%s\","
+			    "\"nonce\":\"%s\",\"url\":\"%s\",\"x5u\":"
+			    "\"https://x.test/\"}", a.kid, nonce, url);
+			body = tu_jws_sign_raw(a.key, hdr, ORDER_A);
+			free(hdr);
+			break;
+		default: /* an RSA-1024 account key: badPublicKey */
+			rsa1024 = tu_key_rsa(1024);
+			jwk = tu_jwk_str(rsa1024);
+			hdr = xprintf("{\"alg\":\"RS256\",\"jwk\":%s,"
+			    "\"nonce\":\"%s\",\"url\":\"%s\"}", jwk, nonce,
+			    furl);
+			body = tu_jws_sign_raw(rsa1024, hdr, "{}");
+			free(hdr);
+			free(jwk);
+			EVP_PKEY_free(rsa1024);
+		}
+		assert_non_null(body);
+		wh_post_raw(f, i == 3 ? furl : url, body, &r);
+		assert_true(r.status >= 400);
+		if (r.json != NULL && wr_str(&r, "type") != NULL)
+			assert_string_not_equal(wr_str(&r, "type"),
+			    WH_URN "badNonce");
+		wr_clear(&r);
+		free(body);
+		/* The same nonce in an otherwise good request. */
+		body = tu_jws_sign(a.key, NULL, false, a.kid, nonce, url,
+		    ORDER_A);
+		wh_post_raw(f, url, body, &r);
+		if (r.status != 400)
+			fprintf(stderr, "case %d: nonce reused: %d\n", i,
+			    r.status);
+		wh_assert_problem(&r, 400, "badNonce");
+		wr_clear(&r);
+		free(body);
+	}
+	assert_int_equal(order_count(f, a.id), 0);
+	wh_acct_free(&a);
 }
 
 /* N12: a nonce that fell out of the window is badNonce. */
@@ -1877,6 +2021,50 @@ test_wfe_u03_u04_u05_url_variants_are_unauthorized(void **state)
 	wh_acct_free(&a);
 }
 
+/*
+ * U03-U05, path side (RFC 8555 §6.4): the url is compared with the
+ * request target as received. libmicrohttpd decodes "%2D" to "-" before
+ * routing, so these reach newOrder, yet they were not sent to
+ * ".../acme/new-order": unauthorized, and no order. The url naming the
+ * encoded target exactly is the URL the request was sent to.
+ */
+static void
+test_wfe_u03_encoded_request_path_is_unauthorized(void **state)
+{
+	struct wh	*f = *state;
+	struct wacct	 a;
+	struct wr	 r;
+	char		 nonce[NONCE_SIZE], url[ACME_URL_SIZE], *body;
+	const char	*paths[] = { "/acme/new%2Dorder", "/acme/%6eew-order",
+	    "/acme/new%2dorder", "/%61cme/new-order", "/acme%2Fnew-order" };
+
+	wh_account(f, &a);
+	url_of(url, ACME_PATH_NEW_ORDER);
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		wh_nonce(f, nonce);
+		body = tu_jws_sign(a.key, NULL, false, a.kid, nonce, url,
+		    ORDER_A);
+		wh_req_full(f, "POST", paths[i], WH_JOSE, body, strlen(body),
+		    NULL, NULL, &r);
+		if (r.status != 403)
+			fprintf(stderr, "%s: %d\n", paths[i], r.status);
+		wh_assert_problem(&r, 403, "unauthorized");
+		wr_clear(&r);
+		free(body);
+	}
+	assert_int_equal(order_count(f, a.id), 0);
+	/* Signed for the encoded target itself: it is that URL (routed). */
+	url_of(url, "/acme/new%2Dorder");
+	wh_nonce(f, nonce);
+	body = tu_jws_sign(a.key, NULL, false, a.kid, nonce, url, ORDER_A);
+	wh_req_full(f, "POST", "/acme/new%2Dorder", WH_JOSE, body,
+	    strlen(body), NULL, NULL, &r);
+	wh_assert_ok(&r, 201);
+	wr_clear(&r);
+	free(body);
+	wh_acct_free(&a);
+}
+
 /* U06: a query on the request line must be in the url too. */
 static void
 test_wfe_u06_request_query_not_in_url_is_unauthorized(void **state)
@@ -1976,11 +2164,13 @@ main(void)
 		WH_TEST(test_wfe_n07_n08_restart_bad_nonce_then_retry_succeeds),
 		WH_TEST(test_wfe_n09_nonce_consumed_by_url_mismatch),
 		WH_TEST(test_wfe_n10_bad_alg_and_bad_nonce_reports_alg),
-		WH_TEST(test_wfe_n11_bad_signature_does_not_burn_nonce),
+		WH_TEST(test_wfe_n11_bad_signature_spends_nonce),
+		WH_TEST(test_wfe_n11_any_failure_after_header_spends_nonce),
 		WH_TEST(test_wfe_n12_nonce_outside_window_is_bad_nonce),
 		WH_TEST(test_wfe_u01_u07_url_missing_or_wrong_type_is_malformed),
 		WH_TEST(test_wfe_u02_cross_endpoint_replay_is_unauthorized),
 		WH_TEST(test_wfe_u03_u04_u05_url_variants_are_unauthorized),
+		WH_TEST(test_wfe_u03_encoded_request_path_is_unauthorized),
 		WH_TEST(test_wfe_u06_request_query_not_in_url_is_unauthorized),
 		WH_TEST(test_wfe_post_as_get_requires_empty_payload),
 	};

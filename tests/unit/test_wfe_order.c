@@ -1175,11 +1175,53 @@ test_wfe_d05_processing_order_has_integer_retry_after(void **state)
 	wh_acct_free(&a);
 }
 
+/*
+ * draft-ietf-acme-profiles §4: a profile the directory does not
+ * advertise is invalidProfile whatever its length or characters; a
+ * profile that is not a string is malformed.
+ */
+static void
+test_wfe_unadvertised_profile_is_invalid_profile(void **state)
+{
+	struct wh	*f = *state;
+	struct wacct	 a;
+	struct wr	 r;
+	const char	*bad[] = { "\"nope\"", "\"DEFAULT\"",
+	    "\"default-but-much-longer-than-any-name-we-offer\"",
+	    ("\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\""),
+	    "\"\\u00e9t\\u00e9 profile!\"", "\"../default\"" };
+	char		 payload[512];
+
+	wh_account(f, &a);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(payload, sizeof(payload), "{\"identifiers\":[{"
+		    "\"type\":\"dns\",\"value\":\"a.test\"}],\"profile\":%s}",
+		    bad[i]);
+		wh_new_order_raw(f, &a, payload, &r);
+		if (r.status != 400 || wr_str(&r, "type") == NULL ||
+		    strstr(wr_str(&r, "type"), "invalidProfile") == NULL)
+			fprintf(stderr, "profile %s: %s\n", bad[i], r.body);
+		wh_assert_problem(&r, 400, "invalidProfile");
+		wr_clear(&r);
+	}
+	wh_new_order_raw(f, &a, "{\"identifiers\":[{\"type\":\"dns\","
+	    "\"value\":\"a.test\"}],\"profile\":7}", &r);
+	wh_assert_problem(&r, 400, "malformed");
+	wr_clear(&r);
+	wh_new_order_raw(f, &a, "{\"identifiers\":[{\"type\":\"dns\","
+	    "\"value\":\"a.test\"}],\"profile\":\"default\"}", &r);
+	wh_assert_ok(&r, 201);
+	wr_clear(&r);
+	wh_acct_free(&a);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		WH_TEST(test_wfe_o01_empty_identifiers_is_malformed),
+		WH_TEST(test_wfe_unadvertised_profile_is_invalid_profile),
 		WH_TEST(test_wfe_o02_unknown_identifier_type_is_unsupported),
 		WH_TEST(test_wfe_o03_empty_dns_value_is_malformed),
 		WH_TEST(test_wfe_o04_o13_names_normalised_and_deduplicated),

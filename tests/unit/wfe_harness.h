@@ -21,6 +21,7 @@
  * client sees them.
  */
 
+#include <ctype.h>
 #include <dirent.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -75,6 +76,8 @@ struct wr {
 	const char		*ctype;
 	char			*body;		/* NUL-terminated copy, or NULL */
 	json_t			*json;		/* parsed body, or NULL */
+	bool			 want_nonce;	/* POST, or GET/HEAD newNonce */
+	bool			 want_index;	/* not the directory */
 };
 
 /* A client-side account. */
@@ -278,10 +281,31 @@ wr_str(const struct wr *r, const char *member)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* %XX -> byte, as libmicrohttpd decodes the path before the handler. */
+WH_FN void
+wh_unescape(const char *in, char *out, size_t outsz)
+{
+	size_t o = 0;
+
+	for (; *in != '\0' && o + 1 < outsz; o++) {
+		unsigned v;
+
+		if (in[0] == '%' && sscanf(in + 1, "%2x", &v) == 1 &&
+		    isxdigit((unsigned char)in[1]) &&
+		    isxdigit((unsigned char)in[2])) {
+			out[o] = (char)v;
+			in += 3;
+		} else
+			out[o] = *in++;
+	}
+	out[o] = '\0';
+}
+
 /*
- * Send one request: method, path (may carry "?query"), Content-Type
- * (NULL: none), body (NULL: empty), extra Replay-Nonce / Origin request
- * headers (NULL: absent).
+ * Send one request: method, request target as a client sends it (may
+ * carry "?query"; the handler gets it raw and %-decoded, as from
+ * httpd), Content-Type (NULL: none), body (NULL: empty), extra
+ * Replay-Nonce / Origin request headers (NULL: absent).
  */
 WH_FN void
 wh_req_full(struct wh *f, const char *method, const char *pathq,
@@ -289,17 +313,26 @@ wh_req_full(struct wh *f, const char *method, const char *pathq,
     const char *req_nonce, const char *origin, struct wr *out)
 {
 	struct http_request	 req;
+	char			 raw[ACME_URL_SIZE * 2];
 	char			 path[ACME_URL_SIZE * 2];
 	char			*q;
+	bool			 get;
 
 	memset(out, 0, sizeof(*out));
 	memset(&req, 0, sizeof(req));
-	snprintf(path, sizeof(path), "%s", pathq);
-	if ((q = strchr(path, '?')) != NULL)
+	snprintf(raw, sizeof(raw), "%s", pathq);
+	if ((q = strchr(raw, '?')) != NULL)
 		*q++ = '\0';
+	wh_unescape(raw, path, sizeof(path));
 	req.method = method;
 	req.path = path;
+	req.raw_path = raw;
 	req.query = q;
+	/* RFC 8555 §6.5, §7.2: nonces; §7.1.1: index on all but the directory. */
+	get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	out->want_nonce = strcmp(method, "POST") == 0 ||
+	    (get && strcmp(path, ACME_PATH_NEW_NONCE) == 0);
+	out->want_index = strcmp(path, ACME_PATH_DIRECTORY) != 0;
 	req.content_type = ctype;
 	req.replay_nonce = req_nonce;
 	req.origin = origin;
@@ -385,17 +418,24 @@ wh_post_acct(struct wh *f, const struct wacct *a, const char *url,
 
 /* ---------- assertions ---------- */
 
-/* Replay-Nonce (RFC 8555 §6.5) and Link rel="index" (§7.1.1). */
+/*
+ * Replay-Nonce on every answer to a POST and on newNonce, none on other
+ * GETs (RFC 8555 §6.5, §7.2); Link rel="index" on every resource but
+ * the directory (§7.1.1).
+ */
 WH_FN void
 wh_assert_common(const struct wr *r)
 {
 	const char *n = wr_header(r, "Replay-Nonce");
 
-	assert_non_null(n);
-	assert_int_equal(strlen(n), NONCE_LEN);
-	assert_true(nonce_is_wellformed(n));
-	assert_true(wr_has_link(r, "<" WH_BASE ACME_PATH_DIRECTORY
-	    ">;rel=\"index\""));
+	if (r->want_nonce) {
+		assert_non_null(n);
+		assert_int_equal(strlen(n), NONCE_LEN);
+		assert_true(nonce_is_wellformed(n));
+	} else
+		assert_null(n);
+	assert_int_equal(wr_has_link(r, "<" WH_BASE ACME_PATH_DIRECTORY
+	    ">;rel=\"index\""), r->want_index);
 }
 
 /*
