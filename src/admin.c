@@ -1,10 +1,10 @@
 /* admin.c - the management API handler (roots, keys, certificate status, ARI overrides, metrics) */
 /* SPDX-License-Identifier: MIT */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +18,7 @@
 #include "acme/ari.h"
 #include "acme/payload.h"
 #include "acme/render.h"
+#include "acme/serial.h"
 #include "store/store.h"
 #include "admin.h"
 #include "ca.h"
@@ -49,6 +50,18 @@ reply_text(struct http_response *resp, int status, const char *msg)
 	char *s = strdup(msg);
 
 	http_response_set_body(resp, status, CT_TEXT, s, s != NULL ? strlen(s) : 0);
+}
+
+static void __attribute__((format(printf, 3, 4)))
+reply_textf(struct http_response *resp, int status, const char *fmt, ...)
+{
+	char	 buf[512];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	reply_text(resp, status, buf);
 }
 
 static void
@@ -108,28 +121,17 @@ cert_status(struct admin *a, const char *hex, struct http_response *resp)
 	struct acme_cert	 c = { 0 };
 	enum store_status	 rc;
 	json_t			*j;
-	char			 serial[ACME_SERIAL_SIZE], t[32];
-	size_t			 n = 0;
+	char			 serial[ACME_SERIAL_SIZE], t[32], why[160];
 
-	for (const char *p = hex; *p != '\0'; p++) {
-		if (*p == ':')
-			continue;
-		if (!isxdigit((unsigned char)*p) || n + 1 >= sizeof(serial)) {
-			reply_text(resp, 400, "not a serial number\n");
-			return;
-		}
-		serial[n++] = (char)tolower((unsigned char)*p);
-	}
-	serial[n] = '\0';
-	/* The store keeps the magnitude: no leading zero octets. */
-	while (n > 2 && serial[0] == '0' && serial[1] == '0') {
-		memmove(serial, serial + 2, n - 1);
-		n -= 2;
+	/* Compared as numbers: case, ':' and leading zeros do not matter. */
+	if (acme_serial_normalize(hex, serial, why, sizeof(why)) == -1) {
+		reply_textf(resp, 400, "%s\n", why);
+		return;
 	}
 	pthread_mutex_lock(&a->mu);
 	rc = store_cert_get(a->st, serial, &c);
 	pthread_mutex_unlock(&a->mu);
-	if (rc == STORE_NOTFOUND || n == 0) {
+	if (rc == STORE_NOTFOUND) {
 		acme_cert_clear(&c);
 		reply_text(resp, 404, "no such certificate\n");
 		return;
@@ -172,7 +174,7 @@ set_renewal_info(struct admin *a, const struct http_request *req,
 	json_error_t		 jerr;
 	const char		*certid = NULL, *serial = NULL, *s, *e;
 	const char		*url = NULL;
-	char			 hex[ACME_SERIAL_SIZE];
+	char			 hex[ACME_SERIAL_SIZE], why[160];
 	time_t			 ts, te;
 	enum store_status	 rc;
 
@@ -200,13 +202,9 @@ set_renewal_info(struct admin *a, const struct http_request *req,
 			reply_text(resp, 400, "malformed certID\n");
 			goto out;
 		}
-	} else {
-		size_t n = 0;
-
-		for (const char *p = serial; *p != '\0'; p++)
-			if (*p != ':' && n + 1 < sizeof(hex))
-				hex[n++] = (char)tolower((unsigned char)*p);
-		hex[n] = '\0';
+	} else if (acme_serial_normalize(serial, hex, why, sizeof(why)) == -1) {
+		reply_textf(resp, 400, "serial: %s\n", why);
+		goto out;
 	}
 	pthread_mutex_lock(&a->mu);
 	rc = store_renewal_info_set(a->st, hex, ts, te, url);
