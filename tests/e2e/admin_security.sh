@@ -11,7 +11,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 e2e_init
 e2e_require openssl curl python3
 
+ACME_PORT=$(e2e_free_port)
 ADMIN=$(e2e_free_port)
+while [ "$ADMIN" = "$ACME_PORT" ]; do ADMIN=$(e2e_free_port); done	# two free ports, not one twice
 TF=$LOCALACME_HOME/admin.token
 start() { acme_start --hostname adm.localhost --admin-listen "127.0.0.1:$ADMIN" "$@"; }
 restart() { acme_restart --hostname adm.localhost --admin-listen "127.0.0.1:$ADMIN" "$@"; }
