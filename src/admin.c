@@ -1,10 +1,12 @@
-/* admin.c - the management API handler (roots, keys, certificate status, ARI overrides, metrics) */
+/* admin.c - the management API: its guards (Host, Origin, bearer token, HTTPS) and handlers */
 /* SPDX-License-Identifier: MIT */
+#include <sys/stat.h>
+
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,16 +15,21 @@
 
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "acme/acme.h"
 #include "acme/ari.h"
+#include "acme/b64url.h"
 #include "acme/payload.h"
 #include "acme/render.h"
+#include "acme/serial.h"
 #include "store/store.h"
 #include "admin.h"
 #include "ca.h"
 #include "config.h"
 #include "httpd.h"
+#include "keys.h"
 #include "log.h"
 #include "metrics.h"
 #include "statedir.h"
@@ -32,14 +39,34 @@
 #define CT_JSON		"application/json"
 #define CT_PEM		"application/x-pem-file"
 #define KEY_MAX		(64 * 1024)
+#define TOKEN_BYTES	32		/* 256 bits, 43 base64url characters */
+#define TOKEN_MAX	512		/* a token file's line, without the newline */
+#define TOKEN_FILE	"admin.token"
+
+/* What a refusal was for; each kind is logged at most once a second. */
+enum refusal {
+	REFUSE_HOST = 0,
+	REFUSE_ORIGIN,
+	REFUSE_TOKEN,
+	REFUSE_CTYPE,
+	REFUSE_KINDS
+};
 
 struct admin {
 	struct admin_opts	 opts;
 	char			*listen;
 	char			*db_path;
+	char			 lhost[64];	/* the listen address, no brackets */
+	char			**names;	/* opts.hostnames, copied */
+	size_t			 nnames;
+	int			 port;		/* bound port, after admin_start */
+	unsigned char		 token_md[32];	/* SHA-256 of the bearer token */
+	bool			 token_given;	/* from admin_token_file */
 	struct ca		*ca;
 	struct store		*st;		/* under mu */
 	pthread_mutex_t		 mu;
+	time_t			 logged[REFUSE_KINDS];	/* under mu */
+	unsigned long		 quiet[REFUSE_KINDS];	/* under mu */
 	struct httpd		*httpd;
 };
 
@@ -49,6 +76,18 @@ reply_text(struct http_response *resp, int status, const char *msg)
 	char *s = strdup(msg);
 
 	http_response_set_body(resp, status, CT_TEXT, s, s != NULL ? strlen(s) : 0);
+}
+
+static void __attribute__((format(printf, 3, 4)))
+reply_textf(struct http_response *resp, int status, const char *fmt, ...)
+{
+	char	 buf[512];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	reply_text(resp, status, buf);
 }
 
 static void
@@ -108,28 +147,17 @@ cert_status(struct admin *a, const char *hex, struct http_response *resp)
 	struct acme_cert	 c = { 0 };
 	enum store_status	 rc;
 	json_t			*j;
-	char			 serial[ACME_SERIAL_SIZE], t[32];
-	size_t			 n = 0;
+	char			 serial[ACME_SERIAL_SIZE], t[32], why[160];
 
-	for (const char *p = hex; *p != '\0'; p++) {
-		if (*p == ':')
-			continue;
-		if (!isxdigit((unsigned char)*p) || n + 1 >= sizeof(serial)) {
-			reply_text(resp, 400, "not a serial number\n");
-			return;
-		}
-		serial[n++] = (char)tolower((unsigned char)*p);
-	}
-	serial[n] = '\0';
-	/* The store keeps the magnitude: no leading zero octets. */
-	while (n > 2 && serial[0] == '0' && serial[1] == '0') {
-		memmove(serial, serial + 2, n - 1);
-		n -= 2;
+	/* Compared as numbers: case, ':' and leading zeros do not matter. */
+	if (acme_serial_normalize(hex, serial, why, sizeof(why)) == -1) {
+		reply_textf(resp, 400, "%s\n", why);
+		return;
 	}
 	pthread_mutex_lock(&a->mu);
 	rc = store_cert_get(a->st, serial, &c);
 	pthread_mutex_unlock(&a->mu);
-	if (rc == STORE_NOTFOUND || n == 0) {
+	if (rc == STORE_NOTFOUND) {
 		acme_cert_clear(&c);
 		reply_text(resp, 404, "no such certificate\n");
 		return;
@@ -172,7 +200,7 @@ set_renewal_info(struct admin *a, const struct http_request *req,
 	json_error_t		 jerr;
 	const char		*certid = NULL, *serial = NULL, *s, *e;
 	const char		*url = NULL;
-	char			 hex[ACME_SERIAL_SIZE];
+	char			 hex[ACME_SERIAL_SIZE], why[160];
 	time_t			 ts, te;
 	enum store_status	 rc;
 
@@ -200,13 +228,9 @@ set_renewal_info(struct admin *a, const struct http_request *req,
 			reply_text(resp, 400, "malformed certID\n");
 			goto out;
 		}
-	} else {
-		size_t n = 0;
-
-		for (const char *p = serial; *p != '\0'; p++)
-			if (*p != ':' && n + 1 < sizeof(hex))
-				hex[n++] = (char)tolower((unsigned char)*p);
-		hex[n] = '\0';
+	} else if (acme_serial_normalize(serial, hex, why, sizeof(why)) == -1) {
+		reply_textf(resp, 400, "serial: %s\n", why);
+		goto out;
 	}
 	pthread_mutex_lock(&a->mu);
 	rc = store_renewal_info_set(a->st, hex, ts, te, url);
@@ -224,6 +248,146 @@ out:
 	json_decref(j);
 }
 
+/* Header text fit for a log line: printable ASCII, at most 80 bytes. */
+static void
+loggable(const char *in, char *out, size_t outsz)
+{
+	size_t n = 0;
+
+	for (; in != NULL && *in != '\0' && n + 1 < outsz && n < 80; in++)
+		out[n++] = *in >= 0x20 && *in < 0x7f && *in != '"' ? *in : '?';
+	out[n] = '\0';
+}
+
+/*
+ * Answer a refusal and log it, at most one line a second per kind (a
+ * web page can send requests in a loop) with the count left unsaid.
+ */
+static void __attribute__((format(printf, 5, 6)))
+refuse(struct admin *a, const struct http_request *req,
+    struct http_response *resp, enum refusal kind, const char *fmt, ...)
+{
+	static const int	 status[REFUSE_KINDS] = { 403, 403, 401, 415 };
+	char			 why[256];
+	unsigned long		 quiet = 0;
+	bool			 say = false;
+	time_t			 now = time(NULL);
+	va_list			 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&a->mu);
+	if (a->logged[kind] != now) {
+		a->logged[kind] = now;
+		quiet = a->quiet[kind];
+		a->quiet[kind] = 0;
+		say = true;
+	} else
+		a->quiet[kind]++;
+	pthread_mutex_unlock(&a->mu);
+	if (say)
+		log_warn("admin: refused %s %s from %s: %s (%d)%s", req->method,
+		    req->path, req->remote_addr, why, status[kind],
+		    quiet > 0 ? "; more refusals not logged" : "");
+	if (kind == REFUSE_TOKEN)
+		(void)http_response_add_header(resp, "WWW-Authenticate",
+		    "Bearer realm=\"localacme-admin\"");
+	reply_textf(resp, status[kind], "%s\n", why);
+}
+
+/*
+ * DNS rebinding (issue #12): a page on evil.example whose name now
+ * resolves to 127.0.0.1 reaches us with "Host: evil.example:PORT". Only
+ * the listen address, localhost and the configured names (each bare or
+ * with our port, RFC 9110 §7.2) are ours.
+ */
+static bool
+host_ok(const struct admin *a, const char *host)
+{
+	char		 name[256];
+	const char	*end, *port;
+	size_t		 n;
+	bool		 ok = false;
+
+	if (host == NULL)
+		return false;
+	if (host[0] == '[') {
+		if ((end = strchr(host, ']')) == NULL)
+			return false;
+		if (end[1] != '\0' && end[1] != ':')
+			return false;
+		host++;
+		port = end[1] == ':' ? end + 2 : NULL;
+	} else {
+		end = host + strcspn(host, ":");
+		port = *end == ':' ? end + 1 : NULL;
+	}
+	if ((n = (size_t)(end - host)) == 0 || n >= sizeof(name))
+		return false;
+	memcpy(name, host, n);
+	name[n] = '\0';
+	if (port != NULL) {
+		char	*e;
+		long	 p;
+
+		errno = 0;
+		p = strtol(port, &e, 10);
+		if (*port < '0' || *port > '9' || *e != '\0' || errno != 0 ||
+		    p != a->port)
+			return false;
+	}
+	ok = strcasecmp(name, a->lhost) == 0 ||
+	    strcasecmp(name, "localhost") == 0;
+	for (size_t i = 0; !ok && i < a->nnames; i++)
+		ok = strcasecmp(name, a->names[i]) == 0;
+	return ok;
+}
+
+static void
+sha256(const char *s, size_t len, unsigned char md[32])
+{
+	unsigned int mdlen = 32;
+
+	if (EVP_Digest(s, len, md, &mdlen, EVP_sha256(), NULL) != 1)
+		RAND_bytes(md, 32);	/* matches nothing */
+}
+
+/*
+ * "Authorization: Bearer <token>" (RFC 6750 §2.1; the scheme is
+ * case-insensitive, RFC 9110 §11.1). The digests are compared, in
+ * constant time, so neither the token's bytes nor its length leak.
+ */
+static bool
+token_ok(const struct admin *a, const char *auth)
+{
+	unsigned char	 md[32];
+	const char	*t;
+	size_t		 n;
+
+	if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0)
+		return false;
+	for (t = auth + 7; *t == ' '; t++)
+		;
+	n = strlen(t);
+	while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'))
+		n--;
+	sha256(t, n, md);
+	return CRYPTO_memcmp(md, a->token_md, sizeof(md)) == 0;
+}
+
+/* application/json, any case, parameters allowed (RFC 9110 §8.3.1). */
+static bool
+json_ctype(const char *ct)
+{
+	if (ct == NULL || strncasecmp(ct, CT_JSON, strlen(CT_JSON)) != 0)
+		return false;
+	ct += strlen(CT_JSON);
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
 void
 admin_handle(void *arg, const struct http_request *req,
     struct http_response *resp)
@@ -232,13 +396,42 @@ admin_handle(void *arg, const struct http_request *req,
 	const char	*p = req->path;
 	bool		 get = strcmp(req->method, "GET") == 0 ||
 			    strcmp(req->method, "HEAD") == 0;
-	char		*m;
+	bool		 key;
+	char		*m, hv[96];
 	size_t		 len;
 
+	/*
+	 * A web page can make the browser send requests here: refuse any
+	 * request a browser would send on a page's behalf. A page on
+	 * another name is caught by Host (DNS rebinding); fetch() and forms
+	 * always send Origin on POST and on cross-origin requests.
+	 */
+	if (!host_ok(a, req->host)) {
+		loggable(req->host, hv, sizeof(hv));
+		refuse(a, req, resp, REFUSE_HOST, "forbidden: Host \"%s\" is "
+		    "not this listener, localhost or a --hostname", hv);
+		return;
+	}
+	if (req->origin != NULL) {
+		loggable(req->origin, hv, sizeof(hv));
+		refuse(a, req, resp, REFUSE_ORIGIN, "forbidden: a request "
+		    "with an Origin (\"%s\") comes from a web page", hv);
+		return;
+	}
 	if (strcmp(p, "/set-renewal-info/") == 0 ||
 	    strcmp(p, "/set-renewal-info") == 0) {
 		if (strcmp(req->method, "POST") != 0) {
 			reply_text(resp, 405, "use POST\n");
+			return;
+		}
+		if (!token_ok(a, req->authorization)) {
+			refuse(a, req, resp, REFUSE_TOKEN, "unauthorized: "
+			    "send Authorization: Bearer <the admin token>");
+			return;
+		}
+		if (!json_ctype(req->content_type)) {
+			refuse(a, req, resp, REFUSE_CTYPE, "unsupported media "
+			    "type: POST needs Content-Type: application/json");
 			return;
 		}
 		set_renewal_info(a, req, resp);
@@ -248,14 +441,21 @@ admin_handle(void *arg, const struct http_request *req,
 		reply_text(resp, 405, "use GET\n");
 		return;
 	}
+	/* The key endpoints do not exist without --admin-expose-keys. */
+	key = a->opts.expose_keys && (strcmp(p, "/root-keys/0") == 0 ||
+	    strcmp(p, "/intermediate-keys/0") == 0);
+	if (key && !token_ok(a, req->authorization)) {
+		refuse(a, req, resp, REFUSE_TOKEN, "unauthorized: send "
+		    "Authorization: Bearer <the admin token>");
+		return;
+	}
 	if (strcmp(p, "/roots/0") == 0)
 		reply_str(resp, CT_PEM, ca_root_pem(a->ca));
 	else if (strcmp(p, "/intermediates/0") == 0)
 		reply_str(resp, CT_PEM, ca_chain_pem(a->ca));
-	else if (a->opts.expose_keys && strcmp(p, "/root-keys/0") == 0)
+	else if (key && strcmp(p, "/root-keys/0") == 0)
 		reply_key(a, resp, "root.key");
-	else if (a->opts.expose_keys &&
-	    strcmp(p, "/intermediate-keys/0") == 0)
+	else if (key)
 		reply_key(a, resp, "intermediate.key");
 	else if (strncmp(p, "/cert-status-by-serial/", 23) == 0 &&
 	    p[23] != '\0')
@@ -269,22 +469,145 @@ admin_handle(void *arg, const struct http_request *req,
 		reply_text(resp, 404, "not found\n");
 }
 
+/* At least 128 bits: 32+ hex digits, or 22+ base64url characters. */
 static bool
-is_loopback(const char *listen)
+token_fit(const char *t, size_t n)
 {
-	char		 host[256];
-	unsigned char	 b[16];
-	int		 port;
+	bool hex = true;
 
-	if (config_split_hostport(listen, host, sizeof(host), &port) == -1)
+	if (n > TOKEN_MAX)
 		return false;
-	if (inet_pton(AF_INET, host, b) == 1)
-		return b[0] == 127;
-	if (inet_pton(AF_INET6, host, b) == 1) {
-		static const unsigned char lo[16] = { [15] = 1 };
-		return memcmp(b, lo, 16) == 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)t[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		    (c >= 'A' && c <= 'Z') || c == '-' || c == '_'))
+			return false;
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			hex = false;
 	}
-	return false;
+	return n >= (hex ? 32u : 22u);
+}
+
+/*
+ * Read a token file: O_NOFOLLOW, then fstat on the fd: a regular file of
+ * ours that nobody else may read (the token guards the CA keys), one line.
+ * Returns 0 with the token in buf, -1 with err naming the file (never
+ * its contents); *missing says the file does not exist.
+ */
+static int
+token_read(const char *path, char buf[TOKEN_MAX + 2], bool *missing,
+    char *err, size_t errsz)
+{
+	struct stat	 st;
+	ssize_t		 r = 0;
+	size_t		 n = 0;
+	int		 fd, rc = -1;
+
+	*missing = false;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY)) ==
+	    -1) {
+		*missing = errno == ENOENT;
+		snprintf(err, errsz, "%s: %s", path, errno == ELOOP ?
+		    "is a symbolic link" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid()) {
+		snprintf(err, errsz, "%s: not a regular file of ours", path);
+		goto out;
+	}
+	if ((st.st_mode & 077) != 0) {
+		snprintf(err, errsz, "%s: mode %04o lets others read it "
+		    "(chmod 600)", path, (unsigned)(st.st_mode & 07777));
+		goto out;
+	}
+	while (n < TOKEN_MAX + 1) {
+		r = read(fd, buf + n, TOKEN_MAX + 1 - n);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	if (r == -1) {
+		snprintf(err, errsz, "%s: read: %s", path, strerror(errno));
+		goto out;
+	}
+	if (n > 0 && buf[n - 1] == '\n')
+		n--;
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	if (!token_fit(buf, n)) {
+		snprintf(err, errsz, "%s: not a token of at least 128 bits "
+		    "(one line of 32+ hex digits or 22+ base64url characters)",
+		    path);
+		goto out;
+	}
+	rc = 0;
+out:
+	close(fd);
+	if (rc == -1)
+		OPENSSL_cleanse(buf, TOKEN_MAX + 2);
+	return rc;
+}
+
+/*
+ * The bearer token: the given file's (refused if unfit), else
+ * <state>/admin.token, reused when fit, else a new random one written
+ * there atomically with mode 0600 (keys_write_file: temp file, fsync,
+ * rename). Keeps only its digest. 0, or -1 with a one-line err.
+ */
+static int
+token_setup(struct admin *a, char *err, size_t errsz)
+{
+	unsigned char	 raw[TOKEN_BYTES];
+	char		 buf[TOKEN_MAX + 2], path[4096], why[4096 + 128];
+	bool		 missing, given;
+	int		 rc = -1;
+
+	given = a->opts.token_file != NULL && a->opts.token_file[0] != '\0';
+	if (given) {
+		if (token_read(a->opts.token_file, buf, &missing, why,
+		    sizeof(why)) == -1) {
+			snprintf(err, errsz, "admin_token_file: %s", why);
+			return -1;
+		}
+		sha256(buf, strlen(buf), a->token_md);
+		rc = 0;
+		goto out;
+	}
+	if (statedir_join(ca_state_dir(a->ca), TOKEN_FILE, path,
+	    sizeof(path)) == -1) {
+		snprintf(err, errsz, "admin: state directory path too long");
+		return -1;
+	}
+	if (token_read(path, buf, &missing, why, sizeof(why)) == 0) {
+		sha256(buf, strlen(buf), a->token_md);
+		rc = 0;
+		goto out;
+	}
+	if (!missing)
+		log_warn("admin: %s; writing a new token", why);
+	if (RAND_bytes(raw, sizeof(raw)) != 1) {
+		snprintf(err, errsz, "admin: cannot draw a token");
+		goto out;
+	}
+	acme_b64url_encode_buf(raw, sizeof(raw), buf);
+	OPENSSL_cleanse(raw, sizeof(raw));
+	sha256(buf, strlen(buf), a->token_md);
+	strcat(buf, "\n");
+	if (keys_write_file(path, buf, strlen(buf), 0600, !missing, why,
+	    sizeof(why)) == -1) {
+		snprintf(err, errsz, "admin: %s", why);
+		goto out;
+	}
+	log_info("admin: new bearer token in %s", path);
+	rc = 0;
+out:
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return rc;
 }
 
 struct admin *
@@ -293,11 +616,13 @@ admin_new(const struct admin_opts *opts, struct ca *ca, char *err,
 {
 	struct admin	*a;
 	char		 serr[256];
+	int		 port;
 
-	if (opts->listen == NULL || !is_loopback(opts->listen)) {
-		snprintf(err, errsz, "admin_listen: \"%s\" is not a loopback "
-		    "IP:PORT (127.0.0.0/8 or [::1])", opts->listen != NULL ?
-		    opts->listen : "");
+	if (opts->listen == NULL || (opts->insecure_http &&
+	    !config_hostport_is_loopback(opts->listen))) {
+		snprintf(err, errsz, "admin_insecure_http: plain HTTP only on "
+		    "a loopback admin_listen (127.0.0.0/8 or [::1]), not "
+		    "\"%s\"", opts->listen != NULL ? opts->listen : "");
 		return NULL;
 	}
 	if ((a = calloc(1, sizeof(*a))) == NULL) {
@@ -307,13 +632,34 @@ admin_new(const struct admin_opts *opts, struct ca *ca, char *err,
 	a->opts = *opts;
 	a->ca = ca;
 	pthread_mutex_init(&a->mu, NULL);
+	if (config_split_hostport(opts->listen, a->lhost, sizeof(a->lhost),
+	    &port) == -1) {
+		snprintf(err, errsz, "admin_listen: \"%s\" is not IP:PORT or "
+		    "[IPV6]:PORT", opts->listen);
+		goto fail;
+	}
+	a->port = port;
 	if ((a->listen = strdup(opts->listen)) == NULL ||
-	    (a->db_path = strdup(opts->db_path)) == NULL) {
+	    (a->db_path = strdup(opts->db_path)) == NULL ||
+	    (opts->nhostnames > 0 && (a->names = calloc(opts->nhostnames,
+	    sizeof(*a->names))) == NULL)) {
 		snprintf(err, errsz, "out of memory");
 		goto fail;
 	}
+	for (; a->nnames < opts->nhostnames; a->nnames++)
+		if ((a->names[a->nnames] = strdup(opts->hostnames[a->nnames]))
+		    == NULL) {
+			snprintf(err, errsz, "out of memory");
+			goto fail;
+		}
 	a->opts.listen = a->listen;
 	a->opts.db_path = a->db_path;
+	if (token_setup(a, err, errsz) == -1)
+		goto fail;
+	a->token_given = opts->token_file != NULL &&
+	    opts->token_file[0] != '\0';
+	a->opts.hostnames = NULL;	/* borrowed: not kept */
+	a->opts.token_file = NULL;
 	if ((a->st = store_open(a->db_path, serr, sizeof(serr))) == NULL) {
 		snprintf(err, errsz, "admin: %s: %s", a->db_path, serr);
 		goto fail;
@@ -325,16 +671,26 @@ fail:
 }
 
 int
-admin_start(struct admin *a, char *err, size_t errsz)
+admin_start(struct admin *a, const char *cert_pem, const char *key_pem,
+    char *err, size_t errsz)
 {
 	struct httpd_opts	 ho;
 	const char		*l[1] = { a->listen };
+	int			 port;
 
 	memset(&ho, 0, sizeof(ho));
 	ho.listen = l;
 	ho.nlisten = 1;
 	ho.max_body = a->opts.max_body != 0 ? a->opts.max_body : 65536;
 	ho.threads = 1;
+	if (!a->opts.insecure_http) {
+		if (cert_pem == NULL || key_pem == NULL) {
+			snprintf(err, errsz, "admin: no TLS certificate");
+			return -1;
+		}
+		ho.cert_pem = cert_pem;
+		ho.key_pem = key_pem;
+	}
 	if ((a->httpd = httpd_new(&ho, admin_handle, a, err, errsz)) == NULL)
 		return -1;
 	if (httpd_start(a->httpd, err, errsz) == -1) {
@@ -342,10 +698,24 @@ admin_start(struct admin *a, char *err, size_t errsz)
 		a->httpd = NULL;
 		return -1;
 	}
-	log_warn("admin: management API on http://%s (plain HTTP, loopback)%s",
-	    a->listen, a->opts.expose_keys ? "; CA KEYS ARE EXPOSED "
-	    "(--admin-expose-keys)" : "");
+	if ((port = httpd_bound_port(a->httpd, 0)) > 0)
+		a->port = port;
+	log_warn("admin: management API on %s://%s%s; bearer token: %s%s",
+	    a->opts.insecure_http ? "http" : "https", a->listen,
+	    a->opts.insecure_http ? " (plain HTTP, --admin-insecure-http)" :
+	    "", a->token_given ? "--admin-token-file" : TOKEN_FILE
+	    " in the state directory", a->opts.expose_keys ? "; CA KEYS ARE "
+	    "EXPOSED to the token (--admin-expose-keys)" : "");
 	return 0;
+}
+
+int
+admin_set_certificate(struct admin *a, const char *cert_pem,
+    const char *key_pem)
+{
+	if (a == NULL || a->httpd == NULL || a->opts.insecure_http)
+		return 0;
+	return httpd_set_certificate(a->httpd, cert_pem, key_pem);
 }
 
 int
@@ -363,6 +733,10 @@ admin_free(struct admin *a)
 	store_close(a->st);
 	free(a->listen);
 	free(a->db_path);
+	for (size_t i = 0; i < a->nnames; i++)
+		free(a->names[i]);
+	free(a->names);
+	OPENSSL_cleanse(a->token_md, sizeof(a->token_md));
 	pthread_mutex_destroy(&a->mu);
 	free(a);
 }

@@ -1,6 +1,5 @@
 /* cli_revoke.c - `localacme revoke SERIAL [--reason N]`: the operator's revocation */
 /* SPDX-License-Identifier: MIT */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +7,7 @@
 #include <time.h>
 
 #include "acme/acme.h"
+#include "acme/serial.h"
 #include "cli.h"
 #include "config.h"
 #include "statedir.h"
@@ -51,7 +51,6 @@ cmd_revoke(int argc, char **argv)
 	enum store_status ss;
 	char		 err[1024], serial[ACME_SERIAL_SIZE];
 	long		 reason = 0;
-	size_t		 len, off = 0;
 	int		 first, rc = 1;
 
 	first = config_parse(&cfg, "revoke", argc, argv, revoke_opts,
@@ -62,8 +61,9 @@ cmd_revoke(int argc, char **argv)
 	}
 	if (cfg.help) {
 		printf("usage: localacme revoke SERIAL [--reason N] [options]\n\n"
-		    "Mark a certificate revoked in the store (the serial as "
-		    "`localacme list` shows it).\n\n"
+		    "Mark a certificate revoked in the store. SERIAL is hex in "
+		    "either case, with\nor without ':' and leading zeros "
+		    "(as `localacme list`, certbot or openssl\nshow it).\n\n"
 		    "  --reason N                 RFC 5280 reason code: 0-6, "
 		    "9 or 10 (default 0)\n\n");
 		config_usage(stdout, false);
@@ -75,24 +75,9 @@ cmd_revoke(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	/* Accept "AB:CD..." and upper case; the store keeps lower-case hex. */
-	len = strlen(argv[first]);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)argv[first][i];
-
-		if (ch == ':')
-			continue;
-		if (!isxdigit(ch) || off + 1 >= sizeof(serial)) {
-			cli_error("revoke: \"%s\" is not a serial number",
-			    argv[first]);
-			rc = 2;
-			goto out;
-		}
-		serial[off++] = (char)tolower(ch);
-	}
-	serial[off] = '\0';
-	if (off == 0) {
-		cli_error("revoke: empty serial number");
+	/* The number as people type it: certbot's 510caf0..., AB:CD:..., any case. */
+	if (acme_serial_normalize(argv[first], serial, err, sizeof(err)) == -1) {
+		cli_error("revoke: %s", err);
 		rc = 2;
 		goto out;
 	}

@@ -122,10 +122,17 @@ static const struct setting settings[] = {
 	    "CRL nextUpdate - thisUpdate (s)" },
 	{ "admin_listen", "LOCALACME_ADMIN_LISTEN", "admin-listen", CT_STR, "",
 	    0, 0, F(admin_listen), NONE,
-	    "loopback IP:PORT of the management API (\"\" = off)" },
+	    "IP:PORT of the management API, HTTPS (\"\" = off)" },
 	{ "admin_expose_keys", "LOCALACME_ADMIN_EXPOSE_KEYS",
 	    "admin-expose-keys", CT_BOOL, "false", 0, 0, F(admin_expose_keys),
 	    NONE, "management API serves the CA keys (tests only)" },
+	{ "admin_token_file", "LOCALACME_ADMIN_TOKEN_FILE", "admin-token-file",
+	    CT_STR, "", 0, 0, F(admin_token_file), NONE,
+	    "management API bearer token file, 0600 (\"\" = <state>/admin.token)" },
+	{ "admin_insecure_http", "LOCALACME_ADMIN_INSECURE_HTTP",
+	    "admin-insecure-http", CT_BOOL, "false", 0, 0,
+	    F(admin_insecure_http), NONE,
+	    "management API over plain HTTP (loopback admin_listen only)" },
 	{ "nonce_reject_pct", "LOCALACME_NONCE_REJECT", "nonce-reject", CT_INT,
 	    "0", 0, 100, F(nonce_reject_pct), NONE,
 	    "test knob: % of valid nonces answered badNonce" },
@@ -555,6 +562,25 @@ config_split_hostport(const char *s, char *host, size_t hostsz, int *port)
 	return 0;
 }
 
+bool
+config_hostport_is_loopback(const char *s)
+{
+	char		 host[256];
+	unsigned char	 b[16];
+	int		 port;
+
+	if (config_split_hostport(s, host, sizeof(host), &port) == -1)
+		return false;
+	if (inet_pton(AF_INET, host, b) == 1)
+		return b[0] == 127;
+	if (inet_pton(AF_INET6, host, b) == 1) {
+		static const unsigned char lo[16] = { [15] = 1 };
+
+		return memcmp(b, lo, sizeof(lo)) == 0;
+	}
+	return false;
+}
+
 static bool
 is_ip(const char *s)
 {
@@ -629,6 +655,24 @@ finish(struct config *cfg, char *err, size_t errsz)
 			    cfg->resolve[i]);
 			return -1;
 		}
+	}
+	/*
+	 * Issue #12: the management API is HTTPS; plain HTTP only when asked
+	 * and only where no other machine can reach it.
+	 */
+	if (cfg->admin_listen[0] != '\0' &&
+	    (config_split_hostport(cfg->admin_listen, host, sizeof(host),
+	    &port) == -1 || !is_ip(host))) {
+		seterr(err, errsz, "admin_listen: \"%s\" is not IP:PORT or "
+		    "[IPV6]:PORT", cfg->admin_listen);
+		return -1;
+	}
+	if (cfg->admin_insecure_http && cfg->admin_listen[0] != '\0' &&
+	    !config_hostport_is_loopback(cfg->admin_listen)) {
+		seterr(err, errsz, "admin_insecure_http: plain HTTP only on a "
+		    "loopback admin_listen (127.0.0.0/8 or [::1]), not \"%s\"",
+		    cfg->admin_listen);
+		return -1;
 	}
 	for (size_t i = 0; i < cfg->nhostnames; i++) {
 		if (strpbrk(cfg->hostnames[i], " \t\r\n,/") != NULL) {

@@ -56,6 +56,8 @@ struct config {
 	int		 crl_period_s;	/* nextUpdate - thisUpdate */
 	char		*admin_listen;	/* "" = no management API */
 	bool		 admin_expose_keys;
+	char		*admin_token_file; /* "" = <state>/admin.token */
+	bool		 admin_insecure_http; /* plain HTTP, loopback only */
 	int		 nonce_reject_pct;
 	int		 authz_reuse_pct;
 	int		 va_delay_ms;	/* maximum random delay */
@@ -97,5 +99,8 @@ void	 config_usage(FILE *fp, bool server);
  */
 int	 config_split_hostport(const char *s, char *host, size_t hostsz,
 	    int *port);
+
+/* True if "ADDR:PORT" / "[V6]:PORT" is 127.0.0.0/8:PORT or [::1]:PORT. */
+bool	 config_hostport_is_loopback(const char *s);
 
 #endif /* LOCALACME_CONFIG_H */

@@ -56,6 +56,20 @@ extras_setup(struct extras *x, const struct config *cfg, struct ca *ca,
 	}
 	metrics_set_profiles(x->pnames, x->profiles.n);
 
+	if (cfg->admin_listen[0] != '\0') {
+		struct admin_opts ao;
+
+		memset(&ao, 0, sizeof(ao));
+		ao.listen = cfg->admin_listen;
+		ao.expose_keys = cfg->admin_expose_keys;
+		ao.insecure_http = cfg->admin_insecure_http;
+		ao.token_file = cfg->admin_token_file;
+		ao.hostnames = (const char *const *)cfg->hostnames;
+		ao.nhostnames = cfg->nhostnames;
+		ao.db_path = db_path;
+		if ((x->admin = admin_new(&ao, ca, err, errsz)) == NULL)
+			return -1;
+	}
 	if (!cfg->crl)
 		return 0;
 	n = snprintf(x->crl_url, sizeof(x->crl_url), "%s%s", cfg->base_url,
@@ -101,25 +115,24 @@ extras_wfe_opts(struct extras *x, struct wfe_opts *wo)
 }
 
 int
-extras_start(struct extras *x, const struct config *cfg, struct ca *ca,
-    const char *db_path, char *err, size_t errsz)
+extras_start(struct extras *x, const struct config *cfg,
+    const char *cert_pem, const char *key_pem, char *err, size_t errsz)
 {
-	struct admin_opts ao;
-
 	knobs_announce();
-	if (cfg->admin_listen[0] == '\0') {
+	if (x->admin == NULL) {
 		if (cfg->admin_expose_keys)
 			log_warn("serve: --admin-expose-keys has no effect "
 			    "without --admin-listen");
 		return 0;
 	}
-	memset(&ao, 0, sizeof(ao));
-	ao.listen = cfg->admin_listen;
-	ao.expose_keys = cfg->admin_expose_keys;
-	ao.db_path = db_path;
-	if ((x->admin = admin_new(&ao, ca, err, errsz)) == NULL)
-		return -1;
-	return admin_start(x->admin, err, errsz);
+	return admin_start(x->admin, cert_pem, key_pem, err, errsz);
+}
+
+int
+extras_set_certificate(struct extras *x, const char *cert_pem,
+    const char *key_pem)
+{
+	return admin_set_certificate(x->admin, cert_pem, key_pem);
 }
 
 void

@@ -32,9 +32,11 @@ struct extras {
 };
 
 /*
- * Configure the knobs (seeded PRNG), build the profile table and, with
- * --crl, the CRL publisher (the store at db_path must exist). Returns 0,
- * or -1 with a one-line reason in err naming the setting.
+ * Configure the knobs (seeded PRNG), build the profile table, with
+ * --crl the CRL publisher (the store at db_path must exist) and with
+ * --admin-listen the management API and its token (not bound yet), so
+ * a bad setting stops serve before anything listens. Returns 0, or -1
+ * with a one-line reason in err naming the setting.
  */
 int	 extras_setup(struct extras *x, const struct config *cfg,
 	    struct ca *ca, const char *db_path, char *err, size_t errsz);
@@ -43,11 +45,17 @@ void	 extras_ra_opts(struct extras *x, struct ra_opts *ro);
 /* meta.profiles and the CRL route into the WFE's options. */
 void	 extras_wfe_opts(struct extras *x, struct wfe_opts *wo);
 /*
- * Start the management API (--admin-listen) and announce the knobs.
- * Returns 0, or -1 with err.
+ * Start the management API (--admin-listen) over HTTPS with the ACME
+ * API's certificate (cert_pem: chain, leaf first; key_pem), or plain HTTP
+ * with --admin-insecure-http, and announce the knobs. Returns 0, or -1
+ * with err.
  */
 int	 extras_start(struct extras *x, const struct config *cfg,
-	    struct ca *ca, const char *db_path, char *err, size_t errsz);
+	    const char *cert_pem, const char *key_pem, char *err,
+	    size_t errsz);
+/* The renewed server certificate for the management API. 0, or -1. */
+int	 extras_set_certificate(struct extras *x, const char *cert_pem,
+	    const char *key_pem);
 /* Maintenance: refresh the CRL when revocations changed or it ages. */
 void	 extras_tick(struct extras *x, time_t now);
 /* Stop the management API and free everything. Idempotent. */

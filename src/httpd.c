@@ -621,6 +621,8 @@ dispatch(struct listener *l, struct reqctx *rc, struct MHD_Connection *c,
 	req.content_type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
 	req.replay_nonce = header(c, "Replay-Nonce");
 	req.origin = header(c, "Origin");
+	req.host = header(c, MHD_HTTP_HEADER_HOST);
+	req.authorization = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
 	req.body = rc->body != NULL ? rc->body : "";
 	req.bodysz = rc->len;
 	req.body_too_large = rc->too_large;

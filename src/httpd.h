@@ -27,6 +27,8 @@ struct http_request {
 	const char	*content_type;	/* Content-Type header or NULL */
 	const char	*replay_nonce;	/* Replay-Nonce request header or NULL (T12) */
 	const char	*origin;	/* Origin header or NULL (CORS, T19) */
+	const char	*host;		/* Host header or NULL (admin: DNS rebinding) */
+	const char	*authorization;	/* Authorization header or NULL (admin token) */
 	const char	*body;		/* never NULL; NUL-terminated ("" if none) */
 	size_t		 bodysz;
 	bool		 body_too_large; /* body over max_body: answer 413 (T08-T10);

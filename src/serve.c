@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -80,6 +81,25 @@ add_ident(struct acme_identifier *ids, bool *wild, size_t *n, size_t max,
 }
 
 /*
+ * The admin listen address as text for a SAN, if it is one: not the
+ * unspecified address, which no client connects to by that name.
+ */
+static bool
+admin_listen_ip(const char *listen, char *host, size_t hostsz)
+{
+	static const unsigned char	 zero[16];
+	unsigned char			 b[16];
+	int				 port;
+
+	if (config_split_hostport(listen, host, hostsz, &port) == -1)
+		return false;
+	if (inet_pton(AF_INET, host, b) == 1)
+		return memcmp(b, zero, 4) != 0;
+	return inet_pton(AF_INET6, host, b) == 1 &&
+	    memcmp(b, zero, 16) != 0;
+}
+
+/*
  * Issue the server's certificate from our own intermediate (so a client
  * that trusts the root trusts the API) for localhost, 127.0.0.1, ::1 and
  * the configured hostnames, and record it in the store before use.
@@ -95,7 +115,7 @@ server_cert_issue(const struct config *cfg, struct ca *ca, struct store *st,
 	EVP_PKEY		*key = NULL;
 	X509			*leaf = NULL;
 	const char		*chain = NULL;
-	char			 serial[ACME_SERIAL_SIZE], err[256];
+	char			 serial[ACME_SERIAL_SIZE], err[256], host[64];
 	size_t			 n = 0, len;
 	int			 rc = -1;
 
@@ -108,10 +128,15 @@ server_cert_issue(const struct config *cfg, struct ca *ca, struct store *st,
 		if (add_ident(ids, wild, &n, ACME_MAX_IDENTIFIERS,
 		    cfg->hostnames[i]) == -1)
 			goto out;
+	/* The HTTPS management API shares this certificate: name its address. */
+	if (cfg->admin_listen[0] != '\0' && !cfg->admin_insecure_http &&
+	    admin_listen_ip(cfg->admin_listen, host, sizeof(host)) &&
+	    add_ident(ids, wild, &n, ACME_MAX_IDENTIFIERS, host) == -1)
+		goto out;
 	acme_ident_list_normalize(ids, &n);
 	if (policy_check_list(ca_policy(ca), ids, wild, n, &prob) == -1) {
-		log_err("serve: a --hostname is outside the CA's name "
-		    "policy: %s", prob.detail);
+		log_err("serve: a --hostname or the --admin-listen address "
+		    "is outside the CA's name policy: %s", prob.detail);
 		goto out;
 	}
 	if ((key = keys_generate(KEYS_EC256, err, sizeof(err))) == NULL) {
@@ -377,7 +402,8 @@ cmd_serve(int argc, char **argv)
 		cli_error("cannot start the validation workers");
 		goto out;
 	}
-	if (extras_start(&xt, &cfg, ca, db_path, err, sizeof(err)) == -1) {
+	if (extras_start(&xt, &cfg, sc.chain_pem, sc.key_pem, err,
+	    sizeof(err)) == -1) {
 		cli_error("%s", err);
 		goto out;
 	}
@@ -420,6 +446,9 @@ cmd_serve(int argc, char **argv)
 			if (server_cert_issue(&cfg, ca, st, &next) == 0 &&
 			    httpd_set_certificate(httpd, next.chain_pem,
 			    next.key_pem) == 0) {
+				/* the management API presents the same one */
+				(void)extras_set_certificate(&xt,
+				    next.chain_pem, next.key_pem);
 				server_cert_clear(&sc);
 				sc = next;
 				log_info("serve: server certificate renewed");

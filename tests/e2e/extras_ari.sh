@@ -65,8 +65,9 @@ e2e_ok "replaces: issued once, then alreadyReplaced; another account's certifica
 
 # The management API sets a window; renewalInfo answers it.
 ID2=$(extras_certid "$E2E_TMP/c2/cert.pem")
-curl -fsS -X POST --data "{\"certID\":\"$ID2\",\"suggestedWindow\":{\"start\":\"2030-01-01T00:00:00Z\",\"end\":\"2030-01-02T00:00:00Z\"}}" \
-    "http://127.0.0.1:$ADMIN/set-renewal-info/" >/dev/null || e2e_fail "set-renewal-info"
+acme_admin /set-renewal-info/ -X POST -H "Content-Type: application/json" \
+    --data "{\"certID\":\"$ID2\",\"suggestedWindow\":{\"start\":\"2030-01-01T00:00:00Z\",\"end\":\"2030-01-02T00:00:00Z\"}}" \
+    >/dev/null || e2e_fail "set-renewal-info"
 curl -fsS --cacert "$ACME_ROOT" "$RI/$ID2" | grep -q '"start":"2030-01-01T00:00:00Z"' ||
     e2e_fail "renewalInfo does not answer the window set by the management API"
 e2e_ok "set-renewal-info changes the window"

@@ -28,7 +28,7 @@ for n in 1 2; do
 	openssl x509 -in "$lg/certificates/n$n.localhost.crt" -out "$E2E_TMP/leaf.pem"
 	acme_check_cert "$E2E_TMP/leaf.pem" "$lg/certificates/n$n.localhost.issuer.crt" "n$n.localhost"
 done
-rejected=$(curl -fsS "http://127.0.0.1:$ADMIN/metrics" | sed -n 's/^localacme_nonces_rejected_total //p')
+rejected=$(acme_admin /metrics | sed -n 's/^localacme_nonces_rejected_total //p')
 [ "${rejected:-0}" -ge 1 ] || e2e_fail "no nonce was rejected (metrics: ${rejected:-none})"
 e2e_ok "lego issued twice while $rejected nonces were rejected"
 

@@ -68,3 +68,15 @@ for c in json.load(sys.stdin):
 else:
     print("absent")' "$1"
 }
+
+# acme_admin PATH [CURL ARGS...]
+#                            curl -fsS the management API of `acme_start --admin-listen
+#                            127.0.0.1:$ADMIN`: HTTPS with root.pem as the CA and the
+#                            bearer token of $LOCALACME_HOME/admin.token (issue #12)
+acme_admin() {
+	local path=$1
+	shift
+	curl -fsS --cacert "$ACME_ROOT" \
+	    -H "Authorization: Bearer $(cat "$LOCALACME_HOME/admin.token")" \
+	    "$@" "https://127.0.0.1:$ADMIN$path"
+}
