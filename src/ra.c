@@ -1378,6 +1378,18 @@ ra_revoke(struct ra *ra, const struct acme_account *acct, EVP_PKEY *cert_key,
 			    "the request is not signed by the certificate's key");
 			goto out;
 		}
+	} else if (c.account_id[0] == '\0') {
+		/*
+		 * §7.6 lets an account that holds authorizations for every
+		 * name revoke another account's certificate. A certificate
+		 * of no account (the server's own, `localacme issue`'s) has
+		 * no such owner to protect it: only its key (or the operator
+		 * on the machine) may revoke it.
+		 */
+		acme_problem_set(prob, ACME_P_UNAUTHORIZED,
+		    "this certificate belongs to no account; only its key "
+		    "may revoke it");
+		goto out;
 	} else if (strcmp(c.account_id, acct->id) != 0) {
 		if (holds_authz_for_all(st, acct, x, &ok, prob) == -1)
 			goto out;

@@ -3354,6 +3354,23 @@ def v10(env, t):
     t.status(revoke(env, cert_der(leaf), key, reason=1), 200)
 
 
+@case("V11", "the server's own certificate (no account): an account that validated all its names may not revoke it -> 403")
+def v11(env, t):
+    c = env.c
+    with socket.create_connection((c.host, c.port), timeout=15) as raw:
+        with c.ctx.wrap_socket(raw, server_hostname=c.host) as s:
+            der = s.getpeercert(binary_form=True)
+    cert = x509.load_der_x509_certificate(der)
+    san = cert.extensions.get_extension_for_class(
+        x509.SubjectAlternativeName).value
+    names = san.get_values_for_type(x509.DNSName)
+    ips = [str(i) for i in san.get_values_for_type(x509.IPAddress)]
+    acct = env.new_account()
+    env.ready_order(acct, names, ips)   # every name of the certificate
+    t.problem(revoke(env, der, acct.key, kid=acct.kid), UNAUTH,
+              "authorizations for every name")
+
+
 # ================================================================ 3.13 ownership and leaks (Z)
 
 @case("Z01", "B POST-as-GETs A's order -> 404 malformed, same body as a missing order")
