@@ -660,28 +660,37 @@ challenge_types(const struct acme_identifier *id, bool wildcard,
 	return n;
 }
 
-/* RFC 8555 §7.4: a requested validity must be one we would issue. */
+/*
+ * RFC 8555 §7.1.3, §7.4: a requested validity is issued exactly as asked
+ * (ca.c never moves a requested time), so what this server cannot honour
+ * is refused here, before anything is stored. days is the profile's
+ * lifetime: the longest certificate it issues is days * 86400 s.
+ */
 static int
-check_validity(struct ra *ra, time_t nb, time_t na, time_t now,
-    struct acme_problem *prob)
+check_validity(struct ra *ra, time_t nb, time_t na, unsigned days,
+    time_t now, struct acme_problem *prob)
 {
-	time_t limit = ca_intermediate_not_after(ra->ca);
+	time_t	 inb = ca_intermediate_not_before(ra->ca);
+	time_t	 ina = ca_intermediate_not_after(ra->ca);
+	time_t	 start = nb != 0 ? nb : now - CA_BACKDATE;
 
 	if (nb == 0 && na == 0)
 		return 0;
 	if (nb != 0 && (nb < now - 86400 || nb > now + 86400))
 		return acme_problem_set(prob, ACME_P_MALFORMED,
 		    "notBefore must be within a day of now");
+	if (nb != 0 && nb < inb)
+		return acme_problem_set(prob, ACME_P_MALFORMED,
+		    "notBefore is earlier than the issuing CA's notBefore");
 	if (na != 0) {
-		time_t start = nb != 0 ? nb : now - 3600;
 		if (na <= start || na <= now)
 			return acme_problem_set(prob, ACME_P_MALFORMED,
 			    "notAfter must be after notBefore and now");
-		if (na - start > (time_t)CA_LEAF_MAX_DAYS * 86400)
+		if (na - start > (time_t)days * 86400)
 			return acme_problem_set(prob, ACME_P_MALFORMED,
-			    "the requested validity exceeds %d days",
-			    CA_LEAF_MAX_DAYS);
-		if (na > limit)
+			    "the requested validity exceeds this profile's "
+			    "%u days", days);
+		if (na > ina)
 			return acme_problem_set(prob, ACME_P_MALFORMED,
 			    "notAfter is later than the issuing CA's expiry");
 	}
@@ -708,9 +717,6 @@ ra_new_order(struct ra *ra, const struct acme_account *acct,
 	if (policy_check_list(ra->policy, req->ids, req->wildcard, req->nids,
 	    prob) == -1)
 		return -1;
-	if (check_validity(ra, req->not_before, req->not_after, now,
-	    prob) == -1)
-		return -1;
 	if (ra->opts.profiles != NULL) {
 		/* draft-ietf-acme-profiles §4; none named: the default. */
 		if ((prof = profile_select(ra->opts.profiles, req->profile,
@@ -720,6 +726,9 @@ ra_new_order(struct ra *ra, const struct acme_account *acct,
 	    strcmp(req->profile, "default") != 0)
 		return acme_problem_set(prob, ACME_P_INVALIDPROFILE,
 		    "unknown profile; this server offers \"default\"");
+	if (check_validity(ra, req->not_before, req->not_after,
+	    prof != NULL ? prof->days : ra->opts.leaf_days, now, prob) == -1)
+		return -1;
 	if (req->replaces[0] != '\0' && check_replaces(st, acct, req,
 	    prob) == -1)
 		return -1;

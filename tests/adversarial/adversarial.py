@@ -2639,6 +2639,39 @@ def o14(env, t):
         t.problem(env.c.post_as(env.A, env.c.url("newOrder"), pl), MAL, what)
 
 
+@case("O17", "requested notBefore (in the future) / notAfter -> echoed, the certificate's exactly")
+def o17(env, t):
+    c, acct = env.c, env.A
+    now = int(time.time())
+    nb, na = now + 3600, now + 3600 + 5 * 86400 + 7
+    fmt = lambda s: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(s))
+    name = env.name()
+    r = c.post_as(acct, c.url("newOrder"), {
+        "identifiers": dns(name), "notBefore": fmt(nb), "notAfter": fmt(na)})
+    if not t.status(r, 201, "newOrder"):
+        return
+    o = r.json()
+    t.check(o.get("notBefore") == fmt(nb) and o.get("notAfter") == fmt(na),
+            "order echoes %r %r" % (o.get("notBefore"), o.get("notAfter")))
+    url = r.header("Location")
+    for au in o["authorizations"]:
+        env.validate(acct, au)
+    env.poll(acct, url, lambda j: j.get("status") != "pending")
+    key = Key("p256")
+    t.status(env.finalize(acct, o, make_csr(key, [name])), 200, "finalize")
+    _, j = env.poll(acct, url, lambda j: j.get("status") not in (
+        "processing", "ready"))
+    if not t.check(j.get("status") == "valid", "order %r" % j):
+        return
+    leaf = x509.load_pem_x509_certificate(env.get(acct, j["certificate"]).body)
+    got_nb = int(leaf.not_valid_before_utc.timestamp())
+    got_na = int(leaf.not_valid_after_utc.timestamp())
+    t.check(got_nb == nb, "certificate notBefore %s, asked %s" % (
+        fmt(got_nb), fmt(nb)))
+    t.check(got_na == na, "certificate notAfter %s, asked %s" % (
+        fmt(got_na), fmt(na)))
+
+
 @case("O15", "names outside the policy -> 400 rejectedIdentifier")
 def o15(env, t):
     for v in ("google.com", "example.com", "notlocalhost", "xtest",
