@@ -514,6 +514,10 @@ ra_new_account_eab(struct ra *ra, EVP_PKEY *key,
 	a.tos_agreed = req->tos_agreed;
 	if (eab != NULL) {
 		snprintf(a.eab_kid, sizeof(a.eab_kid), "%s", eab->kid);
+		/* RFC 8555 §7.3.4: echoed on every read of the account */
+		if (eab->binding != NULL &&
+		    (a.eab = strdup(eab->binding)) == NULL)
+			goto oom;
 		if (store_begin(st) != STORE_OK) {
 			internal(st, prob, "newAccount");
 			goto out;

@@ -874,6 +874,88 @@ test_wfe_r13_concurrent_rollover_to_same_key_one_wins(void **state)
 	}
 }
 
+/* ---------- external account binding (RFC 8555 §7.3.4) ---------- */
+
+/* The response's externalAccountBinding equals want (JSON equality). */
+static void
+assert_eab_echo(const struct wr *r, const json_t *want)
+{
+	json_t *got = r->json != NULL ? json_object_get(r->json,
+	    "externalAccountBinding") : NULL;
+
+	if (!json_equal(got, (json_t *)want))
+		fprintf(stderr, "externalAccountBinding: got %s\n",
+		    r->body != NULL ? r->body : "(no body)");
+	assert_non_null(got);
+	assert_true(json_equal(got, (json_t *)want));
+}
+
+/*
+ * "The account object the CA returns MUST include an
+ * externalAccountBinding field with the same value as the field in the
+ * request": on the newAccount answer and every later read of the account.
+ */
+static void
+test_wfe_a_eab_echoed_on_every_account_read(void **state)
+{
+	struct wh	*f = *state;
+	struct store_eab ek;
+	EVP_PKEY	*k = tu_key_ec256(), *k2 = tu_key_ec256();
+	json_t		*b;
+	struct wr	 r;
+	char		 kid[ACME_URL_SIZE], *jwk, *body, *pl;
+
+	memset(&ek, 0, sizeof(ek));
+	snprintf(ek.kid, sizeof(ek.kid), "k1");
+	memset(ek.key, 0x5a, 32);
+	ek.keylen = 32;
+	assert_int_equal(store_eab_create(f->st, &ek), STORE_OK);
+	assert_non_null(jwk = tu_jwk_str(k));
+	assert_non_null(body = tu_jws_sign_hmac(ek.key, 32,
+	    "{\"alg\":\"HS256\",\"kid\":\"k1\",\"url\":\"" WH_BASE
+	    ACME_PATH_NEW_ACCOUNT "\"}", jwk));
+	assert_non_null(b = json_loads(body, 0, NULL));
+	pl = xprintf("{\"termsOfServiceAgreed\":true,"
+	    "\"externalAccountBinding\":%s}", body);
+
+	new_account(f, k, pl, &r);
+	wh_assert_ok(&r, 201);
+	assert_eab_echo(&r, b);
+	snprintf(kid, sizeof(kid), "%s", wr_header(&r, "Location"));
+	wr_clear(&r);
+	/* POST-as-GET of the account URL */
+	wh_post(f, k, kid, kid, NULL, &r);
+	wh_assert_ok(&r, 200);
+	assert_eab_echo(&r, b);
+	wr_clear(&r);
+	/* an update */
+	wh_post(f, k, kid, kid, "{\"contact\":[\"mailto:a@example.test\"]}",
+	    &r);
+	wh_assert_ok(&r, 200);
+	assert_eab_echo(&r, b);
+	wr_clear(&r);
+	/* newAccount with the same key: the existing account */
+	new_account(f, k, "{\"onlyReturnExisting\":true}", &r);
+	wh_assert_ok(&r, 200);
+	assert_eab_echo(&r, b);
+	wr_clear(&r);
+	new_account(f, k, "{\"termsOfServiceAgreed\":true}", &r);
+	wh_assert_ok(&r, 200);
+	assert_eab_echo(&r, b);
+	wr_clear(&r);
+	/* an account made without a binding has none */
+	new_account(f, k2, "{\"termsOfServiceAgreed\":true}", &r);
+	wh_assert_ok(&r, 201);
+	assert_null(json_object_get(r.json, "externalAccountBinding"));
+	wr_clear(&r);
+	json_decref(b);
+	free(pl);
+	free(body);
+	free(jwk);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(k2);
+}
+
 int
 main(void)
 {
@@ -904,6 +986,7 @@ main(void)
 		WH_TEST(test_wfe_r11_inner_compact_or_unprotected_header_is_malformed),
 		WH_TEST(test_wfe_r12_after_rollover_old_key_fails_orders_kept),
 		WH_TEST(test_wfe_r13_concurrent_rollover_to_same_key_one_wins),
+		WH_TEST(test_wfe_a_eab_echoed_on_every_account_read),
 	};
 
 	return cmocka_run_group_tests(tests, wh_group_setup, wh_group_teardown);
