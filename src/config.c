@@ -97,6 +97,11 @@ static const struct setting settings[] = {
 	    "max-pending-authz", CT_INT, "1000", 0, 1000000,
 	    F(max_pending_authz), NONE,
 	    "pending authorizations per account, 0 = no cap (429 beyond)" },
+	{ "new_account_rate", "LOCALACME_NEW_ACCOUNT_RATE", "new-account-rate",
+	    CT_INT, "-1", -1, 1000000, F(new_account_rate), NONE,
+	    "newAccount per minute per client address, burst the same (429 "
+	    "beyond); 0 = no limit, -1 = none on loopback listeners, 300 on "
+	    "others" },
 	{ "threads", "LOCALACME_THREADS", "threads", CT_INT, "0", 0, 1024,
 	    F(threads), NONE, "HTTP threads per listener (0 = two per core)" },
 	{ "tos_url", "LOCALACME_TOS_URL", "tos-url", CT_STR, "", 0, 0,
@@ -553,6 +558,31 @@ config_split_hostport(const char *s, char *host, size_t hostsz, int *port)
 		return -1;
 	*port = (int)p;
 	return 0;
+}
+
+bool
+config_listen_is_loopback(const char *listen)
+{
+	static const unsigned char lo6[16] = { [15] = 1 };
+	unsigned char	 b[16];
+	char		 host[256];
+	int		 port;
+
+	if (config_split_hostport(listen, host, sizeof(host), &port) == -1)
+		return false;
+	if (inet_pton(AF_INET, host, b) == 1)
+		return b[0] == 127;
+	return inet_pton(AF_INET6, host, b) == 1 && memcmp(b, lo6, 16) == 0;
+}
+
+unsigned
+config_new_account_rate(const struct config *cfg, size_t i)
+{
+	if (cfg->new_account_rate >= 0)
+		return (unsigned)cfg->new_account_rate;
+	if (i >= cfg->nlisten || config_listen_is_loopback(cfg->listen[i]))
+		return 0;
+	return CONFIG_NEW_ACCOUNT_RATE_DEFAULT;
 }
 
 static bool

@@ -956,6 +956,62 @@ test_wfe_a_eab_echoed_on_every_account_read(void **state)
 	EVP_PKEY_free(k2);
 }
 
+/* ---------- newAccount rate limit (issue #12 item 14, HARDENING D01) ---------- */
+
+static void
+new_accounts(struct wh *f, int n, int *created, struct wr *last)
+{
+	*created = 0;
+	for (int i = 0; i < n; i++) {
+		EVP_PKEY *k = tu_key_ec256();
+
+		new_account(f, k, "{\"termsOfServiceAgreed\":true}", last);
+		EVP_PKEY_free(k);
+		if (last->status != 201 || i == n - 1)
+			return;
+		(*created)++;
+		wr_clear(last);
+	}
+}
+
+/* Beyond the rate on a limited listener: 429 rateLimited, Retry-After. */
+static void
+test_wfe_d01_new_account_rate_limited(void **state)
+{
+	struct wh	*f = *state;
+	struct wr	 r;
+	int		 created;
+
+	f->wo.new_account_rate = 3;		/* a minute, burst 3 */
+	assert_int_equal(wh_start(f, true), 0);
+	new_accounts(f, 4, &created, &r);
+	assert_int_equal(created, 3);
+	wh_assert_problem(&r, 429, "rateLimited");
+	assert_non_null(wr_header(&r, "Retry-After"));
+	assert_string_equal(wr_header(&r, "Retry-After"), "20");
+	assert_int_equal(wr_header_count(&r, "Retry-After"), 1);
+	wr_clear(&r);
+}
+
+/* The same rate on a listener that does not limit (loopback's default). */
+static void
+test_wfe_d01_unlimited_listener_not_limited(void **state)
+{
+	struct wh	*f = *state;
+	struct wr	 r;
+	static const bool limited[2] = { false, true };
+	int		 created;
+
+	f->wo.new_account_rate = 3;
+	f->wo.new_account_limited = limited;	/* the harness is listener 0 */
+	f->wo.nlisteners = 2;
+	assert_int_equal(wh_start(f, true), 0);
+	new_accounts(f, 6, &created, &r);
+	wh_assert_ok(&r, 201);
+	assert_int_equal(created, 5);
+	wr_clear(&r);
+}
+
 int
 main(void)
 {
@@ -987,6 +1043,8 @@ main(void)
 		WH_TEST(test_wfe_r12_after_rollover_old_key_fails_orders_kept),
 		WH_TEST(test_wfe_r13_concurrent_rollover_to_same_key_one_wins),
 		WH_TEST(test_wfe_a_eab_echoed_on_every_account_read),
+		WH_TEST(test_wfe_d01_new_account_rate_limited),
+		WH_TEST(test_wfe_d01_unlimited_listener_not_limited),
 	};
 
 	return cmocka_run_group_tests(tests, wh_group_setup, wh_group_teardown);
