@@ -430,6 +430,36 @@ test_ca_leaf_requested_times_exact_or_refused(void **state)
 	assert_null(x);
 }
 
+/*
+ * The same near the end of the chain: an intermediate cut at the root's
+ * notAfter (400 days left). Inside it the times are exact; one second
+ * past it fails, although a clamped leaf would fit every other rule.
+ */
+static void
+test_ca_leaf_requested_not_after_past_issuer_not_clamped(void **state)
+{
+	struct fx	*f = *state;
+	X509		*x;
+	time_t		 root_na = t_of(X509_get0_notAfter(ca_root_cert(f->ca)));
+	time_t		 inb;
+	char		 err[512];
+	bool		 rotated = false;
+
+	assert_int_equal(ca_maybe_rotate(f->ca, root_na - 400 * 86400,
+	    &rotated, err, sizeof(err)), 0);
+	assert_true(rotated);
+	inb = ca_intermediate_not_before(f->ca);
+	assert_int_equal(ca_intermediate_not_after(f->ca), root_na);
+	assert_int_equal(sign_times(f, inb + 10, root_na, &x), 0);
+	assert_int_equal(t_of(X509_get0_notBefore(x)), inb + 10);
+	assert_int_equal(t_of(X509_get0_notAfter(x)), root_na);
+	X509_free(x);
+	assert_int_equal(sign_times(f, inb + 10, root_na + 1, &x), -1);
+	assert_null(x);
+	assert_int_equal(sign_times(f, inb - 1, root_na - 86400, &x), -1);
+	assert_null(x);
+}
+
 static void
 test_ca_leaf_days_over_825_refused(void **state)
 {
@@ -977,6 +1007,7 @@ main(void)
 		T(test_ca_leaf_validity_days_minus_one_second),
 		T(test_ca_leaf_not_after_clamped_to_intermediate),
 		T(test_ca_leaf_requested_times_exact_or_refused),
+		T(test_ca_leaf_requested_not_after_past_issuer_not_clamped),
 		T(test_ca_leaf_days_over_825_refused),
 		T(test_ca_leaf_aki_equals_issuer_ski),
 		T(test_ca_leaf_ecdsa_algid_has_no_params),
