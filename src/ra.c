@@ -1153,6 +1153,26 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 		    "(RFC 8555 §11.1)");
 		goto out;
 	}
+	/*
+	 * RFC 8555 §7.4: requested times are issued exactly or not at all.
+	 * newOrder checked them against the intermediate of the day; one
+	 * renewed since may not cover them any more. The order stays ready
+	 * (it cannot succeed; it expires).
+	 */
+	if (o.not_before != 0 &&
+	    o.not_before < ca_intermediate_not_before(ra->ca)) {
+		acme_problem_set(prob, ACME_P_MALFORMED, "the requested "
+		    "notBefore is earlier than the current issuing CA's "
+		    "(renewed since the order was made); create a new order");
+		goto out;
+	}
+	if (o.not_after != 0 &&
+	    o.not_after > ca_intermediate_not_after(ra->ca)) {
+		acme_problem_set(prob, ACME_P_MALFORMED, "the requested "
+		    "notAfter is later than the current issuing CA's; "
+		    "create a new order");
+		goto out;
+	}
 
 	/* Step 1: ready -> processing and the serial reserved, atomically. */
 	for (int i = 0; i < SERIAL_TRIES; i++) {

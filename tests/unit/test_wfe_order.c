@@ -1320,6 +1320,58 @@ test_wfe_o_unrequested_validity_is_backdated(void **state)
 	wh_acct_free(&a);
 }
 
+/*
+ * The intermediate is renewed between newOrder and finalize and no longer
+ * covers the requested notBefore: finalize is refused with a problem that
+ * says so (the order stays ready), never signed with other times and never
+ * a serverInternal from the CA.
+ */
+static void
+test_wfe_o_requested_validity_outside_renewed_issuer_refused(void **state)
+{
+	static const char *const names[] = { "v.test" };
+	struct wh	*f = *state;
+	struct ca	*shared = f->ca, *ca;
+	struct wacct	 a;
+	struct word	 o;
+	struct wr	 r;
+	EVP_PKEY	*k = tu_key_ec256();
+	char		 dir[64], err[512];
+	time_t		 now = time(NULL);
+	bool		 rotated = false;
+
+	/* A CA of this test's own: rotating the suite's would touch others. */
+	snprintf(dir, sizeof(dir), "/tmp/test_wfe_rot.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_non_null(ca = ca_open(dir, true, NULL, NULL, err, sizeof(err)));
+	f->ca = ca;
+	assert_int_equal(wh_start(f, true), 0);
+	wh_account(f, &a);
+	memset(&o, 0, sizeof(o));
+	order_validity(f, &a, now - 600, now + 86400, &r);
+	wh_assert_ok(&r, 201);
+	wh_order_parse(&r, wr_header(&r, "Location"), &o);
+	wr_clear(&r);
+	wh_validate(f, &a, o.authz[0]);
+	/* two years on, the intermediate is renewed: it starts then */
+	assert_int_equal(ca_maybe_rotate(ca, now + 800 * 86400, &rotated, err,
+	    sizeof(err)), 0);
+	assert_true(rotated);
+	assert_true(ca_intermediate_not_before(ca) > now - 600);
+	wh_finalize(f, &a, &o, k, names, 1, &r);
+	wh_assert_problem(&r, 400, "malformed");
+	assert_non_null(strstr(wr_str(&r, "detail"), "notBefore"));
+	wr_clear(&r);
+	wh_order_get(f, &a, &o);
+	assert_string_equal(o.status, "ready");
+	wh_acct_free(&a);
+	EVP_PKEY_free(k);
+	wh_stop(f);
+	f->ca = shared;
+	ca_free(ca);
+	wh_rmrf(dir);
+}
+
 /* What the CA would have to change is refused at newOrder, nothing stored. */
 static void
 test_wfe_o_unhonourable_validity_refused_at_new_order(void **state)
@@ -1401,6 +1453,7 @@ main(void)
 		WH_TEST(test_wfe_o_requested_future_not_before_is_exact),
 		WH_TEST(test_wfe_o_unrequested_validity_is_backdated),
 		WH_TEST(test_wfe_o_unhonourable_validity_refused_at_new_order),
+		WH_TEST(test_wfe_o_requested_validity_outside_renewed_issuer_refused),
 	};
 
 	return cmocka_run_group_tests(tests, wh_group_setup, wh_group_teardown);
