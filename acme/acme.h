@@ -103,8 +103,7 @@ struct acme_account {
 	size_t			 ncontact;
 	bool			 tos_agreed;
 	char			 eab_kid[64];	/* "" when no binding */
-	/* The binding as the request carried it, JSON text, heap; NULL if none (§7.3.4) */
-	char			*eab;
+	char			*eab;	/* the binding as sent, JSON, heap; NULL = none (§7.3.4) */
 	time_t			 created;
 };
 

@@ -134,11 +134,15 @@ int		 store_tx_depth(const struct store *st);
 /*
  * Insert a (status, jwk, thumbprint, contact, tos_agreed, eab_kid, eab:
  * the binding's JSON or NULL). Fills a->id, and a->created when it was
- * 0. STORE_CONFLICT if an account has the thumbprint already (atomic: concurrent creates with one key make
- * one row, HARDENING X19). Contacts must not contain '\n' (STORE_ERR).
+ * 0. STORE_CONFLICT if an account has the thumbprint already (atomic:
+ * concurrent creates with one key make one row, HARDENING X19). Contacts
+ * must not contain '\n' (STORE_ERR).
  */
 enum store_status store_account_create(struct store *st, struct acme_account *a);
-/* Fill *out (out->jwk is heap; acme_account_clear frees). STORE_NOTFOUND. */
+/*
+ * Fill *out (out->jwk and out->eab are heap; acme_account_clear frees).
+ * STORE_NOTFOUND.
+ */
 enum store_status store_account_get(struct store *st, const char *id,
 		    struct acme_account *out);
 enum store_status store_account_get_by_thumbprint(struct store *st,
