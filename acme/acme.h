@@ -103,6 +103,7 @@ struct acme_account {
 	size_t			 ncontact;
 	bool			 tos_agreed;
 	char			 eab_kid[64];	/* "" when no binding */
+	char			*eab;	/* the binding as sent, JSON, heap; NULL = none (§7.3.4) */
 	time_t			 created;
 };
 

@@ -151,6 +151,10 @@ acme_eab_parse(const json_t *eab, const char *new_account_url,
 	out->signing_input[plen] = '.';
 	memcpy(out->signing_input + plen + 1, pay, ylen + 1);
 	out->signing_input_len = plen + 1 + ylen;
+	if ((out->binding = json_dumps(eab, JSON_COMPACT)) == NULL) {
+		acme_problem_set(prob, ACME_P_SERVERINTERNAL, "out of memory");
+		goto out;
+	}
 	snprintf(out->alg, sizeof(out->alg), "%s", alg);
 	snprintf(out->kid, sizeof(out->kid), "%s", kid);
 	rc = 0;
@@ -203,5 +207,6 @@ acme_eab_clear(struct acme_eab *e)
 		return;
 	free(e->signing_input);
 	free(e->mac);
+	free(e->binding);
 	memset(e, 0, sizeof(*e));
 }

@@ -29,6 +29,11 @@ struct acme_eab {
 	size_t		 signing_input_len;
 	unsigned char	*mac;			/* decoded signature, heap */
 	size_t		 maclen;
+	/*
+	 * The request's externalAccountBinding as compact JSON, heap: the
+	 * account object echoes it (RFC 8555 §7.3.4).
+	 */
+	char		*binding;
 };
 
 /*

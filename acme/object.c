@@ -232,6 +232,7 @@ acme_account_clear(struct acme_account *a)
 	if (a == NULL)
 		return;
 	free(a->jwk);
+	free(a->eab);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -298,13 +299,17 @@ out:
 int
 acme_account_copy(struct acme_account *dst, const struct acme_account *src)
 {
-	char	*jwk = NULL;
+	char	*jwk = NULL, *eab = NULL;
 
 	if (dst == NULL || src == NULL)
 		return -1;
-	if (src->jwk != NULL && (jwk = strdup(src->jwk)) == NULL)
+	if ((src->jwk != NULL && (jwk = strdup(src->jwk)) == NULL) ||
+	    (src->eab != NULL && (eab = strdup(src->eab)) == NULL)) {
+		free(jwk);
 		return -1;
+	}
 	memcpy(dst, src, sizeof(*dst));
 	dst->jwk = jwk;
+	dst->eab = eab;
 	return 0;
 }

@@ -411,7 +411,8 @@ acme_render_directory(const char *base, const struct acme_render_meta *meta)
 json_t *
 acme_render_account(const char *base, const struct acme_account *a)
 {
-	json_t		*o = NULL, *arr = NULL, *key = NULL, *ret = NULL;
+	json_t		*o = NULL, *arr = NULL, *key = NULL, *eab = NULL;
+	json_t		*ret = NULL;
 	size_t		 i;
 
 	if (base == NULL || a == NULL || (o = json_object()) == NULL)
@@ -447,9 +448,22 @@ acme_render_account(const char *base, const struct acme_account *a)
 		}
 		key = NULL;
 	}
+	/* RFC 8555 §7.3.4: "the same value as the field in the request" */
+	if (a->eab != NULL) {
+		if ((eab = json_loads(a->eab, JSON_REJECT_DUPLICATES, NULL)) ==
+		    NULL || !json_is_object(eab))
+			goto out;
+		if (json_object_set_new(o, "externalAccountBinding", eab) !=
+		    0) {
+			eab = NULL;
+			goto out;
+		}
+		eab = NULL;
+	}
 	ret = o;
 	o = NULL;
  out:
+	json_decref(eab);
 	json_decref(key);
 	json_decref(arr);
 	json_decref(o);

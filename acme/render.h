@@ -152,9 +152,12 @@ json_t	*acme_render_directory(const char *base,
  * RFC 8555 §7.1.2 account: status, contact (omitted when empty),
  * termsOfServiceAgreed (when true), orders URL, and "key" (the account's
  * public JWK, as Boulder and Pebble send it, so a client can see which
- * key the account holds; omitted if a->jwk is NULL). Nothing from the
- * request is reflected (HARDENING A08). Returns a new reference, or
- * NULL on failure (including an unparseable a->jwk).
+ * key the account holds; omitted if a->jwk is NULL), and
+ * externalAccountBinding, the binding the account was created with
+ * (RFC 8555 §7.3.4 requires the same value; omitted if a->eab is NULL).
+ * Nothing else from the request is reflected (HARDENING A08). Returns a
+ * new reference, or NULL on failure (including an unparseable a->jwk or
+ * a->eab).
  */
 json_t	*acme_render_account(const char *base, const struct acme_account *a);
 

@@ -816,21 +816,38 @@ out:
 	return rc;
 }
 
-/* Compute the leaf's validity (HARDENING §5.3). 0 or -1. */
+/*
+ * Compute the leaf's validity (HARDENING §5.3). 0 or -1. RFC 8555 §7.4:
+ * a requested time is the certificate's exactly; what the issuer cannot
+ * cover fails here (the RA refused it at newOrder already) instead of
+ * being moved. Only times we choose are backdated or clamped.
+ */
 static int
 leaf_validity(const struct ca_leaf_req *req, const struct issuer *is,
     time_t *nb, time_t *na)
 {
 	time_t now = time(NULL);
 
-	*nb = req->not_before != 0 ? req->not_before : now - CA_BACKDATE;
-	if (*nb > now)
-		*nb = now;	/* never in the future */
-	if (*nb < is->not_before)
-		*nb = is->not_before;
-	if (req->not_after != 0)
+	if (req->not_before != 0) {
+		*nb = req->not_before;
+		if (*nb < is->not_before) {
+			log_err("ca_sign_leaf: requested notBefore %lld is "
+			    "before the issuer's", (long long)*nb);
+			return -1;
+		}
+	} else {
+		*nb = now - CA_BACKDATE;
+		if (*nb < is->not_before)
+			*nb = is->not_before;
+	}
+	if (req->not_after != 0) {
 		*na = req->not_after;
-	else {
+		if (*na > is->not_after) {
+			log_err("ca_sign_leaf: requested notAfter %lld is "
+			    "after the issuer's", (long long)*na);
+			return -1;
+		}
+	} else {
 		if (req->days < 1 || req->days > CA_LEAF_MAX_DAYS) {
 			log_err("ca_sign_leaf: %u days is out of range",
 			    req->days);
@@ -838,9 +855,9 @@ leaf_validity(const struct ca_leaf_req *req, const struct issuer *is,
 		}
 		/* A day is 86400 s; one more second would be another day. */
 		*na = *nb + (time_t)req->days * DAY - 1;
+		if (*na > is->not_after)
+			*na = is->not_after;
 	}
-	if (*na > is->not_after)
-		*na = is->not_after;
 	if (*na <= *nb || *na - *nb > (time_t)CA_LEAF_MAX_DAYS * DAY) {
 		log_err("ca_sign_leaf: bad validity %lld..%lld",
 		    (long long)*nb, (long long)*na);
@@ -1179,6 +1196,12 @@ time_t
 ca_intermediate_not_after(struct ca *ca)
 {
 	return current(ca)->not_after;
+}
+
+time_t
+ca_intermediate_not_before(struct ca *ca)
+{
+	return current(ca)->not_before;
 }
 
 const char *

@@ -70,6 +70,10 @@ struct ca_leaf_req {
 	const struct acme_identifier	*idents;	/* SAN, in this order; "*." kept */
 	size_t				 nident;
 	unsigned			 days;		/* used when not_after == 0 */
+	/*
+	 * Requested times (RFC 8555 §7.4) are used exactly or refused,
+	 * never moved: the RA checks them at newOrder.
+	 */
 	time_t				 not_before;	/* 0 = now - 1 h */
 	time_t				 not_after;	/* 0 = not_before + days*86400 - 1 */
 	bool				 client_auth;	/* add clientAuth to the EKU */
@@ -79,8 +83,9 @@ struct ca_leaf_req {
 };
 
 /*
- * Sign a leaf with the current intermediate (HARDENING §5.3); notAfter is
- * clamped to the intermediate's. The identifiers must already have passed
+ * Sign a leaf with the current intermediate (HARDENING §5.3); a computed
+ * notBefore/notAfter is clamped to the intermediate's, a requested one
+ * outside it (or a lifetime over CA_LEAF_MAX_DAYS) fails the signing. The identifiers must already have passed
  * the policy. Before returning, the certificate is checked against our
  * own profile (ca_check_leaf); a violation is an internal error, never a
  * certificate. Thread-safe: may be called from many threads at once.
@@ -115,7 +120,9 @@ X509		*ca_intermediate_cert(struct ca *ca);
 int		 ca_root_fingerprint(struct ca *ca, char hex[65]);
 /* The identifier policy (from the root's nameConstraints). Borrowed. */
 const struct policy *ca_policy(struct ca *ca);
+/* The current intermediate's notAfter and notBefore. */
 time_t		 ca_intermediate_not_after(struct ca *ca);
+time_t		 ca_intermediate_not_before(struct ca *ca);
 /* The state directory this CA was opened from. Borrowed. */
 const char	*ca_state_dir(struct ca *ca);
 

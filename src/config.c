@@ -97,6 +97,11 @@ static const struct setting settings[] = {
 	    "max-pending-authz", CT_INT, "1000", 0, 1000000,
 	    F(max_pending_authz), NONE,
 	    "pending authorizations per account, 0 = no cap (429 beyond)" },
+	{ "new_account_rate", "LOCALACME_NEW_ACCOUNT_RATE", "new-account-rate",
+	    CT_INT, "-1", -1, 1000000, F(new_account_rate), NONE,
+	    "newAccount per minute per client address, burst the same (429 "
+	    "beyond); 0 = no limit, -1 = none on loopback listeners, 300 on "
+	    "others" },
 	{ "threads", "LOCALACME_THREADS", "threads", CT_INT, "0", 0, 1024,
 	    F(threads), NONE, "HTTP threads per listener (0 = two per core)" },
 	{ "tos_url", "LOCALACME_TOS_URL", "tos-url", CT_STR, "", 0, 0,
@@ -579,6 +584,16 @@ config_hostport_is_loopback(const char *s)
 		return memcmp(b, lo, sizeof(lo)) == 0;
 	}
 	return false;
+}
+
+unsigned
+config_new_account_rate(const struct config *cfg, size_t i)
+{
+	if (cfg->new_account_rate >= 0)
+		return (unsigned)cfg->new_account_rate;
+	if (i >= cfg->nlisten || config_hostport_is_loopback(cfg->listen[i]))
+		return 0;
+	return CONFIG_NEW_ACCOUNT_RATE_DEFAULT;
 }
 
 static bool

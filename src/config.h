@@ -42,6 +42,7 @@ struct config {
 	int		 per_ip_conn_limit;
 	int		 max_connections;
 	int		 max_pending_authz;	/* per account; 0 = no cap */
+	int		 new_account_rate;	/* per minute per address; 0 off, -1 auto */
 	int		 threads;	/* per listener; 0 = two per core */
 	char		*tos_url;	/* "" = none */
 	char		*website;	/* "" = none */
@@ -66,6 +67,18 @@ struct config {
 	bool		 strict;
 	bool		 help;		/* -h/--help was given */
 };
+
+/* newAccount per minute per address on a non-loopback listener by default. */
+#define CONFIG_NEW_ACCOUNT_RATE_DEFAULT	300
+
+/*
+ * The newAccount rate (per minute per client address, burst the same; 0 =
+ * no limit) of cfg->listen[i]: new_account_rate when it is 0 or more;
+ * when -1 (the default), none on a loopback listener, where every local
+ * client shares one address and a per-address limit would be a limit on
+ * all of them together, and CONFIG_NEW_ACCOUNT_RATE_DEFAULT elsewhere.
+ */
+unsigned config_new_account_rate(const struct config *cfg, size_t i);
 
 /* Callback for a subcommand's own options (val: the option's argument or
  * NULL): 0, or -1 if val is bad. */

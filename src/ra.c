@@ -514,6 +514,10 @@ ra_new_account_eab(struct ra *ra, EVP_PKEY *key,
 	a.tos_agreed = req->tos_agreed;
 	if (eab != NULL) {
 		snprintf(a.eab_kid, sizeof(a.eab_kid), "%s", eab->kid);
+		/* RFC 8555 §7.3.4: echoed on every read of the account */
+		if (eab->binding != NULL &&
+		    (a.eab = strdup(eab->binding)) == NULL)
+			goto oom;
 		if (store_begin(st) != STORE_OK) {
 			internal(st, prob, "newAccount");
 			goto out;
@@ -660,28 +664,37 @@ challenge_types(const struct acme_identifier *id, bool wildcard,
 	return n;
 }
 
-/* RFC 8555 §7.4: a requested validity must be one we would issue. */
+/*
+ * RFC 8555 §7.1.3, §7.4: a requested validity is issued exactly as asked
+ * (ca.c never moves a requested time), so what this server cannot honour
+ * is refused here, before anything is stored. days is the profile's
+ * lifetime: the longest certificate it issues is days * 86400 s.
+ */
 static int
-check_validity(struct ra *ra, time_t nb, time_t na, time_t now,
-    struct acme_problem *prob)
+check_validity(struct ra *ra, time_t nb, time_t na, unsigned days,
+    time_t now, struct acme_problem *prob)
 {
-	time_t limit = ca_intermediate_not_after(ra->ca);
+	time_t	 inb = ca_intermediate_not_before(ra->ca);
+	time_t	 ina = ca_intermediate_not_after(ra->ca);
+	time_t	 start = nb != 0 ? nb : now - CA_BACKDATE;
 
 	if (nb == 0 && na == 0)
 		return 0;
 	if (nb != 0 && (nb < now - 86400 || nb > now + 86400))
 		return acme_problem_set(prob, ACME_P_MALFORMED,
 		    "notBefore must be within a day of now");
+	if (nb != 0 && nb < inb)
+		return acme_problem_set(prob, ACME_P_MALFORMED,
+		    "notBefore is earlier than the issuing CA's notBefore");
 	if (na != 0) {
-		time_t start = nb != 0 ? nb : now - 3600;
 		if (na <= start || na <= now)
 			return acme_problem_set(prob, ACME_P_MALFORMED,
 			    "notAfter must be after notBefore and now");
-		if (na - start > (time_t)CA_LEAF_MAX_DAYS * 86400)
+		if (na - start > (time_t)days * 86400)
 			return acme_problem_set(prob, ACME_P_MALFORMED,
-			    "the requested validity exceeds %d days",
-			    CA_LEAF_MAX_DAYS);
-		if (na > limit)
+			    "the requested validity exceeds this profile's "
+			    "%u days", days);
+		if (na > ina)
 			return acme_problem_set(prob, ACME_P_MALFORMED,
 			    "notAfter is later than the issuing CA's expiry");
 	}
@@ -708,9 +721,6 @@ ra_new_order(struct ra *ra, const struct acme_account *acct,
 	if (policy_check_list(ra->policy, req->ids, req->wildcard, req->nids,
 	    prob) == -1)
 		return -1;
-	if (check_validity(ra, req->not_before, req->not_after, now,
-	    prob) == -1)
-		return -1;
 	if (ra->opts.profiles != NULL) {
 		/* draft-ietf-acme-profiles §4; none named: the default. */
 		if ((prof = profile_select(ra->opts.profiles, req->profile,
@@ -720,6 +730,9 @@ ra_new_order(struct ra *ra, const struct acme_account *acct,
 	    strcmp(req->profile, "default") != 0)
 		return acme_problem_set(prob, ACME_P_INVALIDPROFILE,
 		    "unknown profile; this server offers \"default\"");
+	if (check_validity(ra, req->not_before, req->not_after,
+	    prof != NULL ? prof->days : ra->opts.leaf_days, now, prob) == -1)
+		return -1;
 	if (req->replaces[0] != '\0' && check_replaces(st, acct, req,
 	    prob) == -1)
 		return -1;
@@ -1140,6 +1153,26 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 		    "(RFC 8555 §11.1)");
 		goto out;
 	}
+	/*
+	 * RFC 8555 §7.4: requested times are issued exactly or not at all.
+	 * newOrder checked them against the intermediate of the day; one
+	 * renewed since may not cover them any more. The order stays ready
+	 * (it cannot succeed; it expires).
+	 */
+	if (o.not_before != 0 &&
+	    o.not_before < ca_intermediate_not_before(ra->ca)) {
+		acme_problem_set(prob, ACME_P_MALFORMED, "the requested "
+		    "notBefore is earlier than the current issuing CA's "
+		    "(renewed since the order was made); create a new order");
+		goto out;
+	}
+	if (o.not_after != 0 &&
+	    o.not_after > ca_intermediate_not_after(ra->ca)) {
+		acme_problem_set(prob, ACME_P_MALFORMED, "the requested "
+		    "notAfter is later than the current issuing CA's; "
+		    "create a new order");
+		goto out;
+	}
 
 	/* Step 1: ready -> processing and the serial reserved, atomically. */
 	for (int i = 0; i < SERIAL_TRIES; i++) {
@@ -1378,6 +1411,18 @@ ra_revoke(struct ra *ra, const struct acme_account *acct, EVP_PKEY *cert_key,
 			    "the request is not signed by the certificate's key");
 			goto out;
 		}
+	} else if (c.account_id[0] == '\0') {
+		/*
+		 * §7.6 lets an account that holds authorizations for every
+		 * name revoke another account's certificate. A certificate
+		 * of no account (the server's own, `localacme issue`'s) has
+		 * no such owner to protect it: only its key (or the operator
+		 * on the machine) may revoke it.
+		 */
+		acme_problem_set(prob, ACME_P_UNAUTHORIZED,
+		    "this certificate belongs to no account; only its key "
+		    "may revoke it");
+		goto out;
 	} else if (strcmp(c.account_id, acct->id) != 0) {
 		if (holds_authz_for_all(st, acct, x, &ok, prob) == -1)
 			goto out;

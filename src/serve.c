@@ -244,6 +244,7 @@ cmd_serve(int argc, char **argv)
 	struct ra_opts		 ro;
 	struct va_opts		 vo;
 	struct wfe_opts		 wo;
+	bool			 limited[WFE_MAX_LISTENERS] = { false };
 	struct httpd_opts	 ho;
 	struct extras		 xt;
 	sigset_t		 sigs;
@@ -371,6 +372,20 @@ cmd_serve(int argc, char **argv)
 	wo.eab_required = cfg.eab_required;
 	wo.validation_skip = cfg.validation_skip;
 	wo.retry_after_s = 1;
+	/* Issue #12 item 14: per listener, by its listen address. */
+	for (size_t i = 0; i < cfg.nlisten && i < WFE_MAX_LISTENERS; i++) {
+		unsigned r = config_new_account_rate(&cfg, i);
+
+		limited[i] = r > 0;
+		if (r > wo.new_account_rate)
+			wo.new_account_rate = r;
+		if (r > 0)
+			log_info("serve: newAccount limited to %u a minute per "
+			    "address on %s", r, cfg.listen[i]);
+	}
+	wo.new_account_limited = limited;
+	wo.nlisteners = cfg.nlisten < WFE_MAX_LISTENERS ? cfg.nlisten :
+	    WFE_MAX_LISTENERS;
 	extras_wfe_opts(&xt, &wo);
 	if ((wfe = wfe_new(&wo, ra, nonces)) == NULL) {
 		cli_error("cannot set up the web front end");

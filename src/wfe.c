@@ -23,6 +23,7 @@
 #include "metrics.h"
 #include "nonce.h"
 #include "ra.h"
+#include "ratelimit.h"
 #include "wfe.h"
 
 #define CT_JOSE		"application/jose+json"
@@ -45,6 +46,8 @@ struct wfe {
 	struct nonce_table	*nonces;
 	unsigned char		*(*crl_fetch)(void *, size_t *);
 	void			*crl_arg;
+	struct ratelimit	*new_account_rl;	/* NULL: no limit */
+	bool			 limited[WFE_MAX_LISTENERS];
 };
 
 /* Who may sign a request for an endpoint (RFC 8555 §6.2). */
@@ -492,6 +495,30 @@ render_account(struct wfe *w, const struct acme_account *a, int status,
 	return 0;
 }
 
+/*
+ * Issue #12 item 14: newAccount per client address, on the listeners that
+ * limit it. Every local client shares 127.0.0.1 or ::1, so a loopback
+ * listener does not limit by default (serve.c decides per listener).
+ * True when the request is refused (429 rateLimited, Retry-After set).
+ */
+static bool
+new_account_limited(struct wfe *w, const struct http_request *req,
+    struct http_response *resp, struct acme_problem *prob)
+{
+	unsigned secs = 1;
+
+	if (w->new_account_rl == NULL || req->listener < 0 ||
+	    req->listener >= WFE_MAX_LISTENERS || !w->limited[req->listener])
+		return false;
+	if (ratelimit_take(w->new_account_rl, req->remote_addr, &secs))
+		return false;
+	retry_after(resp, secs);
+	acme_problem_setx(prob, ACME_P_RATELIMITED, 429,
+	    "too many new accounts from this address; retry after %u s",
+	    secs);
+	return true;
+}
+
 static int
 post_new_account(struct wfe *w, struct post *p, struct http_response *resp,
     struct acme_problem *prob)
@@ -505,6 +532,8 @@ post_new_account(struct wfe *w, struct post *p, struct http_response *resp,
 
 	memset(&req, 0, sizeof(req));
 	memset(&eab, 0, sizeof(eab));
+	if (new_account_limited(w, p->req, resp, prob))
+		return -1;
 	if (acme_payload_new_account(p->payload, &req, prob) == -1)
 		return -1;
 	if (req.eab != NULL && !req.only_return_existing) {
@@ -826,6 +855,15 @@ post_revoke(struct wfe *w, struct post *p, struct http_response *resp,
 
 /* ---------- dispatch ---------- */
 
+static bool
+has_retry_after(const struct http_response *resp)
+{
+	for (size_t i = 0; i < resp->nhdrs; i++)
+		if (strcmp(resp->hdrs[i].name, "Retry-After") == 0)
+			return true;
+	return false;
+}
+
 static void
 cors(const struct http_request *req, struct http_response *resp)
 {
@@ -856,7 +894,8 @@ handle_post(struct wfe *w, enum acme_url_kind k, const char *id,
 	    r->fn(w, &p, resp, prob) == 0)
 		goto out;
 	set_problem(resp, prob);
-	if (prob->status == 429)	/* RFC 8555 §6.6 (HARDENING D05) */
+	/* RFC 8555 §6.6 (HARDENING D05), unless the handler said when. */
+	if (prob->status == 429 && !has_retry_after(resp))
 		retry_after(resp, w->retry_after_s);
 out:
 	post_clear(&p);
@@ -1032,6 +1071,15 @@ wfe_new(const struct wfe_opts *opts, struct ra *ra,
 	meta.nprofiles = opts->nprofiles;
 	w->crl_fetch = opts->crl_fetch;
 	w->crl_arg = opts->crl_arg;
+	if (opts->new_account_rate > 0) {
+		for (size_t i = 0; i < WFE_MAX_LISTENERS; i++)
+			w->limited[i] = opts->new_account_limited == NULL ||
+			    (i < opts->nlisteners &&
+			    opts->new_account_limited[i]);
+		if ((w->new_account_rl = ratelimit_new(opts->new_account_rate,
+		    opts->new_account_rate, 0)) == NULL)
+			goto fail;
+	}
 	if ((dir = acme_render_directory(w->base, &meta)) == NULL)
 		goto fail;
 	w->dir_body = json_dumps(dir, JSON_COMPACT | JSON_INDENT(0));
@@ -1053,5 +1101,6 @@ wfe_free(struct wfe *w)
 	free(w->base);
 	free(w->dir_body);
 	free(w->tos);
+	ratelimit_free(w->new_account_rl);
 	free(w);
 }

@@ -27,7 +27,19 @@ struct wfe_opts {
 	/* GET WFE_CRL_PATH serves this when set (a new DER buffer, caller frees) */
 	unsigned char		*(*crl_fetch)(void *arg, size_t *len);
 	void			*crl_arg;
+	/*
+	 * newAccount requests per minute per client address, burst the
+	 * same (0 = no limit), on the listeners (http_request.listener)
+	 * whose new_account_limited[i] is true; beyond it 429 rateLimited
+	 * with Retry-After. NULL: every listener. Copied.
+	 */
+	unsigned		 new_account_rate;
+	const bool		*new_account_limited;
+	size_t			 nlisteners;	/* entries in new_account_limited */
 };
+
+/* Most listeners a WFE tells apart for the newAccount limit. */
+#define WFE_MAX_LISTENERS	16
 
 /* Where the CRL is served (base_url + this is the leaves' CRL DP). */
 #define WFE_CRL_PATH	"/crl/intermediate.crl"

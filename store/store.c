@@ -36,6 +36,15 @@ static const char store_migration_v3_sql[] =
 	"DROP INDEX certificates_not_after;";
 
 /*
+ * 3 -> 4: the account's externalAccountBinding as the newAccount request
+ * carried it (JSON text; NULL for accounts without one and for every
+ * account made before this version, which stored no binding). RFC 8555
+ * §7.3.4: the account object echoes it on every read.
+ */
+static const char store_migration_v4_sql[] =
+	"ALTER TABLE accounts ADD COLUMN eab_binding TEXT;";
+
+/*
  * 2 -> 3, part 2: CHECK (x IN (a, b, c)) becomes CHECK (x = a OR x = b OR
  * x = c). SQLite evaluates a constant IN list of three or more values by
  * building an ephemeral b-tree each time the check runs: 17 of them per
@@ -190,6 +199,8 @@ static const struct migration {
 	{ store_migration_v2_sql, NULL },
 	/* 2 -> 3: fewer index writes, CHECKs without ephemeral tables */
 	{ store_migration_v3_sql, rewrite_in_checks },
+	/* 3 -> 4: the account's external account binding, echoed (§7.3.4) */
+	{ store_migration_v4_sql, NULL },
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
@@ -539,6 +550,7 @@ store_account_reset(struct acme_account *a)
 	if (a == NULL)
 		return;
 	free(a->jwk);
+	free(a->eab);
 	memset(a, 0, sizeof(*a));
 }
 

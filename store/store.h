@@ -42,7 +42,7 @@
 #include "acme/acme.h"
 
 /* Schema version this code writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION	3
+#define STORE_SCHEMA_VERSION	4
 /* Default wait for a locked database, in milliseconds (HARDENING X12). */
 #define STORE_BUSY_TIMEOUT_MS	5000
 
@@ -132,13 +132,17 @@ int		 store_tx_depth(const struct store *st);
 /* --- accounts (RFC 8555 §7.3) --- */
 
 /*
- * Insert a (status, jwk, thumbprint, contact, tos_agreed, eab_kid). Fills
- * a->id, and a->created when it was 0. STORE_CONFLICT if an account has
- * the thumbprint already (atomic: concurrent creates with one key make
- * one row, HARDENING X19). Contacts must not contain '\n' (STORE_ERR).
+ * Insert a (status, jwk, thumbprint, contact, tos_agreed, eab_kid, eab:
+ * the binding's JSON or NULL). Fills a->id, and a->created when it was
+ * 0. STORE_CONFLICT if an account has the thumbprint already (atomic:
+ * concurrent creates with one key make one row, HARDENING X19). Contacts
+ * must not contain '\n' (STORE_ERR).
  */
 enum store_status store_account_create(struct store *st, struct acme_account *a);
-/* Fill *out (out->jwk is heap; acme_account_clear frees). STORE_NOTFOUND. */
+/*
+ * Fill *out (out->jwk and out->eab are heap; acme_account_clear frees).
+ * STORE_NOTFOUND.
+ */
 enum store_status store_account_get(struct store *st, const char *id,
 		    struct acme_account *out);
 enum store_status store_account_get_by_thumbprint(struct store *st,

@@ -12,7 +12,8 @@
 #include "store/store_internal.h"
 
 #define ACCOUNT_COLS \
-	"id, status, jwk, thumbprint, contacts, tos_agreed, eab_kid, created"
+	"id, status, jwk, thumbprint, contacts, tos_agreed, eab_kid, created, " \
+	"eab_binding"
 
 /* Contacts are stored newline-joined; a contact holding '\n' is refused. */
 static int
@@ -77,7 +78,9 @@ read_account(struct store *st, sqlite3_stmt *q, struct acme_account *out)
 		return store_fail_msg(st, "account", "malformed row");
 	out->tos_agreed = sqlite3_column_int(q, 5) != 0;
 	out->created = (time_t)sqlite3_column_int64(q, 7);
-	if ((out->jwk = store_col_dup(q, 2)) == NULL)
+	if ((out->jwk = store_col_dup(q, 2)) == NULL ||
+	    (sqlite3_column_type(q, 8) != SQLITE_NULL &&
+	    (out->eab = store_col_dup(q, 8)) == NULL))
 		return store_fail_msg(st, "account", "out of memory");
 	return STORE_OK;
 }
@@ -107,7 +110,7 @@ store_account_create(struct store *st, struct acme_account *a)
 	created = a->created != 0 ? a->created : time(NULL);
 	if ((q = store_prep(st, STMT_ACCOUNT_INSERT,
 	    "INSERT INTO accounts (" ACCOUNT_COLS ") "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")) == NULL)
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")) == NULL)
 		goto out;
 	if (store_bind_text(q, 1, id) != 0 ||
 	    store_bind_text(q, 2, store_account_status_name(a->status)) != 0 ||
@@ -116,7 +119,9 @@ store_account_create(struct store *st, struct acme_account *a)
 	    store_bind_text(q, 5, contacts) != 0 ||
 	    sqlite3_bind_int(q, 6, a->tos_agreed ? 1 : 0) != SQLITE_OK ||
 	    store_bind_text(q, 7, a->eab_kid) != 0 ||
-	    sqlite3_bind_int64(q, 8, (sqlite3_int64)created) != SQLITE_OK) {
+	    sqlite3_bind_int64(q, 8, (sqlite3_int64)created) != SQLITE_OK ||
+	    (a->eab != NULL ? store_bind_text(q, 9, a->eab) != 0 :
+	    sqlite3_bind_null(q, 9) != SQLITE_OK)) {
 		rc = store_fail(st, "account_create");
 		goto out;
 	}

@@ -34,6 +34,12 @@ adv --only N07a --state-file "$E2E_TMP/n07.json"
 acme_restart --http01-port "$HTTP01" --tos-url "https://localhost/tos"
 adv --only N07b --state-file "$E2E_TMP/n07.json"
 
+# D01b: the newAccount limit asked for on a loopback listener (D01 showed
+# that a loopback listener has none by default).
+acme_restart --http01-port "$HTTP01" --tos-url "https://localhost/tos" \
+    --new-account-rate 30
+adv --only D01b
+
 e2e_stop "$ACME_PID"	# sanitizer leak reports come at exit
 sanitizer_clean || e2e_fail "sanitizer report in the server log"
 e2e_ok "adversarial cases"

@@ -66,6 +66,16 @@ lego_try "$lg2" --eab --kid "$KID" --hmac "$HMAC" --domains eab2.localhost \
 grep -q unauthorized "$E2E_TMP/lego.out" || e2e_fail "reused kid: $(tail -5 "$E2E_TMP/lego.out")"
 e2e_ok "a reused single-use kid is unauthorized"
 
+# RFC 8555 §7.3.4: the account object echoes the binding as sent
+# (lib_client.py compares it on the newAccount answer and a re-read).
+"$LOCALACME" eab add --kid echo-key >"$E2E_TMP/eab2.out" 2>"$E2E_TMP/eab2.err" ||
+    e2e_fail "eab add echo-key: $(cat "$E2E_TMP/eab2.err")"
+HMAC2=$(sed -n 's/^HMAC=//p' "$E2E_TMP/eab2.out")
+python3 "$here/lib_client.py" --dir "$ACME_DIR" --ca "$ACME_ROOT" --out "$E2E_TMP/py" \
+    --eab "echo-key:$HMAC2" --account-only x.localhost >"$E2E_TMP/py.log" 2>&1 ||
+    e2e_fail "EAB echo: $(tail -3 "$E2E_TMP/py.log")"
+e2e_ok "the account object carries externalAccountBinding as sent"
+
 "$LOCALACME" eab list | grep -q '^ci-key .* single .* 1 ' || e2e_fail "eab list: $("$LOCALACME" eab list)"
 "$LOCALACME" eab remove ci-key >/dev/null || e2e_fail "eab remove"
 e2e_expect_fail "eab remove twice" "$LOCALACME" eab remove ci-key

@@ -5,6 +5,7 @@
 #
 #   lib_client.py --dir URL --ca ROOT.pem --out DIR [--profile P] [--replaces CERTID]
 #                 [--expect-error TYPE] [--account-key FILE] [--eab KID:HMAC]
+#                 [--account-only]
 #                 [--expect-account-error TYPE] NAME...
 # The server must run with --validation skip (challenges are answered, not served).
 # Writes DIR/cert.pem (leaf), DIR/chain.pem, DIR/order.json; exit 0 on success. With
@@ -104,6 +105,20 @@ class Client:
         if st not in (200, 201):
             return st, json.loads(body)
         self.kid = h["Location"]
+        if eab:
+            # RFC 8555 §7.3.4: the account object carries the binding as
+            # sent, on creation and on every later read.
+            sent = payload["externalAccountBinding"]
+            got = json.loads(body).get("externalAccountBinding")
+            if got != sent:
+                raise SystemExit("newAccount: externalAccountBinding %r, "
+                                 "sent %r" % (got, sent))
+            _, _, again = self.post(self.kid, None)
+            got = json.loads(again).get("externalAccountBinding")
+            if got != sent:
+                raise SystemExit("account read: externalAccountBinding %r, "
+                                 "sent %r" % (got, sent))
+            print("account object echoes externalAccountBinding")
         return st, json.loads(body)
 
 
@@ -118,6 +133,8 @@ def main():
     ap.add_argument("--account-key")
     ap.add_argument("--eab", help="KID:HMAC (base64url)")
     ap.add_argument("--expect-account-error")
+    ap.add_argument("--account-only", action="store_true",
+                    help="stop after newAccount")
     ap.add_argument("names", nargs="+")
     a = ap.parse_args()
 
@@ -139,6 +156,8 @@ def main():
         return
     if st not in (200, 201):
         raise SystemExit("newAccount: %d %s" % (st, acct))
+    if a.account_only:
+        return
 
     order = {"identifiers": [{"type": "dns", "value": n} for n in a.names]}
     if a.profile:

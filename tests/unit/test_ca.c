@@ -375,6 +375,91 @@ test_ca_leaf_not_after_clamped_to_intermediate(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* One signing with requested times; returns ca_sign_leaf's result. */
+static int
+sign_times(struct fx *f, time_t nb, time_t na, X509 **x)
+{
+	struct acme_identifier	 id = ident(ACME_IDENT_DNS, "a.test");
+	struct ca_leaf_req	 req;
+	char			 serial[ACME_SERIAL_SIZE];
+	const char		*chain = NULL;
+	EVP_PKEY		*k = tu_key_ec256();
+	int			 rc;
+
+	memset(&req, 0, sizeof(req));
+	assert_int_equal(ca_new_serial(serial), 0);
+	req.pubkey = k;
+	req.idents = &id;
+	req.nident = 1;
+	req.days = 90;
+	req.not_before = nb;
+	req.not_after = na;
+	req.serial = serial;
+	*x = NULL;
+	rc = ca_sign_leaf(f->ca, &req, x, &chain);
+	EVP_PKEY_free(k);
+	return rc;
+}
+
+/*
+ * RFC 8555 §7.4: requested times are the leaf's exactly (no backdate, no
+ * "never in the future"); outside the issuer they fail, never clamped.
+ */
+static void
+test_ca_leaf_requested_times_exact_or_refused(void **state)
+{
+	struct fx	*f = *state;
+	X509		*x;
+	time_t		 now = time(NULL);
+	time_t		 inb = ca_intermediate_not_before(f->ca);
+
+	assert_int_equal(sign_times(f, now + 7200, now + 7200 + 86400, &x), 0);
+	assert_int_equal(t_of(X509_get0_notBefore(x)), now + 7200);
+	assert_int_equal(t_of(X509_get0_notAfter(x)), now + 7200 + 86400);
+	X509_free(x);
+	assert_int_equal(sign_times(f, now - 60, 0, &x), 0);
+	assert_int_equal(t_of(X509_get0_notBefore(x)), now - 60);
+	assert_int_equal(t_of(X509_get0_notAfter(x)), now - 60 + 90 * 86400 - 1);
+	X509_free(x);
+	assert_int_equal(sign_times(f, inb - 1, 0, &x), -1);
+	assert_null(x);
+	assert_int_equal(sign_times(f, 0, ca_intermediate_not_after(f->ca) + 1,
+	    &x), -1);
+	assert_null(x);
+	assert_int_equal(sign_times(f, now, now + 826 * 86400, &x), -1);
+	assert_null(x);
+}
+
+/*
+ * The same near the end of the chain: an intermediate cut at the root's
+ * notAfter (400 days left). Inside it the times are exact; one second
+ * past it fails, although a clamped leaf would fit every other rule.
+ */
+static void
+test_ca_leaf_requested_not_after_past_issuer_not_clamped(void **state)
+{
+	struct fx	*f = *state;
+	X509		*x;
+	time_t		 root_na = t_of(X509_get0_notAfter(ca_root_cert(f->ca)));
+	time_t		 inb;
+	char		 err[512];
+	bool		 rotated = false;
+
+	assert_int_equal(ca_maybe_rotate(f->ca, root_na - 400 * 86400,
+	    &rotated, err, sizeof(err)), 0);
+	assert_true(rotated);
+	inb = ca_intermediate_not_before(f->ca);
+	assert_int_equal(ca_intermediate_not_after(f->ca), root_na);
+	assert_int_equal(sign_times(f, inb + 10, root_na, &x), 0);
+	assert_int_equal(t_of(X509_get0_notBefore(x)), inb + 10);
+	assert_int_equal(t_of(X509_get0_notAfter(x)), root_na);
+	X509_free(x);
+	assert_int_equal(sign_times(f, inb + 10, root_na + 1, &x), -1);
+	assert_null(x);
+	assert_int_equal(sign_times(f, inb - 1, root_na - 86400, &x), -1);
+	assert_null(x);
+}
+
 static void
 test_ca_leaf_days_over_825_refused(void **state)
 {
@@ -921,6 +1006,8 @@ main(void)
 		cmocka_unit_test(test_ca_new_serial_1000_unique_with_prefix),
 		T(test_ca_leaf_validity_days_minus_one_second),
 		T(test_ca_leaf_not_after_clamped_to_intermediate),
+		T(test_ca_leaf_requested_times_exact_or_refused),
+		T(test_ca_leaf_requested_not_after_past_issuer_not_clamped),
 		T(test_ca_leaf_days_over_825_refused),
 		T(test_ca_leaf_aki_equals_issuer_ski),
 		T(test_ca_leaf_ecdsa_algid_has_no_params),

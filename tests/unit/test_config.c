@@ -319,6 +319,43 @@ test_config_split_hostport_forms(void **state)
 	    sizeof(host), &port), -1);
 }
 
+/* Issue #12 item 14: newAccount limited by default only off loopback. */
+static void
+test_config_new_account_rate_per_listener(void **state)
+{
+	struct config	 cfg;
+	char		 err[256];
+	char		*a1[] = { "serve", "--listen", "127.0.0.1:1",
+	    "--listen", "[::1]:2", "--listen", "0.0.0.0:3", "--listen",
+	    "192.0.2.1:4", "--listen", "[::]:5", "--listen", "127.8.9.1:6",
+	    NULL };
+	char		*a2[] = { "serve", "--listen", "127.0.0.1:1", "--listen",
+	    "0.0.0.0:3", "--new-account-rate", "7", NULL };
+	char		*a3[] = { "serve", "--listen", "0.0.0.0:3",
+	    "--new-account-rate", "0", NULL };
+	char		*a4[] = { "serve", "--new-account-rate", "-2", NULL };
+
+	(void)state;
+	assert_true(parse(&cfg, a1, err, sizeof(err)) > 0);
+	assert_int_equal(cfg.new_account_rate, -1);
+	assert_int_equal(config_new_account_rate(&cfg, 0), 0);
+	assert_int_equal(config_new_account_rate(&cfg, 1), 0);
+	assert_int_equal(config_new_account_rate(&cfg, 2), 300);
+	assert_int_equal(config_new_account_rate(&cfg, 3), 300);
+	assert_int_equal(config_new_account_rate(&cfg, 4), 300);
+	assert_int_equal(config_new_account_rate(&cfg, 5), 0);
+	config_clear(&cfg);
+	assert_true(parse(&cfg, a2, err, sizeof(err)) > 0);
+	assert_int_equal(config_new_account_rate(&cfg, 0), 7);
+	assert_int_equal(config_new_account_rate(&cfg, 1), 7);
+	config_clear(&cfg);
+	assert_true(parse(&cfg, a3, err, sizeof(err)) > 0);
+	assert_int_equal(config_new_account_rate(&cfg, 0), 0);
+	config_clear(&cfg);
+	assert_int_equal(parse(&cfg, a4, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "new-account-rate"));
+}
+
 int
 main(void)
 {
@@ -337,6 +374,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_config_extra_options_and_operands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_help_flag_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_split_hostport_forms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_new_account_rate_per_listener, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

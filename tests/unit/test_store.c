@@ -435,6 +435,52 @@ make_v2_database(const char *path, const char *extra)
 	free(sql);
 }
 
+/*
+ * 3 -> 4 (RFC 8555 §7.3.4): an older file gains accounts.eab_binding; its
+ * accounts keep every column and read back with no binding; a binding
+ * written afterwards reads back byte for byte.
+ */
+static void
+test_store_migration_v4_keeps_accounts_adds_eab_binding(void **state)
+{
+	struct fx		*f = *state;
+	struct acme_account	 a = { 0 }, b = { 0 }, c = { 0 };
+	char			 err[256];
+	const char		*bind = "{\"protected\":\"p\",\"payload\":\"y\","
+				    "\"signature\":\"s\"}";
+	int			 v = -1;
+
+	make_v2_database(f->path, "UPDATE accounts SET eab_kid = 'k0', "
+	    "contacts = 'mailto:a@example.test' WHERE id = 'acct';");
+	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM "
+	    "pragma_table_info('accounts') WHERE name = 'eab_binding'"), 0);
+	f->st = store_open(f->path, err, sizeof(err));
+	assert_non_null(f->st);
+	assert_int_equal(store_schema_version(f->st, &v), STORE_OK);
+	assert_int_equal(v, 4);
+	assert_int_equal(store_account_get(f->st, "acct", &a), STORE_OK);
+	assert_string_equal(a.thumbprint, "tp");
+	assert_string_equal(a.eab_kid, "k0");
+	assert_int_equal(a.ncontact, 1);
+	assert_string_equal(a.contact[0], "mailto:a@example.test");
+	assert_null(a.eab);
+	b.status = ACME_ACCOUNT_VALID;
+	assert_non_null(b.jwk = strdup("{}"));
+	snprintf(b.thumbprint, sizeof(b.thumbprint), "tp2");
+	snprintf(b.eab_kid, sizeof(b.eab_kid), "k1");
+	assert_non_null(b.eab = strdup(bind));
+	assert_int_equal(store_account_create(f->st, &b), STORE_OK);
+	assert_int_equal(store_account_get_by_thumbprint(f->st, "tp2", &c),
+	    STORE_OK);
+	assert_non_null(c.eab);
+	assert_string_equal(c.eab, bind);
+	acme_account_clear(&a);
+	acme_account_clear(&b);
+	acme_account_clear(&c);
+	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM "
+	    "pragma_integrity_check WHERE integrity_check <> 'ok'"), 0);
+}
+
 static void
 test_store_failed_migration_changes_nothing(void **state)
 {
@@ -476,7 +522,7 @@ test_store_migrates_v2_database_keeping_rows(void **state)
 	f->st = store_open(f->path, err, sizeof(err));
 	assert_non_null(f->st);
 	assert_int_equal(store_schema_version(f->st, &v), STORE_OK);
-	assert_int_equal(v, 3);
+	assert_int_equal(v, STORE_SCHEMA_VERSION);
 	/* The row survived and the pending count still finds it. */
 	assert_int_equal(store_authz_count_pending(f->st, "acct", &n), STORE_OK);
 	assert_int_equal(n, 1);
@@ -2261,6 +2307,7 @@ main(void)
 		DIR(test_store_open_new_file_mode_0600),
 		DIR(test_store_open_empty_file_migrates_to_version),
 		DIR(test_store_migrates_v2_database_keeping_rows),
+		DIR(test_store_migration_v4_keeps_accounts_adds_eab_binding),
 		DIR(test_store_failed_migration_changes_nothing),
 		DIR(test_store_new_database_checks_cheap_and_strict),
 		DIR(test_store_open_newer_schema_refused),

@@ -874,6 +874,144 @@ test_wfe_r13_concurrent_rollover_to_same_key_one_wins(void **state)
 	}
 }
 
+/* ---------- external account binding (RFC 8555 §7.3.4) ---------- */
+
+/* The response's externalAccountBinding equals want (JSON equality). */
+static void
+assert_eab_echo(const struct wr *r, const json_t *want)
+{
+	json_t *got = r->json != NULL ? json_object_get(r->json,
+	    "externalAccountBinding") : NULL;
+
+	if (!json_equal(got, (json_t *)want))
+		fprintf(stderr, "externalAccountBinding: got %s\n",
+		    r->body != NULL ? r->body : "(no body)");
+	assert_non_null(got);
+	assert_true(json_equal(got, (json_t *)want));
+}
+
+/*
+ * "The account object the CA returns MUST include an
+ * externalAccountBinding field with the same value as the field in the
+ * request": on the newAccount answer and every later read of the account.
+ */
+static void
+test_wfe_a_eab_echoed_on_every_account_read(void **state)
+{
+	struct wh	*f = *state;
+	struct store_eab ek;
+	EVP_PKEY	*k = tu_key_ec256(), *k2 = tu_key_ec256();
+	json_t		*b;
+	struct wr	 r;
+	char		 kid[ACME_URL_SIZE], *jwk, *body, *pl;
+
+	memset(&ek, 0, sizeof(ek));
+	snprintf(ek.kid, sizeof(ek.kid), "k1");
+	memset(ek.key, 0x5a, 32);
+	ek.keylen = 32;
+	assert_int_equal(store_eab_create(f->st, &ek), STORE_OK);
+	assert_non_null(jwk = tu_jwk_str(k));
+	assert_non_null(body = tu_jws_sign_hmac(ek.key, 32,
+	    "{\"alg\":\"HS256\",\"kid\":\"k1\",\"url\":\"" WH_BASE
+	    ACME_PATH_NEW_ACCOUNT "\"}", jwk));
+	assert_non_null(b = json_loads(body, 0, NULL));
+	pl = xprintf("{\"termsOfServiceAgreed\":true,"
+	    "\"externalAccountBinding\":%s}", body);
+
+	new_account(f, k, pl, &r);
+	wh_assert_ok(&r, 201);
+	assert_eab_echo(&r, b);
+	snprintf(kid, sizeof(kid), "%s", wr_header(&r, "Location"));
+	wr_clear(&r);
+	/* POST-as-GET of the account URL */
+	wh_post(f, k, kid, kid, NULL, &r);
+	wh_assert_ok(&r, 200);
+	assert_eab_echo(&r, b);
+	wr_clear(&r);
+	/* an update */
+	wh_post(f, k, kid, kid, "{\"contact\":[\"mailto:a@example.test\"]}",
+	    &r);
+	wh_assert_ok(&r, 200);
+	assert_eab_echo(&r, b);
+	wr_clear(&r);
+	/* newAccount with the same key: the existing account */
+	new_account(f, k, "{\"onlyReturnExisting\":true}", &r);
+	wh_assert_ok(&r, 200);
+	assert_eab_echo(&r, b);
+	wr_clear(&r);
+	new_account(f, k, "{\"termsOfServiceAgreed\":true}", &r);
+	wh_assert_ok(&r, 200);
+	assert_eab_echo(&r, b);
+	wr_clear(&r);
+	/* an account made without a binding has none */
+	new_account(f, k2, "{\"termsOfServiceAgreed\":true}", &r);
+	wh_assert_ok(&r, 201);
+	assert_null(json_object_get(r.json, "externalAccountBinding"));
+	wr_clear(&r);
+	json_decref(b);
+	free(pl);
+	free(body);
+	free(jwk);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(k2);
+}
+
+/* ---------- newAccount rate limit (issue #12 item 14, HARDENING D01) ---------- */
+
+static void
+new_accounts(struct wh *f, int n, int *created, struct wr *last)
+{
+	*created = 0;
+	for (int i = 0; i < n; i++) {
+		EVP_PKEY *k = tu_key_ec256();
+
+		new_account(f, k, "{\"termsOfServiceAgreed\":true}", last);
+		EVP_PKEY_free(k);
+		if (last->status != 201 || i == n - 1)
+			return;
+		(*created)++;
+		wr_clear(last);
+	}
+}
+
+/* Beyond the rate on a limited listener: 429 rateLimited, Retry-After. */
+static void
+test_wfe_d01_new_account_rate_limited(void **state)
+{
+	struct wh	*f = *state;
+	struct wr	 r;
+	int		 created;
+
+	f->wo.new_account_rate = 3;		/* a minute, burst 3 */
+	assert_int_equal(wh_start(f, true), 0);
+	new_accounts(f, 4, &created, &r);
+	assert_int_equal(created, 3);
+	wh_assert_problem(&r, 429, "rateLimited");
+	assert_non_null(wr_header(&r, "Retry-After"));
+	assert_string_equal(wr_header(&r, "Retry-After"), "20");
+	assert_int_equal(wr_header_count(&r, "Retry-After"), 1);
+	wr_clear(&r);
+}
+
+/* The same rate on a listener that does not limit (loopback's default). */
+static void
+test_wfe_d01_unlimited_listener_not_limited(void **state)
+{
+	struct wh	*f = *state;
+	struct wr	 r;
+	static const bool limited[2] = { false, true };
+	int		 created;
+
+	f->wo.new_account_rate = 3;
+	f->wo.new_account_limited = limited;	/* the harness is listener 0 */
+	f->wo.nlisteners = 2;
+	assert_int_equal(wh_start(f, true), 0);
+	new_accounts(f, 6, &created, &r);
+	wh_assert_ok(&r, 201);
+	assert_int_equal(created, 5);
+	wr_clear(&r);
+}
+
 int
 main(void)
 {
@@ -904,6 +1042,9 @@ main(void)
 		WH_TEST(test_wfe_r11_inner_compact_or_unprotected_header_is_malformed),
 		WH_TEST(test_wfe_r12_after_rollover_old_key_fails_orders_kept),
 		WH_TEST(test_wfe_r13_concurrent_rollover_to_same_key_one_wins),
+		WH_TEST(test_wfe_a_eab_echoed_on_every_account_read),
+		WH_TEST(test_wfe_d01_new_account_rate_limited),
+		WH_TEST(test_wfe_d01_unlimited_listener_not_limited),
 	};
 
 	return cmocka_run_group_tests(tests, wh_group_setup, wh_group_teardown);

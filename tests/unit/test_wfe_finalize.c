@@ -19,6 +19,7 @@
 #include <openssl/x509v3.h>
 
 #include "acme/challenge.h"
+#include "issuer.h"
 #include "wfe_harness.h"
 
 static const char *const N1[] = { "a.test" };
@@ -1325,6 +1326,69 @@ test_wfe_v04_v06_revoke_by_key_wrong_key_and_twice(void **state)
 	wh_acct_free(&a);
 }
 
+/*
+ * V11 (RFC 8555 §7.6): a certificate that belongs to no account (the
+ * server's own, or one `localacme issue` signed) is revoked only with its
+ * key; an account holding valid authorizations for every name is refused.
+ */
+static void
+test_wfe_v11_accountless_cert_revoked_only_by_its_key(void **state)
+{
+	static const char *const names[] = { "localhost", "127.0.0.1", "::1" };
+	struct wh		*f = *state;
+	struct acme_identifier	 ids[3];
+	struct ca_leaf_req	 lr;
+	struct acme_cert	 c = { 0 };
+	struct wacct		 b;
+	struct word		 ob;
+	struct wr		 r;
+	EVP_PKEY		*ck = tu_key_ec256();
+	X509			*leaf = NULL;
+	const char		*chain;
+	char			 serial[ACME_SERIAL_SIZE], err[256], *der, *p;
+	unsigned char		*buf = NULL;
+	int			 len;
+
+	memset(ids, 0, sizeof(ids));
+	for (size_t i = 0; i < 3; i++) {
+		ids[i].type = i == 0 ? ACME_IDENT_DNS : ACME_IDENT_IP;
+		snprintf(ids[i].value, sizeof(ids[i].value), "%s", names[i]);
+	}
+	memset(&lr, 0, sizeof(lr));
+	lr.pubkey = ck;
+	lr.idents = ids;
+	lr.nident = 3;
+	lr.days = 30;
+	assert_int_equal(issuer_issue(f->ca, f->st, &lr, serial, "server",
+	    &leaf, &chain, err, sizeof(err)), 0);
+	assert_true((len = i2d_X509(leaf, &buf)) > 0);
+	der = tu_b64url(buf, (size_t)len);
+	p = xprintf("{\"certificate\":\"%s\"}", der);
+
+	/* An account that validated every name of the certificate. */
+	wh_account(f, &b);
+	wh_ready_order(f, &b, names, 3, &ob);
+	revoke_kid(f, &b, p, &r);
+	wh_assert_problem(&r, 403, "unauthorized");
+	wr_clear(&r);
+	assert_int_equal(store_cert_get(f->st, serial, &c), STORE_OK);
+	assert_int_equal(c.status, ACME_CERT_VALID);
+	acme_cert_clear(&c);
+	/* positive: the certificate's own key */
+	revoke_jwk(f, ck, p, &r);
+	wh_assert_ok(&r, 200);
+	wr_clear(&r);
+	assert_int_equal(store_cert_get(f->st, serial, &c), STORE_OK);
+	assert_int_equal(c.status, ACME_CERT_REVOKED);
+	acme_cert_clear(&c);
+	free(p);
+	free(der);
+	OPENSSL_free(buf);
+	X509_free(leaf);
+	EVP_PKEY_free(ck);
+	wh_acct_free(&b);
+}
+
 /* V05: a forged certificate with a real serial and issuer is not ours. */
 static void
 test_wfe_v05_forged_certificate_with_real_serial_refused(void **state)
@@ -1524,6 +1588,7 @@ main(void)
 		WH_TEST(test_wfe_v07_bad_revocation_reason),
 		WH_TEST(test_wfe_v08_certificate_not_base64url_der_is_malformed),
 		WH_TEST(test_wfe_v09_kid_signed_by_cert_key_is_malformed),
+		WH_TEST(test_wfe_v11_accountless_cert_revoked_only_by_its_key),
 	};
 
 	return cmocka_run_group_tests(tests, wh_group_setup, wh_group_teardown);

@@ -1216,6 +1216,247 @@ test_wfe_unadvertised_profile_is_invalid_profile(void **state)
 	wh_acct_free(&a);
 }
 
+/* ---------- requested validity (RFC 8555 §7.1.3, §7.4) ---------- */
+
+static void
+rfc3339(time_t t, char out[32])
+{
+	struct tm tm;
+
+	assert_non_null(gmtime_r(&t, &tm));
+	assert_true(strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0);
+}
+
+static time_t
+asn1_time_t(const ASN1_TIME *a)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	assert_int_equal(ASN1_TIME_to_tm(a, &tm), 1);
+	return timegm(&tm);
+}
+
+/* newOrder for one name with notBefore/notAfter (0: left out). */
+static void
+order_validity(struct wh *f, const struct wacct *a, time_t nb, time_t na,
+    struct wr *r)
+{
+	json_t	*p = json_pack("{s:[{s:s,s:s}]}", "identifiers", "type", "dns",
+	    "value", "v.test");
+	char	 t[32], *s;
+
+	if (nb != 0) {
+		rfc3339(nb, t);
+		json_object_set_new(p, "notBefore", json_string(t));
+	}
+	if (na != 0) {
+		rfc3339(na, t);
+		json_object_set_new(p, "notAfter", json_string(t));
+	}
+	s = json_dumps(p, JSON_COMPACT);
+	wh_new_order_raw(f, a, s, r);
+	free(s);
+	json_decref(p);
+}
+
+/*
+ * Order with the requested times, check the order echoes them, issue,
+ * and return the leaf's validity.
+ */
+static void
+issue_validity(struct wh *f, const struct wacct *a, time_t nb, time_t na,
+    time_t *lnb, time_t *lna)
+{
+	static const char *const names[] = { "v.test" };
+	struct wr	 r;
+	struct word	 o;
+	EVP_PKEY	*k = tu_key_ec256();
+	BIO		*b;
+	X509		*x;
+	char		 t[32];
+
+	memset(&o, 0, sizeof(o));
+	order_validity(f, a, nb, na, &r);
+	wh_assert_ok(&r, 201);
+	if (nb != 0) {
+		rfc3339(nb, t);
+		assert_non_null(wr_str(&r, "notBefore"));
+		assert_string_equal(wr_str(&r, "notBefore"), t);
+	}
+	if (na != 0) {
+		rfc3339(na, t);
+		assert_non_null(wr_str(&r, "notAfter"));
+		assert_string_equal(wr_str(&r, "notAfter"), t);
+	}
+	wh_order_parse(&r, wr_header(&r, "Location"), &o);
+	wr_clear(&r);
+	wh_validate(f, a, o.authz[0]);
+	wh_finalize(f, a, &o, k, names, 1, &r);
+	wh_assert_ok(&r, 200);
+	wh_order_parse(&r, NULL, &o);
+	/* The valid order still echoes the request (§7.1.3). */
+	if (nb != 0) {
+		rfc3339(nb, t);
+		assert_string_equal(wr_str(&r, "notBefore"), t);
+	}
+	wr_clear(&r);
+	assert_string_equal(o.status, "valid");
+	wh_post_acct(f, a, o.cert, NULL, &r);
+	wh_assert_ok(&r, 200);
+	assert_non_null(b = BIO_new_mem_buf(r.body, -1));
+	assert_non_null(x = PEM_read_bio_X509(b, NULL, NULL, NULL));
+	*lnb = asn1_time_t(X509_get0_notBefore(x));
+	*lna = asn1_time_t(X509_get0_notAfter(x));
+	X509_free(x);
+	BIO_free(b);
+	wr_clear(&r);
+	EVP_PKEY_free(k);
+}
+
+/* Both times requested: the leaf carries exactly those (no backdate). */
+static void
+test_wfe_o_requested_validity_is_exact(void **state)
+{
+	struct wh	*f = *state;
+	struct wacct	 a;
+	time_t		 now = time(NULL), lnb, lna;
+
+	wh_account(f, &a);
+	issue_validity(f, &a, now - 600, now + 10 * 86400 + 7, &lnb, &lna);
+	assert_int_equal(lnb, now - 600);
+	assert_int_equal(lna, now + 10 * 86400 + 7);
+	wh_acct_free(&a);
+}
+
+/* A notBefore in the future is kept, not pulled back to now. */
+static void
+test_wfe_o_requested_future_not_before_is_exact(void **state)
+{
+	struct wh	*f = *state;
+	struct wacct	 a;
+	time_t		 now = time(NULL), lnb, lna;
+
+	wh_account(f, &a);
+	issue_validity(f, &a, now + 3600, 0, &lnb, &lna);
+	assert_int_equal(lnb, now + 3600);
+	/* notAfter not requested: the profile's lifetime from notBefore */
+	assert_int_equal(lna, now + 3600 + 90 * 86400 - 1);
+	wh_acct_free(&a);
+}
+
+/* Without a request the one-hour backdate applies as before. */
+static void
+test_wfe_o_unrequested_validity_is_backdated(void **state)
+{
+	struct wh	*f = *state;
+	struct wacct	 a;
+	time_t		 before = time(NULL), lnb, lna, after;
+
+	wh_account(f, &a);
+	issue_validity(f, &a, 0, 0, &lnb, &lna);
+	after = time(NULL);
+	assert_true(lnb >= before - 3600 && lnb <= after - 3600);
+	assert_int_equal(lna - lnb, 90 * 86400 - 1);
+	wh_acct_free(&a);
+}
+
+/*
+ * The intermediate is renewed between newOrder and finalize and no longer
+ * covers the requested notBefore: finalize is refused with a problem that
+ * says so (the order stays ready), never signed with other times and never
+ * a serverInternal from the CA.
+ */
+static void
+test_wfe_o_requested_validity_outside_renewed_issuer_refused(void **state)
+{
+	static const char *const names[] = { "v.test" };
+	struct wh	*f = *state;
+	struct ca	*shared = f->ca, *ca;
+	struct wacct	 a;
+	struct word	 o;
+	struct wr	 r;
+	EVP_PKEY	*k = tu_key_ec256();
+	char		 dir[64], err[512];
+	time_t		 now = time(NULL);
+	bool		 rotated = false;
+
+	/* A CA of this test's own: rotating the suite's would touch others. */
+	snprintf(dir, sizeof(dir), "/tmp/test_wfe_rot.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_non_null(ca = ca_open(dir, true, NULL, NULL, err, sizeof(err)));
+	f->ca = ca;
+	assert_int_equal(wh_start(f, true), 0);
+	wh_account(f, &a);
+	memset(&o, 0, sizeof(o));
+	order_validity(f, &a, now - 600, now + 86400, &r);
+	wh_assert_ok(&r, 201);
+	wh_order_parse(&r, wr_header(&r, "Location"), &o);
+	wr_clear(&r);
+	wh_validate(f, &a, o.authz[0]);
+	/* two years on, the intermediate is renewed: it starts then */
+	assert_int_equal(ca_maybe_rotate(ca, now + 800 * 86400, &rotated, err,
+	    sizeof(err)), 0);
+	assert_true(rotated);
+	assert_true(ca_intermediate_not_before(ca) > now - 600);
+	wh_finalize(f, &a, &o, k, names, 1, &r);
+	wh_assert_problem(&r, 400, "malformed");
+	assert_non_null(strstr(wr_str(&r, "detail"), "notBefore"));
+	wr_clear(&r);
+	wh_order_get(f, &a, &o);
+	assert_string_equal(o.status, "ready");
+	wh_acct_free(&a);
+	EVP_PKEY_free(k);
+	wh_stop(f);
+	f->ca = shared;
+	ca_free(ca);
+	wh_rmrf(dir);
+}
+
+/* What the CA would have to change is refused at newOrder, nothing stored. */
+static void
+test_wfe_o_unhonourable_validity_refused_at_new_order(void **state)
+{
+	struct wh	*f = *state;
+	struct wacct	 a;
+	struct wr	 r;
+	time_t		 now = time(NULL);
+	time_t		 inb = asn1_time_t(X509_get0_notBefore(
+	    ca_intermediate_cert(f->ca)));
+	size_t		 n = 99;
+
+	wh_account(f, &a);
+	/* before the issuing CA's notBefore (it is backdated an hour) */
+	order_validity(f, &a, inb - 60, 0, &r);
+	wh_assert_problem(&r, 400, "malformed");
+	wr_clear(&r);
+	/* longer than the profile's lifetime (90 days here) */
+	order_validity(f, &a, now, now + 90 * 86400 + 1, &r);
+	wh_assert_problem(&r, 400, "malformed");
+	wr_clear(&r);
+	order_validity(f, &a, 0, now + 91 * 86400, &r);
+	wh_assert_problem(&r, 400, "malformed");
+	wr_clear(&r);
+	/* after the issuing CA's notAfter */
+	order_validity(f, &a, 0, ca_intermediate_not_after(f->ca) + 1, &r);
+	wh_assert_problem(&r, 400, "malformed");
+	wr_clear(&r);
+	/* notAfter not after notBefore; notAfter in the past */
+	order_validity(f, &a, now + 60, now + 60, &r);
+	wh_assert_problem(&r, 400, "malformed");
+	wr_clear(&r);
+	order_validity(f, &a, 0, now - 10, &r);
+	wh_assert_problem(&r, 400, "malformed");
+	wr_clear(&r);
+	assert_int_equal(store_authz_count_pending(f->st, a.id, &n), STORE_OK);
+	assert_int_equal(n, 0);
+	/* the longest lifetime the profile gives is accepted */
+	order_validity(f, &a, now, now + 90 * 86400 - 1, &r);
+	wh_assert_ok(&r, 201);
+	wr_clear(&r);
+	wh_acct_free(&a);
+}
+
 int
 main(void)
 {
@@ -1250,6 +1491,11 @@ main(void)
 		WH_TEST(test_wfe_z06_hostile_strings_rejected_not_echoed),
 		WH_TEST(test_wfe_d02_d05_pending_authz_cap_is_rate_limited),
 		WH_TEST(test_wfe_d05_processing_order_has_integer_retry_after),
+		WH_TEST(test_wfe_o_requested_validity_is_exact),
+		WH_TEST(test_wfe_o_requested_future_not_before_is_exact),
+		WH_TEST(test_wfe_o_unrequested_validity_is_backdated),
+		WH_TEST(test_wfe_o_unhonourable_validity_refused_at_new_order),
+		WH_TEST(test_wfe_o_requested_validity_outside_renewed_issuer_refused),
 	};
 
 	return cmocka_run_group_tests(tests, wh_group_setup, wh_group_teardown);
