@@ -91,5 +91,11 @@ if bad:
     sys.exit(1)
 PY
 done
+kill -0 "$ACME_PID" || e2e_fail "the server died"
+e2e_stop "$ACME_PID"
+if grep -E 'AddressSanitizer|runtime error:|LeakSanitizer' "$log"; then
+	echo "FAIL: sanitizer report in the server log" >&2
+	status=1
+fi
 [ "$status" -eq 0 ] || e2e_fail "see above"
 e2e_ok "loopback clients were never locked out"
