@@ -1,4 +1,4 @@
-/* httpd.c - the only libmicrohttpd user: TLS, threads, body cap, timeouts */
+/* httpd.c - the only libmicrohttpd user: TLS, threads, body cap, timeouts, connection limits */
 /* SPDX-License-Identifier: MIT */
 
 #include <sys/types.h>
@@ -66,7 +66,6 @@ struct conn {
 	enum conn_state	 state;
 	long long	 since;		/* ms (monotonic) it entered state */
 	bool		 closing;	/* shut down by us, MHD closes it */
-	bool		 loopback;
 	sa_family_t	 family;
 	unsigned char	 addr[16];	/* peer, for the per-address cap */
 };
@@ -590,6 +589,7 @@ conn_track(struct httpd *h, struct MHD_Connection *c, void **ctx,
 {
 	const union MHD_ConnectionInfo *ci;
 	struct conn *cn;
+	bool loopback = false;
 
 	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
 		if ((cn = *ctx) == NULL)
@@ -615,7 +615,7 @@ conn_track(struct httpd *h, struct MHD_Connection *c, void **ctx,
 	cn->fd = ci->connect_fd;
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	(void)peer_key(ci != NULL ? ci->client_addr : NULL, &cn->family,
-	    cn->addr, &cn->loopback);
+	    cn->addr, &loopback);
 	cn->state = CONN_WAITING;
 	cn->since = now_ms();
 	pthread_mutex_lock(&h->connlk);
