@@ -39,6 +39,7 @@ struct config {
 	int		 max_body;
 	int		 conn_timeout_s;
 	int		 request_deadline_s;
+	int		 header_timeout_s;
 	int		 per_ip_conn_limit;
 	int		 max_connections;
 	int		 max_pending_authz;	/* per account; 0 = no cap */

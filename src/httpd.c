@@ -1,7 +1,8 @@
-/* httpd.c - the only libmicrohttpd user: TLS, threads, body cap, timeouts */
+/* httpd.c - the only libmicrohttpd user: TLS, threads, body cap, timeouts, connection limits */
 /* SPDX-License-Identifier: MIT */
 
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -44,8 +45,46 @@
 /* MHD's per-connection pool: request line + headers (T13, T14). */
 #define MEMORY_LIMIT	((size_t)32 << 10)
 #define STOP_GRACE_MS	2000
+/* Descriptors kept for everything but client connections (DB, VA, logs). */
+#define FD_RESERVE	256
+/* The automatic connection limit never goes above this (memory). */
+#define AUTO_MAXCONN	8192
+#define REAP_EVERY_MS	250
 #define TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 #define HTTPD_MAGIC	0x68747064u
+
+/* What a tracked connection is doing; see "connection limits" below. */
+enum conn_state {
+	CONN_WAITING,	/* accepted, or request line seen: headers not all in */
+	CONN_BUSY,	/* headers in: body, handler, response */
+	CONN_IDLE	/* kept alive between requests */
+};
+
+struct conn {
+	struct conn	*prev, *next;
+	int		 fd;
+	enum conn_state	 state;
+	long long	 since;		/* ms (monotonic) it entered state */
+	bool		 closing;	/* shut down by us, MHD closes it */
+	sa_family_t	 family;
+	unsigned char	 addr[16];	/* peer, for the per-address cap */
+};
+
+/* The kinds of closure and refusal, each logged at most once a second. */
+enum limit_kind {
+	LK_HEADER,		/* no complete request within header_timeout */
+	LK_DEADLINE,		/* request not complete by its deadline */
+	LK_RECLAIM_IDLE,	/* at the limit: idlest keep-alive closed */
+	LK_RECLAIM_WAITING,	/* at the limit: oldest one without a request */
+	LK_FULL,		/* at the limit, every connection busy: refused */
+	LK_PER_IP,		/* per-address cap (non-loopback peers) */
+	LK_COUNT
+};
+
+struct ratelog {
+	atomic_llong	 last;		/* ms (monotonic) of the last line */
+	atomic_uint	 n;		/* events since */
+};
 
 /* One certificate chain and key, as GnuTLS wants them for a handshake. */
 struct creds {
@@ -73,7 +112,10 @@ struct httpd {
 	unsigned int	 conn_timeout;
 	unsigned int	 deadline;
 	unsigned int	 per_ip;
-	unsigned int	 maxconn;
+	unsigned int	 maxconn_opt;	/* as configured, 0 = from RLIMIT_NOFILE */
+	unsigned int	 maxconn;	/* ours: reclaim, then refuse, beyond */
+	unsigned int	 mhd_limit;	/* MHD's, per listener: a ceiling */
+	unsigned int	 header_timeout;
 	unsigned int	 threads;
 	bool		 tls;
 	pthread_mutex_t	 credlk;	/* guards cur and retired */
@@ -86,6 +128,15 @@ struct httpd {
 	atomic_bool	 running;	/* MHD log level: warn while starting */
 	atomic_bool	 stopping;	/* refuse new connections */
 	atomic_int	 inflight;	/* requests between request line and completion */
+	pthread_mutex_t	 connlk;	/* guards conns, nconn, nclosing, reaper_quit */
+	struct conn	*conns;
+	unsigned int	 nconn;
+	unsigned int	 nclosing;
+	pthread_cond_t	 reapcv;
+	pthread_t	 reaper;
+	bool		 reaper_on;
+	bool		 reaper_quit;
+	struct ratelog	 rl[LK_COUNT];
 };
 
 /* Per request; created when MHD has the request line (URI log callback). */
@@ -369,6 +420,365 @@ cert_cb(gnutls_session_t s, const gnutls_datum_t *req_ca_rdn, int nreqs,
 	return 0;
 }
 
+/* ---- connection limits ---- */
+
+/*
+ * Why these limits (issue #12 item 13). Every local client comes from
+ * 127.0.0.1 or ::1, so a cap per client address is, on loopback, a cap on
+ * all local clients together: one process holding a few hundred idle
+ * connections used to lock every other client out. So the limits are
+ * about what a connection is doing, not where it comes from:
+ *
+ * - header timeout (header_timeout_s, 5 s): from accept, the TLS handshake
+ *   and a whole request head must be in within it; on a kept-alive
+ *   connection, from the request line to the end of the headers. It is
+ *   absolute: a byte a second does not extend it, as it would MHD's
+ *   inactivity timeout. A reaper thread checks every REAP_EVERY_MS.
+ * - request deadline (request_deadline_s): request line to the end of the
+ *   body, against slow bodies (X27, deadline_ok).
+ * - idle timeout (conn_timeout_s): kept-alive between requests; MHD's own.
+ * - connection limit (max_connections, by default from RLIMIT_NOFILE):
+ *   when a connection arrives and that many are open, room is made instead
+ *   of refusing: the idlest kept-alive connection is closed or, with none,
+ *   the oldest one still without a complete request (an honest client
+ *   sends its request milliseconds after connecting). Only when every
+ *   connection is inside a request is the newcomer refused.
+ * - per-address cap (per_ip_conn_limit): peers other than loopback only.
+ * MHD's own CONNECTION_LIMIT stays, above ours, as the ceiling that keeps
+ * descriptors for the rest of the process; its workers keep accepting
+ * while we are at our limit, so the choice of what to close is ours.
+ *
+ * Closing from outside a connection's thread: shutdown(2) of its socket.
+ * MHD's epoll sees the end of the stream and closes it in its own thread
+ * with its usual cleanup. The descriptor cannot have been reused: MHD
+ * reports MHD_CONNECTION_NOTIFY_CLOSED (where we unlink it under connlk,
+ * the lock we shut down under) before it calls close(2).
+ * Each kind of closure and refusal is logged, a line a second at most.
+ */
+
+static long long
+now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* 127.0.0.0/8, ::1, or ::ffff:127.0.0.0/104: every peer shares these. */
+static bool
+peer_key(const struct sockaddr *sa, sa_family_t *family,
+    unsigned char addr[16], bool *loopback)
+{
+	const struct sockaddr_in *s4;
+	const struct sockaddr_in6 *s6;
+
+	memset(addr, 0, 16);
+	if (sa == NULL)
+		return false;
+	*family = sa->sa_family;
+	if (sa->sa_family == AF_INET) {
+		s4 = (const struct sockaddr_in *)(const void *)sa;
+		memcpy(addr, &s4->sin_addr, 4);
+		*loopback = addr[0] == 127;
+		return true;
+	}
+	if (sa->sa_family == AF_INET6) {
+		s6 = (const struct sockaddr_in6 *)(const void *)sa;
+		memcpy(addr, &s6->sin6_addr, 16);
+		*loopback = IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr) ||
+		    (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) && addr[12] == 127);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Log what happened of kind k since its last line, if that was a second
+ * ago or more (the reaper calls this too, so no count is left unsaid).
+ */
+static void
+limit_flush(struct httpd *h, enum limit_kind k)
+{
+	long long now = now_ms(), last = atomic_load(&h->rl[k].last);
+	unsigned int n;
+
+	if (atomic_load(&h->rl[k].n) == 0 || now - last < 1000 ||
+	    !atomic_compare_exchange_strong(&h->rl[k].last, &last, now))
+		return;
+	if ((n = atomic_exchange(&h->rl[k].n, 0)) == 0)
+		return;
+	switch (k) {
+	case LK_HEADER:
+		log_warn("httpd: closed %u connection(s) with no complete "
+		    "request after %us (header timeout)", n, h->header_timeout);
+		break;
+	case LK_DEADLINE:
+		log_warn("httpd: closed %u connection(s) whose request was not "
+		    "complete after %us (request deadline)", n, h->deadline);
+		break;
+	case LK_RECLAIM_IDLE:
+		log_warn("httpd: at the connection limit (%u): closed %u idle "
+		    "keep-alive connection(s) to make room", h->maxconn, n);
+		break;
+	case LK_RECLAIM_WAITING:
+		log_warn("httpd: at the connection limit (%u): closed %u "
+		    "connection(s) still without a request to make room",
+		    h->maxconn, n);
+		break;
+	case LK_FULL:
+		log_warn("httpd: at the connection limit (%u), every connection "
+		    "in a request: refused %u new connection(s)", h->maxconn, n);
+		break;
+	case LK_PER_IP:
+		log_warn("httpd: refused %u connection(s) over the per-address "
+		    "limit (%u)", n, h->per_ip);
+		break;
+	case LK_COUNT:
+		break;
+	}
+}
+
+static void
+limit_note(struct httpd *h, enum limit_kind k, unsigned int n)
+{
+	atomic_fetch_add(&h->rl[k].n, n);
+	limit_flush(h, k);
+}
+
+/* Under connlk: have MHD close cn (see the comment above). */
+static void
+conn_shut(struct httpd *h, struct conn *cn)
+{
+	(void)shutdown(cn->fd, SHUT_RDWR);
+	cn->closing = true;
+	h->nclosing++;
+}
+
+static struct conn *
+conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+/*
+ * A request's progress. WAITING only from IDLE: a connection's first
+ * request keeps counting from the accept (handshake included).
+ */
+static void
+conn_set(struct httpd *h, struct MHD_Connection *c, enum conn_state st)
+{
+	struct conn *cn = conn_of(c);
+
+	if (cn == NULL)
+		return;
+	pthread_mutex_lock(&h->connlk);
+	if (st != CONN_WAITING || cn->state == CONN_IDLE) {
+		cn->state = st;
+		cn->since = now_ms();
+	}
+	pthread_mutex_unlock(&h->connlk);
+}
+
+/* MHD_CONNECTION_NOTIFY_STARTED and _CLOSED. */
+static void
+conn_track(struct httpd *h, struct MHD_Connection *c, void **ctx,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct conn *cn;
+	bool loopback = false;
+
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if ((cn = *ctx) == NULL)
+			return;
+		pthread_mutex_lock(&h->connlk);
+		if (cn->prev != NULL)
+			cn->prev->next = cn->next;
+		else
+			h->conns = cn->next;
+		if (cn->next != NULL)
+			cn->next->prev = cn->prev;
+		h->nconn--;
+		if (cn->closing)
+			h->nclosing--;
+		pthread_mutex_unlock(&h->connlk);
+		free(cn);
+		*ctx = NULL;
+		return;
+	}
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci == NULL || (cn = calloc(1, sizeof(*cn))) == NULL)
+		return;	/* untracked: MHD's own timeouts still apply */
+	cn->fd = ci->connect_fd;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	(void)peer_key(ci != NULL ? ci->client_addr : NULL, &cn->family,
+	    cn->addr, &loopback);
+	cn->state = CONN_WAITING;
+	cn->since = now_ms();
+	pthread_mutex_lock(&h->connlk);
+	cn->next = h->conns;
+	if (h->conns != NULL)
+		h->conns->prev = cn;
+	h->conns = cn;
+	h->nconn++;
+	pthread_mutex_unlock(&h->connlk);
+	*ctx = cn;
+}
+
+/*
+ * Called before MHD sets up an accepted connection: make room at the
+ * limit, or refuse. Returns false to refuse.
+ */
+static bool
+conn_admit(struct httpd *h, const struct sockaddr *sa)
+{
+	struct conn *cn, *idle = NULL, *waiting = NULL;
+	enum limit_kind k;
+	unsigned char addr[16];
+	sa_family_t fam = AF_UNSPEC;
+	bool loopback = false;
+	unsigned int same = 0;
+
+	(void)peer_key(sa, &fam, addr, &loopback);
+	pthread_mutex_lock(&h->connlk);
+	if (!loopback && h->per_ip != 0) {
+		for (cn = h->conns; cn != NULL; cn = cn->next)
+			if (!cn->closing && cn->family == fam &&
+			    memcmp(cn->addr, addr, 16) == 0)
+				same++;
+		if (same >= h->per_ip) {
+			pthread_mutex_unlock(&h->connlk);
+			limit_note(h, LK_PER_IP, 1);
+			return false;
+		}
+	}
+	if (h->nconn - h->nclosing < h->maxconn) {
+		pthread_mutex_unlock(&h->connlk);
+		return true;
+	}
+	for (cn = h->conns; cn != NULL; cn = cn->next) {
+		if (cn->closing)
+			continue;
+		if (cn->state == CONN_IDLE &&
+		    (idle == NULL || cn->since < idle->since))
+			idle = cn;
+		if (cn->state == CONN_WAITING &&
+		    (waiting == NULL || cn->since < waiting->since))
+			waiting = cn;
+	}
+	if ((cn = idle != NULL ? idle : waiting) != NULL)
+		conn_shut(h, cn);
+	pthread_mutex_unlock(&h->connlk);
+	k = cn == NULL ? LK_FULL : cn == idle ? LK_RECLAIM_IDLE :
+	    LK_RECLAIM_WAITING;
+	limit_note(h, k, 1);
+	return cn != NULL;
+}
+
+/* Close what is past its header timeout; flush the log counts. */
+static void *
+reaper(void *arg)
+{
+	struct httpd *h = arg;
+	struct conn *cn;
+	struct timespec ts;
+	long long now, limit = (long long)h->header_timeout * 1000;
+	unsigned int n;
+	int k;
+
+	pthread_mutex_lock(&h->connlk);
+	while (!h->reaper_quit) {
+		now = now_ms();
+		n = 0;
+		for (cn = h->conns; cn != NULL; cn = cn->next) {
+			if (!cn->closing && cn->state == CONN_WAITING &&
+			    now - cn->since >= limit) {
+				conn_shut(h, cn);
+				n++;
+			}
+		}
+		pthread_mutex_unlock(&h->connlk);
+		if (n > 0)
+			limit_note(h, LK_HEADER, n);
+		for (k = 0; k < LK_COUNT; k++)
+			limit_flush(h, (enum limit_kind)k);
+		pthread_mutex_lock(&h->connlk);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += REAP_EVERY_MS * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		if (!h->reaper_quit)
+			(void)pthread_cond_timedwait(&h->reapcv, &h->connlk,
+			    &ts);
+	}
+	pthread_mutex_unlock(&h->connlk);
+	return NULL;
+}
+
+static void
+reaper_stop(struct httpd *h)
+{
+	if (!h->reaper_on)
+		return;
+	pthread_mutex_lock(&h->connlk);
+	h->reaper_quit = true;
+	pthread_cond_signal(&h->reapcv);
+	pthread_mutex_unlock(&h->connlk);
+	pthread_join(h->reaper, NULL);
+	h->reaper_on = false;
+}
+
+/*
+ * Raise the soft open-file limit to the hard one (epoll has no FD_SETSIZE
+ * bound) and size the limits from it: ours leaves FD_RESERVE descriptors
+ * and an eighth to spare for MHD's ceiling.
+ */
+static void
+size_limits(struct httpd *h)
+{
+	struct rlimit rl;
+	unsigned long long nofile = 1024, budget, want;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
+			want = rl.rlim_max == RLIM_INFINITY ? 1048576 :
+			    (unsigned long long)rl.rlim_max;
+			rl.rlim_cur = (rlim_t)want;
+			if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+				(void)getrlimit(RLIMIT_NOFILE, &rl);
+		}
+		nofile = rl.rlim_cur == RLIM_INFINITY ? 1048576 :
+		    (unsigned long long)rl.rlim_cur;
+	}
+	budget = nofile > 2 * FD_RESERVE ? nofile - FD_RESERVE : nofile / 2;
+	want = budget * 7 / 8;
+	if (h->maxconn_opt == 0)
+		h->maxconn = (unsigned int)(want < AUTO_MAXCONN ? want :
+		    AUTO_MAXCONN);
+	else if (h->maxconn_opt > want) {
+		log_warn("httpd: max_connections %u is over what %llu open "
+		    "files allow: %llu", h->maxconn_opt, nofile, want);
+		h->maxconn = (unsigned int)want;
+	} else
+		h->maxconn = h->maxconn_opt;
+	if (h->maxconn == 0)
+		h->maxconn = 1;
+	want = (unsigned long long)h->maxconn + h->maxconn / 4 +
+	    2ULL * h->threads;
+	h->mhd_limit = (unsigned int)(want < budget ? want : budget);
+	/* MHD splits its limit over the pool: >= 1 each. */
+	if (h->threads > h->mhd_limit)
+		h->threads = h->mhd_limit;
+	log_info("httpd: up to %u connections (open-file limit %llu), "
+	    "header timeout %us, idle timeout %us, request deadline %us",
+	    h->maxconn, nofile, h->header_timeout, h->conn_timeout,
+	    h->deadline);
+}
+
 /* ---- MHD callbacks ---- */
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -395,16 +805,18 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 /*
  * Refuse new connections once httpd_stop has begun. (Not
  * MHD_quiesce_daemon: in MHD 0.9.75 it races the epoll worker threads
- * over removing the listen socket and can abort the process.)
+ * over removing the listen socket and can abort the process.) Then the
+ * connection limits (conn_admit).
  */
 static enum MHD_Result
 on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
 	struct httpd *h = cls;
 
-	(void)addr;
 	(void)addrlen;
-	return atomic_load(&h->stopping) ? MHD_NO : MHD_YES;
+	if (atomic_load(&h->stopping))
+		return MHD_NO;
+	return conn_admit(h, addr) ? MHD_YES : MHD_NO;
 }
 
 /*
@@ -439,7 +851,7 @@ on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 	struct listener *l = cls;
 	const union MHD_ConnectionInfo *ci;
 
-	(void)socket_context;
+	conn_track(l->h, c, socket_context, toe);
 	if (toe != MHD_CONNECTION_NOTIFY_STARTED || !l->h->tls)
 		return;
 	/* MHD made the session already and handshakes later, in this thread. */
@@ -479,6 +891,7 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 	memcpy(rc->raw_path, uri, plen);
 	make_reqid(rc->reqid);
 	atomic_fetch_add(&l->h->inflight, 1);
+	conn_set(l->h, c, CONN_WAITING);
 	return rc;
 }
 
@@ -489,6 +902,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	struct listener *l = cls;
 	struct reqctx *rc = *req_cls;
 
+	conn_set(l->h, c, CONN_IDLE);
 	if (rc == NULL)
 		return;
 	if (!rc->responded)
@@ -518,8 +932,9 @@ deadline_ok(struct listener *l, struct reqctx *rc, struct MHD_Connection *c)
 	unsigned int t;
 
 	if (left <= 0) {
-		log_info("httpd: request %s not complete after %us, closing",
+		log_debug("httpd: request %s not complete after %us, closing",
 		    rc->reqid, l->h->deadline);
+		limit_note(l->h, LK_DEADLINE, 1);
 		return false;
 	}
 	if (left < (long long)l->h->conn_timeout * 1000000) {
@@ -690,6 +1105,7 @@ on_access(void *cls, struct MHD_Connection *c, const char *url,
 	if (!rc->seen) {
 		/* First call: headers are in, no body byte read yet. */
 		rc->seen = true;
+		conn_set(l->h, c, CONN_BUSY);
 		if (!deadline_ok(l, rc, c))
 			return MHD_NO;
 		cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -845,16 +1261,15 @@ start_listener(struct httpd *h, struct listener *l, char *err, size_t errsz)
 	    MHD_OPTION_CONNECTION_TIMEOUT,
 	    h->threads > 1 ? h->threads : h->conn_timeout,
 	    MHD_OPTION_CONNECTION_TIMEOUT, h->conn_timeout,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->per_ip,
-	    MHD_OPTION_CONNECTION_LIMIT, h->maxconn,
+	    MHD_OPTION_CONNECTION_LIMIT, h->mhd_limit,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, MEMORY_LIMIT,
 	    MHD_OPTION_STRICT_FOR_CLIENT, 1,
 	    MHD_OPTION_URI_LOG_CALLBACK, &on_uri, l,
 	    MHD_OPTION_NOTIFY_COMPLETED, &on_completed, l,
+	    MHD_OPTION_NOTIFY_CONNECTION, &on_connection, l,
 	    h->tls ? MHD_OPTION_HTTPS_PRIORITIES : MHD_OPTION_END,
 	    TLS_PRIORITIES,
 	    MHD_OPTION_HTTPS_CERT_CALLBACK, &cert_cb,
-	    MHD_OPTION_NOTIFY_CONNECTION, &on_connection, l,
 	    MHD_OPTION_END);
 	if (l->d == NULL) {
 		snprintf(err, errsz, "cannot start the HTTP server on port %d",
@@ -878,6 +1293,7 @@ httpd_new(const struct httpd_opts *o, http_handler_fn fn, void *arg,
     char *err, size_t errsz)
 {
 	struct httpd *h = NULL;
+	pthread_condattr_t ca;
 	long ncpu;
 	size_t i;
 
@@ -895,6 +1311,13 @@ httpd_new(const struct httpd_opts *o, http_handler_fn fn, void *arg,
 	h->fn = fn;
 	h->arg = arg;
 	pthread_mutex_init(&h->credlk, NULL);
+	pthread_mutex_init(&h->connlk, NULL);
+	if (pthread_condattr_init(&ca) == 0) {
+		(void)pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&h->reapcv, &ca);
+		pthread_condattr_destroy(&ca);
+	} else
+		pthread_cond_init(&h->reapcv, NULL);
 	atomic_init(&h->running, false);
 	atomic_init(&h->stopping, false);
 	atomic_init(&h->inflight, 0);
@@ -902,7 +1325,8 @@ httpd_new(const struct httpd_opts *o, http_handler_fn fn, void *arg,
 	h->conn_timeout = o->conn_timeout_s != 0 ? o->conn_timeout_s : 15;
 	h->deadline = o->request_deadline_s != 0 ? o->request_deadline_s : 30;
 	h->per_ip = o->per_ip_conn_limit != 0 ? o->per_ip_conn_limit : 32;
-	h->maxconn = o->max_connections != 0 ? o->max_connections : 1024;
+	h->maxconn_opt = o->max_connections;
+	h->header_timeout = o->header_timeout_s != 0 ? o->header_timeout_s : 5;
 	h->threads = o->threads;
 	if (h->threads == 0) {
 		/*
@@ -915,9 +1339,6 @@ httpd_new(const struct httpd_opts *o, http_handler_fn fn, void *arg,
 		h->threads = ncpu > 0 && ncpu <= 32 ? 2 * (unsigned int)ncpu :
 		    ncpu > 32 ? 64 : 4;
 	}
-	/* MHD splits the connection limit over the pool: >= 1 each. */
-	if (h->threads > h->maxconn)
-		h->threads = h->maxconn;
 	for (i = 0; i < o->nlisten; i++) {
 		h->l[i].h = h;
 		h->l[i].idx = (int)i;
@@ -952,6 +1373,12 @@ httpd_start(struct httpd *h, char *err, size_t errsz)
 		snprintf(err, errsz, "httpd: already started");
 		return -1;
 	}
+	size_limits(h);
+	if (pthread_create(&h->reaper, NULL, reaper, h) != 0) {
+		snprintf(err, errsz, "httpd: cannot start a thread");
+		return -1;
+	}
+	h->reaper_on = true;
 	for (i = 0; i < h->nl; i++) {
 		if (start_listener(h, &h->l[i], err, errsz) != 0) {
 			while (i-- > 0) {
@@ -959,6 +1386,7 @@ httpd_start(struct httpd *h, char *err, size_t errsz)
 				h->l[i].d = NULL;
 				h->l[i].port = -1;
 			}
+			reaper_stop(h);
 			return -1;
 		}
 	}
@@ -1013,6 +1441,7 @@ httpd_stop(struct httpd *h)
 	for (waited = 0; atomic_load(&h->inflight) > 0 &&
 	    waited < STOP_GRACE_MS; waited += 5)
 		nanosleep(&ts, NULL);
+	reaper_stop(h);
 	for (i = 0; i < h->nl; i++) {
 		MHD_stop_daemon(h->l[i].d);
 		h->l[i].d = NULL;
@@ -1024,6 +1453,7 @@ void
 httpd_free(struct httpd *h)
 {
 	struct creds *c;
+	struct conn *cn;
 	size_t i;
 
 	if (h == NULL)
@@ -1039,5 +1469,12 @@ httpd_free(struct httpd *h)
 		creds_free(c);
 	}
 	pthread_mutex_destroy(&h->credlk);
+	reaper_stop(h);		/* started, never stopped: httpd_start failed */
+	while ((cn = h->conns) != NULL) {	/* MHD closed them all; defensive */
+		h->conns = cn->next;
+		free(cn);
+	}
+	pthread_cond_destroy(&h->reapcv);
+	pthread_mutex_destroy(&h->connlk);
 	free(h);
 }

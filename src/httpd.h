@@ -89,10 +89,16 @@ struct httpd_opts {
 	unsigned	 conn_timeout_s; /* inactivity timeout, 15 (never 0 in MHD) */
 	unsigned	 request_deadline_s; /* absolute, from the request line
 					   to the end of the body, 30 (X27) */
-	unsigned	 per_ip_conn_limit; /* 32; libmicrohttpd counts it per
-					    worker thread, so a client may hold
-					    up to this times `threads` */
-	unsigned	 max_connections; /* 1024 */
+	unsigned	 header_timeout_s; /* 5: from accept (TLS handshake
+					   included), or from a later request
+					   line, to the end of the headers */
+	unsigned	 per_ip_conn_limit; /* 32; for peers other than loopback
+					    (on loopback every client shares
+					    one address) */
+	unsigned	 max_connections; /* 0 = from RLIMIT_NOFILE (raised to
+					    its hard limit), at most 8192; at
+					    the limit the idlest connection
+					    is closed to make room */
 	unsigned	 threads;	/* per listener; 0 = two per core */
 	const char	*cert_pem;	/* TLS chain (leaf first) and key as PEM */
 	const char	*key_pem;	/* text; both NULL = plain HTTP */

@@ -403,6 +403,7 @@ cmd_serve(int argc, char **argv)
 	ho.max_body = (size_t)cfg.max_body;
 	ho.conn_timeout_s = (unsigned)cfg.conn_timeout_s;
 	ho.request_deadline_s = (unsigned)cfg.request_deadline_s;
+	ho.header_timeout_s = (unsigned)cfg.header_timeout_s;
 	ho.per_ip_conn_limit = (unsigned)cfg.per_ip_conn_limit;
 	ho.max_connections = (unsigned)cfg.max_connections;
 	ho.threads = (unsigned)cfg.threads;

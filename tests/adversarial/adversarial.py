@@ -1277,6 +1277,44 @@ def t21(env, t):
     t.problem(r, (405, "malformed"), "GET newOrder")
 
 
+# ---------------------------------------------------------------- connection limits (issue #12 item 13)
+# Every local client shares 127.0.0.1: a per-address cap locked them all out.
+
+@case("T22", "600 idle connections from this address -> a new client is still served")
+def t22(env, t):
+    c = env.c
+    held = []
+    try:
+        for _ in range(600):
+            held.append(socket.create_connection((c.host, c.port), timeout=5))
+        time.sleep(0.5)     # accepted (or refused) by now
+        path = urllib.parse.urlsplit(c.directory).path
+        try:
+            st, _, _, _, _ = raw_request(
+                c, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close" %
+                (path, host_hdr(c)), wait_close=False)
+        except (ConnectionError, ssl.SSLError, OSError) as e:
+            st = repr(e)
+        t.check(st == 200, "new client beside 600 idle ones: %r" % (st,))
+    finally:
+        for s in held:
+            s.close()
+
+
+@case("T23", "connection that sends nothing -> closed at the 5 s header timeout")
+def t23(env, t):
+    c = env.c
+    s = socket.create_connection((c.host, c.port), timeout=5)
+    t0 = time.monotonic()
+    try:
+        closed = peer_closed(s, 12)
+    finally:
+        s.close()
+    dt = time.monotonic() - t0
+    t.check(closed and 4 <= dt < 9,
+            "silent connection: closed=%r after %.1fs (want 5 s)" % (closed, dt))
+
+
 # ================================================================ 3.2 JWS structure (J)
 
 def sign_raw(key, protected, payload):

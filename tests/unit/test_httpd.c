@@ -1,4 +1,4 @@
-/* test_httpd.c - httpd over real loopback sockets (HARDENING T08-T18, X25-X29) */
+/* test_httpd.c - httpd over real loopback sockets (HARDENING T08-T18, X25-X29; connection limits, issue #12) */
 /* SPDX-License-Identifier: MIT */
 
 #include <sys/types.h>
@@ -6,8 +6,10 @@
 #include <sys/time.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 
 #include <errno.h>
+#include <ifaddrs.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -1072,6 +1074,48 @@ test_httpd_half_client_hello_closed_at_timeout(void **state)
 	pem_free(&p);
 }
 
+/* A local IPv4 address that is not loopback, for a non-loopback peer. */
+static bool
+local_v4(char *buf, size_t n)
+{
+	struct ifaddrs *ifa, *p;
+	const struct sockaddr_in *s4;
+	bool found = false;
+
+	if (getifaddrs(&ifa) != 0)
+		return false;
+	for (p = ifa; p != NULL && !found; p = p->ifa_next) {
+		if (p->ifa_addr == NULL || p->ifa_addr->sa_family != AF_INET ||
+		    (p->ifa_flags & IFF_UP) == 0)
+			continue;
+		s4 = (const struct sockaddr_in *)(const void *)p->ifa_addr;
+		if ((ntohl(s4->sin_addr.s_addr) >> 24) == 127)
+			continue;
+		found = inet_ntop(AF_INET, &s4->sin_addr, buf,
+		    (socklen_t)n) != NULL;
+	}
+	freeifaddrs(ifa);
+	return found;
+}
+
+static int
+dial_v4(const char *ip, int port)
+{
+	struct sockaddr_in s4;
+	struct timeval tv = { 20, 0 };
+	int fd;
+
+	memset(&s4, 0, sizeof(s4));
+	s4.sin_family = AF_INET;
+	s4.sin_port = htons((uint16_t)port);
+	assert_int_equal(inet_pton(AF_INET, ip, &s4.sin_addr), 1);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&s4, sizeof(s4)), 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
 static void
 test_httpd_per_ip_limit_refuses_excess_connection(void **state)
 {
@@ -1079,6 +1123,292 @@ test_httpd_per_ip_limit_refuses_excess_connection(void **state)
 	    "Connection: close\r\n\r\n";
 	struct httpd_opts o = { .per_ip_conn_limit = 2, .conn_timeout_s = 60 };
 	struct timespec ms20 = { 0, 20 * 1000 * 1000 };
+	struct httpd *h;
+	char *r, ip[INET_ADDRSTRLEN], listen[64];
+	int a, b, c, port, i, st = -1;
+	bool closed;
+
+	(void)state;
+	/* Loopback peers are exempt (they are every local client at once). */
+	if (!local_v4(ip, sizeof(ip)))
+		skip();
+	snprintf(listen, sizeof(listen), "%s:0", ip);
+	h = start(&o, listen);
+	port = httpd_bound_port(h, 0);
+	a = dial_v4(ip, port);
+	b = dial_v4(ip, port);
+	/* Make sure both are accepted: a request on `a` is answered. */
+	send_str(a, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+	for (i = 0; i < 250 && calls() == 0; i++)
+		nanosleep(&ms20, NULL);
+	assert_int_equal(calls(), 1);
+	/* X25: the third from this IP is closed at once, not after 60 s. */
+	c = dial_v4(ip, port);
+	r = read_all(c, NULL, &closed);
+	assert_true(closed);
+	assert_string_equal(r, "");
+	free(r);
+	close(c);
+	close(a);
+	close(b);
+	/* Served again once the slots free up. */
+	for (i = 0; i < 100 && st != 200; i++) {
+		c = dial_v4(ip, port);
+		send_all(c, rq, sizeof(rq) - 1);
+		r = read_all(c, NULL, &closed);
+		st = status_of(r);
+		free(r);
+		close(c);
+		if (st != 200)
+			nanosleep(&ms20, NULL);
+	}
+	assert_int_equal(st, 200);
+	httpd_free(h);
+}
+
+/* ---- tests: connection limits (issue #12 item 13) ---- */
+
+static long long
+now_ms_test(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Has the peer closed fd within ms? (Data is read and dropped.) */
+static bool
+closed_within(int fd, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char buf[512];
+	ssize_t r;
+	long long end = now_ms_test() + ms;
+
+	for (;;) {
+		long long left = end - now_ms_test();
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			return false;
+		r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (r == 0 || (r < 0 && errno == ECONNRESET))
+			return true;
+	}
+}
+
+/* Still open: nothing to read and no end of stream. */
+static bool
+still_open(int fd)
+{
+	char c;
+
+	return recv(fd, &c, 1, MSG_DONTWAIT) < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+/* One keep-alive GET on fd; returns the status, the connection stays. */
+static int
+keepalive_get(int fd, const char *path)
+{
+	char rq[256], buf[4096], *e, *cl;
+	size_t n = 0, want = 0;
+	ssize_t r;
+
+	snprintf(rq, sizeof(rq), "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path);
+	send_str(fd, rq);
+	for (;;) {
+		r = recv(fd, buf + n, sizeof(buf) - n - 1, 0);
+		if (r <= 0)
+			return -1;
+		n += (size_t)r;
+		buf[n] = '\0';
+		if ((e = strstr(buf, "\r\n\r\n")) == NULL)
+			continue;
+		if (want == 0) {
+			cl = strstr(buf, "Content-Length:");
+			want = (size_t)(e + 4 - buf) +
+			    (cl != NULL && cl < e ? (size_t)atol(cl + 15) : 0);
+		}
+		if (n >= want)
+			return status_of(buf);
+	}
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static void
+test_httpd_header_timeout_closes_silent_connection(void **state)
+{
+	struct httpd_opts o = { .conn_timeout_s = 60, .header_timeout_s = 1,
+	    .threads = 1 };
+	struct httpd *h;
+	long long t0, dt;
+	int fd;
+
+	(void)state;
+	h = start(&o, NULL);
+	/* Connected, nothing sent: gone at 1 s, not at the 60 s idle timeout. */
+	t0 = now_ms_test();
+	fd = dial(AF_INET, httpd_bound_port(h, 0));
+	assert_true(closed_within(fd, 5000));
+	dt = now_ms_test() - t0;
+	assert_true(dt >= 800);
+	assert_int_equal(calls(), 0);
+	close(fd);
+	httpd_free(h);
+}
+
+static void
+test_httpd_header_timeout_not_extended_by_trickled_headers(void **state)
+{
+	struct httpd_opts o = { .conn_timeout_s = 60, .header_timeout_s = 1,
+	    .threads = 1 };
+	struct httpd *h;
+	bool closed = false;
+	int fd, i;
+
+	(void)state;
+	h = start(&o, NULL);
+	fd = dial(AF_INET, httpd_bound_port(h, 0));
+	send_str(fd, "GET /x HTTP/1.1\r\nHost: x\r\n");
+	/* Slowloris: a header line every 0.3 s; only 1 s from the accept. */
+	for (i = 0; i < 20 && !closed; i++) {
+		if (send(fd, "X-A: b\r\n", 8, MSG_NOSIGNAL) != 8 ||
+		    closed_within(fd, 300))
+			closed = true;
+	}
+	assert_true(closed);
+	assert_true(i <= 8);	/* about 1 s, well before 6 s */
+	assert_int_equal(calls(), 0);
+	close(fd);
+	httpd_free(h);
+}
+
+static void
+test_httpd_header_timeout_covers_tls_handshake(void **state)
+{
+	struct pem p = make_cert("one", 1);
+	struct httpd_opts o = { .conn_timeout_s = 60, .header_timeout_s = 1,
+	    .threads = 1 };
+	struct httpd *h;
+	int fd;
+
+	(void)state;
+	o.cert_pem = p.cert;
+	o.key_pem = p.key;
+	h = start(&o, NULL);
+	/* TCP open, no ClientHello: the handshake is inside the timeout. */
+	fd = dial(AF_INET, httpd_bound_port(h, 0));
+	assert_true(closed_within(fd, 5000));
+	close(fd);
+	httpd_free(h);
+	pem_free(&p);
+}
+
+static void
+test_httpd_header_timeout_spares_idle_keepalive(void **state)
+{
+	struct httpd_opts o = { .conn_timeout_s = 60, .header_timeout_s = 1,
+	    .threads = 1 };
+	struct httpd *h;
+	int fd;
+
+	(void)state;
+	h = start(&o, NULL);
+	fd = dial(AF_INET, httpd_bound_port(h, 0));
+	assert_int_equal(keepalive_get(fd, "/a"), 200);
+	/* Between requests the idle timeout applies, not the header one. */
+	assert_false(closed_within(fd, 2500));
+	assert_int_equal(keepalive_get(fd, "/b"), 200);
+	close(fd);
+	httpd_free(h);
+}
+
+static void
+test_httpd_at_limit_idlest_keepalive_reclaimed(void **state)
+{
+	static const char rq[] = "GET /d HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n";
+	struct httpd_opts o = { .conn_timeout_s = 60, .header_timeout_s = 30,
+	    .max_connections = 3, .threads = 1 };
+	struct httpd *h;
+	char *r;
+	int fd[3], d, i, port;
+	bool closed;
+
+	(void)state;
+	h = start(&o, NULL);
+	port = httpd_bound_port(h, 0);
+	for (i = 0; i < 3; i++) {
+		fd[i] = dial(AF_INET, port);
+		assert_int_equal(keepalive_get(fd[i], "/k"), 200);
+		sleep_ms(30);
+	}
+	/* At the limit, all idle: the newcomer is served, the idlest goes. */
+	d = dial(AF_INET, port);
+	send_all(d, rq, sizeof(rq) - 1);
+	r = read_all(d, NULL, &closed);
+	assert_int_equal(status_of(r), 200);
+	free(r);
+	close(d);
+	assert_true(closed_within(fd[0], 3000));
+	assert_true(still_open(fd[1]));
+	assert_true(still_open(fd[2]));
+	assert_int_equal(keepalive_get(fd[2], "/again"), 200);
+	for (i = 0; i < 3; i++)
+		close(fd[i]);
+	httpd_free(h);
+}
+
+static void
+test_httpd_at_limit_oldest_waiting_reclaimed(void **state)
+{
+	static const char rq[] = "GET /c HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n";
+	struct httpd_opts o = { .conn_timeout_s = 60, .header_timeout_s = 30,
+	    .max_connections = 2, .threads = 1 };
+	struct httpd *h;
+	char *r;
+	int a, b, c, port;
+	bool closed;
+
+	(void)state;
+	h = start(&o, NULL);
+	port = httpd_bound_port(h, 0);
+	a = dial(AF_INET, port);
+	sleep_ms(100);
+	b = dial(AF_INET, port);
+	sleep_ms(100);
+	/* Two silent connections fill it: the older makes room. */
+	c = dial(AF_INET, port);
+	send_all(c, rq, sizeof(rq) - 1);
+	r = read_all(c, NULL, &closed);
+	assert_int_equal(status_of(r), 200);
+	free(r);
+	close(c);
+	assert_true(closed_within(a, 3000));
+	assert_true(still_open(b));
+	close(a);
+	close(b);
+	httpd_free(h);
+}
+
+static void
+test_httpd_at_limit_every_connection_busy_refused(void **state)
+{
+	static const char post[] = "POST /x HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 100\r\n\r\n";
+	static const char rq[] = "GET /c HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n";
+	struct httpd_opts o = { .conn_timeout_s = 60, .header_timeout_s = 30,
+	    .request_deadline_s = 60, .max_connections = 2, .threads = 1 };
 	struct httpd *h;
 	char *r;
 	int a, b, c, port, i, st = -1;
@@ -1089,21 +1419,19 @@ test_httpd_per_ip_limit_refuses_excess_connection(void **state)
 	port = httpd_bound_port(h, 0);
 	a = dial(AF_INET, port);
 	b = dial(AF_INET, port);
-	/* Make sure both are accepted: a request on `a` is answered. */
-	send_str(a, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
-	for (i = 0; i < 250 && calls() == 0; i++)
-		nanosleep(&ms20, NULL);
-	assert_int_equal(calls(), 1);
-	/* X25: the third from this IP is closed at once, not after 60 s. */
+	send_all(a, post, sizeof(post) - 1);
+	send_all(b, post, sizeof(post) - 1);
+	sleep_ms(300);	/* both inside a request (waiting for the body) */
 	c = dial(AF_INET, port);
 	r = read_all(c, NULL, &closed);
 	assert_true(closed);
-	assert_string_equal(r, "");
+	assert_string_equal(r, "");	/* refused, nothing sent */
 	free(r);
 	close(c);
+	assert_true(still_open(a));
+	assert_true(still_open(b));
 	close(a);
-	close(b);
-	/* Served again once the slots free up. */
+	/* Served again once a slot frees up. */
 	for (i = 0; i < 100 && st != 200; i++) {
 		c = dial(AF_INET, port);
 		send_all(c, rq, sizeof(rq) - 1);
@@ -1112,9 +1440,30 @@ test_httpd_per_ip_limit_refuses_excess_connection(void **state)
 		free(r);
 		close(c);
 		if (st != 200)
-			nanosleep(&ms20, NULL);
+			sleep_ms(20);
 	}
 	assert_int_equal(st, 200);
+	close(b);
+	httpd_free(h);
+}
+
+static void
+test_httpd_per_ip_limit_spares_loopback(void **state)
+{
+	struct httpd_opts o = { .per_ip_conn_limit = 2, .conn_timeout_s = 60 };
+	struct httpd *h;
+	int fd[5], i, port;
+
+	(void)state;
+	h = start(&o, NULL);
+	port = httpd_bound_port(h, 0);
+	/* Every local client is 127.0.0.1: the cap would be on all of them. */
+	for (i = 0; i < 5; i++) {
+		fd[i] = dial(AF_INET, port);
+		assert_int_equal(keepalive_get(fd[i], "/l"), 200);
+	}
+	for (i = 0; i < 5; i++)
+		close(fd[i]);
 	httpd_free(h);
 }
 
@@ -1166,6 +1515,14 @@ main(void)
 		T(test_httpd_idle_tls_connection_closed_at_timeout),
 		T(test_httpd_half_client_hello_closed_at_timeout),
 		T(test_httpd_per_ip_limit_refuses_excess_connection),
+		T(test_httpd_header_timeout_closes_silent_connection),
+		T(test_httpd_header_timeout_not_extended_by_trickled_headers),
+		T(test_httpd_header_timeout_covers_tls_handshake),
+		T(test_httpd_header_timeout_spares_idle_keepalive),
+		T(test_httpd_at_limit_idlest_keepalive_reclaimed),
+		T(test_httpd_at_limit_oldest_waiting_reclaimed),
+		T(test_httpd_at_limit_every_connection_busy_refused),
+		T(test_httpd_per_ip_limit_spares_loopback),
 		T(test_httpd_stop_with_idle_keepalive_returns),
 #undef T
 	};
