@@ -211,7 +211,7 @@ for i in "${!names[@]}"; do
 		status=BUILD-FAIL
 		nbf=$((nbf + 1))
 	elif ctest --test-dir "$bld" -R "$re" --stop-on-failure \
-	    >"$log/$name.test" 2>&1; then
+	    --output-on-failure >"$log/$name.test" 2>&1; then
 		status=SURVIVED
 		ns=$((ns + 1))
 		survivors+=("$name")
