@@ -243,5 +243,5 @@ echo "mutation: $nk killed, $ns survived, $nst stale$bf ($(( $(date +%s) - t0 ))
 [ "$ns" -eq 0 ] && [ "$nst" -eq 0 ] && [ "$nbf" -eq 0 ]
 }
 
-main "$@"
-exit
+# One line: read whole before it runs, so nothing after it is read.
+main "$@"; exit $?
