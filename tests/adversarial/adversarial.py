@@ -3049,6 +3049,44 @@ def c10(env, t):
     t.check(env.c.alive(), "server not answering afterwards")
 
 
+
+@case("C11", "http-01 near misses (B's thumbprint, trailing bytes, a prefix) -> invalid")
+def c11(env, t):
+    # Each body differs from A's key authorization only at its end, where
+    # a comparison that stops early (at the '.' or at the shorter length)
+    # would not look. Whitespace at the end is allowed (RFC 8555 §8.3).
+    for what, body in (
+            ("token.<B's thumbprint>",
+             lambda tok: tok + "." + env.B.key.thumbprint()),
+            ("key authorization + 'x'",
+             lambda tok: env.keyauth(env.A, tok) + "x"),
+            ("key authorization + NUL",
+             lambda tok: env.keyauth(env.A, tok) + "\0"),
+            ("key authorization twice",
+             lambda tok: env.keyauth(env.A, tok) * 2),
+            ("key authorization less its last byte",
+             lambda tok: env.keyauth(env.A, tok)[:-1]),
+            ("token and '.'", lambda tok: tok + ".")):
+        o = env.new_order(env.A)
+        au = o["authorizations"][0]
+        ch = env.chall(env.authz(env.A, au))
+        env.resp.set(ch["token"], "ok", body(ch["token"]))
+        t.status(env.c.post_as(env.A, ch["url"], {}), 200, what)
+        _, j = env.poll(env.A, au, lambda j: j.get("status") != "pending")
+        t.check(j.get("status") == "invalid", "%s: authz %r" % (what, j))
+        errs = [(x.get("error") or {}).get("type", "")
+                for x in j.get("challenges", []) if x.get("type") == "http-01"]
+        t.check(any(e.endswith(":incorrectResponse") for e in errs),
+                "%s: challenge errors %r" % (what, errs))
+    # The exact value, with trailing whitespace, still validates.
+    o = env.new_order(env.A)
+    au = o["authorizations"][0]
+    ch = env.chall(env.authz(env.A, au))
+    env.resp.set(ch["token"], "ok", env.keyauth(env.A, ch["token"]) + "\r\n")
+    t.status(env.c.post_as(env.A, ch["url"], {}), 200, "exact value")
+    _, j = env.poll(env.A, au, lambda j: j.get("status") != "pending")
+    t.check(j.get("status") == "valid", "exact value + CRLF: authz %r" % j)
+
 # ================================================================ 3.11 finalize and CSR (F)
 
 BADCSR = (400, "badCSR")

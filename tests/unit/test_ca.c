@@ -334,6 +334,41 @@ test_ca_new_serial_1000_unique_with_prefix(void **state)
 	free(s);
 }
 
+/*
+ * BR §7.1: at least 64 bits from a CSPRNG. Every one of the 17 octets is
+ * drawn: over 64 serials each octet position takes at least 2 values (a
+ * fixed octet would pass the length and prefix checks above). The chance
+ * that a truly random octet repeats 64 times is 2^-504; for the prefix
+ * octet (127 values) 127^-63.
+ */
+static void
+test_ca_new_serial_every_octet_varies(void **state)
+{
+	char		 s[ACME_SERIAL_SIZE];
+	unsigned	 first[17], v;
+	bool		 varies[17] = { false };
+
+	(void)state;
+	for (int i = 0; i < 64; i++) {
+		assert_int_equal(ca_new_serial(s), 0);
+		assert_int_equal(strlen(s), 34);
+		for (int j = 0; j < 17; j++) {
+			assert_int_equal(sscanf(s + 2 * j, "%2x", &v), 1);
+			if (j == 0)	/* the top bit rule stays */
+				assert_true(v >= 0x01 && v <= 0x7f);
+			if (i == 0)
+				first[j] = v;
+			else if (v != first[j])
+				varies[j] = true;
+		}
+	}
+	for (int j = 0; j < 17; j++) {
+		if (!varies[j])
+			print_message("  serial octet %d never varied\n", j);
+		assert_true(varies[j]);
+	}
+}
+
 static void
 test_ca_leaf_validity_days_minus_one_second(void **state)
 {
@@ -1004,6 +1039,7 @@ main(void)
 		T(test_ca_leaf_extensions_exact_set_and_criticality),
 		T(test_ca_leaf_serial_positive_17_bytes),
 		cmocka_unit_test(test_ca_new_serial_1000_unique_with_prefix),
+		cmocka_unit_test(test_ca_new_serial_every_octet_varies),
 		T(test_ca_leaf_validity_days_minus_one_second),
 		T(test_ca_leaf_not_after_clamped_to_intermediate),
 		T(test_ca_leaf_requested_times_exact_or_refused),

@@ -581,6 +581,31 @@ test_jwk_rsa_bad_exponent_badpublickey(void **state)
 	free(e);
 }
 
+/*
+ * K11 with a real modulus: a random one already fails the small-factor
+ * check, so only a key that passes every other check shows that the
+ * exponent is checked (issue #12 item 17: jwk-rsa-any-exponent).
+ */
+static void
+test_jwk_rsa_real_modulus_bad_exponent_badpublickey(void **state)
+{
+	EVP_PKEY	*k = tu_key_rsa(2048);
+	const char	*bad[] = { "\"AQ\"", "\"Aw\"", "\"AQAC\"",
+	    "\"AQAAAQ\"" };	/* 1, 3, 65538, 2^24+1 */
+	char		*s;
+
+	(void)state;
+	s = jwk_with(k, "e", "\"AQAB\"");	/* 65537: the control */
+	assert_int_equal(import_result(s), -1);
+	free(s);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		s = jwk_with(k, "e", bad[i]);
+		assert_int_equal(import_result(s), ACME_P_BADPUBLICKEY);
+		free(s);
+	}
+	EVP_PKEY_free(k);
+}
+
 static void
 test_jwk_rsa_nonminimal_e_malformed(void **state)
 {
@@ -994,6 +1019,7 @@ main(void)
 		cmocka_unit_test(test_jwk_rsa_over_4096_badpublickey),
 		cmocka_unit_test(test_jwk_rsa_size_not_multiple_of_8_badpublickey),
 		cmocka_unit_test(test_jwk_rsa_bad_exponent_badpublickey),
+		cmocka_unit_test(test_jwk_rsa_real_modulus_bad_exponent_badpublickey),
 		cmocka_unit_test(test_jwk_rsa_nonminimal_e_malformed),
 		cmocka_unit_test(test_jwk_rsa_n_leading_zero_malformed),
 		cmocka_unit_test(test_jwk_rsa_even_modulus_badpublickey),

@@ -369,6 +369,78 @@ test_va_http01_leading_whitespace_is_incorrectresponse(void **state)
 	srv_stop(&s);
 }
 
+/* Serve body at the challenge path; it must be refused as incorrectResponse. */
+static void
+expect_incorrect(const char *what, const char *body, size_t bodylen)
+{
+	struct srv		 s;
+	struct va_opts		 o;
+	struct va_request	 r;
+	struct va_result	 res;
+
+	print_message("  body: %s\n", what);
+	assert_int_equal(srv_start(&s, "127.0.0.1", 0), 0);
+	route(&s, CHPATH, 200, "", body, bodylen);
+	opts_init(&o, s.port);
+	req_init(&r, ACME_IDENT_IP, "127.0.0.1");
+	validate(&o, &r, &res);
+	assert_false(res.valid);
+	assert_int_equal(res.prob.type, ACME_P_INCORRECTRESPONSE);
+	assert_int_equal(srv_nreq(&s), 1);
+	srv_stop(&s);
+}
+
+/*
+ * The token with another account's thumbprint: the whole key authorization
+ * is compared, not only the token before the '.' (RFC 8555 §8.1, §8.3).
+ * Same length as ours, so only the bytes after the '.' tell them apart.
+ */
+static void
+test_va_http01_other_thumbprint_is_incorrectresponse(void **state)
+{
+	const char	*other = TOKEN ".thumbprintCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC";
+	const char	*last = TOKEN ".thumbprintBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBC";
+
+	(void)state;
+	assert_int_equal(strlen(other), strlen(KA));
+	assert_int_equal(strlen(last), strlen(KA));
+	expect_incorrect("other thumbprint", other, strlen(other));
+	expect_incorrect("last byte differs", last, strlen(last));
+	expect_incorrect("token only", TOKEN, strlen(TOKEN));
+	expect_incorrect("token and dot", TOKEN ".", strlen(TOKEN "."));
+}
+
+/*
+ * The key authorization followed by more bytes. §8.3 lets the server
+ * ignore trailing whitespace (we trim SP, HT, CR, LF); anything else
+ * after the value makes it another value.
+ */
+static void
+test_va_http01_trailing_bytes_are_incorrectresponse(void **state)
+{
+	static const char	 nul[] = KA "\0";
+
+	(void)state;
+	expect_incorrect("one more byte", KA "x", strlen(KA "x"));
+	expect_incorrect("a second thumbprint", KA ".thumbprintB",
+	    strlen(KA ".thumbprintB"));
+	expect_incorrect("NUL after", nul, sizeof(nul) - 1);
+	expect_incorrect("byte after whitespace", KA "\n x",
+	    strlen(KA "\n x"));
+	expect_incorrect("vertical tab", KA "\v", strlen(KA "\v"));
+}
+
+/* A strict prefix of the key authorization, down to one byte. */
+static void
+test_va_http01_prefix_is_incorrectresponse(void **state)
+{
+	(void)state;
+	expect_incorrect("all but the last byte", KA, strlen(KA) - 1);
+	expect_incorrect("half", KA, strlen(KA) / 2);
+	expect_incorrect("one byte", KA, 1);
+	expect_incorrect("empty", "", 0);
+}
+
 static void
 test_va_http01_not_found_is_unauthorized_with_hint(void **state)
 {
@@ -850,6 +922,9 @@ main(void)
 		cmocka_unit_test(test_va_http01_long_wrong_body_excerpt_is_capped),
 		cmocka_unit_test(test_va_http01_trailing_whitespace_is_trimmed),
 		cmocka_unit_test(test_va_http01_leading_whitespace_is_incorrectresponse),
+		cmocka_unit_test(test_va_http01_other_thumbprint_is_incorrectresponse),
+		cmocka_unit_test(test_va_http01_trailing_bytes_are_incorrectresponse),
+		cmocka_unit_test(test_va_http01_prefix_is_incorrectresponse),
 		cmocka_unit_test(test_va_http01_not_found_is_unauthorized_with_hint),
 		cmocka_unit_test(test_va_http01_server_error_is_unauthorized),
 		cmocka_unit_test(test_va_http01_connection_refused_names_port_and_flag),

@@ -760,6 +760,44 @@ test_wfe_j25_kid_endpoints_refuse_embedded_jwk(void **state)
 	wh_acct_free(&a);
 }
 
+/*
+ * A10: a kid on another host, port or scheme is not our account, even
+ * when its base URL has the length of ours and its path names a real
+ * account (a base compared over too few bytes would let the path decide).
+ */
+static void
+test_wfe_a10_kid_with_same_length_foreign_base_is_malformed(void **state)
+{
+	struct wh	*f = *state;
+	struct wacct	 a;
+	struct wr	 r;
+	char		 url[ACME_URL_SIZE], kid[ACME_URL_SIZE + 64];
+	const char	*path;
+	const char	*bases[] = { "https://evilhost:18555",
+	    "https://localhost:8556", "https://localhosu:8555",
+	    "http://localhost:85555", "https://127.0.0.1:8555" };
+
+	wh_account(f, &a);
+	url_of(url, ACME_PATH_NEW_ORDER);
+	assert_memory_equal(a.kid, WH_BASE, strlen(WH_BASE));
+	path = a.kid + strlen(WH_BASE);
+	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+		assert_int_equal(strlen(bases[i]), strlen(WH_BASE));
+		snprintf(kid, sizeof(kid), "%s%s", bases[i], path);
+		print_message("  kid %s\n", kid);
+		wh_post(f, a.key, kid, url, ORDER_A, &r);
+		wh_assert_problem(&r, 400, "malformed");
+		wr_clear(&r);
+	}
+	assert_int_equal(order_count(f, a.id), 0);
+	/* The same request with our own base is accepted. */
+	wh_post(f, a.key, a.kid, url, ORDER_A, &r);
+	assert_int_equal(r.status, 201);
+	wr_clear(&r);
+	assert_int_equal(order_count(f, a.id), 1);
+	wh_acct_free(&a);
+}
+
 /* J26: jku / x5u / x5c are never used; we refuse them. */
 static void
 test_wfe_j26_jku_x5u_x5c_are_refused(void **state)
@@ -2136,6 +2174,7 @@ main(void)
 		WH_TEST(test_wfe_j22_j23_jwk_and_kid_both_or_neither_malformed),
 		WH_TEST(test_wfe_j24_new_account_with_kid_is_malformed),
 		WH_TEST(test_wfe_j25_kid_endpoints_refuse_embedded_jwk),
+		WH_TEST(test_wfe_a10_kid_with_same_length_foreign_base_is_malformed),
 		WH_TEST(test_wfe_j26_jku_x5u_x5c_are_refused),
 		WH_TEST(test_wfe_j27_reencoded_protected_header_fails_signature),
 		WH_TEST(test_wfe_j28_reordered_header_with_whitespace_accepted),
