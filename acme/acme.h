@@ -162,15 +162,26 @@ struct acme_cert {
 	time_t			 revoked_at;
 };
 
-/* Status and type names as they appear on the wire (static strings). */
+/*
+ * Status and type names as they appear on the wire and in the store's
+ * columns (static strings; one vocabulary for both). An out-of-range
+ * value is a bug and yields "unknown", which no schema CHECK accepts.
+ */
 const char *acme_account_status_str(enum acme_account_status s);
 const char *acme_order_status_str(enum acme_order_status s);
 const char *acme_authz_status_str(enum acme_authz_status s);
 const char *acme_chall_status_str(enum acme_chall_status s);
 const char *acme_chall_type_str(enum acme_chall_type t);
 const char *acme_ident_type_str(enum acme_ident_type t);
+const char *acme_cert_status_str(enum acme_cert_status s);
 
-/* Parse a wire name; 0 on success, -1 if unknown. */
+/* Parse a name (exact, case-sensitive); 0 on success, -1 if unknown. */
+int	 acme_account_status_parse(const char *s,
+	    enum acme_account_status *out);
+int	 acme_order_status_parse(const char *s, enum acme_order_status *out);
+int	 acme_authz_status_parse(const char *s, enum acme_authz_status *out);
+int	 acme_chall_status_parse(const char *s, enum acme_chall_status *out);
+int	 acme_cert_status_parse(const char *s, enum acme_cert_status *out);
 int	 acme_chall_type_parse(const char *s, enum acme_chall_type *out);
 int	 acme_ident_type_parse(const char *s, enum acme_ident_type *out);
 

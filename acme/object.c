@@ -55,6 +55,12 @@ static const char *const ident_types[] = {
 	[ACME_IDENT_IP] = "ip",
 };
 
+/* A certificate's state in the store (not an RFC 8555 object status). */
+static const char *const cert_names[] = {
+	[ACME_CERT_VALID] = "valid",
+	[ACME_CERT_REVOKED] = "revoked",
+};
+
 const char *
 acme_account_status_str(enum acme_account_status s)
 {
@@ -91,6 +97,12 @@ acme_ident_type_str(enum acme_ident_type t)
 	return NAME(ident_types, t);
 }
 
+const char *
+acme_cert_status_str(enum acme_cert_status s)
+{
+	return NAME(cert_names, s);
+}
+
 /* Exact, case-sensitive match of a wire name: the RFC names are tokens. */
 static int
 lookup(const char *const *tab, size_t n, const char *s)
@@ -105,31 +117,26 @@ lookup(const char *const *tab, size_t n, const char *s)
 	return -1;
 }
 
-int
-acme_chall_type_parse(const char *s, enum acme_chall_type *out)
-{
-	int	 i;
-
-	if ((i = lookup(chall_types,
-	    sizeof(chall_types) / sizeof(chall_types[0]), s)) < 0)
-		return -1;
-	if (out != NULL)
-		*out = (enum acme_chall_type)i;
-	return 0;
+#define PARSE_FUNC(fn, type, tab)					\
+int									\
+fn(const char *s, type *out)						\
+{									\
+	int	 i;							\
+									\
+	if ((i = lookup(tab, sizeof(tab) / sizeof((tab)[0]), s)) < 0)	\
+		return -1;						\
+	if (out != NULL)						\
+		*out = (type)i;						\
+	return 0;							\
 }
 
-int
-acme_ident_type_parse(const char *s, enum acme_ident_type *out)
-{
-	int	 i;
-
-	if ((i = lookup(ident_types,
-	    sizeof(ident_types) / sizeof(ident_types[0]), s)) < 0)
-		return -1;
-	if (out != NULL)
-		*out = (enum acme_ident_type)i;
-	return 0;
-}
+PARSE_FUNC(acme_account_status_parse, enum acme_account_status, account_names)
+PARSE_FUNC(acme_order_status_parse, enum acme_order_status, order_names)
+PARSE_FUNC(acme_authz_status_parse, enum acme_authz_status, authz_names)
+PARSE_FUNC(acme_chall_status_parse, enum acme_chall_status, chall_names)
+PARSE_FUNC(acme_cert_status_parse, enum acme_cert_status, cert_names)
+PARSE_FUNC(acme_chall_type_parse, enum acme_chall_type, chall_types)
+PARSE_FUNC(acme_ident_type_parse, enum acme_ident_type, ident_types)
 
 /*
  * The transition tables below are the state diagrams of RFC 8555

@@ -70,7 +70,7 @@ static enum store_status
 read_account(struct store *st, sqlite3_stmt *q, struct acme_account *out)
 {
 	if (store_col_copy(q, 0, out->id, sizeof(out->id)) != 0 ||
-	    store_account_status_parse((const char *)sqlite3_column_text(q, 1),
+	    acme_account_status_parse((const char *)sqlite3_column_text(q, 1),
 	    &out->status) != 0 ||
 	    store_col_copy(q, 3, out->thumbprint, sizeof(out->thumbprint)) != 0 ||
 	    split_contacts((const char *)sqlite3_column_text(q, 4), out) != 0 ||
@@ -113,7 +113,7 @@ store_account_create(struct store *st, struct acme_account *a)
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")) == NULL)
 		goto out;
 	if (store_bind_text(q, 1, id) != 0 ||
-	    store_bind_text(q, 2, store_account_status_name(a->status)) != 0 ||
+	    store_bind_text(q, 2, acme_account_status_str(a->status)) != 0 ||
 	    store_bind_text(q, 3, a->jwk) != 0 ||
 	    store_bind_text(q, 4, a->thumbprint) != 0 ||
 	    store_bind_text(q, 5, contacts) != 0 ||
@@ -142,7 +142,7 @@ account_get(struct store *st, enum store_stmt slot, const char *sql,
 	sqlite3_stmt		*q;
 	enum store_status	 rc = STORE_ERR;
 
-	store_account_reset(out);
+	acme_account_clear(out);
 	if ((q = store_prep(st, slot, sql)) == NULL)
 		goto out;
 	if (store_bind_text(q, 1, key) != 0) {
@@ -155,7 +155,7 @@ account_get(struct store *st, enum store_stmt slot, const char *sql,
 out:
 	store_reset(q);
 	if (rc != STORE_OK)
-		store_account_reset(out);
+		acme_account_clear(out);
 	return rc;
 }
 
@@ -226,8 +226,8 @@ store_account_set_status(struct store *st, const char *id,
 	    == NULL)
 		return STORE_ERR;
 	if (store_bind_text(q, 1, id) != 0 ||
-	    store_bind_text(q, 2, store_account_status_name(from)) != 0 ||
-	    store_bind_text(q, 3, store_account_status_name(to)) != 0) {
+	    store_bind_text(q, 2, acme_account_status_str(from)) != 0 ||
+	    store_bind_text(q, 3, acme_account_status_str(to)) != 0) {
 		rc = store_fail(st, "account_set_status");
 		goto out;
 	}

@@ -22,9 +22,9 @@ read_chall(sqlite3_stmt *q, struct acme_challenge *c)
 	memset(c, 0, sizeof(*c));
 	if (store_col_copy(q, 0, c->id, sizeof(c->id)) != 0 ||
 	    store_col_copy(q, 1, c->authz_id, sizeof(c->authz_id)) != 0 ||
-	    store_chall_type_parse((const char *)sqlite3_column_text(q, 2),
+	    acme_chall_type_parse((const char *)sqlite3_column_text(q, 2),
 	    &c->type) != 0 ||
-	    store_chall_status_parse((const char *)sqlite3_column_text(q, 3),
+	    acme_chall_status_parse((const char *)sqlite3_column_text(q, 3),
 	    &c->status) != 0 ||
 	    store_col_copy(q, 4, c->token, sizeof(c->token)) != 0)
 		return -1;
@@ -39,7 +39,7 @@ store_authz_load(struct store *st, const char *id, struct acme_authz *out)
 	sqlite3_stmt		*q, *qc = NULL;
 	enum store_status	 rc = STORE_ERR;
 
-	store_authz_reset(out);
+	acme_authz_clear(out);
 	if ((q = store_prep(st, STMT_AUTHZ_GET,
 	    "SELECT id, account_id, ident_type, ident_value, wildcard, status, "
 	    "expires FROM authzs WHERE id = ?1")) == NULL)
@@ -52,11 +52,11 @@ store_authz_load(struct store *st, const char *id, struct acme_authz *out)
 		goto out;
 	if (store_col_copy(q, 0, out->id, sizeof(out->id)) != 0 ||
 	    store_col_copy(q, 1, out->account_id, sizeof(out->account_id)) != 0 ||
-	    store_ident_type_parse((const char *)sqlite3_column_text(q, 2),
+	    acme_ident_type_parse((const char *)sqlite3_column_text(q, 2),
 	    &out->ident.type) != 0 ||
 	    store_col_copy(q, 3, out->ident.value,
 	    sizeof(out->ident.value)) != 0 ||
-	    store_authz_status_parse((const char *)sqlite3_column_text(q, 5),
+	    acme_authz_status_parse((const char *)sqlite3_column_text(q, 5),
 	    &out->status) != 0) {
 		rc = store_fail_msg(st, "authz_get", "malformed row");
 		goto out;
@@ -89,7 +89,7 @@ out:
 	store_reset(qc);
 	store_reset(q);
 	if (rc != STORE_OK)
-		store_authz_reset(out);
+		acme_authz_clear(out);
 	return rc;
 }
 
@@ -126,8 +126,8 @@ store_authz_set_status(struct store *st, const char *id,
 		goto out;
 	}
 	if (store_bind_text(q, 1, id) != 0 ||
-	    store_bind_text(q, 2, store_authz_status_name(from)) != 0 ||
-	    store_bind_text(q, 3, store_authz_status_name(to)) != 0) {
+	    store_bind_text(q, 2, acme_authz_status_str(from)) != 0 ||
+	    store_bind_text(q, 3, acme_authz_status_str(to)) != 0) {
 		rc = store_fail(st, "authz_set_status");
 		goto out;
 	}
@@ -163,17 +163,17 @@ authz_find(struct store *st, const char *account_id,
 	enum store_status	 rc = STORE_ERR;
 	char			 id[ACME_ID_SIZE];
 
-	store_authz_reset(out);
+	acme_authz_clear(out);
 	if ((q = store_prep(st, STMT_AUTHZ_FIND,
 	    "SELECT id FROM authzs WHERE account_id = ?1 AND ident_type = ?2 "
 	    "AND ident_value = ?3 AND wildcard = ?4 AND status = ?5 "
 	    "AND expires > ?6 ORDER BY expires DESC LIMIT 1")) == NULL)
 		goto out;
 	if (store_bind_text(q, 1, account_id) != 0 ||
-	    store_bind_text(q, 2, store_ident_type_name(ident->type)) != 0 ||
+	    store_bind_text(q, 2, acme_ident_type_str(ident->type)) != 0 ||
 	    store_bind_text(q, 3, ident->value) != 0 ||
 	    sqlite3_bind_int(q, 4, wildcard ? 1 : 0) != SQLITE_OK ||
-	    store_bind_text(q, 5, store_authz_status_name(status)) != 0 ||
+	    store_bind_text(q, 5, acme_authz_status_str(status)) != 0 ||
 	    sqlite3_bind_int64(q, 6, (sqlite3_int64)now) != SQLITE_OK) {
 		rc = store_fail(st, "authz_find");
 		goto out;
@@ -245,7 +245,7 @@ store_challenge_get(struct store *st, const char *id,
 
 	memset(out, 0, sizeof(*out));
 	if (authz_out != NULL)
-		store_authz_reset(authz_out);
+		acme_authz_clear(authz_out);
 	if ((q = store_prep(st, STMT_CHALL_GET,
 	    "SELECT " CHALL_COLS " FROM challenges WHERE id = ?1")) == NULL)
 		goto out;
@@ -274,7 +274,7 @@ out:
 	if (rc != STORE_OK) {
 		memset(out, 0, sizeof(*out));
 		if (authz_out != NULL)
-			store_authz_reset(authz_out);
+			acme_authz_clear(authz_out);
 	}
 	return rc;
 }

@@ -86,7 +86,7 @@ store_cert_row_insert(struct store *st, const struct acme_cert *c,
 	if (store_bind_text(q, 1, c->serial) != 0 ||
 	    store_bind_text_or_null(q, 2, account_id) != 0 ||
 	    store_bind_text_or_null(q, 3, order_id) != 0 ||
-	    store_bind_text(q, 4, store_cert_status_name(c->status)) != 0 ||
+	    store_bind_text(q, 4, acme_cert_status_str(c->status)) != 0 ||
 	    store_bind_text(q, 5, c->names) != 0 ||
 	    store_bind_text(q, 6, c->pem) != 0 ||
 	    store_bind_text(q, 7, c->chain_pem != NULL ? c->chain_pem : "") !=
@@ -199,7 +199,7 @@ read_cert(struct store *st, sqlite3_stmt *q, struct acme_cert *out)
 	if (store_col_copy(q, 0, out->serial, sizeof(out->serial)) != 0 ||
 	    store_col_copy(q, 1, out->account_id, sizeof(out->account_id)) != 0 ||
 	    store_col_copy(q, 2, out->order_id, sizeof(out->order_id)) != 0 ||
-	    store_cert_status_parse((const char *)sqlite3_column_text(q, 3),
+	    acme_cert_status_parse((const char *)sqlite3_column_text(q, 3),
 	    &out->status) != 0 ||
 	    store_col_copy(q, 7, out->key_thumbprint,
 	    sizeof(out->key_thumbprint)) != 0 ||
@@ -225,7 +225,7 @@ store_cert_get(struct store *st, const char *serial, struct acme_cert *out)
 	sqlite3_stmt		*q;
 	enum store_status	 rc = STORE_ERR;
 
-	store_cert_reset(out);
+	acme_cert_clear(out);
 	if ((q = store_prep(st, STMT_CERT_GET,
 	    "SELECT " CERT_COLS_HEAD "pem, chain_pem" CERT_COLS_TAIL
 	    " FROM certificates WHERE serial = ?1")) == NULL)
@@ -240,7 +240,7 @@ store_cert_get(struct store *st, const char *serial, struct acme_cert *out)
 out:
 	store_reset(q);
 	if (rc != STORE_OK)
-		store_cert_reset(out);
+		acme_cert_clear(out);
 	return rc;
 }
 
@@ -269,12 +269,12 @@ store_cert_list(struct store *st, bool with_pem,
 		if ((rc = read_cert(st, q, &c)) != STORE_OK)
 			goto out;
 		stop = cb(&c, arg);
-		store_cert_reset(&c);
+		acme_cert_clear(&c);
 	}
 	if (rc == STORE_NOTFOUND || stop != 0)
 		rc = STORE_OK;
 out:
-	store_cert_reset(&c);
+	acme_cert_clear(&c);
 	store_reset(q);
 	return rc;
 }

@@ -305,7 +305,7 @@ store_cert_list_revoked(struct store *st,
 	    == NULL)
 		return STORE_ERR;
 	while ((s = sqlite3_step(q)) == SQLITE_ROW) {
-		store_cert_reset(&c);
+		acme_cert_clear(&c);
 		c.status = ACME_CERT_REVOKED;
 		if (store_col_copy(q, 0, c.serial, sizeof(c.serial)) != 0) {
 			rc = store_fail_msg(st, "cert_list_revoked",
@@ -327,7 +327,7 @@ store_cert_list_revoked(struct store *st,
 	}
 	if (rc == STORE_OK && s != SQLITE_ROW && s != SQLITE_DONE)
 		rc = store_fail(st, "cert_list_revoked");
-	store_cert_reset(&c);
+	acme_cert_clear(&c);
 	sqlite3_finalize(q);
 	return rc;
 }

@@ -175,35 +175,11 @@ enum store_status store_exists(struct store *st, enum store_stmt slot,
 /* A new resource ID: 128 random bits, base64url (22 chars). 0 or -1. */
 int		 store_new_id(char out[ACME_ID_SIZE]);
 
-/* Status and type names as stored (the RFC 8555 wire names). */
-const char	*store_account_status_name(enum acme_account_status s);
-const char	*store_order_status_name(enum acme_order_status s);
-const char	*store_authz_status_name(enum acme_authz_status s);
-const char	*store_chall_status_name(enum acme_chall_status s);
-const char	*store_chall_type_name(enum acme_chall_type t);
-const char	*store_ident_type_name(enum acme_ident_type t);
-const char	*store_cert_status_name(enum acme_cert_status s);
-/* Parse a stored name; 0, or -1 if unknown (a corrupt row). */
-int		 store_account_status_parse(const char *s,
-		    enum acme_account_status *out);
-int		 store_order_status_parse(const char *s,
-		    enum acme_order_status *out);
-int		 store_authz_status_parse(const char *s,
-		    enum acme_authz_status *out);
-int		 store_chall_status_parse(const char *s,
-		    enum acme_chall_status *out);
-int		 store_chall_type_parse(const char *s,
-		    enum acme_chall_type *out);
-int		 store_ident_type_parse(const char *s,
-		    enum acme_ident_type *out);
-int		 store_cert_status_parse(const char *s,
-		    enum acme_cert_status *out);
-
-/* Release heap members and zero (same as acme_*_clear, without libacme). */
-void		 store_account_reset(struct acme_account *a);
-void		 store_order_reset(struct acme_order *o);
-void		 store_authz_reset(struct acme_authz *a);
-void		 store_cert_reset(struct acme_cert *c);
+/*
+ * Statuses and types are stored as their RFC 8555 names: acme_*_str() to
+ * write, acme_*_parse() to read (-1 is a corrupt row), acme_*_clear() to
+ * reset a value struct; one vocabulary for wire and store (acme/object.c).
+ */
 
 /* Fill out (reset first) with the authz row `id` and its challenges. */
 enum store_status store_authz_load(struct store *st, const char *id,

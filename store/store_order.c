@@ -28,7 +28,7 @@ order_row(struct store *st, const char *id, enum acme_order_status *status,
 	}
 	if ((rc = store_step_row(st, q, "order_row")) != STORE_OK)
 		goto out;
-	if (store_order_status_parse((const char *)sqlite3_column_text(q, 0),
+	if (acme_order_status_parse((const char *)sqlite3_column_text(q, 0),
 	    status) != 0 ||
 	    store_col_copy(q, 1, account_id, ACME_ID_SIZE) != 0)
 		rc = store_fail_msg(st, "order_row", "malformed row");
@@ -78,7 +78,7 @@ check_reuse(struct store *st, const char *authz_id, const char *account_id)
 		rc = STORE_NOTFOUND;
 		goto out;
 	}
-	if (store_authz_status_parse((const char *)sqlite3_column_text(q, 1),
+	if (acme_authz_status_parse((const char *)sqlite3_column_text(q, 1),
 	    &status) != 0) {
 		rc = store_fail_msg(st, "order_create", "malformed authz row");
 		goto out;
@@ -114,10 +114,10 @@ insert_authz(struct store *st, struct acme_authz *a, const char *account_id)
 		goto out;
 	if (store_bind_text(q, 1, id) != 0 ||
 	    store_bind_text(q, 2, account_id) != 0 ||
-	    store_bind_text(q, 3, store_ident_type_name(a->ident.type)) != 0 ||
+	    store_bind_text(q, 3, acme_ident_type_str(a->ident.type)) != 0 ||
 	    store_bind_text(q, 4, a->ident.value) != 0 ||
 	    sqlite3_bind_int(q, 5, a->wildcard ? 1 : 0) != SQLITE_OK ||
-	    store_bind_text(q, 6, store_authz_status_name(a->status)) != 0 ||
+	    store_bind_text(q, 6, acme_authz_status_str(a->status)) != 0 ||
 	    sqlite3_bind_int64(q, 7, (sqlite3_int64)a->expires) != SQLITE_OK) {
 		rc = store_fail(st, "order_create");
 		goto out;
@@ -141,7 +141,7 @@ insert_authz(struct store *st, struct acme_authz *a, const char *account_id)
 		if (store_bind_text(q, 1, c->id) != 0 ||
 		    store_bind_text(q, 2, id) != 0 ||
 		    sqlite3_bind_int64(q, 3, (sqlite3_int64)i) != SQLITE_OK ||
-		    store_bind_text(q, 4, store_chall_type_name(c->type)) != 0 ||
+		    store_bind_text(q, 4, acme_chall_type_str(c->type)) != 0 ||
 		    store_bind_text(q, 5, c->token) != 0) {
 			rc = store_fail(st, "order_create");
 			goto out;
@@ -211,7 +211,7 @@ store_order_create(struct store *st, struct acme_order *o,
 	}
 	if ((rc = store_step_row(st, q, "order_create")) != STORE_OK)
 		goto out;
-	if (store_account_status_parse((const char *)sqlite3_column_text(q, 0),
+	if (acme_account_status_parse((const char *)sqlite3_column_text(q, 0),
 	    &astatus) != 0) {
 		rc = store_fail_msg(st, "order_create", "malformed account");
 		goto out;
@@ -255,7 +255,7 @@ store_order_create(struct store *st, struct acme_order *o,
 	}
 	if (store_bind_text(q, 1, id) != 0 ||
 	    store_bind_text(q, 2, o->account_id) != 0 ||
-	    store_bind_text(q, 3, store_order_status_name(status)) != 0 ||
+	    store_bind_text(q, 3, acme_order_status_str(status)) != 0 ||
 	    sqlite3_bind_int64(q, 4, (sqlite3_int64)created) != SQLITE_OK ||
 	    sqlite3_bind_int64(q, 5, (sqlite3_int64)o->expires) != SQLITE_OK ||
 	    sqlite3_bind_int64(q, 6, (sqlite3_int64)o->not_before) !=
@@ -280,7 +280,7 @@ store_order_create(struct store *st, struct acme_order *o,
 		if (store_bind_text(q, 1, id) != 0 ||
 		    sqlite3_bind_int64(q, 2, (sqlite3_int64)i) != SQLITE_OK ||
 		    store_bind_text(q, 3,
-		    store_ident_type_name(o->idents[i].type)) != 0 ||
+		    acme_ident_type_str(o->idents[i].type)) != 0 ||
 		    store_bind_text(q, 4, o->idents[i].value) != 0 ||
 		    store_bind_text(q, 5, authz_ids[i]) != 0) {
 			rc = store_fail(st, "order_create");
@@ -328,7 +328,7 @@ store_order_get(struct store *st, const char *id, struct acme_order *out)
 	sqlite3_int64		 n;
 	size_t			 i = 0;
 
-	store_order_reset(out);
+	acme_order_clear(out);
 	if ((q = store_prep(st, STMT_ORDER_GET,
 	    "SELECT id, account_id, status, created, expires, not_before, "
 	    "not_after, cert_serial, profile, replaces, error_type, "
@@ -344,7 +344,7 @@ store_order_get(struct store *st, const char *id, struct acme_order *out)
 		goto out;
 	if (store_col_copy(q, 0, out->id, sizeof(out->id)) != 0 ||
 	    store_col_copy(q, 1, out->account_id, sizeof(out->account_id)) != 0 ||
-	    store_order_status_parse((const char *)sqlite3_column_text(q, 2),
+	    acme_order_status_parse((const char *)sqlite3_column_text(q, 2),
 	    &out->status) != 0 ||
 	    store_col_copy(q, 7, out->cert_serial, sizeof(out->cert_serial)) !=
 	    0 ||
@@ -384,7 +384,7 @@ store_order_get(struct store *st, const char *id, struct acme_order *out)
 	for (i = 0; (rc = store_step_row(st, qi, "order_get")) == STORE_OK;
 	    i++) {
 		if (i >= out->nident ||
-		    store_ident_type_parse(
+		    acme_ident_type_parse(
 		    (const char *)sqlite3_column_text(qi, 0),
 		    &out->idents[i].type) != 0 ||
 		    store_col_copy(qi, 1, out->idents[i].value,
@@ -404,7 +404,7 @@ out:
 	store_reset(qi);
 	store_reset(q);
 	if (rc != STORE_OK)
-		store_order_reset(out);
+		acme_order_clear(out);
 	return rc;
 }
 
@@ -537,8 +537,8 @@ store_order_set_status(struct store *st, const char *id,
 	    == NULL)
 		return STORE_ERR;
 	if (store_bind_text(q, 1, id) != 0 ||
-	    store_bind_text(q, 2, store_order_status_name(from)) != 0 ||
-	    store_bind_text(q, 3, store_order_status_name(to)) != 0) {
+	    store_bind_text(q, 2, acme_order_status_str(from)) != 0 ||
+	    store_bind_text(q, 3, acme_order_status_str(to)) != 0) {
 		rc = store_fail(st, "order_set_status");
 		goto out;
 	}
@@ -566,7 +566,7 @@ store_order_set_error(struct store *st, const char *id,
 	    "WHERE id = ?1 AND status NOT IN ('valid', 'invalid')")) == NULL)
 		return STORE_ERR;
 	if (store_bind_text(q, 1, id) != 0 ||
-	    store_bind_text(q, 2, store_order_status_name(to)) != 0 ||
+	    store_bind_text(q, 2, acme_order_status_str(to)) != 0 ||
 	    store_bind_error(q, 3, err) != 0) {
 		rc = store_fail(st, "order_set_error");
 		goto out;

@@ -110,6 +110,59 @@ test_object_ident_type_parse_exact(void **state)
 }
 
 /* RFC 8555 §7.1.6 order diagram: allowed[from][to]. */
+/*
+ * The store writes and reads these names (one vocabulary for wire and
+ * database): every status parses back to itself, the certificate states
+ * are pinned, and a name in another case or of another kind is refused.
+ */
+static void
+test_object_status_parse_roundtrip_and_exact(void **state)
+{
+	enum acme_account_status	 as;
+	enum acme_order_status		 os;
+	enum acme_authz_status		 zs;
+	enum acme_chall_status		 cs;
+	enum acme_cert_status		 es;
+	int				 v;
+
+	(void)state;
+	for (v = ACME_ACCOUNT_VALID; v <= ACME_ACCOUNT_REVOKED; v++) {
+		assert_int_equal(acme_account_status_parse(
+		    acme_account_status_str((enum acme_account_status)v), &as), 0);
+		assert_int_equal(as, v);
+	}
+	for (v = ACME_ORDER_PENDING; v <= ACME_ORDER_INVALID; v++) {
+		assert_int_equal(acme_order_status_parse(
+		    acme_order_status_str((enum acme_order_status)v), &os), 0);
+		assert_int_equal(os, v);
+	}
+	for (v = ACME_AUTHZ_PENDING; v <= ACME_AUTHZ_REVOKED; v++) {
+		assert_int_equal(acme_authz_status_parse(
+		    acme_authz_status_str((enum acme_authz_status)v), &zs), 0);
+		assert_int_equal(zs, v);
+	}
+	for (v = ACME_CHALL_PENDING; v <= ACME_CHALL_INVALID; v++) {
+		assert_int_equal(acme_chall_status_parse(
+		    acme_chall_status_str((enum acme_chall_status)v), &cs), 0);
+		assert_int_equal(cs, v);
+	}
+	assert_string_equal(acme_cert_status_str(ACME_CERT_VALID), "valid");
+	assert_string_equal(acme_cert_status_str(ACME_CERT_REVOKED), "revoked");
+	assert_string_equal(acme_cert_status_str((enum acme_cert_status)9),
+	    "unknown");
+	assert_int_equal(acme_cert_status_parse("revoked", &es), 0);
+	assert_int_equal(es, ACME_CERT_REVOKED);
+
+	assert_int_equal(acme_order_status_parse("Ready", &os), -1);
+	assert_int_equal(acme_order_status_parse("ready ", &os), -1);
+	assert_int_equal(acme_order_status_parse("deactivated", &os), -1);
+	assert_int_equal(acme_account_status_parse("pending", &as), -1);
+	assert_int_equal(acme_chall_status_parse("unknown", &cs), -1);
+	assert_int_equal(acme_cert_status_parse("expired", &es), -1);
+	assert_int_equal(acme_authz_status_parse(NULL, &zs), -1);
+	assert_int_equal(acme_authz_status_parse("expired", NULL), 0);
+}
+
 static void
 test_object_order_transitions_match_diagram(void **state)
 {
@@ -402,6 +455,7 @@ main(void)
 		cmocka_unit_test(test_object_chall_type_parse_roundtrip),
 		cmocka_unit_test(test_object_chall_type_parse_unknown_rejected),
 		cmocka_unit_test(test_object_ident_type_parse_exact),
+		cmocka_unit_test(test_object_status_parse_roundtrip_and_exact),
 		cmocka_unit_test(test_object_order_transitions_match_diagram),
 		cmocka_unit_test(test_object_order_pending_to_valid_refused),
 		cmocka_unit_test(test_object_authz_transitions_match_diagram),
