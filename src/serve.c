@@ -158,16 +158,20 @@ server_cert_issue(const struct config *cfg, struct ca *ca, struct store *st,
 		goto out;
 	}
 	{
-		struct tm tm;
+		struct tm	 tm;
+		char		 until[32] = "?";
 
 		memset(&tm, 0, sizeof(tm));
 		if (ASN1_TIME_to_tm(X509_get0_notBefore(leaf), &tm) == 1)
 			out->not_before = timegm(&tm);
-		if (ASN1_TIME_to_tm(X509_get0_notAfter(leaf), &tm) == 1)
+		if (ASN1_TIME_to_tm(X509_get0_notAfter(leaf), &tm) == 1) {
 			out->not_after = timegm(&tm);
+			strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ",
+			    &tm);
+		}
+		log_info("server certificate %s for %zu names, valid until "
+		    "%s", serial, n, until);
 	}
-	log_info("server certificate %s for %zu names, valid until %ld",
-	    serial, n, (long)out->not_after);
 	rc = 0;
 out:
 	EVP_PKEY_free(key);
