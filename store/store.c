@@ -21,6 +21,33 @@
 #include "store/store_internal.h"
 
 /*
+ * 1 -> 2: EAB keys (store_eab.c), renewal information (store_renewal.c),
+ * the replacement and revocation indexes (store_renewal.c, store_crl.c).
+ */
+const char store_migration_v2_sql[] =
+	"CREATE TABLE eab_keys ("
+	" kid TEXT PRIMARY KEY NOT NULL,"
+	" hmac_key BLOB NOT NULL,"
+	" single_use INTEGER NOT NULL DEFAULT 0,"
+	" uses INTEGER NOT NULL DEFAULT 0,"
+	" last_account TEXT NOT NULL DEFAULT '',"
+	" created INTEGER NOT NULL"
+	");"
+	"CREATE TABLE renewal_info ("
+	" serial TEXT PRIMARY KEY NOT NULL REFERENCES certificates (serial),"
+	" window_start INTEGER NOT NULL,"
+	" window_end INTEGER NOT NULL,"
+	" explanation_url TEXT NOT NULL DEFAULT ''"
+	") WITHOUT ROWID;"
+	/* RFC 9773 §5: has this certificate been replaced? */
+	"CREATE INDEX orders_replaces ON orders (replaces, status)"
+	" WHERE replaces <> '';"
+	/* CRL building and its change stamp */
+	"CREATE INDEX certificates_revoked ON certificates (serial, revoked_at)"
+	" WHERE status = 'revoked';";
+
+
+/*
  * 2 -> 3, part 1: fewer index pages written per issuance (each index an
  * insert or status change touches is one more WAL frame and checkpoint
  * write). The pending-authz count (account_id, status) is served by the
@@ -195,7 +222,7 @@ static const struct migration {
 } migrations[] = {
 	/* 0 -> 1: the initial schema */
 	{ store_schema_sql, NULL },
-	/* 1 -> 2: EAB keys, ARI, CRLs (store_extras.c) */
+	/* 1 -> 2: EAB keys, ARI, CRLs */
 	{ store_migration_v2_sql, NULL },
 	/* 2 -> 3: fewer index writes, CHECKs without ephemeral tables */
 	{ store_migration_v3_sql, rewrite_in_checks },
@@ -408,6 +435,25 @@ store_exists(struct store *st, enum store_stmt slot, const char *sql,
 out:
 	store_reset(q);
 	return rc;
+}
+
+/*
+ * An uncached statement, for the rare calls (EAB keys, renewal
+ * information, CRL building, operator commands) that are not worth a slot
+ * in the statement cache. NULL on failure (st's error is set); the caller
+ * finalizes.
+ */
+sqlite3_stmt *
+store_prepare(struct store *st, const char *sql, const char *what)
+{
+	sqlite3_stmt *q = NULL;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK) {
+		store_fail(st, what);
+		sqlite3_finalize(q);
+		return NULL;
+	}
+	return q;
 }
 
 /* --- IDs --- */

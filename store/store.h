@@ -386,7 +386,7 @@ enum store_status store_meta_set(struct store *st, const char *key,
  */
 enum store_status store_integrity_check(struct store *st, bool *ok);
 
-/* --- extras (store_extras.c): EAB keys, ARI, replacements, CRLs --- */
+/* --- EAB keys (store_eab.c), ARI and replacements (store_renewal.c), CRLs (store_crl.c) --- */
 
 /* An external account binding key (RFC 8555 §7.3.4). */
 struct store_eab {

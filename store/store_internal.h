@@ -206,7 +206,14 @@ enum store_status store_cert_row_insert(struct store *st,
 		    const struct acme_cert *c, const char *account_id,
 		    const char *order_id, const char *default_source);
 
-/* Migration 1 -> 2 (store_extras.c): EAB keys, renewal info, indexes. */
+/*
+ * An uncached prepared statement for rare calls; NULL on failure (the
+ * store's error is set). The caller finalizes it.
+ */
+sqlite3_stmt	*store_prepare(struct store *st, const char *sql,
+		    const char *what);
+
+/* Migration 1 -> 2 (store.c), shared with the migration tests. */
 extern const char store_migration_v2_sql[];
 
 #endif /* STORE_STORE_INTERNAL_H */
