@@ -34,12 +34,12 @@
 #define DAY	86400
 
 /* One intermediate: the current one, or a retired one kept for borrowers. */
-struct issuer {
-	X509		*cert;
-	EVP_PKEY	*key;
-	char		*pem;
-	time_t		 not_before, not_after;
-	struct issuer	*older;		/* retired issuers, freed by ca_free */
+struct ca_intermediate {
+	X509			*cert;
+	EVP_PKEY		*key;
+	char			*pem;
+	time_t			 not_before, not_after;
+	struct ca_intermediate	*older;	/* retired ones, freed by ca_free */
 };
 
 struct ca {
@@ -49,16 +49,16 @@ struct ca {
 	struct policy	 policy;
 	pthread_mutex_t	 lock;		/* guards `cur` (pointer swap only) */
 	pthread_mutex_t	 rotate_lock;	/* one rotation at a time */
-	struct issuer	*cur;
+	struct ca_intermediate *cur;
 	/* Where an encrypted root.key's passphrase may come from (P6). */
 	char		*pass_file, *pass_cred_dir, *pass_tty;
 };
 
 static void
-issuer_free(struct issuer *is)
+intermediate_free(struct ca_intermediate *is)
 {
 	while (is != NULL) {
-		struct issuer *older = is->older;
+		struct ca_intermediate *older = is->older;
 
 		X509_free(is->cert);
 		EVP_PKEY_free(is->key);
@@ -537,7 +537,7 @@ out:
 }
 
 static int
-load_issuer(struct issuer *is, X509 *cert, EVP_PKEY *key)
+load_intermediate(struct ca_intermediate *is, X509 *cert, EVP_PKEY *key)
 {
 	if ((is->pem = keys_cert_pem(cert)) == NULL)
 		return -1;
@@ -564,7 +564,7 @@ ca_open(const char *state_dir, bool create_if_missing,
 {
 	struct ca	*ca = NULL;
 	struct paths	 ps;
-	struct issuer	*is = NULL;
+	struct ca_intermediate	*is = NULL;
 	X509		*inter = NULL;
 	EVP_PKEY	*ikey = NULL;
 	bool		 ok = false;
@@ -630,7 +630,7 @@ ca_open(const char *state_dir, bool create_if_missing,
 		goto out;
 	}
 	if ((ca->root_pem = keys_cert_pem(ca->root)) == NULL ||
-	    load_issuer(is, inter, ikey) == -1) {
+	    load_intermediate(is, inter, ikey) == -1) {
 		snprintf(err, errsz, "out of memory");
 		goto out;
 	}
@@ -645,7 +645,7 @@ out:
 	if (is != NULL) {
 		is->cert = NULL;	/* not yet owned */
 		is->key = NULL;
-		issuer_free(is);
+		intermediate_free(is);
 	}
 	if (!ok) {
 		ca_free(ca);
@@ -659,7 +659,7 @@ ca_free(struct ca *ca)
 {
 	if (ca == NULL)
 		return;
-	issuer_free(ca->cur);
+	intermediate_free(ca->cur);
 	X509_free(ca->root);
 	free(ca->root_pem);
 	free(ca->dir);
@@ -671,10 +671,10 @@ ca_free(struct ca *ca)
 	free(ca);
 }
 
-static struct issuer *
+static struct ca_intermediate *
 current(struct ca *ca)
 {
-	struct issuer *is;
+	struct ca_intermediate *is;
 
 	pthread_mutex_lock(&ca->lock);
 	is = ca->cur;
@@ -823,7 +823,7 @@ out:
  * being moved. Only times we choose are backdated or clamped.
  */
 static int
-leaf_validity(const struct ca_leaf_req *req, const struct issuer *is,
+leaf_validity(const struct ca_leaf_req *req, const struct ca_intermediate *is,
     time_t *nb, time_t *na)
 {
 	time_t now = time(NULL);
@@ -870,7 +870,7 @@ int
 ca_sign_leaf(struct ca *ca, const struct ca_leaf_req *req, X509 **out,
     const char **chain_pem)
 {
-	struct issuer	*is = current(ca);
+	struct ca_intermediate	*is = current(ca);
 	X509		*x = NULL;
 	X509_NAME	*subj = NULL;
 	GENERAL_NAMES	*san = NULL;
@@ -1392,7 +1392,7 @@ ca_rotate(struct ca *ca, time_t now, bool force, bool *rotated, char *err,
     size_t errsz)
 {
 	struct paths	 ps;
-	struct issuer	*is = NULL, *cur;
+	struct ca_intermediate	*is = NULL, *cur;
 	EVP_PKEY	*rkey = NULL, *ikey = NULL;
 	X509		*inter = NULL;
 	enum keys_type	 kt;
@@ -1438,7 +1438,7 @@ ca_rotate(struct ca *ca, time_t now, bool force, bool *rotated, char *err,
 	    write_cert(ps.int_pem, inter, true, err, errsz) == -1)
 		goto out;
 	if ((is = calloc(1, sizeof(*is))) == NULL ||
-	    load_issuer(is, inter, ikey) == -1) {
+	    load_intermediate(is, inter, ikey) == -1) {
 		snprintf(err, errsz, "out of memory");
 		goto out;
 	}
@@ -1487,7 +1487,7 @@ ca_fullchain_pem(X509 *leaf, const char *chain)
 int
 ca_sign_crl(struct ca *ca, X509_CRL *crl, const char **issuer_pem)
 {
-	struct issuer		*is = current(ca);
+	struct ca_intermediate		*is = current(ca);
 	AUTHORITY_KEYID		*aki = NULL;
 	const ASN1_OCTET_STRING	*kid;
 	int			 rc = -1;
