@@ -50,7 +50,7 @@ struct config {
 	char		**caa_identities;
 	size_t		 ncaa_identities;
 	bool		 eab_required;
-	/* extras (issue #7): profiles, CRLs, management API, test knobs */
+	/* profiles, CRLs, management API, test knobs */
 	char		**profiles;	/* "NAME:DAYS[:OPTION]..." */
 	size_t		 nprofiles;
 	char		*default_profile;

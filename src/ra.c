@@ -293,7 +293,7 @@ ra_account_auth(struct ra *ra, const char *id, struct acme_account *out,
 	return 0;
 }
 
-/* ---------- extras (issue #7): EAB, replaces, authz reuse ---------- */
+/* ---------- EAB (§7.3.4), replaces (RFC 9773 §5), authz reuse ---------- */
 
 /* RFC 8555 §7.3.4: the kid is ours and the MAC verifies with its key. */
 static int

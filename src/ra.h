@@ -43,7 +43,7 @@ struct ra_opts {
 	unsigned	 authz_pending_s;	/* lifetime of a pending authz/order */
 	unsigned	 authz_valid_s;		/* lifetime of a valid authz */
 	size_t		 max_pending_authz;	/* per account; 0 = unlimited */
-	/* extras (issue #7) */
+	/* profiles (draft-ietf-acme-profiles), CRLs */
 	const struct profile_table *profiles;	/* NULL = "default" only, leaf_days */
 	const char	*crl_url;		/* CRL DP of leaves; NULL = none */
 	void		(*on_revoke)(void *arg);	/* after each revocation */

@@ -25,7 +25,7 @@
 #include "cli.h"
 #include "config.h"
 #include "fault.h"
-#include "extras.h"
+#include "serve_services.h"
 #include "httpd.h"
 #include "issuer.h"
 #include "keys.h"
@@ -250,7 +250,7 @@ cmd_serve(int argc, char **argv)
 	struct wfe_opts		 wo;
 	bool			 limited[WFE_MAX_LISTENERS] = { false };
 	struct httpd_opts	 ho;
-	struct extras		 xt;
+	struct serve_services	 svc;
 	sigset_t		 sigs;
 	char			 err[512], db_path[4096];
 	bool			 created = false, rotated = false;
@@ -260,7 +260,7 @@ cmd_serve(int argc, char **argv)
 	int			 exit_code = 1, sig;
 
 	memset(&cfg, 0, sizeof(cfg));
-	memset(&xt, 0, sizeof(xt));
+	memset(&svc, 0, sizeof(svc));
 	if (config_parse(&cfg, "serve", argc, argv, serve_opts, serve_opt,
 	    &pass_file, err, sizeof(err)) == -1) {
 		cli_error("%s", err);
@@ -324,7 +324,7 @@ cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	/* knobs, profiles, CRL publisher (issue #7) */
-	if (extras_setup(&xt, &cfg, ca, db_path, err, sizeof(err)) == -1) {
+	if (services_setup(&svc, &cfg, ca, db_path, err, sizeof(err)) == -1) {
 		cli_error("%s", err);
 		goto out;
 	}
@@ -337,7 +337,7 @@ cmd_serve(int argc, char **argv)
 	ro.tos_required = cfg.tos_url[0] != '\0';
 	ro.eab_required = cfg.eab_required;
 	ro.max_pending_authz = (size_t)cfg.max_pending_authz;
-	extras_ra_opts(&xt, &ro);
+	services_ra_opts(&svc, &ro);
 	if ((ra = ra_new(&ro, ca, ca_policy(ca), err, sizeof(err))) == NULL) {
 		cli_error("%s", err);
 		goto out;
@@ -390,7 +390,7 @@ cmd_serve(int argc, char **argv)
 	wo.new_account_limited = limited;
 	wo.nlisteners = cfg.nlisten < WFE_MAX_LISTENERS ? cfg.nlisten :
 	    WFE_MAX_LISTENERS;
-	extras_wfe_opts(&xt, &wo);
+	services_wfe_opts(&svc, &wo);
 	if ((wfe = wfe_new(&wo, ra, nonces)) == NULL) {
 		cli_error("cannot set up the web front end");
 		goto out;
@@ -422,7 +422,7 @@ cmd_serve(int argc, char **argv)
 		cli_error("cannot start the validation workers");
 		goto out;
 	}
-	if (extras_start(&xt, &cfg, sc.chain_pem, sc.key_pem, err,
+	if (services_start(&svc, &cfg, sc.chain_pem, sc.key_pem, err,
 	    sizeof(err)) == -1) {
 		cli_error("%s", err);
 		goto out;
@@ -449,7 +449,7 @@ cmd_serve(int argc, char **argv)
 			break;
 		now = time(NULL);
 		(void)ra_expire(ra, now);
-		extras_tick(&xt, now);
+		services_tick(&svc, now);
 		if (now - last_rotate_check >= ROTATE_CHECK_S) {
 			last_rotate_check = now;
 			if (ca_maybe_rotate(ca, now, &rotated, err,
@@ -467,7 +467,7 @@ cmd_serve(int argc, char **argv)
 			    httpd_set_certificate(httpd, next.chain_pem,
 			    next.key_pem) == 0) {
 				/* the management API presents the same one */
-				(void)extras_set_certificate(&xt,
+				(void)services_set_certificate(&svc,
 				    next.chain_pem, next.key_pem);
 				server_cert_clear(&sc);
 				sc = next;
@@ -485,7 +485,7 @@ out:
 	/* Reverse order: stop accepting, drain validations, then free. */
 	if (httpd != NULL)
 		httpd_stop(httpd);
-	extras_clear(&xt);	/* management API, CRL publisher */
+	services_clear(&svc);	/* management API, CRL publisher */
 	if (va != NULL)
 		va_stop(va);
 	httpd_free(httpd);

@@ -20,7 +20,7 @@ struct wfe_opts {
 	bool			 eab_required;
 	bool			 validation_skip;
 	unsigned		 retry_after_s;	/* Retry-After on polling */
-	/* extras (issue #7) */
+	/* profiles (draft-ietf-acme-profiles), CRLs */
 	const char *const	*profile_names;	/* meta.profiles (draft-ietf-acme-profiles) */
 	const char *const	*profile_descs;
 	size_t			 nprofiles;

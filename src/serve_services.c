@@ -1,4 +1,4 @@
-/* extras.c - serve's wiring of the knobs, profiles, CRL publisher and management API */
+/* serve_services.c - what serve runs beside the ACME API: test knobs, profiles, the CRL publisher, the management API */
 /* SPDX-License-Identifier: MIT */
 #include <stdio.h>
 #include <string.h>
@@ -6,7 +6,7 @@
 #include "admin.h"
 #include "config.h"
 #include "crl.h"
-#include "extras.h"
+#include "serve_services.h"
 #include "knobs.h"
 #include "log.h"
 #include "metrics.h"
@@ -16,7 +16,7 @@
 #include "wfe.h"
 
 int
-extras_setup(struct extras *x, const struct config *cfg, struct ca *ca,
+services_setup(struct serve_services *x, const struct config *cfg, struct ca *ca,
     const char *db_path, char *err, size_t errsz)
 {
 	struct knobs_opts	 ko;
@@ -92,7 +92,7 @@ extras_setup(struct extras *x, const struct config *cfg, struct ca *ca,
 }
 
 void
-extras_ra_opts(struct extras *x, struct ra_opts *ro)
+services_ra_opts(struct serve_services *x, struct ra_opts *ro)
 {
 	ro->profiles = &x->profiles;
 	if (x->crl != NULL) {
@@ -103,7 +103,7 @@ extras_ra_opts(struct extras *x, struct ra_opts *ro)
 }
 
 void
-extras_wfe_opts(struct extras *x, struct wfe_opts *wo)
+services_wfe_opts(struct serve_services *x, struct wfe_opts *wo)
 {
 	wo->profile_names = x->pnames;
 	wo->profile_descs = x->pdescs;
@@ -115,7 +115,7 @@ extras_wfe_opts(struct extras *x, struct wfe_opts *wo)
 }
 
 int
-extras_start(struct extras *x, const struct config *cfg,
+services_start(struct serve_services *x, const struct config *cfg,
     const char *cert_pem, const char *key_pem, char *err, size_t errsz)
 {
 	knobs_announce();
@@ -129,21 +129,21 @@ extras_start(struct extras *x, const struct config *cfg,
 }
 
 int
-extras_set_certificate(struct extras *x, const char *cert_pem,
+services_set_certificate(struct serve_services *x, const char *cert_pem,
     const char *key_pem)
 {
 	return admin_set_certificate(x->admin, cert_pem, key_pem);
 }
 
 void
-extras_tick(struct extras *x, time_t now)
+services_tick(struct serve_services *x, time_t now)
 {
 	if (x->crl != NULL)
 		(void)crl_maybe_refresh(x->crl, now, NULL);
 }
 
 void
-extras_clear(struct extras *x)
+services_clear(struct serve_services *x)
 {
 	admin_free(x->admin);
 	crl_free(x->crl);

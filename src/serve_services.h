@@ -1,7 +1,7 @@
-/* extras.h - serve's wiring of issue #7: knobs, profiles, the CRL publisher, the management API */
+/* serve_services.h - what serve runs beside the ACME API: test knobs, profiles, the CRL publisher, the management API */
 /* SPDX-License-Identifier: MIT */
-#ifndef LOCALACME_EXTRAS_H
-#define LOCALACME_EXTRAS_H
+#ifndef LOCALACME_SERVE_SERVICES_H
+#define LOCALACME_SERVE_SERVICES_H
 
 #include <stddef.h>
 #include <time.h>
@@ -17,12 +17,12 @@ struct ra_opts;
 struct wfe_opts;
 
 /*
- * What `serve` owns for the extras, so serve.c needs only a few calls.
- * Zero it, then extras_setup, extras_ra_opts/extras_wfe_opts while the
- * options are filled, extras_start once the ACME listener runs,
- * extras_tick in the maintenance loop, extras_clear at the end.
+ * What `serve` owns besides the ACME API, so serve.c needs only a few
+ * calls. Zero it, then services_setup, services_ra_opts/services_wfe_opts
+ * while the options are filled, services_start once the ACME listener
+ * runs, services_tick in the maintenance loop, services_clear at the end.
  */
-struct extras {
+struct serve_services {
 	struct profile_table	 profiles;
 	const char		*pnames[PROFILE_MAX];
 	const char		*pdescs[PROFILE_MAX];
@@ -38,27 +38,27 @@ struct extras {
  * a bad setting stops serve before anything listens. Returns 0, or -1
  * with a one-line reason in err naming the setting.
  */
-int	 extras_setup(struct extras *x, const struct config *cfg,
+int	 services_setup(struct serve_services *x, const struct config *cfg,
 	    struct ca *ca, const char *db_path, char *err, size_t errsz);
 /* Profiles, CRL URL and revocation hook into the RA's options. */
-void	 extras_ra_opts(struct extras *x, struct ra_opts *ro);
+void	 services_ra_opts(struct serve_services *x, struct ra_opts *ro);
 /* meta.profiles and the CRL route into the WFE's options. */
-void	 extras_wfe_opts(struct extras *x, struct wfe_opts *wo);
+void	 services_wfe_opts(struct serve_services *x, struct wfe_opts *wo);
 /*
  * Start the management API (--admin-listen) over HTTPS with the ACME
  * API's certificate (cert_pem: chain, leaf first; key_pem), or plain HTTP
  * with --admin-insecure-http, and announce the knobs. Returns 0, or -1
  * with err.
  */
-int	 extras_start(struct extras *x, const struct config *cfg,
+int	 services_start(struct serve_services *x, const struct config *cfg,
 	    const char *cert_pem, const char *key_pem, char *err,
 	    size_t errsz);
 /* The renewed server certificate for the management API. 0, or -1. */
-int	 extras_set_certificate(struct extras *x, const char *cert_pem,
+int	 services_set_certificate(struct serve_services *x, const char *cert_pem,
 	    const char *key_pem);
 /* Maintenance: refresh the CRL when revocations changed or it ages. */
-void	 extras_tick(struct extras *x, time_t now);
+void	 services_tick(struct serve_services *x, time_t now);
 /* Stop the management API and free everything. Idempotent. */
-void	 extras_clear(struct extras *x);
+void	 services_clear(struct serve_services *x);
 
-#endif /* LOCALACME_EXTRAS_H */
+#endif /* LOCALACME_SERVE_SERVICES_H */
