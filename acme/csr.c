@@ -661,7 +661,7 @@ obj_name(const ASN1_OBJECT *obj, char *buf, size_t sz)
 /*
  * RFC 8555 §7.4: finalize fails "if the CSR requests extensions that the
  * CA is not willing to include". A CSR may ask only for what our profile
- * carries anyway (src/ca.c writes its own values; nothing is copied):
+ * carries anyway (src/ca/ca.c writes its own values; nothing is copied):
  * subjectAltName (checked by san_names), keyUsage without CA bits,
  * extendedKeyUsage of serverAuth/clientAuth, basicConstraints CA:FALSE
  * without a path length, and a subjectKeyIdentifier. Anything else

@@ -11,7 +11,7 @@
 
 /*
  * Syntax only: which names may be issued (TLDs, public suffixes, private
- * ranges) is policy and lives in src/policy.c.
+ * ranges) is policy and lives in src/policy/policy.c.
  *
  * DNS rules (RFC 1035 §2.3.1 LDH, RFC 5890 §2.3.1 A-/R-LDH labels):
  *  - ASCII only (U-labels are rejected: clients must send A-labels),

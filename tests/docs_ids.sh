@@ -76,7 +76,7 @@ check() {
 }
 
 selftest() {
-	local root=$1 tmp out rc line victim=src/main.c readme=README.md
+	local root=$1 tmp out rc line victim=src/cli/main.c readme=README.md
 	# An X-series code the document does not define, split so this file does not cite it.
 	local undef='X''99'
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/docs_ids.XXXXXX") || exit 2

@@ -6,7 +6,8 @@ set -u
 top=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/layering-selftest.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT
-for d in acme store src tests/unit; do
+for d in acme store tests/unit $(cd "$top" && ls -d src/*/); do
+  d=${d%/}
   mkdir -p "$tmp/$d" && cp -p "$top/$d"/*.[ch] "$tmp/$d"/ 2>/dev/null
 done
 check="$top/tests/layering.sh"
@@ -22,19 +23,21 @@ acme/ident.c	#include <curl/curl.h>
 store/store.c	#include <jansson.h>
 store/store_cert.c	#include <openssl/evp.h>
 store/store_order.c	#include "ra.h"
-src/wfe.c	#include <microhttpd.h>
-src/wfe.c	#include "store/store.h"
-src/config.c	#include <sqlite3.h>
+src/wfe/wfe.c	#include <microhttpd.h>
+src/wfe/wfe.c	#include "store/store.h"
+src/base/config.c	#include <sqlite3.h>
 tests/unit/test_wfe_jws.c	#include <microhttpd.h>
-src/ca.c	#include "store/store.h"
-src/ca.c	#include "ra.h"
-src/keys.c	#include "wfe.h"
-src/va_http01.c	#include "store/store.h"
-src/va.c	#include "ra.h"
-src/ra.c	#include <jansson.h>
-src/ra.c	#include "httpd.h"
-src/httpd.c	#include "wfe.h"
-src/httpd.c	#include "acme/acme.h"
+src/ca/ca.c	#include "store/store.h"
+src/ca/ca.c	#include "ra.h"
+src/ca/keys.c	#include "wfe.h"
+src/va/va_http01.c	#include "store/store.h"
+src/va/va.c	#include "ra.h"
+src/ra/ra.c	#include <jansson.h>
+src/ra/ra.c	#include "httpd.h"
+src/httpd/httpd.c	#include "wfe.h"
+src/httpd/httpd.c	#include "acme/acme.h"
+src/wfe/wfe.c	#include "../ra/ra.h"
+src/crl/crl.c	#include "src/ra/ra.h"
 EOT
 )
 fail=0 n=0

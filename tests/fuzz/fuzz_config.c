@@ -1,4 +1,4 @@
-/* fuzz_config.c - libFuzzer target: the JSON configuration file (src/config.c) */
+/* fuzz_config.c - libFuzzer target: the JSON configuration file (src/base/config.c) */
 /* SPDX-License-Identifier: MIT */
 #include <stdio.h>
 #include <stdlib.h>

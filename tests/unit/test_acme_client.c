@@ -222,7 +222,7 @@ test_acme_client_keytype_parse_rejects_others(void **state)
 	assert_int_equal(acme_client_keytype_parse("ec384", &t), -1);
 }
 
-/* keycache (src/keycache.c): used by the RA for kid requests. */
+/* keycache (src/ra/keycache.c): used by the RA for kid requests. */
 static void
 test_keycache_same_jwk_is_a_hit(void **state)
 {

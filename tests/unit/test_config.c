@@ -1,4 +1,4 @@
-/* test_config.c - unit tests of src/config.c: layers, table, errors with positions */
+/* test_config.c - unit tests of src/base/config.c: layers, table, errors with positions */
 /* SPDX-License-Identifier: MIT */
 #include <setjmp.h>
 #include <stdarg.h>

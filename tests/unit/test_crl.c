@@ -1,4 +1,4 @@
-/* test_crl.c - src/crl.c and ca_sign_crl: CRL contents (RFC 5280 §5), verification, the publisher */
+/* test_crl.c - src/crl/crl.c and ca_sign_crl: CRL contents (RFC 5280 §5), verification, the publisher */
 /* SPDX-License-Identifier: MIT */
 #include <sys/stat.h>
 

@@ -1,4 +1,4 @@
-/* test_keys.c - unit tests of src/keys.c: atomic writes, modes, guarded key loads */
+/* test_keys.c - unit tests of src/ca/keys.c: atomic writes, modes, guarded key loads */
 /* SPDX-License-Identifier: MIT */
 #include <sys/stat.h>
 #include <sys/types.h>

@@ -1,4 +1,4 @@
-/* test_knobs.c - src/knobs.c: seeded replay, probabilities, Retry-After forms (RFC 9110 §10.2.3), strict mode */
+/* test_knobs.c - src/base/knobs.c: seeded replay, probabilities, Retry-After forms (RFC 9110 §10.2.3), strict mode */
 /* SPDX-License-Identifier: MIT */
 #include <setjmp.h>
 #include <stdarg.h>

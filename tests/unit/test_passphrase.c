@@ -1,4 +1,4 @@
-/* test_passphrase.c - unit tests of src/passphrase.c and the encrypted root key (keys.c, ca.c): sources, refusals, wiping, PBES2 */
+/* test_passphrase.c - unit tests of src/ca/passphrase.c and the encrypted root key (keys.c, ca.c): sources, refusals, wiping, PBES2 */
 /* SPDX-License-Identifier: MIT */
 /*
  * Covers HARDENING.md §6.1 P2/P6/P7 and the unit side of KP5: a

@@ -1,4 +1,4 @@
-/* test_policy.c - unit tests of src/policy.c: identifier policy and name constraints */
+/* test_policy.c - unit tests of src/policy/policy.c: identifier policy and name constraints */
 /* SPDX-License-Identifier: MIT */
 #include <setjmp.h>
 #include <stdarg.h>

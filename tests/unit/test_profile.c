@@ -1,4 +1,4 @@
-/* test_profile.c - src/profile.c: built-in profiles, "NAME:DAYS[:OPT]" configuration, selection (draft-ietf-acme-profiles) */
+/* test_profile.c - src/policy/profile.c: built-in profiles, "NAME:DAYS[:OPT]" configuration, selection (draft-ietf-acme-profiles) */
 /* SPDX-License-Identifier: MIT */
 #include <setjmp.h>
 #include <stdarg.h>

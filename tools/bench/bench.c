@@ -7,7 +7,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -27,29 +26,6 @@
 #include "bench.h"
 #include "bench_internal.h"
 #include "log.h"
-
-/*
- * One line "localacme: <message>" on stderr, as every subcommand prints
- * its errors (the CLI's cli_error; bench is a tool apart and does not
- * link the CLI).
- */
-static void bench_error(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-static void
-bench_error(const char *fmt, ...)
-{
-	char	 msg[2048];
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	for (char *p = msg; *p != '\0'; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-	fprintf(stderr, "localacme: %s\n", msg);
-}
 
 #define URL_MAX		1024
 #define NONCE_MAX	256
@@ -910,11 +886,11 @@ fetch_directory(struct bench *b, struct worker *w)
 	if ((w->curl = http_handle(b, w)) == NULL)
 		return -1;
 	if (http_do(w, EP_DIRECTORY, "GET", b->o.directory, NULL, 0) == -1) {
-		bench_error("bench: %s: %s", b->o.directory, w->errtype);
+		log_cli_error("bench: %s: %s", b->o.directory, w->errtype);
 		return -1;
 	}
 	if (w->status != 200 || (j = body_json(w)) == NULL) {
-		bench_error("bench: %s: HTTP %ld, not an ACME directory",
+		log_cli_error("bench: %s: HTTP %ld, not an ACME directory",
 		    b->o.directory, w->status);
 		return -1;
 	}
@@ -924,7 +900,7 @@ fetch_directory(struct bench *b, struct worker *w)
 	    get_str(w, j, "newOrder", b->new_order, sizeof(b->new_order)))
 		rc = 0;
 	else
-		bench_error("bench: %s: %s", b->o.directory, w->errtype);
+		log_cli_error("bench: %s: %s", b->o.directory, w->errtype);
 	json_decref(j);
 	return rc;
 }
@@ -1087,7 +1063,7 @@ write_json(struct bench *b, struct result *r)
 	    JSON_REAL_PRECISION(6));
 	json_decref(j);
 	if (rc == -1)
-		bench_error("bench: cannot write %s", b->o.json_path);
+		log_cli_error("bench: cannot write %s", b->o.json_path);
 	return rc;
 }
 
@@ -1246,7 +1222,7 @@ parse_args(struct bench_opts *o, int argc, char **argv)
 		case OPT_QUIET: o->quiet = true; break;
 		case OPT_KEYTYPE:
 			if (acme_client_keytype_parse(a, &o->keytype) == -1) {
-				bench_error("--key-type: \"%s\" is not ec256 or "
+				log_cli_error("--key-type: \"%s\" is not ec256 or "
 				    "rsa2048", a);
 				return 2;
 			}
@@ -1266,7 +1242,7 @@ parse_args(struct bench_opts *o, int argc, char **argv)
 			    [OPT_STALL] = 3600, [OPT_MAXERR] = 100000000 };
 
 			if (parse_num(a, 1, max[c], &v) == -1) {
-				bench_error("--%s: \"%s\" is not a number in "
+				log_cli_error("--%s: \"%s\" is not a number in "
 				    "1..%lu", longopts[c - 1].name, a, max[c]);
 				return 2;
 			}
@@ -1285,22 +1261,22 @@ parse_args(struct bench_opts *o, int argc, char **argv)
 			usage(stdout);
 			return 1;
 		default:
-			bench_error("bench: unknown or incomplete option \"%s\" "
+			log_cli_error("bench: unknown or incomplete option \"%s\" "
 			    "(see `localacme bench --help`)",
 			    argv[optind - 1]);
 			return 2;
 		}
 	}
 	if (optind < argc) {
-		bench_error("bench: unexpected argument \"%s\"", argv[optind]);
+		log_cli_error("bench: unexpected argument \"%s\"", argv[optind]);
 		return 2;
 	}
 	if (o->directory == NULL) {
-		bench_error("bench: --directory URL is required");
+		log_cli_error("bench: --directory URL is required");
 		return 2;
 	}
 	if (o->quiet && o->json_path == NULL) {
-		bench_error("bench: --quiet needs --json FILE");
+		log_cli_error("bench: --quiet needs --json FILE");
 		return 2;
 	}
 	return 0;
@@ -1351,7 +1327,7 @@ cmd_bench(int argc, char **argv)
 	snprintf(b.run_id, sizeof(b.run_id), "%02x%02x%02x%02x", rnd[0],
 	    rnd[1], rnd[2], rnd[3]);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		bench_error("bench: cannot initialise libcurl");
+		log_cli_error("bench: cannot initialise libcurl");
 		goto out;
 	}
 	dirw.b = &b;
@@ -1360,11 +1336,11 @@ cmd_bench(int argc, char **argv)
 	if (b.o.http01_port != 0 && (b.http01 = bench_http01_new(
 	    b.o.http01_port, (size_t)b.o.concurrency * b.o.names, err,
 	    sizeof(err))) == NULL) {
-		bench_error("bench: %s", err);
+		log_cli_error("bench: %s", err);
 		goto out;
 	}
 	if ((b.w = calloc(b.o.concurrency, sizeof(*b.w))) == NULL) {
-		bench_error("bench: out of memory");
+		log_cli_error("bench: out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < b.o.concurrency; i++) {

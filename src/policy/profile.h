@@ -10,13 +10,15 @@
 #include "acme/problem.h"
 
 #define PROFILE_MAX	8
+/* No leaf lives longer, whatever the profile (Apple's ceiling for TLS). */
+#define PROFILE_MAX_DAYS	825
 #define PROFILE_DESC_SIZE 96
 
 /* What a profile changes in a leaf; everything else is HARDENING §5.3. */
 struct profile {
 	char		 name[ACME_PROFILE_SIZE];	/* [a-z0-9-]{1,31} */
 	char		 desc[PROFILE_DESC_SIZE];	/* meta.profiles text */
-	unsigned	 days;		/* lifetime, 1..CA_LEAF_MAX_DAYS */
+	unsigned	 days;		/* lifetime, 1..PROFILE_MAX_DAYS */
 	bool		 client_auth;	/* EKU serverAuth + clientAuth */
 	bool		 no_cn;		/* empty subject, critical SAN */
 };

@@ -12,6 +12,7 @@
 
 #include "acme/acme.h"
 #include "keys.h"
+#include "profile.h"	/* PROFILE_MAX_DAYS, the leaf lifetime ceiling */
 
 struct ca;
 struct passphrase;
@@ -21,7 +22,6 @@ struct policy;
 /* Root and intermediate lifetimes (HARDENING §5.1, §5.2). */
 #define CA_ROOT_DAYS		3650
 #define CA_INTERMEDIATE_DAYS	1095	/* 3 years */
-#define CA_LEAF_MAX_DAYS	825	/* Apple's ceiling for every TLS cert */
 #define CA_BACKDATE		3600	/* notBefore = now - 1 h */
 
 struct ca_create_opts {
@@ -85,7 +85,7 @@ struct ca_leaf_req {
 /*
  * Sign a leaf with the current intermediate (HARDENING §5.3); a computed
  * notBefore/notAfter is clamped to the intermediate's, a requested one
- * outside it (or a lifetime over CA_LEAF_MAX_DAYS) fails the signing. The identifiers must already have passed
+ * outside it (or a lifetime over PROFILE_MAX_DAYS) fails the signing. The identifiers must already have passed
  * the policy. Before returning, the certificate is checked against our
  * own profile (ca_check_leaf); a violation is an internal error, never a
  * certificate. Thread-safe: may be called from many threads at once.

@@ -848,7 +848,7 @@ leaf_validity(const struct ca_leaf_req *req, const struct ca_intermediate *is,
 			return -1;
 		}
 	} else {
-		if (req->days < 1 || req->days > CA_LEAF_MAX_DAYS) {
+		if (req->days < 1 || req->days > PROFILE_MAX_DAYS) {
 			log_err("ca_sign_leaf: %u days is out of range",
 			    req->days);
 			return -1;
@@ -858,7 +858,7 @@ leaf_validity(const struct ca_leaf_req *req, const struct ca_intermediate *is,
 		if (*na > is->not_after)
 			*na = is->not_after;
 	}
-	if (*na <= *nb || *na - *nb > (time_t)CA_LEAF_MAX_DAYS * DAY) {
+	if (*na <= *nb || *na - *nb > (time_t)PROFILE_MAX_DAYS * DAY) {
 		log_err("ca_sign_leaf: bad validity %lld..%lld",
 		    (long long)*nb, (long long)*na);
 		return -1;

@@ -7,7 +7,6 @@
 
 #include "acme/acme.h"
 #include "acme/problem.h"
-#include "ca.h"
 #include "profile.h"
 
 static void
@@ -34,7 +33,7 @@ void
 profile_table_init(struct profile_table *t, unsigned default_days)
 {
 	memset(t, 0, sizeof(*t));
-	if (default_days < 1 || default_days > CA_LEAF_MAX_DAYS)
+	if (default_days < 1 || default_days > PROFILE_MAX_DAYS)
 		default_days = 90;
 	set(&t->p[t->n++], "default", default_days, false, false);
 	set(&t->p[t->n++], "tlsserver", 45, false, true);
@@ -84,9 +83,9 @@ profile_table_apply(struct profile_table *t, const char *spec, char *err,
 	errno = 0;
 	days = strtoul(colon + 1, &end, 10);
 	if (end == colon + 1 || (*end != '\0' && *end != ':') || errno != 0 ||
-	    days < 1 || days > CA_LEAF_MAX_DAYS) {
+	    days < 1 || days > PROFILE_MAX_DAYS) {
 		snprintf(err, errsz, "profile \"%s\": DAYS must be 1 to %d",
-		    spec, CA_LEAF_MAX_DAYS);
+		    spec, PROFILE_MAX_DAYS);
 		return -1;
 	}
 	dst = (struct profile *)profile_find(t, name);

@@ -274,3 +274,25 @@ log_request(const char *method, const char *path, int status,
 	(void)reqid;
 	emit(LOG_LVL_INFO, msg);
 }
+
+void
+log_cli_verror(const char *fmt, va_list ap)
+{
+	char	 msg[2048];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	for (char *p = msg; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	fprintf(stderr, "localacme: %s\n", msg);
+}
+
+void
+log_cli_error(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_cli_verror(fmt, ap);
+	va_end(ap);
+}

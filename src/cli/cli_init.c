@@ -20,17 +20,11 @@
 void
 cli_error(const char *fmt, ...)
 {
-	char	 msg[2048];
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	log_cli_verror(fmt, ap);
 	va_end(ap);
-	/* One line, whatever the message holds. */
-	for (char *p = msg; *p != '\0'; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-	fprintf(stderr, "localacme: %s\n", msg);
 }
 
 struct ca *

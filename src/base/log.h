@@ -3,6 +3,7 @@
 #ifndef LOCALACME_LOG_H
 #define LOCALACME_LOG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 
 enum log_level {
@@ -34,6 +35,15 @@ bool	 log_enabled(enum log_level level);
 void	 log_set_request_id(const char *id);
 
 void	 log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * A command's error for the person at the terminal: one line
+ * "localacme: <message>" on stderr, whatever the message holds (newlines
+ * become spaces), whatever the log level or format.
+ */
+void	 log_cli_error(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+void	 log_cli_verror(const char *fmt, va_list ap)
+	    __attribute__((format(printf, 1, 0)));
 void	 log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	 log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	 log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -76,7 +76,7 @@ issue_opt(void *arg, int opt, const char *val)
 		errno = 0;
 		a->days = strtol(val, &end, 10);
 		if (*val == '\0' || *end != '\0' || errno != 0 ||
-		    a->days < 1 || a->days > CA_LEAF_MAX_DAYS)
+		    a->days < 1 || a->days > PROFILE_MAX_DAYS)
 			return -1;
 		return 0;
 	case OPT_CLIENT:
@@ -113,7 +113,7 @@ issue_usage(void)
 	    "  --pkcs12                   write NAME[+N].p12 instead "
 	    "(AES-256, PBKDF2, SHA-256 MAC)\n"
 	    "  --p12-password-file FILE   its password (default \"%s\")\n\n",
-	    CA_LEAF_MAX_DAYS, ISSUE_DEFAULT_DAYS, DEFAULT_P12_PASSWORD);
+	    PROFILE_MAX_DAYS, ISSUE_DEFAULT_DAYS, DEFAULT_P12_PASSWORD);
 	config_usage(stdout, false);
 }
 
