@@ -105,6 +105,38 @@ test_ratelimit_memory_bounded_under_address_flood(void **state)
 	ratelimit_free(rl);
 }
 
+/*
+ * A full table makes room with an address whose bucket has refilled, not
+ * with one that is being limited: evicting a limited address would hand it
+ * a fresh burst, and a client with a few addresses could reset its own
+ * limit. One set of 8 (capacity 8): the limited address comes first.
+ */
+static void
+test_ratelimit_full_table_keeps_limited_address(void **state)
+{
+	struct ratelimit	*rl = ratelimit_new(60, 2, 8);
+	char			 addr[32];
+	unsigned		 ra = 0;
+
+	(void)state;
+	assert_non_null(rl);
+	assert_true(ratelimit_take_at(rl, "192.0.2.1", 0.0, &ra));
+	for (int i = 2; i <= 8; i++) {
+		snprintf(addr, sizeof(addr), "198.51.100.%d", i);
+		assert_true(ratelimit_take_at(rl, addr, 0.0, &ra));
+	}
+	assert_int_equal(ratelimit_tracked(rl), 8);
+	/* Ten seconds on, the others have refilled; 192.0.2.1 spends its all. */
+	assert_true(ratelimit_take_at(rl, "192.0.2.1", 10.0, &ra));
+	assert_true(ratelimit_take_at(rl, "192.0.2.1", 10.0, &ra));
+	assert_false(ratelimit_take_at(rl, "192.0.2.1", 10.0, &ra));
+	/* A newcomer needs a slot: a refilled one goes, not the limited one. */
+	assert_true(ratelimit_take_at(rl, "203.0.113.9", 10.0, &ra));
+	assert_int_equal(ratelimit_tracked(rl), 8);
+	assert_false(ratelimit_take_at(rl, "192.0.2.1", 10.0, &ra));
+	ratelimit_free(rl);
+}
+
 static void
 test_ratelimit_bad_arguments(void **state)
 {
@@ -122,6 +154,7 @@ main(void)
 		cmocka_unit_test(test_ratelimit_retry_after_is_time_to_next_token),
 		cmocka_unit_test(test_ratelimit_keys_per_address_v6_per_64),
 		cmocka_unit_test(test_ratelimit_memory_bounded_under_address_flood),
+		cmocka_unit_test(test_ratelimit_full_table_keeps_limited_address),
 		cmocka_unit_test(test_ratelimit_bad_arguments),
 	};
 
