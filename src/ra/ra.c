@@ -33,22 +33,13 @@
 #include "policy.h"
 #include "profile.h"
 #include "ra.h"
+#include "ra_internal.h"
 #include "va.h"
 
 #define DEFAULT_PENDING_S	(7 * 86400)	/* pending authz and order */
 #define DEFAULT_VALID_S		(30 * 86400)	/* a valid authorization */
 #define SERIAL_TRIES		4
 
-struct ra {
-	struct ra_opts		 opts;
-	char			*db_path;
-	struct ca		*ca;
-	const struct policy	*policy;
-	struct va		*va;
-	struct store		*st;		/* the one connection; db_mu */
-	pthread_mutex_t		 db_mu;		/* recursive */
-	struct keycache		*keys;		/* imported account keys */
-};
 
 /* ---------- plumbing ---------- */
 
@@ -66,10 +57,17 @@ struct ra {
  * DB_LOCKED(ra, st) takes the lock and declares `st`; the lock is let go
  * when st goes out of scope, on every return path.
  */
+struct store *
+ra_lock(struct ra *ra)
+{
+	pthread_mutex_lock(&ra->db_mu);
+	return ra->st;
+}
+
 static struct ra *
 db_lock(struct ra *ra)
 {
-	pthread_mutex_lock(&ra->db_mu);
+	(void)ra_lock(ra);
 	return ra;
 }
 
@@ -79,16 +77,20 @@ db_lock(struct ra *ra)
  * no answer leaves before what it reports, or could have read, survives a
  * power loss (HARDENING X03), and no thread holds the lock during an fsync.
  */
-static void
-db_unlock(struct ra **held)
+void
+ra_unlock(struct ra *ra)
 {
-	struct ra *ra = *held;
-
 	pthread_mutex_unlock(&ra->db_mu);
 	if (store_sync(ra->st) != STORE_OK)
 		log_err("ra: fdatasync of the database WAL: %s; what was "
 		    "just committed may not survive a power loss",
 		    strerror(errno));
+}
+
+static void
+db_unlock(struct ra **held)
+{
+	ra_unlock(*held);
 }
 
 /* Let go of the lock for a stretch of pure computation, and take it back. */
@@ -113,8 +115,8 @@ db_resume(struct ra *ra)
  * Log a failure once and turn it into a generic problem (Z05): a store
  * failure with the store's message (st), anything else (NULL) by name.
  */
-static int
-internal(struct store *st, struct acme_problem *prob, const char *what)
+int
+ra_internal(struct store *st, struct acme_problem *prob, const char *what)
 {
 	if (st != NULL) {
 		log_err("ra: %s: %s", what, store_errmsg(st));
@@ -284,7 +286,7 @@ ra_account_auth(struct ra *ra, const char *id, struct acme_account *out,
 		return acme_problem_set(prob, ACME_P_ACCOUNTDOESNOTEXIST,
 		    "no account with that kid");
 	if (rc != STORE_OK)
-		return internal(st, prob, "account lookup");
+		return ra_internal(st, prob, "account lookup");
 	if ((*key = account_key(ra, out)) == NULL) {
 		log_err("ra: account %s has an unreadable key", id);
 		return acme_problem_set(prob, ACME_P_SERVERINTERNAL,
@@ -309,7 +311,7 @@ eab_check(struct store *st, const struct acme_eab *eab,
 		acme_problem_set(prob, ACME_P_UNAUTHORIZED,
 		    "unknown external account binding kid");
 	else if (rc != STORE_OK)
-		internal(st, prob, "EAB key lookup");
+		ra_internal(st, prob, "EAB key lookup");
 	else if (acme_eab_verify(eab, k.key, k.keylen, prob) == 0) {
 		if (k.single_use && k.uses > 0)
 			acme_problem_set(prob, ACME_P_UNAUTHORIZED,
@@ -349,10 +351,10 @@ eab_bind(struct store *st, const struct acme_eab *eab,
 		if (use == STORE_NOTFOUND)
 			return acme_problem_set(prob, ACME_P_UNAUTHORIZED,
 			    "unknown external account binding kid");
-		return internal(st, prob, "EAB binding");
+		return ra_internal(st, prob, "EAB binding");
 	}
 	if (store_commit(st) != STORE_OK)
-		return internal(st, prob, "newAccount commit");
+		return ra_internal(st, prob, "newAccount commit");
 	log_info("account %s bound with EAB kid %s", a->id, eab->kid);
 	return 0;
 }
@@ -392,7 +394,7 @@ check_replaces(struct store *st, const struct acme_account *acct,
 		goto out;
 	}
 	if (rc != STORE_OK) {
-		internal(st, prob, "replaces lookup");
+		ra_internal(st, prob, "replaces lookup");
 		goto out;
 	}
 	if (strcmp(c.account_id, acct->id) != 0) {
@@ -422,7 +424,7 @@ check_replaces(struct store *st, const struct acme_account *acct,
 	}
 	if (store_order_replaced(st, req->replaces, NULL, &replaced) !=
 	    STORE_OK) {
-		internal(st, prob, "replaces check");
+		ra_internal(st, prob, "replaces check");
 		goto out;
 	}
 	if (replaced) {
@@ -490,7 +492,7 @@ ra_new_account_eab(struct ra *ra, EVP_PKEY *key,
 	if (rc == STORE_OK)
 		goto existing;
 	if (rc != STORE_NOTFOUND)
-		return internal(st, prob, "newAccount lookup");
+		return ra_internal(st, prob, "newAccount lookup");
 	if (req->only_return_existing)
 		return acme_problem_set(prob, ACME_P_ACCOUNTDOESNOTEXIST,
 		    "no account exists with this key");
@@ -519,7 +521,7 @@ ra_new_account_eab(struct ra *ra, EVP_PKEY *key,
 		    (a.eab = strdup(eab->binding)) == NULL)
 			goto oom;
 		if (store_begin(st) != STORE_OK) {
-			internal(st, prob, "newAccount");
+			ra_internal(st, prob, "newAccount");
 			goto out;
 		}
 	}
@@ -529,14 +531,14 @@ ra_new_account_eab(struct ra *ra, EVP_PKEY *key,
 	if (rc == STORE_CONFLICT) {
 		/* A concurrent newAccount with this key won (HARDENING X19). */
 		if (store_account_get_by_thumbprint(st, tp, out) != STORE_OK) {
-			internal(st, prob, "newAccount race");
+			ra_internal(st, prob, "newAccount race");
 			goto out;
 		}
 		acme_account_clear(&a);
 		goto existing;
 	}
 	if (rc != STORE_OK) {
-		internal(st, prob, "newAccount insert");
+		ra_internal(st, prob, "newAccount insert");
 		goto out;
 	}
 	if (acme_account_copy(out, &a) == -1)
@@ -568,7 +570,7 @@ ra_update_account(struct ra *ra, const struct acme_account *acct,
 	enum store_status	 rc;
 
 	if (store_begin(st) != STORE_OK)
-		return internal(st, prob, "account update");
+		return ra_internal(st, prob, "account update");
 	if (req->has_contact) {
 		rc = store_account_update_contacts(st, acct->id,
 		    (const char (*)[ACME_CONTACT_SIZE])req->contact,
@@ -584,15 +586,15 @@ ra_update_account(struct ra *ra, const struct acme_account *acct,
 			goto fail;
 	}
 	if (store_commit(st) != STORE_OK)
-		return internal(st, prob, "account update commit");
+		return ra_internal(st, prob, "account update commit");
 	if (req->deactivate)
 		log_info("account %s deactivated", acct->id);
 	if (store_account_get(st, acct->id, out) != STORE_OK)
-		return internal(st, prob, "account reread");
+		return ra_internal(st, prob, "account reread");
 	return 0;
 fail:
 	store_rollback(st);
-	return internal(st, prob, "account update");
+	return ra_internal(st, prob, "account update");
 }
 
 int
@@ -637,7 +639,7 @@ ra_key_change(struct ra *ra, const struct acme_account *acct,
 		    "the account key changed during this request");
 		break;
 	default:
-		internal(st, prob, "keyChange");
+		ra_internal(st, prob, "keyChange");
 	}
 	acme_account_clear(&holder);
 	free(jwk);
@@ -739,7 +741,7 @@ ra_new_order(struct ra *ra, const struct acme_account *acct,
 	if (ra->opts.max_pending_authz > 0) {
 		if (store_authz_count_pending(st, acct->id, &pending) !=
 		    STORE_OK)
-			return internal(st, prob, "pending count");
+			return ra_internal(st, prob, "pending count");
 		if (pending + req->nids > ra->opts.max_pending_authz)
 			return acme_problem_setx(prob, ACME_P_RATELIMITED, 429,
 			    "too many pending authorizations (%zu); finish or "
@@ -792,7 +794,7 @@ ra_new_order(struct ra *ra, const struct acme_account *acct,
 		goto out;
 	}
 	if (rc != STORE_OK) {
-		internal(st, prob, "newOrder insert");
+		ra_internal(st, prob, "newOrder insert");
 		goto out;
 	}
 	ret = 0;
@@ -828,12 +830,12 @@ get_own_order(struct ra *ra, struct store *st, const struct acme_account *acct,
 	if (rc == STORE_NOTFOUND)
 		return not_found(prob, "order");
 	if (rc != STORE_OK)
-		return internal(st, prob, "order lookup");
+		return ra_internal(st, prob, "order lookup");
 	if ((out->status == ACME_ORDER_PENDING ||
 	    out->status == ACME_ORDER_READY) && out->expires <= time(NULL)) {
 		sweep_if_expired(ra, st, out->expires);
 		if (store_order_get(st, id, out) != STORE_OK)
-			return internal(st, prob, "order reread");
+			return ra_internal(st, prob, "order reread");
 	}
 	return 0;
 }
@@ -860,7 +862,7 @@ ra_list_orders(struct ra *ra, const struct acme_account *acct,
 		return acme_problem_set(prob, ACME_P_MALFORMED,
 		    "unknown orders cursor");
 	if (rc != STORE_OK)
-		return internal(st, prob, "orders list");
+		return ra_internal(st, prob, "orders list");
 	return 0;
 }
 
@@ -880,12 +882,12 @@ get_own_authz(struct ra *ra, struct store *st, const struct acme_account *acct,
 	if (rc == STORE_NOTFOUND)
 		return not_found(prob, "authorization");
 	if (rc != STORE_OK)
-		return internal(st, prob, "authz lookup");
+		return ra_internal(st, prob, "authz lookup");
 	if ((out->status == ACME_AUTHZ_PENDING ||
 	    out->status == ACME_AUTHZ_VALID) && out->expires <= time(NULL)) {
 		sweep_if_expired(ra, st, out->expires);
 		if (store_authz_get(st, id, out) != STORE_OK)
-			return internal(st, prob, "authz reread");
+			return ra_internal(st, prob, "authz reread");
 	}
 	return 0;
 }
@@ -919,9 +921,9 @@ ra_deactivate_authz(struct ra *ra, const struct acme_account *acct,
 		return acme_problem_set(prob, ACME_P_MALFORMED,
 		    "the authorization changed during this request");
 	if (rc != STORE_OK)
-		return internal(st, prob, "authz deactivation");
+		return ra_internal(st, prob, "authz deactivation");
 	if (store_authz_get(st, id, out) != STORE_OK)
-		return internal(st, prob, "authz reread");
+		return ra_internal(st, prob, "authz reread");
 	return 0;
 }
 
@@ -1002,7 +1004,7 @@ ra_challenge(struct ra *ra, const struct acme_account *acct, const char *id,
 	if (rc == STORE_NOTFOUND)
 		return not_found(prob, "challenge");
 	if (rc != STORE_OK)
-		return internal(st, prob, "challenge lookup");
+		return ra_internal(st, prob, "challenge lookup");
 	if (!respond || chall->status != ACME_CHALL_PENDING)
 		return 0;	/* §7.5.1: reading never validates (C03, C06) */
 	/* An expired authz is gone, as in Boulder (HARDENING C05): 404. */
@@ -1022,7 +1024,7 @@ ra_challenge(struct ra *ra, const struct acme_account *acct, const char *id,
 	 */
 	skip = ra->opts.validation_skip;
 	if (skip && store_begin_relaxed(st) != STORE_OK)
-		return internal(st, prob, "challenge start");
+		return ra_internal(st, prob, "challenge start");
 	/* One validation at a time per authorization (HARDENING X20). */
 	rc = store_challenge_begin(st, id);
 	if (rc != STORE_OK && skip)
@@ -1030,12 +1032,12 @@ ra_challenge(struct ra *ra, const struct acme_account *acct, const char *id,
 	if (rc == STORE_CONFLICT)
 		goto reread;
 	if (rc != STORE_OK)
-		return internal(st, prob, "challenge start");
+		return ra_internal(st, prob, "challenge start");
 
 	if (skip) {
 		finish_challenge(ra, st, id, chall->type, true, NULL);
 		if (store_commit(st) != STORE_OK)
-			return internal(st, prob, "challenge");
+			return ra_internal(st, prob, "challenge");
 		goto reread;
 	}
 	if (make_va_request(acct, authz, chall, &vr) == -1 || ra->va == NULL ||
@@ -1047,7 +1049,7 @@ ra_challenge(struct ra *ra, const struct acme_account *acct, const char *id,
 	}
 reread:
 	if (store_challenge_get(st, id, chall, authz) != STORE_OK)
-		return internal(st, prob, "challenge reread");
+		return ra_internal(st, prob, "challenge reread");
 	return 0;
 }
 
@@ -1064,7 +1066,7 @@ recheck_authzs(struct store *st, const struct acme_order *o,
 	for (size_t i = 0; i < o->nident; i++) {
 		if (store_authz_get(st, o->authz_ids[i], &a) != STORE_OK) {
 			acme_authz_clear(&a);
-			return internal(st, prob, "authz recheck");
+			return ra_internal(st, prob, "authz recheck");
 		}
 		if (a.status != ACME_AUTHZ_VALID || a.expires <= now) {
 			acme_authz_clear(&a);
@@ -1094,7 +1096,7 @@ csr_key_is_account_key(struct store *st, const char *tp, bool *is,
 	if (rc == STORE_OK)
 		*is = true;
 	else if (rc != STORE_NOTFOUND)
-		return internal(st, prob, "account key check");
+		return ra_internal(st, prob, "account key check");
 	return 0;
 }
 
@@ -1189,7 +1191,7 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 		goto out;
 	}
 	if (rc != STORE_OK) {
-		internal(st, prob, "begin processing");
+		ra_internal(st, prob, "begin processing");
 		goto out;
 	}
 
@@ -1252,7 +1254,7 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 	metrics_issuance(o.profile);
 	fault_point("finalize.p4");	/* X01 P4: stored, not answered */
 	if (store_order_get(st, o.id, out) != STORE_OK) {
-		internal(st, prob, "order reread");
+		ra_internal(st, prob, "order reread");
 		goto out;
 	}
 	ret = 0;
@@ -1285,9 +1287,9 @@ ra_get_cert_chain(struct ra *ra, const struct acme_account *acct,
 	if (rc == STORE_NOTFOUND)
 		not_found(prob, "certificate");
 	else if (rc != STORE_OK)
-		internal(st, prob, "certificate lookup");
+		ra_internal(st, prob, "certificate lookup");
 	else if (c.pem == NULL || c.chain_pem == NULL)
-		internal(st, prob, "certificate without PEM");
+		ra_internal(st, prob, "certificate without PEM");
 	else {
 		/* RFC 8555 §7.4.2: leaf first, then the issuer. */
 		a = strlen(c.pem);
@@ -1358,7 +1360,7 @@ holds_authz_for_all(struct store *st, const struct acme_account *acct,
 			*ok = false;
 		else if (rc != STORE_OK) {
 			GENERAL_NAMES_free(sans);
-			return internal(st, prob, "authz lookup");
+			return ra_internal(st, prob, "authz lookup");
 		}
 	}
 	GENERAL_NAMES_free(sans);
@@ -1391,14 +1393,14 @@ ra_revoke(struct ra *ra, const struct acme_account *acct, EVP_PKEY *cert_key,
 	if (rc == STORE_NOTFOUND)
 		goto unknown;
 	if (rc != STORE_OK) {
-		internal(st, prob, "certificate lookup");
+		ra_internal(st, prob, "certificate lookup");
 		goto out;
 	}
 	/* Compare the whole certificate, not only the serial (V05). */
 	if ((b = BIO_new_mem_buf(c.pem, -1)) == NULL ||
 	    (sx = PEM_read_bio_X509(b, NULL, NULL, NULL)) == NULL ||
 	    (len = i2d_X509(sx, &stored)) <= 0) {
-		internal(NULL, prob, "stored certificate unreadable");
+		ra_internal(NULL, prob, "stored certificate unreadable");
 		goto out;
 	}
 	if ((size_t)len != derlen || memcmp(stored, der, derlen) != 0)
@@ -1439,7 +1441,7 @@ ra_revoke(struct ra *ra, const struct acme_account *acct, EVP_PKEY *cert_key,
 		goto out;
 	}
 	if (rc != STORE_OK) {
-		internal(st, prob, "revocation");
+		ra_internal(st, prob, "revocation");
 		goto out;
 	}
 	log_info("revoked %s (reason %d)", serial, reason);
@@ -1493,7 +1495,7 @@ ra_renewal_info(struct ra *ra, const char *certid, struct acme_ari_window *w,
 		goto out;
 	}
 	if (rc != STORE_OK) {
-		internal(st, prob, "renewalInfo lookup");
+		ra_internal(st, prob, "renewalInfo lookup");
 		goto out;
 	}
 	rc = store_renewal_info_get(st, serial, &w->start, &w->end, url,
@@ -1503,13 +1505,13 @@ ra_renewal_info(struct ra *ra, const char *certid, struct acme_ari_window *w,
 		goto out;
 	}
 	if (rc != STORE_NOTFOUND) {
-		internal(st, prob, "renewalInfo override");
+		ra_internal(st, prob, "renewalInfo override");
 		goto out;
 	}
 	if (acme_ari_window(c.not_before, c.not_after,
 	    c.status == ACME_CERT_REVOKED ? (c.revoked_at != 0 ?
 	    c.revoked_at : time(NULL)) : 0, time(NULL), w) == -1) {
-		internal(NULL, prob, "certificate with an empty validity");
+		ra_internal(NULL, prob, "certificate with an empty validity");
 		goto out;
 	}
 	ret = 0;
