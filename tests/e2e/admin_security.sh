@@ -13,7 +13,6 @@ e2e_require openssl curl python3
 
 ACME_PORT=$(e2e_free_port)
 ADMIN=$(e2e_free_port)
-while [ "$ADMIN" = "$ACME_PORT" ]; do ADMIN=$(e2e_free_port); done	# two free ports, not one twice
 TF=$LOCALACME_HOME/admin.token
 start() { acme_start --hostname adm.localhost --admin-listen "127.0.0.1:$ADMIN" "$@"; }
 restart() { acme_restart --hostname adm.localhost --admin-listen "127.0.0.1:$ADMIN" "$@"; }

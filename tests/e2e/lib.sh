@@ -77,18 +77,29 @@ e2e_require() {
 	done
 }
 
+# A free loopback TCP port, never one this test was already given: a port
+# is free only until someone binds it, and the kernel hands the same
+# ephemeral port to two probes in a row, so two calls before either server
+# starts could otherwise return one port twice. The ports given are
+# remembered in $E2E_TMP (each call runs in a $(...) subshell).
 e2e_free_port() {
-	if command -v python3 >/dev/null 2>&1; then
-		python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-		return
-	fi
-	local p
+	local p given="${E2E_TMP:-/tmp}/.ports-given" tries=0
 	while :; do
-		p=$((20000 + RANDOM % 40000))
-		if ! ss -ltnH "sport = :$p" 2>/dev/null | grep -q .; then
-			echo "$p"
-			return
+		if command -v python3 >/dev/null 2>&1; then
+			p=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+		else
+			p=$((20000 + RANDOM % 40000))
+			if ss -ltnH "sport = :$p" 2>/dev/null | grep -q .; then
+				continue
+			fi
 		fi
+		tries=$((tries + 1))
+		if [ -f "$given" ] && grep -qx "$p" "$given" && [ "$tries" -lt 100 ]; then
+			continue
+		fi
+		echo "$p" >>"$given"
+		echo "$p"
+		return
 	done
 }
 
