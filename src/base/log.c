@@ -150,13 +150,31 @@ json_escape(char *buf, size_t cap, size_t off, const char *s)
 	return off;
 }
 
-/* Replace control characters so a log line stays one line (Z06). */
+/*
+ * Make a text log line safe to print (Z06): it stays one line, and it is
+ * valid UTF-8 with no terminal controls. Each C0 or C1 control character,
+ * DEL, and each byte that does not belong to a valid UTF-8 sequence (a
+ * request path or header is raw attacker bytes) becomes one '?'; valid
+ * UTF-8 text passes unchanged. In place: the result is never longer.
+ */
 static void
 sanitize(char *s)
 {
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
-			*s = '?';
+	unsigned char	*r = (unsigned char *)s, *w = r;
+	size_t		 n;
+
+	while (*r != '\0') {
+		n = utf8_len(r);
+		if (n == 0 || *r < 0x20 || *r == 0x7f ||
+		    (n == 2 && r[0] == 0xc2 && r[1] < 0xa0)) {	/* C1 */
+			*w++ = '?';
+			r += n == 0 ? 1 : n;
+			continue;
+		}
+		while (n-- > 0)
+			*w++ = *r++;
+	}
+	*w = '\0';
 }
 
 static void

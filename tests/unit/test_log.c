@@ -228,6 +228,55 @@ test_log_json_truncated_line_is_still_json(void **state)
 	free(c.text);
 }
 
+/* Text lines are valid UTF-8 without controls: what is not becomes '?' (Z06). */
+static const struct text_case {
+	const char	*in;
+	const char	*want;	/* the message as the line shows it */
+} text_cases[] = {
+	{ "a\x80z", "a?z" },			/* a lone continuation byte */
+	{ "<\xc0\xaf>", "<?" "?>" },		/* overlong '/' */
+	{ "\xe2\x82z", "??z" },		/* cut short by the next character */
+	{ "end\xf0\x9f\x98", "end???" },	/* cut short by the end */
+	{ "\xff\xfe", "??" },			/* never in UTF-8 */
+	{ "\xed\xa0\x80", "???" },		/* a UTF-16 surrogate */
+	{ "t\x01\t\x7f\r\nX", "t?????X" },	/* C0 controls, DEL: one line */
+	{ "csi\xc2\x9b" "2J", "csi?2J" },		/* C1 control (CSI) */
+	{ "nbsp\xc2\xa0ok", "nbsp\xc2\xa0ok" },	/* U+00A0 is text */
+	{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+	    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" },	/* valid, unchanged */
+};
+
+static void
+test_log_text_msg_invalid_utf8_and_controls_replaced(void **state)
+{
+	struct cap	 c;
+	const char	*p;
+	size_t		 n = sizeof(text_cases) / sizeof(text_cases[0]);
+
+	(void)state;
+	log_setup(LOG_LVL_INFO, LOG_FMT_TEXT);
+	cap_start(&c);
+	for (size_t i = 0; i < n; i++)
+		log_info("[%s]", text_cases[i].in);
+	log_request("GET", "/acme/\xff\x1b[2J", 404, 1, 2, "abcd1234");
+	cap_stop(&c);
+	assert_int_equal(cap_lines(&c), n + 1);
+	p = c.text;
+	for (size_t i = 0; i < n; i++) {
+		char		 want[64];
+		const char	*e = strchr(p, '\n');
+
+		snprintf(want, sizeof(want), "[%s]\n", text_cases[i].want);
+		assert_non_null(e);
+		if (strncmp(e + 1 - strlen(want), want, strlen(want)) != 0)
+			fail_msg("case %zu: line %.*s, want ...%s", i,
+			    (int)(e - p), p, want);
+		p = e + 1;
+	}
+	assert_non_null(strstr(p, "GET /acme/?" "?[2J 404"));
+	free(c.text);
+}
+
 int
 main(void)
 {
@@ -235,6 +284,7 @@ main(void)
 		cmocka_unit_test(test_log_json_msg_invalid_utf8_is_escaped_per_byte),
 		cmocka_unit_test(test_log_json_request_path_and_method_invalid_utf8_stay_json),
 		cmocka_unit_test(test_log_json_truncated_line_is_still_json),
+		cmocka_unit_test(test_log_text_msg_invalid_utf8_and_controls_replaced),
 	};
 
 	return cmocka_run_group_tests_name("log", tests, NULL, NULL);
