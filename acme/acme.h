@@ -185,7 +185,29 @@ int	 acme_cert_status_parse(const char *s, enum acme_cert_status *out);
 int	 acme_chall_type_parse(const char *s, enum acme_chall_type *out);
 int	 acme_ident_type_parse(const char *s, enum acme_ident_type *out);
 
-/* RFC 8555 §7.1.6: is the transition from -> to allowed? */
+/*
+ * The transition tables (acme/object.c). An edge is drawn in RFC 8555
+ * §7.1.6 (ACME_EDGE_RFC) or is one the server adds, named for why:
+ * recovery at start-up (HARDENING I5) or the expiry sweep. The RA checks
+ * every status change against them (src/ra/ra_state.c).
+ */
+enum acme_edge {
+	ACME_EDGE_RFC = 1 << 0,		/* drawn in the §7.1.6 diagram */
+	ACME_EDGE_RECOVERY = 1 << 1,	/* start-up: work in flight died (I5) */
+	ACME_EDGE_EXPIRY = 1 << 2	/* the sweep: past "expires" */
+};
+
+/* Is from -> to an edge of one of the kinds (a mask of enum acme_edge)? */
+bool	 acme_account_edge(enum acme_account_status from,
+	    enum acme_account_status to, unsigned kinds);
+bool	 acme_order_edge(enum acme_order_status from,
+	    enum acme_order_status to, unsigned kinds);
+bool	 acme_authz_edge(enum acme_authz_status from,
+	    enum acme_authz_status to, unsigned kinds);
+bool	 acme_chall_edge(enum acme_chall_status from,
+	    enum acme_chall_status to, unsigned kinds);
+
+/* RFC 8555 §7.1.6: is the transition from -> to drawn in the diagram? */
 bool	 acme_order_transition_ok(enum acme_order_status from,
 	    enum acme_order_status to);
 bool	 acme_authz_transition_ok(enum acme_authz_status from,

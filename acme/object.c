@@ -139,98 +139,169 @@ PARSE_FUNC(acme_chall_type_parse, enum acme_chall_type, chall_types)
 PARSE_FUNC(acme_ident_type_parse, enum acme_ident_type, ident_types)
 
 /*
- * The transition tables below are the state diagrams of RFC 8555
- * §7.1.6. A status "transitioning" to itself is not a transition: every
- * function returns false for from == to, so a caller that only wants to
- * write a changed status can use them as a guard. (The challenge diagram
- * draws a processing->processing retry loop; a retry leaves the status
- * as it is and needs no transition.)
+ * The transition tables: RFC 8555 §7.1.6 draws one state diagram per
+ * object (account, order, authorization, challenge); every edge drawn
+ * there is marked ACME_EDGE_RFC below. The server needs two kinds of edge
+ * more, named as such so that no caller can take one by accident:
+ *
+ *  - recovery (HARDENING I5): at start-up an order left "processing" by
+ *    a crash becomes "invalid" (an RFC edge too, "Error"), and a
+ *    challenge left "processing" returns to "pending" so that the client
+ *    may answer it again (not in the diagram: the RFC has no server that
+ *    dies during a validation);
+ *  - expiry: the sweep that moves pending or valid authorizations past
+ *    "expires" to "expired" and pending or ready orders past theirs (or
+ *    with such an authorization) to "invalid" (all RFC edges, named for
+ *    the sweep that takes them).
+ *
+ * A status "transitioning" to itself is not a transition: no table holds
+ * a from == to edge, so a caller that only wants to write a changed status
+ * can use them as a guard. (The challenge diagram draws a
+ * processing->processing retry loop; a retry leaves the status as it is
+ * and needs no transition.)
  */
+#define RFC	ACME_EDGE_RFC
+#define RECOVER	ACME_EDGE_RECOVERY
+#define EXPIRE	ACME_EDGE_EXPIRY
+
+/* RFC 8555 §7.1.6, account: client deactivation (§7.3.6), server revocation. */
+static const unsigned char account_edges[][3] = {
+	[ACME_ACCOUNT_VALID] = {
+		[ACME_ACCOUNT_DEACTIVATED] = RFC,
+		[ACME_ACCOUNT_REVOKED] = RFC,
+	},
+	/* deactivated, revoked: final */
+	[ACME_ACCOUNT_REVOKED] = { 0 },
+};
+
+/* RFC 8555 §7.1.6, order. */
+static const unsigned char order_edges[][5] = {
+	[ACME_ORDER_PENDING] = {
+		/* All authorizations valid, or one failed / expired. */
+		[ACME_ORDER_READY] = RFC,
+		[ACME_ORDER_INVALID] = RFC | EXPIRE,
+	},
+	[ACME_ORDER_READY] = {
+		/* Finalize received, or an error before it. */
+		[ACME_ORDER_PROCESSING] = RFC,
+		[ACME_ORDER_INVALID] = RFC | EXPIRE,
+	},
+	[ACME_ORDER_PROCESSING] = {
+		/* Certificate issued, or issuance failed (or died: I5). */
+		[ACME_ORDER_VALID] = RFC,
+		[ACME_ORDER_INVALID] = RFC | RECOVER,
+	},
+	/* valid, invalid: final */
+	[ACME_ORDER_INVALID] = { 0 },
+};
+
+/* RFC 8555 §7.1.6, authorization. */
+static const unsigned char authz_edges[][6] = {
+	/*
+	 * Challenge valid / failed; and in the diagram "pending" also
+	 * joins the arrows to deactivated (client, §7.5.2), expired (time)
+	 * and revoked (server).
+	 */
+	[ACME_AUTHZ_PENDING] = {
+		[ACME_AUTHZ_VALID] = RFC,
+		[ACME_AUTHZ_INVALID] = RFC,
+		[ACME_AUTHZ_DEACTIVATED] = RFC,
+		[ACME_AUTHZ_EXPIRED] = RFC | EXPIRE,
+		[ACME_AUTHZ_REVOKED] = RFC,
+	},
+	[ACME_AUTHZ_VALID] = {
+		[ACME_AUTHZ_DEACTIVATED] = RFC,
+		[ACME_AUTHZ_EXPIRED] = RFC | EXPIRE,
+		[ACME_AUTHZ_REVOKED] = RFC,
+	},
+	/* invalid, deactivated, expired, revoked: final */
+	[ACME_AUTHZ_REVOKED] = { 0 },
+};
+
+/* RFC 8555 §7.1.6, challenge. */
+static const unsigned char chall_edges[][4] = {
+	/*
+	 * A challenge leaves "pending" only when the client responds
+	 * (§7.5.1), and then goes to "processing"; the diagram has no
+	 * pending->valid or pending->invalid edge, so the RA must pass
+	 * through processing even when validation is synchronous.
+	 */
+	[ACME_CHALL_PENDING] = {
+		[ACME_CHALL_PROCESSING] = RFC,
+	},
+	[ACME_CHALL_PROCESSING] = {
+		[ACME_CHALL_PENDING] = RECOVER,	/* not in the RFC (I5) */
+		[ACME_CHALL_VALID] = RFC,
+		[ACME_CHALL_INVALID] = RFC,
+	},
+	/* valid, invalid: final */
+	[ACME_CHALL_INVALID] = { 0 },
+};
+
+#undef RFC
+#undef RECOVER
+#undef EXPIRE
+
+/* tab[from][to] & kinds, for a table of n x n; out of range: no edge. */
+#define EDGE(tab, from, to, kinds)					\
+	((size_t)(from) < sizeof(tab) / sizeof((tab)[0]) &&		\
+	    (size_t)(to) < sizeof((tab)[0]) &&				\
+	    ((tab)[from][to] & (kinds)) != 0)
+
+bool
+acme_account_edge(enum acme_account_status from,
+    enum acme_account_status to, unsigned kinds)
+{
+	return EDGE(account_edges, from, to, kinds);
+}
+
+bool
+acme_order_edge(enum acme_order_status from, enum acme_order_status to,
+    unsigned kinds)
+{
+	return EDGE(order_edges, from, to, kinds);
+}
+
+bool
+acme_authz_edge(enum acme_authz_status from, enum acme_authz_status to,
+    unsigned kinds)
+{
+	return EDGE(authz_edges, from, to, kinds);
+}
+
+bool
+acme_chall_edge(enum acme_chall_status from, enum acme_chall_status to,
+    unsigned kinds)
+{
+	return EDGE(chall_edges, from, to, kinds);
+}
 
 bool
 acme_order_transition_ok(enum acme_order_status from,
     enum acme_order_status to)
 {
-	switch (from) {
-	case ACME_ORDER_PENDING:
-		/* All authorizations valid, or one failed / expired. */
-		return to == ACME_ORDER_READY || to == ACME_ORDER_INVALID;
-	case ACME_ORDER_READY:
-		/* Finalize received, or an error before it. */
-		return to == ACME_ORDER_PROCESSING || to == ACME_ORDER_INVALID;
-	case ACME_ORDER_PROCESSING:
-		/* Certificate issued, or issuance failed. */
-		return to == ACME_ORDER_VALID || to == ACME_ORDER_INVALID;
-	case ACME_ORDER_VALID:
-	case ACME_ORDER_INVALID:
-		return false;	/* final */
-	}
-	return false;
+	return acme_order_edge(from, to, ACME_EDGE_RFC);
 }
 
 bool
 acme_authz_transition_ok(enum acme_authz_status from,
     enum acme_authz_status to)
 {
-	switch (from) {
-	case ACME_AUTHZ_PENDING:
-		/*
-		 * Challenge valid / failed; and in the diagram "pending"
-		 * also joins the arrows to deactivated (client, §7.5.2),
-		 * expired (time) and revoked (server).
-		 */
-		return to == ACME_AUTHZ_VALID || to == ACME_AUTHZ_INVALID ||
-		    to == ACME_AUTHZ_DEACTIVATED || to == ACME_AUTHZ_EXPIRED ||
-		    to == ACME_AUTHZ_REVOKED;
-	case ACME_AUTHZ_VALID:
-		return to == ACME_AUTHZ_DEACTIVATED ||
-		    to == ACME_AUTHZ_EXPIRED || to == ACME_AUTHZ_REVOKED;
-	case ACME_AUTHZ_INVALID:
-	case ACME_AUTHZ_DEACTIVATED:
-	case ACME_AUTHZ_EXPIRED:
-	case ACME_AUTHZ_REVOKED:
-		return false;	/* final */
-	}
-	return false;
+	return acme_authz_edge(from, to, ACME_EDGE_RFC);
 }
 
 bool
 acme_chall_transition_ok(enum acme_chall_status from,
     enum acme_chall_status to)
 {
-	switch (from) {
-	case ACME_CHALL_PENDING:
-		/*
-		 * RFC 8555 §7.1.6: a challenge leaves "pending" only when
-		 * the client responds (§7.5.1), and then goes to
-		 * "processing"; the diagram has no pending->valid or
-		 * pending->invalid edge, so the RA must pass through
-		 * processing even when validation is synchronous.
-		 */
-		return to == ACME_CHALL_PROCESSING;
-	case ACME_CHALL_PROCESSING:
-		return to == ACME_CHALL_VALID || to == ACME_CHALL_INVALID;
-	case ACME_CHALL_VALID:
-	case ACME_CHALL_INVALID:
-		return false;	/* final */
-	}
-	return false;
+	return acme_chall_edge(from, to, ACME_EDGE_RFC);
 }
 
 bool
 acme_account_transition_ok(enum acme_account_status from,
     enum acme_account_status to)
 {
-	switch (from) {
-	case ACME_ACCOUNT_VALID:
-		/* Client deactivation (§7.3.6) or server revocation. */
-		return to == ACME_ACCOUNT_DEACTIVATED ||
-		    to == ACME_ACCOUNT_REVOKED;
-	case ACME_ACCOUNT_DEACTIVATED:
-	case ACME_ACCOUNT_REVOKED:
-		return false;	/* final */
-	}
-	return false;
+	return acme_account_edge(from, to, ACME_EDGE_RFC);
 }
 
 void

@@ -219,6 +219,7 @@ enum store_status store_order_set_status(struct store *st, const char *id,
 /*
  * Set status `to` and the error (err NULL or !err->set clears it), unless
  * the order is already valid or invalid (STORE_CONFLICT). STORE_NOTFOUND.
+ * (Used by tests only; the RA changes statuses with the compare-and-sets.)
  */
 enum store_status store_order_set_error(struct store *st, const char *id,
 		    enum acme_order_status to, const struct acme_error *err);
@@ -257,29 +258,51 @@ enum store_status store_order_finish(struct store *st, const char *order_id,
 enum store_status store_order_fail(struct store *st, const char *order_id,
 		    const struct acme_error *err, bool cert_may_exist);
 /*
- * Start-up sweep (HARDENING I5): every order that began processing at or
- * before `now` becomes invalid with *err (the caller's serverInternal
- * error; the store does not know problem types). Their reserved serials
- * stay reserved forever. Challenges left processing go back to pending
- * (their validation died with the process), so clients can retry. Call
- * it at start-up, before validations run. *n (may be NULL) = orders
+ * The edges of the start-up sweep, named by the RA (src/ra/ra_state.c
+ * checks them against acme/object.c's table; the store chooses none).
+ */
+struct store_recovery {
+	enum acme_order_status	 order_from, order_to;
+	enum acme_chall_status	 chall_from, chall_to;
+};
+/*
+ * Start-up sweep (HARDENING I5), one durable transaction: every order in
+ * r->order_from that began processing at or before `now` becomes
+ * r->order_to with *err (the caller's serverInternal error; the store
+ * does not know problem types). Their reserved serials stay reserved
+ * forever. Every challenge in r->chall_from becomes r->chall_to (a
+ * validation that died with the process), so clients can retry. Call it
+ * at start-up, before validations run. *n (may be NULL) = orders
  * recovered.
  */
 enum store_status store_recover_processing(struct store *st, time_t now,
+		    const struct store_recovery *r,
 		    const struct acme_error *err, size_t *n);
 
 /* Fill *out with its challenges (ordered as inserted). STORE_NOTFOUND. */
 enum store_status store_authz_get(struct store *st, const char *id,
 		    struct acme_authz *out);
 /*
- * CAS from -> to, one transaction. When `to` is invalid, deactivated,
- * expired or revoked, every pending or ready order using this authz
- * becomes invalid too; when `to` is valid, each pending order whose
- * authzs are now all valid becomes ready (§7.1.6). STORE_CONFLICT when
+ * CAS from -> to, one statement (in the caller's transaction, if any).
+ * Only the authorization: its orders follow in the RA
+ * (src/ra/ra_state.c, with store_orders_of_authz). STORE_CONFLICT when
  * not in `from`; STORE_NOTFOUND.
  */
 enum store_status store_authz_set_status(struct store *st, const char *id,
 		    enum acme_authz_status from, enum acme_authz_status to);
+/* An order of an authorization, as the RA's cascade needs it. */
+struct store_authz_order {
+	char			 id[ACME_ID_SIZE];
+	enum acme_order_status	 status;
+	bool			 all_authzs_valid;	/* every one of its authzs */
+};
+/*
+ * Every order that uses authorization authz_id: *out (heap, free(3);
+ * NULL when *n is 0) holds *n entries. One statement.
+ */
+enum store_status store_orders_of_authz(struct store *st,
+		    const char *authz_id, struct store_authz_order **out,
+		    size_t *n);
 /*
  * Authz reuse: the account's valid authz for ident/wildcard with the
  * latest expiry, expiring after `now`. STORE_NOTFOUND if none.
@@ -305,29 +328,39 @@ enum store_status store_challenge_get(struct store *st, const char *id,
  * Claim the validation (§7.5.1; one validation at a time, HARDENING
  * X20): pending -> processing, only while its authz is pending and no
  * other challenge of that authz left pending. STORE_CONFLICT otherwise;
- * STORE_NOTFOUND.
+ * STORE_NOTFOUND. One statement; in a relaxed transaction of its own
+ * unless the caller has one open.
  */
 enum store_status store_challenge_begin(struct store *st, const char *chall_id);
 /*
- * Record a validation result, one transaction (§7.1.6): the challenge
- * processing -> valid|invalid (with err, and `validated` when valid); its
- * authz pending -> valid|invalid; then each pending order of that authz
- * becomes ready when all its authzs are valid, or invalid when this
- * authz became invalid. If the authz left pending meanwhile (deactivated,
- * expired) only the challenge is recorded. STORE_CONFLICT if the
- * challenge is not processing; STORE_NOTFOUND.
+ * CAS from -> to, one statement (in the caller's transaction, if any),
+ * also setting `validated` (0 = none) and the error (err NULL or
+ * !err->set clears it). authz_id (may be NULL) receives the challenge's
+ * authorization. STORE_CONFLICT when not in `from`; STORE_NOTFOUND.
  */
-enum store_status store_challenge_finish(struct store *st, const char *chall_id,
-		    bool valid, const struct acme_error *err, time_t validated);
+enum store_status store_challenge_set_status(struct store *st,
+		    const char *id, enum acme_chall_status from,
+		    enum acme_chall_status to, const struct acme_error *err,
+		    time_t validated, char authz_id[ACME_ID_SIZE]);
 
 /*
- * Expiry sweep, one transaction: pending/valid authzs with expires <= now
- * become expired; pending/ready orders with expires <= now, or using
- * such an authz, become invalid. Call it periodically (the RA should
- * still compare `expires` when it reads an object, since the sweep lags).
- * *nauthz, *norder (may be NULL) = rows changed.
+ * The edges of the expiry sweep, named by the RA (src/ra/ra_state.c
+ * checks them against acme/object.c's table; the store chooses none).
  */
-enum store_status store_expire(struct store *st, time_t now, size_t *nauthz,
+struct store_expiry {
+	enum acme_authz_status	 authz_from[2], authz_to;
+	enum acme_order_status	 order_from[2], order_to;
+};
+/*
+ * Expiry sweep, one durable transaction: authzs in e->authz_from with
+ * expires <= now become e->authz_to; orders in e->order_from with
+ * expires <= now, or using such an authz, become e->order_to. Call it
+ * periodically (the RA should still compare `expires` when it reads an
+ * object, since the sweep lags). *nauthz, *norder (may be NULL) = rows
+ * changed.
+ */
+enum store_status store_expire(struct store *st, time_t now,
+		    const struct store_expiry *e, size_t *nauthz,
 		    size_t *norder);
 
 /* --- serials and certificates --- */

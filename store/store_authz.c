@@ -113,18 +113,14 @@ enum store_status
 store_authz_set_status(struct store *st, const char *id,
     enum acme_authz_status from, enum acme_authz_status to)
 {
-	sqlite3_stmt		*q = NULL;
-	enum store_status	 rc;
+	sqlite3_stmt		*q;
+	enum store_status	 rc = STORE_ERR;
 	int			 changed;
 
-	if ((rc = store_txn_begin(st)) != STORE_OK)
-		return rc;
 	if ((q = store_prep(st, STMT_AUTHZ_SET_STATUS,
 	    "UPDATE authzs SET status = ?3 WHERE id = ?1 AND status = ?2"))
-	    == NULL) {
-		rc = STORE_ERR;
-		goto out;
-	}
+	    == NULL)
+		return STORE_ERR;
 	if (store_bind_text(q, 1, id) != 0 ||
 	    store_bind_text(q, 2, acme_authz_status_str(from)) != 0 ||
 	    store_bind_text(q, 3, acme_authz_status_str(to)) != 0) {
@@ -134,24 +130,11 @@ store_authz_set_status(struct store *st, const char *id,
 	rc = store_step_done(st, q, "authz_set_status");
 	changed = sqlite3_changes(st->db);
 	store_reset(q);
-	q = NULL;
-	if (rc != STORE_OK)
-		goto out;
-	if (changed == 0) {
+	if (rc == STORE_OK && changed == 0)
 		rc = authz_cas_miss(st, id);
-		goto out;
-	}
-	/*
-	 * RFC 8555 §7.1.6: an order with an unusable authz is invalid; one
-	 * whose authzs are now all valid is ready.
-	 */
-	if (to == ACME_AUTHZ_VALID)
-		rc = store_orders_ready_by_authz(st, id);
-	else if (to != ACME_AUTHZ_PENDING)
-		rc = store_orders_invalidate_by_authz(st, id);
 out:
 	store_reset(q);
-	return store_txn_end(st, rc);
+	return rc;
 }
 
 static enum store_status
@@ -294,6 +277,7 @@ store_challenge_begin(struct store *st, const char *chall_id)
 {
 	sqlite3_stmt		*q;
 	enum store_status	 rc = STORE_ERR;
+	bool			 own = store_tx_depth(st) == 0;
 	int			 changed;
 
 	/*
@@ -301,19 +285,29 @@ store_challenge_begin(struct store *st, const char *chall_id)
 	 * lock claims the validation only while the authz is pending and
 	 * no sibling challenge has started.
 	 */
-	/* A lost claim is harmless: the client answers the challenge again. */
-	if (store_txn_begin_relaxed(st) != STORE_OK)
+	/*
+	 * A lost claim is harmless: the client answers the challenge again.
+	 * In a caller's transaction the one statement needs no savepoint:
+	 * SQLite undoes a failed statement by itself.
+	 */
+	if (own && store_txn_begin_relaxed(st) != STORE_OK)
 		return STORE_ERR;
 	if ((q = store_prep(st, STMT_CHALL_BEGIN,
-	    "UPDATE challenges SET status = 'processing' "
-	    "WHERE id = ?1 AND status = 'pending' "
+	    "UPDATE challenges SET status = ?3 "
+	    "WHERE id = ?1 AND status = ?2 "
 	    "AND EXISTS (SELECT 1 FROM authzs a WHERE a.id = challenges.authz_id "
-	    "AND a.status = 'pending') "
+	    "AND a.status = ?4) "
 	    "AND NOT EXISTS (SELECT 1 FROM challenges c "
-	    "WHERE c.authz_id = challenges.authz_id AND c.status <> 'pending')"))
+	    "WHERE c.authz_id = challenges.authz_id AND c.status <> ?2)"))
 	    == NULL)
-		return store_txn_end(st, STORE_ERR);
-	if (store_bind_text(q, 1, chall_id) != 0) {
+		return own ? store_txn_end(st, STORE_ERR) : STORE_ERR;
+	if (store_bind_text(q, 1, chall_id) != 0 ||
+	    store_bind_text(q, 2, acme_chall_status_str(ACME_CHALL_PENDING)) !=
+	    0 ||
+	    store_bind_text(q, 3,
+	    acme_chall_status_str(ACME_CHALL_PROCESSING)) != 0 ||
+	    store_bind_text(q, 4, acme_authz_status_str(ACME_AUTHZ_PENDING)) !=
+	    0) {
 		rc = store_fail(st, "challenge_begin");
 		goto out;
 	}
@@ -324,101 +318,91 @@ store_challenge_begin(struct store *st, const char *chall_id)
 		rc = chall_cas_miss(st, chall_id);
 out:
 	store_reset(q);
-	return store_txn_end(st, rc);
+	return own ? store_txn_end(st, rc) : rc;
 }
 
 enum store_status
-store_challenge_finish(struct store *st, const char *chall_id, bool valid,
-    const struct acme_error *err, time_t validated)
+store_challenge_set_status(struct store *st, const char *id,
+    enum acme_chall_status from, enum acme_chall_status to,
+    const struct acme_error *err, time_t validated,
+    char authz_id[ACME_ID_SIZE])
 {
-	sqlite3_stmt		*q = NULL;
-	enum store_status	 rc;
-	char			 authz_id[ACME_ID_SIZE];
-	int			 changed;
+	sqlite3_stmt		*q;
+	enum store_status	 rc = STORE_ERR;
 
-	if ((rc = store_txn_begin_relaxed(st)) != STORE_OK)
-		return rc;
-	if ((q = store_prep(st, STMT_CHALL_FINISH,
-	    "UPDATE challenges SET status = ?2, validated = ?3, "
-	    "error_type = ?4, error_status = ?5, error_detail = ?6 "
-	    "WHERE id = ?1 AND status = 'processing' RETURNING authz_id"))
-	    == NULL) {
-		rc = STORE_ERR;
+	if ((q = store_prep(st, STMT_CHALL_SET_STATUS,
+	    "UPDATE challenges SET status = ?3, validated = ?4, "
+	    "error_type = ?5, error_status = ?6, error_detail = ?7 "
+	    "WHERE id = ?1 AND status = ?2 RETURNING authz_id")) == NULL)
+		return STORE_ERR;
+	if (store_bind_text(q, 1, id) != 0 ||
+	    store_bind_text(q, 2, acme_chall_status_str(from)) != 0 ||
+	    store_bind_text(q, 3, acme_chall_status_str(to)) != 0 ||
+	    sqlite3_bind_int64(q, 4, (sqlite3_int64)validated) != SQLITE_OK ||
+	    store_bind_error(q, 5, err) != 0) {
+		rc = store_fail(st, "challenge_set_status");
 		goto out;
 	}
-	if (store_bind_text(q, 1, chall_id) != 0 ||
-	    store_bind_text(q, 2, valid ? "valid" : "invalid") != 0 ||
-	    sqlite3_bind_int64(q, 3, valid ? (sqlite3_int64)validated : 0) !=
-	    SQLITE_OK ||
-	    store_bind_error(q, 4, valid ? NULL : err) != 0) {
-		rc = store_fail(st, "challenge_finish");
-		goto out;
-	}
-	rc = store_step_row(st, q, "challenge_finish");
-	if (rc == STORE_OK &&
-	    store_col_copy(q, 0, authz_id, sizeof(authz_id)) != 0)
-		rc = store_fail_msg(st, "challenge_finish", "malformed row");
-	if (rc == STORE_OK &&
-	    (rc = store_step_done(st, q, "challenge_finish")) == STORE_CONFLICT)
-		rc = store_fail(st, "challenge_finish");
+	rc = store_step_row(st, q, "challenge_set_status");
+	if (rc == STORE_OK && authz_id != NULL &&
+	    store_col_copy(q, 0, authz_id, ACME_ID_SIZE) != 0)
+		rc = store_fail_msg(st, "challenge_set_status",
+		    "malformed row");
+	if (rc == STORE_OK && (rc = store_step_done(st, q,
+	    "challenge_set_status")) == STORE_CONFLICT)
+		rc = store_fail(st, "challenge_set_status");
 	store_reset(q);
-	q = NULL;
 	if (rc == STORE_NOTFOUND)
-		rc = chall_cas_miss(st, chall_id);
-	if (rc != STORE_OK)
-		goto out;
-
-	/* §7.1.6: the authz follows its challenge, if still pending. */
-	if ((q = store_prep(st, STMT_AUTHZ_RESOLVE,
-	    "UPDATE authzs SET status = ?2 WHERE id = ?1 AND status = 'pending'"))
-	    == NULL) {
-		rc = STORE_ERR;
-		goto out;
-	}
-	if (store_bind_text(q, 1, authz_id) != 0 ||
-	    store_bind_text(q, 2, valid ? "valid" : "invalid") != 0) {
-		rc = store_fail(st, "challenge_finish");
-		goto out;
-	}
-	rc = store_step_done(st, q, "challenge_finish");
-	changed = sqlite3_changes(st->db);
-	store_reset(q);
-	q = NULL;
-	if (rc != STORE_OK || changed == 0)
-		goto out;
-	/* ... and the orders follow their authzs. */
-	rc = valid ? store_orders_ready_by_authz(st, authz_id) :
-	    store_orders_invalidate_by_authz(st, authz_id);
+		rc = chall_cas_miss(st, id);
 out:
 	store_reset(q);
-	return store_txn_end(st, rc);
+	return rc;
+}
+
+/* Bind ?1 = now and the sweep's statuses at ?2, ?3 (from) and ?4 (to). */
+static int
+bind_sweep(sqlite3_stmt *q, time_t now, const char *f0, const char *f1,
+    const char *to)
+{
+	return sqlite3_bind_int64(q, 1, (sqlite3_int64)now) != SQLITE_OK ||
+	    store_bind_text(q, 2, f0) != 0 || store_bind_text(q, 3, f1) != 0 ||
+	    store_bind_text(q, 4, to) != 0 ? -1 : 0;
 }
 
 enum store_status
-store_expire(struct store *st, time_t now, size_t *nauthz, size_t *norder)
+store_expire(struct store *st, time_t now, const struct store_expiry *e,
+    size_t *nauthz, size_t *norder)
 {
 	sqlite3_stmt		*q = NULL;
 	enum store_status	 rc;
+	const char		*af0, *af1, *of0, *of1;
 	size_t			 na = 0, no = 0;
 
 	if (nauthz != NULL)
 		*nauthz = 0;
 	if (norder != NULL)
 		*norder = 0;
+	af0 = acme_authz_status_str(e->authz_from[0]);
+	af1 = acme_authz_status_str(e->authz_from[1]);
+	of0 = acme_order_status_str(e->order_from[0]);
+	of1 = acme_order_status_str(e->order_from[1]);
 	if ((rc = store_txn_begin(st)) != STORE_OK)
 		return rc;
 	/* Orders using an authz about to expire first, while it still matches. */
 	if ((q = store_prep(st, STMT_ORDERS_EXPIRE_BY_AUTHZ,
-	    "UPDATE orders SET status = 'invalid' "
-	    "WHERE status IN ('pending', 'ready') AND id IN "
+	    "UPDATE orders SET status = ?4 "
+	    "WHERE status IN (?2, ?3) AND " IDX_ORDERS_LIVE " AND id IN "
 	    "(SELECT oi.order_id FROM authzs a "
 	    "JOIN order_identifiers oi ON oi.authz_id = a.id "
-	    "WHERE a.status IN ('pending', 'valid') AND a.expires <= ?1)"))
+	    "WHERE a.status IN (?5, ?6) AND " IDX_AUTHZS_LIVE_A " "
+	    "AND a.expires <= ?1)"))
 	    == NULL) {
 		rc = STORE_ERR;
 		goto out;
 	}
-	if (sqlite3_bind_int64(q, 1, (sqlite3_int64)now) != SQLITE_OK) {
+	if (bind_sweep(q, now, of0, of1,
+	    acme_order_status_str(e->order_to)) != 0 ||
+	    store_bind_text(q, 5, af0) != 0 || store_bind_text(q, 6, af1) != 0) {
 		rc = store_fail(st, "expire");
 		goto out;
 	}
@@ -428,12 +412,14 @@ store_expire(struct store *st, time_t now, size_t *nauthz, size_t *norder)
 	store_reset(q);
 
 	if ((q = store_prep(st, STMT_AUTHZ_EXPIRE,
-	    "UPDATE authzs SET status = 'expired' "
-	    "WHERE status IN ('pending', 'valid') AND expires <= ?1")) == NULL) {
+	    "UPDATE authzs SET status = ?4 "
+	    "WHERE status IN (?2, ?3) AND " IDX_AUTHZS_LIVE " "
+	    "AND expires <= ?1")) == NULL) {
 		rc = STORE_ERR;
 		goto out;
 	}
-	if (sqlite3_bind_int64(q, 1, (sqlite3_int64)now) != SQLITE_OK) {
+	if (bind_sweep(q, now, af0, af1,
+	    acme_authz_status_str(e->authz_to)) != 0) {
 		rc = store_fail(st, "expire");
 		goto out;
 	}
@@ -443,12 +429,14 @@ store_expire(struct store *st, time_t now, size_t *nauthz, size_t *norder)
 	store_reset(q);
 
 	if ((q = store_prep(st, STMT_ORDERS_EXPIRE,
-	    "UPDATE orders SET status = 'invalid' "
-	    "WHERE status IN ('pending', 'ready') AND expires <= ?1")) == NULL) {
+	    "UPDATE orders SET status = ?4 "
+	    "WHERE status IN (?2, ?3) AND " IDX_ORDERS_LIVE " "
+	    "AND expires <= ?1")) == NULL) {
 		rc = STORE_ERR;
 		goto out;
 	}
-	if (sqlite3_bind_int64(q, 1, (sqlite3_int64)now) != SQLITE_OK) {
+	if (bind_sweep(q, now, of0, of1,
+	    acme_order_status_str(e->order_to)) != 0) {
 		rc = store_fail(st, "expire");
 		goto out;
 	}

@@ -289,13 +289,16 @@ store_cert_revoke(struct store *st, const char *serial, int reason,
 
 	/* HARDENING V06, X21: compare-and-swap, one revocation wins. */
 	if ((q = store_prep(st, STMT_CERT_REVOKE,
-	    "UPDATE certificates SET status = 'revoked', "
+	    "UPDATE certificates SET status = ?5, "
 	    "revocation_reason = ?2, revoked_at = ?3 "
-	    "WHERE serial = ?1 AND status = 'valid'")) == NULL)
+	    "WHERE serial = ?1 AND status = ?4")) == NULL)
 		return STORE_ERR;
 	if (store_bind_text(q, 1, serial) != 0 ||
 	    sqlite3_bind_int(q, 2, reason) != SQLITE_OK ||
-	    sqlite3_bind_int64(q, 3, (sqlite3_int64)revoked_at) != SQLITE_OK) {
+	    sqlite3_bind_int64(q, 3, (sqlite3_int64)revoked_at) != SQLITE_OK ||
+	    store_bind_text(q, 4, acme_cert_status_str(ACME_CERT_VALID)) != 0 ||
+	    store_bind_text(q, 5, acme_cert_status_str(ACME_CERT_REVOKED)) !=
+	    0) {
 		rc = store_fail(st, "cert_revoke");
 		goto out;
 	}

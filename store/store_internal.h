@@ -49,8 +49,7 @@ enum store_stmt {
 	STMT_ORDER_FAIL,
 	STMT_ORDER_RECOVER,
 	STMT_ORDER_ACCOUNT,
-	STMT_ORDERS_INVALIDATE_AUTHZ,
-	STMT_ORDERS_READY_AUTHZ,
+	STMT_ORDERS_OF_AUTHZ,
 	STMT_ORDERS_EXPIRE_BY_AUTHZ,
 	STMT_ORDERS_EXPIRE,
 	/* authorizations and challenges */
@@ -61,14 +60,13 @@ enum store_stmt {
 	STMT_AUTHZ_SET_STATUS,
 	STMT_AUTHZ_FIND,
 	STMT_AUTHZ_COUNT_PENDING,
-	STMT_AUTHZ_RESOLVE,
 	STMT_AUTHZ_EXPIRE,
 	STMT_CHALL_INSERT,
 	STMT_CHALL_BY_AUTHZ,
 	STMT_CHALL_GET,
 	STMT_CHALL_EXISTS,
 	STMT_CHALL_BEGIN,
-	STMT_CHALL_FINISH,
+	STMT_CHALL_SET_STATUS,
 	STMT_CHALL_RECOVER,
 	/* serials and certificates */
 	STMT_SERIAL_INSERT,
@@ -85,6 +83,20 @@ enum store_stmt {
 	STMT_CERT_COUNT,
 	STMT__MAX
 };
+
+/*
+ * The predicates of schema.sql's partial indexes, repeated in the WHERE of
+ * a sweep so that SQLite may use the index: the planner cannot prove that
+ * a bound parameter matches an index's literal, and with the statuses
+ * bound alone it scans the table ("SCAN authzs" instead of "SEARCH authzs
+ * USING INDEX authzs_live_expires"). They choose no status: the statuses
+ * the RA binds decide which rows change (docs/ARCHITECTURE.md §7.5).
+ */
+#define IDX_AUTHZS_LIVE		"status IN ('pending', 'valid')"
+#define IDX_AUTHZS_LIVE_A	"a.status IN ('pending', 'valid')"
+#define IDX_ORDERS_LIVE		"status IN ('pending', 'ready')"
+#define IDX_ORDERS_PROCESSING	"status = 'processing'"
+#define IDX_CHALLS_PROCESSING	"status = 'processing'"
 
 struct store {
 	sqlite3		*db;
@@ -184,15 +196,6 @@ int		 store_new_id(char out[ACME_ID_SIZE]);
 /* Fill out (reset first) with the authz row `id` and its challenges. */
 enum store_status store_authz_load(struct store *st, const char *id,
 		    struct acme_authz *out);
-/*
- * In the caller's transaction: mark pending/ready orders using authz_id
- * invalid (when it became invalid), or pending ones whose authzs are now
- * all valid ready (§7.1.6).
- */
-enum store_status store_orders_invalidate_by_authz(struct store *st,
-		    const char *authz_id);
-enum store_status store_orders_ready_by_authz(struct store *st,
-		    const char *authz_id);
 /*
  * The serial's row: STORE_OK with *order_id ("" if none) and *state
  * filled, or STORE_NOTFOUND.

@@ -1,6 +1,7 @@
 /* store_order.c - order rows (RFC 8555 §7.1.3, §7.4) and the crash-safe issuance steps */
 /* SPDX-License-Identifier: MIT */
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -563,11 +564,15 @@ store_order_set_error(struct store *st, const char *id,
 	if ((q = store_prep(st, STMT_ORDER_SET_ERROR,
 	    "UPDATE orders SET status = ?2, error_type = ?3, "
 	    "error_status = ?4, error_detail = ?5 "
-	    "WHERE id = ?1 AND status NOT IN ('valid', 'invalid')")) == NULL)
+	    "WHERE id = ?1 AND status NOT IN (?6, ?7)")) == NULL)
 		return STORE_ERR;
 	if (store_bind_text(q, 1, id) != 0 ||
 	    store_bind_text(q, 2, acme_order_status_str(to)) != 0 ||
-	    store_bind_error(q, 3, err) != 0) {
+	    store_bind_error(q, 3, err) != 0 ||
+	    store_bind_text(q, 6, acme_order_status_str(ACME_ORDER_VALID)) !=
+	    0 ||
+	    store_bind_text(q, 7, acme_order_status_str(ACME_ORDER_INVALID)) !=
+	    0) {
 		rc = store_fail(st, "order_set_error");
 		goto out;
 	}
@@ -605,14 +610,18 @@ store_order_begin_processing(struct store *st, const char *order_id,
 		return rc;
 	/* HARDENING X18: compare-and-swap, so one finalize wins. */
 	if ((q = store_prep(st, STMT_ORDER_BEGIN_PROC,
-	    "UPDATE orders SET status = 'processing', began_processing = ?2 "
-	    "WHERE id = ?1 AND status = 'ready'")) == NULL) {
+	    "UPDATE orders SET status = ?4, began_processing = ?2 "
+	    "WHERE id = ?1 AND status = ?3")) == NULL) {
 		rc = STORE_ERR;
 		goto out;
 	}
 	if (store_bind_text(q, 1, order_id) != 0 ||
 	    sqlite3_bind_int64(q, 2, (sqlite3_int64)(now > 0 ? now : 1)) !=
-	    SQLITE_OK) {
+	    SQLITE_OK ||
+	    store_bind_text(q, 3, acme_order_status_str(ACME_ORDER_READY)) !=
+	    0 ||
+	    store_bind_text(q, 4,
+	    acme_order_status_str(ACME_ORDER_PROCESSING)) != 0) {
 		rc = store_fail(st, "order_begin_processing");
 		goto out;
 	}
@@ -678,13 +687,17 @@ store_order_finish(struct store *st, const char *order_id,
 	if ((rc = store_serial_issue(st, cert->serial)) != STORE_OK)
 		goto out;
 	if ((q = store_prep(st, STMT_ORDER_FINISH,
-	    "UPDATE orders SET status = 'valid', cert_serial = ?2 "
-	    "WHERE id = ?1 AND status = 'processing'")) == NULL) {
+	    "UPDATE orders SET status = ?4, cert_serial = ?2 "
+	    "WHERE id = ?1 AND status = ?3")) == NULL) {
 		rc = STORE_ERR;
 		goto out;
 	}
 	if (store_bind_text(q, 1, order_id) != 0 ||
-	    store_bind_text(q, 2, cert->serial) != 0) {
+	    store_bind_text(q, 2, cert->serial) != 0 ||
+	    store_bind_text(q, 3,
+	    acme_order_status_str(ACME_ORDER_PROCESSING)) != 0 ||
+	    store_bind_text(q, 4, acme_order_status_str(ACME_ORDER_VALID)) !=
+	    0) {
 		rc = store_fail(st, "order_finish");
 		goto out;
 	}
@@ -708,14 +721,18 @@ store_order_fail(struct store *st, const char *order_id,
 	if ((rc = store_txn_begin(st)) != STORE_OK)
 		return rc;
 	if ((q = store_prep(st, STMT_ORDER_FAIL,
-	    "UPDATE orders SET status = 'invalid', error_type = ?2, "
+	    "UPDATE orders SET status = ?6, error_type = ?2, "
 	    "error_status = ?3, error_detail = ?4 "
-	    "WHERE id = ?1 AND status = 'processing'")) == NULL) {
+	    "WHERE id = ?1 AND status = ?5")) == NULL) {
 		rc = STORE_ERR;
 		goto out;
 	}
 	if (store_bind_text(q, 1, order_id) != 0 ||
-	    store_bind_error(q, 2, err) != 0) {
+	    store_bind_error(q, 2, err) != 0 ||
+	    store_bind_text(q, 5,
+	    acme_order_status_str(ACME_ORDER_PROCESSING)) != 0 ||
+	    store_bind_text(q, 6, acme_order_status_str(ACME_ORDER_INVALID)) !=
+	    0) {
 		rc = store_fail(st, "order_fail");
 		goto out;
 	}
@@ -750,7 +767,7 @@ out:
 
 enum store_status
 store_recover_processing(struct store *st, time_t now,
-    const struct acme_error *err, size_t *n)
+    const struct store_recovery *r, const struct acme_error *err, size_t *n)
 {
 	sqlite3_stmt		*q = NULL;
 	enum store_status	 rc;
@@ -762,14 +779,17 @@ store_recover_processing(struct store *st, time_t now,
 		return rc;
 	/* HARDENING I5; serials stay 'reserved': the cert "may exist" (I2). */
 	if ((q = store_prep(st, STMT_ORDER_RECOVER,
-	    "UPDATE orders SET status = 'invalid', error_type = ?2, "
+	    "UPDATE orders SET status = ?6, error_type = ?2, "
 	    "error_status = ?3, error_detail = ?4 "
-	    "WHERE status = 'processing' AND began_processing <= ?1")) == NULL) {
+	    "WHERE status = ?5 AND " IDX_ORDERS_PROCESSING " "
+	    "AND began_processing <= ?1")) == NULL) {
 		rc = STORE_ERR;
 		goto out;
 	}
 	if (sqlite3_bind_int64(q, 1, (sqlite3_int64)now) != SQLITE_OK ||
-	    store_bind_error(q, 2, err) != 0) {
+	    store_bind_error(q, 2, err) != 0 ||
+	    store_bind_text(q, 5, acme_order_status_str(r->order_from)) != 0 ||
+	    store_bind_text(q, 6, acme_order_status_str(r->order_to)) != 0) {
 		rc = store_fail(st, "recover_processing");
 		goto out;
 	}
@@ -779,9 +799,14 @@ store_recover_processing(struct store *st, time_t now,
 	store_reset(q);
 	/* Validations in flight died with the process: let clients retry. */
 	if ((q = store_prep(st, STMT_CHALL_RECOVER,
-	    "UPDATE challenges SET status = 'pending' "
-	    "WHERE status = 'processing'")) == NULL) {
+	    "UPDATE challenges SET status = ?2 "
+	    "WHERE status = ?1 AND " IDX_CHALLS_PROCESSING)) == NULL) {
 		rc = STORE_ERR;
+		goto out;
+	}
+	if (store_bind_text(q, 1, acme_chall_status_str(r->chall_from)) != 0 ||
+	    store_bind_text(q, 2, acme_chall_status_str(r->chall_to)) != 0) {
+		rc = store_fail(st, "recover_processing");
 		goto out;
 	}
 	rc = store_step_done(st, q, "recover_processing");
@@ -794,48 +819,62 @@ out:
 }
 
 enum store_status
-store_orders_invalidate_by_authz(struct store *st, const char *authz_id)
+store_orders_of_authz(struct store *st, const char *authz_id,
+    struct store_authz_order **out, size_t *n)
 {
 	sqlite3_stmt		*q;
+	struct store_authz_order *v = NULL, *nv;
 	enum store_status	 rc = STORE_ERR;
+	size_t			 got = 0, cap = 0;
 
-	if ((q = store_prep(st, STMT_ORDERS_INVALIDATE_AUTHZ,
-	    "UPDATE orders SET status = 'invalid' "
-	    "WHERE status IN ('pending', 'ready') AND id IN "
+	*out = NULL;
+	*n = 0;
+	/* RFC 8555 §7.1.6: what the RA needs to move each order on. */
+	if ((q = store_prep(st, STMT_ORDERS_OF_AUTHZ,
+	    "SELECT o.id, o.status, NOT EXISTS (SELECT 1 "
+	    "FROM order_identifiers oi JOIN authzs a ON a.id = oi.authz_id "
+	    "WHERE oi.order_id = o.id AND a.status <> ?2) "
+	    "FROM orders o WHERE o.id IN "
 	    "(SELECT order_id FROM order_identifiers WHERE authz_id = ?1)"))
 	    == NULL)
 		return STORE_ERR;
-	if (store_bind_text(q, 1, authz_id) != 0) {
-		rc = store_fail(st, "orders_invalidate");
+	if (store_bind_text(q, 1, authz_id) != 0 ||
+	    store_bind_text(q, 2, acme_authz_status_str(ACME_AUTHZ_VALID)) !=
+	    0) {
+		rc = store_fail(st, "orders_of_authz");
 		goto out;
 	}
-	rc = store_step_done(st, q, "orders_invalidate");
-out:
-	store_reset(q);
-	return rc;
-}
-
-enum store_status
-store_orders_ready_by_authz(struct store *st, const char *authz_id)
-{
-	sqlite3_stmt		*q;
-	enum store_status	 rc = STORE_ERR;
-
-	/* RFC 8555 §7.1.6: pending -> ready once all authorizations are valid. */
-	if ((q = store_prep(st, STMT_ORDERS_READY_AUTHZ,
-	    "UPDATE orders SET status = 'ready' "
-	    "WHERE status = 'pending' AND id IN "
-	    "(SELECT order_id FROM order_identifiers WHERE authz_id = ?1) "
-	    "AND NOT EXISTS (SELECT 1 FROM order_identifiers oi "
-	    "JOIN authzs a ON a.id = oi.authz_id "
-	    "WHERE oi.order_id = orders.id AND a.status <> 'valid')")) == NULL)
-		return STORE_ERR;
-	if (store_bind_text(q, 1, authz_id) != 0) {
-		rc = store_fail(st, "orders_ready");
-		goto out;
+	while ((rc = store_step_row(st, q, "orders_of_authz")) == STORE_OK) {
+		if (got == cap) {
+			cap = cap == 0 ? 1 : cap * 2;
+			if (cap > SIZE_MAX / sizeof(*v) ||
+			    (nv = realloc(v, cap * sizeof(*v))) == NULL) {
+				rc = store_fail_msg(st, "orders_of_authz",
+				    "out of memory");
+				goto out;
+			}
+			v = nv;
+		}
+		memset(&v[got], 0, sizeof(v[got]));
+		if (store_col_copy(q, 0, v[got].id, sizeof(v[got].id)) != 0 ||
+		    acme_order_status_parse(
+		    (const char *)sqlite3_column_text(q, 1),
+		    &v[got].status) != 0) {
+			rc = store_fail_msg(st, "orders_of_authz",
+			    "malformed row");
+			goto out;
+		}
+		v[got].all_authzs_valid = sqlite3_column_int(q, 2) != 0;
+		got++;
 	}
-	rc = store_step_done(st, q, "orders_ready");
+	if (rc == STORE_NOTFOUND) {
+		rc = STORE_OK;
+		*out = v;
+		*n = got;
+		v = NULL;
+	}
 out:
 	store_reset(q);
+	free(v);
 	return rc;
 }

@@ -9,7 +9,9 @@
 # microhttpd.h; only store/ includes sqlite3.h; the CA and VA never include
 # the store, the RA or the WFE; the WFE never includes the store (it reaches
 # state only through the RA); the RA handles no JSON or HTTP; httpd knows no
-# ACME. tests/layering_selftest.sh proves that each rule fails when broken.
+# ACME; and no status is a string literal in the store's UPDATEs (the RA
+# binds them). tests/layering_selftest.sh proves that each rule fails when
+# broken.
 set -u
 top=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$top" || exit 2
@@ -69,6 +71,35 @@ rule "httpd must not include wfe/ra/acme" 'wfe\.h|ra\.h|acme/[a-z0-9_]+\.h' $(fi
 # No path around the include roots: a part's header by its directory.
 rule "include a part's header by its name, not its path" '(\.\./|src/)[^">]*' \
   "${ACME[@]}" "${STORE[@]}" "${SRC[@]}" "${UNIT[@]}"
+
+# The RA decides every status, the store executes (docs/ARCHITECTURE.md
+# §7.5): in store/*.c no UPDATE that sets a status column has a string
+# literal in its SQL; statuses are bound parameters (acme_*_str). A
+# statement is the text of the C string literals from the one holding
+# "UPDATE" to the line where the call closes (a ")" or ";" outside them).
+while IFS= read -r line; do bad "$line (status literal in an UPDATE ... SET status: bind it)"; done < <(
+  awk '
+    function lits(s,   out) {
+      out = ""
+      while (match(s, /"([^"\\]|\\.)*"/)) {
+        out = out substr(s, RSTART + 1, RLENGTH - 2)
+        s = substr(s, RSTART + RLENGTH)
+      }
+      return out
+    }
+    function rest(s) { gsub(/"([^"\\]|\\.)*"/, "", s); return s }
+    FNR == 1 { sql = ""; on = 0 }
+    {
+      if (!on && lits($0) ~ /UPDATE[[:space:]]/) { on = 1; sql = ""; at = FNR }
+      if (!on) next
+      sql = sql lits($0)
+      if (rest($0) !~ /[);]/) next
+      on = 0
+      if (sql ~ /UPDATE[[:space:]]+[A-Za-z_]+[[:space:]]+SET[[:space:]]+([^;]*,[[:space:]]*)?status[[:space:]]*=/ &&
+          index(sql, "\047") > 0)
+        print FILENAME ":" at ": " sql
+    }
+  ' $(files store/*.c))
 
 [ $fail -eq 0 ] && echo "layering: ok"
 exit $fail

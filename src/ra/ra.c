@@ -237,7 +237,7 @@ ra_recover(struct ra *ra, size_t *n)
 	e.status = 500;
 	snprintf(e.detail, sizeof(e.detail), "the server stopped while "
 	    "issuing this order; create a new order");
-	if (store_recover_processing(st, time(NULL), &e, n) != STORE_OK) {
+	if (ra_state_recover(st, time(NULL), &e, n) != STORE_OK) {
 		log_err("ra: recovery: %s", store_errmsg(st));
 		return -1;
 	}
@@ -250,7 +250,7 @@ ra_expire(struct ra *ra, time_t now)
 	DB_LOCKED(ra, st);
 	size_t		 na = 0, no = 0;
 
-	if (store_expire(st, now, &na, &no) != STORE_OK) {
+	if (ra_state_expire(st, now, &na, &no) != STORE_OK) {
 		log_warn("ra: expiry sweep: %s", store_errmsg(st));
 		return -1;
 	}
@@ -580,7 +580,7 @@ ra_update_account(struct ra *ra, const struct acme_account *acct,
 	}
 	if (req->deactivate) {
 		/* §7.3.6; a concurrent deactivation is not an error. */
-		rc = store_account_set_status(st, acct->id,
+		rc = ra_state_account(st, acct->id,
 		    ACME_ACCOUNT_VALID, ACME_ACCOUNT_DEACTIVATED);
 		if (rc != STORE_OK && rc != STORE_CONFLICT)
 			goto fail;
@@ -812,7 +812,7 @@ static void
 sweep_if_expired(struct ra *ra, struct store *st, time_t expires)
 {
 	if (expires != 0 && expires <= time(NULL))
-		(void)store_expire(st, time(NULL), NULL, NULL);
+		(void)ra_state_expire(st, time(NULL), NULL, NULL);
 	(void)ra;
 }
 
@@ -910,13 +910,12 @@ ra_deactivate_authz(struct ra *ra, const struct acme_account *acct,
 
 	if (get_own_authz(ra, st, acct, id, out, prob) == -1)
 		return -1;
-	/* RFC 8555 §7.5.2: pending or valid -> deactivated. */
-	if (out->status != ACME_AUTHZ_PENDING && out->status != ACME_AUTHZ_VALID)
+	/* RFC 8555 §7.5.2: pending or valid -> deactivated (the table's). */
+	if (!acme_authz_transition_ok(out->status, ACME_AUTHZ_DEACTIVATED))
 		return acme_problem_set(prob, ACME_P_MALFORMED,
 		    "only a pending or valid authorization can be deactivated "
 		    "(it is %s)", acme_authz_status_str(out->status));
-	rc = store_authz_set_status(st, id, out->status,
-	    ACME_AUTHZ_DEACTIVATED);
+	rc = ra_state_authz(st, id, out->status, ACME_AUTHZ_DEACTIVATED);
 	if (rc == STORE_CONFLICT)
 		return acme_problem_set(prob, ACME_P_MALFORMED,
 		    "the authorization changed during this request");
@@ -965,7 +964,7 @@ finish_challenge(struct ra *ra, struct store *st, const char *chall_id,
 	(void)ra;
 	if (!valid)
 		error_from_problem(&e, p);
-	rc = store_challenge_finish(st, chall_id, valid, valid ? NULL : &e,
+	rc = ra_state_validated(st, chall_id, valid, valid ? NULL : &e,
 	    time(NULL));
 	metrics_validation(type, valid);
 	if (rc != STORE_OK && rc != STORE_CONFLICT)

@@ -7,6 +7,7 @@
 
 #include "acme/problem.h"
 #include "ra.h"
+#include "store/store.h"	/* enum store_status (ra_state.c) */
 
 struct keycache;
 struct store;
@@ -38,5 +39,42 @@ void		 ra_unlock(struct ra *ra);
  */
 int		 ra_internal(struct store *st, struct acme_problem *prob,
 		    const char *what);
+
+/*
+ * Status changes (ra_state.c; docs/ARCHITECTURE.md §7.5). The RA decides,
+ * the store executes: each function checks its edges against acme/
+ * object.c's transition table (a refused edge is logged as an internal
+ * error and answered STORE_ERR) and runs the store's typed
+ * compare-and-set. The caller holds the RA's lock (st from ra_lock).
+ * Results are the store's: STORE_CONFLICT when the object is no longer in
+ * `from`, STORE_NOTFOUND when it is absent.
+ */
+enum store_status ra_state_account(struct store *st, const char *id,
+		    enum acme_account_status from, enum acme_account_status to);
+enum store_status ra_state_order(struct store *st, const char *id,
+		    enum acme_order_status from, enum acme_order_status to);
+/*
+ * The authorization from -> to and its orders after it (§7.1.6), in one
+ * durable transaction (a savepoint in the caller's).
+ */
+enum store_status ra_state_authz(struct store *st, const char *id,
+		    enum acme_authz_status from, enum acme_authz_status to);
+/*
+ * A validation result, in one relaxed transaction (a savepoint in the
+ * caller's): the challenge processing -> valid|invalid (with err when
+ * invalid, `validated` when valid); its authorization pending ->
+ * valid|invalid, unless it left pending meanwhile (deactivated, expired:
+ * then only the challenge is recorded); each order of that authorization
+ * the edge the table gives. STORE_CONFLICT when the challenge is not
+ * processing.
+ */
+enum store_status ra_state_validated(struct store *st, const char *chall_id,
+		    bool valid, const struct acme_error *err, time_t validated);
+/* The expiry sweep's edges (ACME_EDGE_EXPIRY), one durable transaction. */
+enum store_status ra_state_expire(struct store *st, time_t now,
+		    size_t *nauthz, size_t *norder);
+/* Start-up recovery's edges (ACME_EDGE_RECOVERY, HARDENING I5). */
+enum store_status ra_state_recover(struct store *st, time_t now,
+		    const struct acme_error *err, size_t *norder);
 
 #endif /* LOCALACME_RA_INTERNAL_H */

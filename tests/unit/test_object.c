@@ -280,6 +280,87 @@ test_object_account_transitions_match_diagram(void **state)
 			    (enum acme_account_status)t), allowed[f][t]);
 }
 
+/*
+ * The server's own edges, named: recovery (HARDENING I5) and expiry. Each
+ * kind holds exactly these rows; an RFC edge is not a recovery edge by
+ * default, and the one non-RFC edge (challenge processing -> pending) is
+ * refused to every caller that asks for the diagram.
+ */
+static void
+test_object_named_edges_match_table(void **state)
+{
+	static const bool chall_recovery[4][4] = {
+		/* to: pending processing valid invalid */
+		[ACME_CHALL_PROCESSING] = { 1, 0, 0, 0 },
+	};
+	static const bool order_recovery[5][5] = {
+		/* to: pending ready processing valid invalid */
+		[ACME_ORDER_PROCESSING] = { 0, 0, 0, 0, 1 },
+	};
+	static const bool order_expiry[5][5] = {
+		[ACME_ORDER_PENDING] = { 0, 0, 0, 0, 1 },
+		[ACME_ORDER_READY] = { 0, 0, 0, 0, 1 },
+	};
+	static const bool authz_expiry[6][6] = {
+		/* to: pending valid invalid deactivated expired revoked */
+		[ACME_AUTHZ_PENDING] = { 0, 0, 0, 0, 1, 0 },
+		[ACME_AUTHZ_VALID] = { 0, 0, 0, 0, 1, 0 },
+	};
+	int	 f, t;
+
+	(void)state;
+	for (f = 0; f < 4; f++)
+		for (t = 0; t < 4; t++) {
+			assert_int_equal(acme_chall_edge(
+			    (enum acme_chall_status)f,
+			    (enum acme_chall_status)t, ACME_EDGE_RECOVERY),
+			    chall_recovery[f][t]);
+			assert_false(acme_chall_edge((enum acme_chall_status)f,
+			    (enum acme_chall_status)t, ACME_EDGE_EXPIRY));
+		}
+	for (f = 0; f < 5; f++)
+		for (t = 0; t < 5; t++) {
+			assert_int_equal(acme_order_edge(
+			    (enum acme_order_status)f,
+			    (enum acme_order_status)t, ACME_EDGE_RECOVERY),
+			    order_recovery[f][t]);
+			assert_int_equal(acme_order_edge(
+			    (enum acme_order_status)f,
+			    (enum acme_order_status)t, ACME_EDGE_EXPIRY),
+			    order_expiry[f][t]);
+		}
+	for (f = 0; f < 6; f++)
+		for (t = 0; t < 6; t++) {
+			assert_int_equal(acme_authz_edge(
+			    (enum acme_authz_status)f,
+			    (enum acme_authz_status)t, ACME_EDGE_EXPIRY),
+			    authz_expiry[f][t]);
+			assert_false(acme_authz_edge((enum acme_authz_status)f,
+			    (enum acme_authz_status)t, ACME_EDGE_RECOVERY));
+		}
+	for (f = 0; f < 3; f++)
+		for (t = 0; t < 3; t++)
+			assert_false(acme_account_edge(
+			    (enum acme_account_status)f,
+			    (enum acme_account_status)t,
+			    ACME_EDGE_RECOVERY | ACME_EDGE_EXPIRY));
+	/* Recovery's challenge edge is the server's, not the diagram's. */
+	assert_false(acme_chall_transition_ok(ACME_CHALL_PROCESSING,
+	    ACME_CHALL_PENDING));
+	assert_true(acme_chall_edge(ACME_CHALL_PROCESSING, ACME_CHALL_PENDING,
+	    ACME_EDGE_RFC | ACME_EDGE_RECOVERY));
+	/* Every named order and authz edge is also drawn in the RFC. */
+	assert_true(acme_order_transition_ok(ACME_ORDER_PROCESSING,
+	    ACME_ORDER_INVALID));
+	assert_true(acme_authz_transition_ok(ACME_AUTHZ_VALID,
+	    ACME_AUTHZ_EXPIRED));
+	/* Out of range: no edge of any kind. */
+	assert_false(acme_chall_edge((enum acme_chall_status)7,
+	    ACME_CHALL_PENDING, ~0u));
+	assert_false(acme_order_edge(ACME_ORDER_PENDING,
+	    (enum acme_order_status)-1, ~0u));
+}
+
 static void
 test_object_out_of_range_transition_refused(void **state)
 {
@@ -463,6 +544,7 @@ main(void)
 		cmocka_unit_test(test_object_chall_transitions_match_diagram),
 		cmocka_unit_test(test_object_chall_pending_to_valid_refused),
 		cmocka_unit_test(test_object_account_transitions_match_diagram),
+		cmocka_unit_test(test_object_named_edges_match_table),
 		cmocka_unit_test(test_object_out_of_range_transition_refused),
 		cmocka_unit_test(test_object_account_clear_frees_and_zeroes),
 		cmocka_unit_test(test_object_order_clear_frees_and_zeroes),

@@ -37,6 +37,20 @@ struct fx {
 
 /* --- fixtures and helpers --- */
 
+/* The sweeps' edges as the RA names them (src/ra/ra_state.c). */
+static const struct store_expiry expiry = {
+	.authz_from = { ACME_AUTHZ_PENDING, ACME_AUTHZ_VALID },
+	.authz_to = ACME_AUTHZ_EXPIRED,
+	.order_from = { ACME_ORDER_PENDING, ACME_ORDER_READY },
+	.order_to = ACME_ORDER_INVALID,
+};
+static const struct store_recovery recovery = {
+	.order_from = ACME_ORDER_PROCESSING,
+	.order_to = ACME_ORDER_INVALID,
+	.chall_from = ACME_CHALL_PROCESSING,
+	.chall_to = ACME_CHALL_PENDING,
+};
+
 static void
 rm_db(const struct fx *f)
 {
@@ -175,20 +189,31 @@ make_order(struct store *st, const char *account_id,
 	return store_order_create(st, o, az, n);
 }
 
-/* Account "tp-main" and a one-name order driven to ready. */
+/*
+ * Account "tp-main" and a one-name order driven to ready, with the
+ * compare-and-sets the RA's validation cascade runs (src/ra/ra_state.c;
+ * the cascade itself is tested in test_ra_state.c).
+ */
 static void
 ready_order(struct store *st, struct acme_account *a, struct acme_order *o)
 {
 	static const char *const names[] = { "ready.example.test" };
 	struct acme_authz	 az[1];
 	struct acme_order	 got = { 0 };
+	char			 authz_id[ACME_ID_SIZE];
 
 	if (a->id[0] == '\0')
 		assert_int_equal(make_account(st, "tp-main", a), STORE_OK);
 	assert_int_equal(make_order(st, a->id, names, 1, o, az), STORE_OK);
 	assert_int_equal(store_challenge_begin(st, az[0].chall[0].id), STORE_OK);
-	assert_int_equal(store_challenge_finish(st, az[0].chall[0].id, true,
-	    NULL, NOW), STORE_OK);
+	assert_int_equal(store_challenge_set_status(st, az[0].chall[0].id,
+	    ACME_CHALL_PROCESSING, ACME_CHALL_VALID, NULL, NOW, authz_id),
+	    STORE_OK);
+	assert_string_equal(authz_id, az[0].id);
+	assert_int_equal(store_authz_set_status(st, az[0].id,
+	    ACME_AUTHZ_PENDING, ACME_AUTHZ_VALID), STORE_OK);
+	assert_int_equal(store_order_set_status(st, o->id, ACME_ORDER_PENDING,
+	    ACME_ORDER_READY), STORE_OK);
 	assert_int_equal(store_order_get(st, o->id, &got), STORE_OK);
 	assert_int_equal(got.status, ACME_ORDER_READY);
 	acme_order_clear(&got);
@@ -1531,7 +1556,8 @@ test_store_recover_processing_invalidates_stuck_orders(void **state)
 	store_close(f->st);
 	f->st = store_open(f->path, err, sizeof(err));
 	assert_non_null(f->st);
-	assert_int_equal(store_recover_processing(f->st, time(NULL), &e, &n),
+	assert_int_equal(store_recover_processing(f->st, time(NULL), &recovery,
+	    &e, &n),
 	    STORE_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(store_order_get(f->st, o.id, &got), STORE_OK);
@@ -1562,7 +1588,8 @@ test_store_recover_processing_resets_processing_challenges(void **state)
 	assert_int_equal(make_order(f->st, a.id, names, 1, &o, az), STORE_OK);
 	assert_int_equal(store_challenge_begin(f->st, az[0].chall[0].id),
 	    STORE_OK);
-	assert_int_equal(store_recover_processing(f->st, NOW, &e, NULL),
+	assert_int_equal(store_recover_processing(f->st, NOW, &recovery, &e,
+	    NULL),
 	    STORE_OK);
 	assert_int_equal(store_challenge_get(f->st, az[0].chall[0].id, &c,
 	    NULL), STORE_OK);
@@ -1760,71 +1787,56 @@ test_store_challenge_begin_claims_once_per_authz(void **state)
 	acme_account_clear(&a);
 }
 
+/*
+ * The challenge's compare-and-set alone: it writes status, validated and
+ * error, names the authz, and changes nothing else (the authz and the
+ * orders follow in the RA: test_ra_state.c).
+ */
 static void
-test_store_challenge_finish_valid_readies_order_when_all_valid(void **state)
+test_store_challenge_set_status_records_result_only(void **state)
 {
 	struct fx		*f = *state;
 	static const char *const names[] = { "a.test", "b.test" };
 	struct acme_account	 a;
 	struct acme_order	 o, got = { 0 };
 	struct acme_authz	 az[2], gaz = { 0 };
-
-	assert_int_equal(make_account(f->st, "tp", &a), STORE_OK);
-	assert_int_equal(make_order(f->st, a.id, names, 2, &o, az), STORE_OK);
-	assert_int_equal(store_challenge_begin(f->st, az[0].chall[0].id),
-	    STORE_OK);
-	assert_int_equal(store_challenge_finish(f->st, az[0].chall[0].id, true,
-	    NULL, NOW), STORE_OK);
-	assert_int_equal(store_order_get(f->st, o.id, &got), STORE_OK);
-	assert_int_equal(got.status, ACME_ORDER_PENDING);
-	assert_int_equal(store_challenge_begin(f->st, az[1].chall[1].id),
-	    STORE_OK);
-	assert_int_equal(store_challenge_finish(f->st, az[1].chall[1].id, true,
-	    NULL, NOW + 5), STORE_OK);
-	assert_int_equal(store_order_get(f->st, o.id, &got), STORE_OK);
-	assert_int_equal(got.status, ACME_ORDER_READY);
-	assert_int_equal(store_authz_get(f->st, az[1].id, &gaz), STORE_OK);
-	assert_int_equal(gaz.status, ACME_AUTHZ_VALID);
-	assert_int_equal(gaz.chall[1].status, ACME_CHALL_VALID);
-	assert_int_equal(gaz.chall[1].validated, NOW + 5);
-	assert_int_equal(gaz.chall[0].status, ACME_CHALL_PENDING);
-	acme_order_clear(&o);
-	acme_order_clear(&got);
-	acme_account_clear(&a);
-}
-
-static void
-test_store_challenge_finish_invalid_invalidates_order(void **state)
-{
-	struct fx		*f = *state;
-	static const char *const names[] = { "a.test", "b.test" };
-	struct acme_account	 a;
-	struct acme_order	 o, got = { 0 };
-	struct acme_authz	 az[2];
 	struct acme_challenge	 c;
 	struct acme_error	 e = { true, 19, 403, "wrong key authorization" };
+	char			 authz_id[ACME_ID_SIZE];
 
 	assert_int_equal(make_account(f->st, "tp", &a), STORE_OK);
 	assert_int_equal(make_order(f->st, a.id, names, 2, &o, az), STORE_OK);
-	assert_int_equal(store_challenge_begin(f->st, az[1].chall[0].id),
+	assert_int_equal(store_challenge_begin(f->st, az[1].chall[1].id),
 	    STORE_OK);
-	assert_int_equal(store_challenge_finish(f->st, az[1].chall[0].id,
-	    false, &e, NOW), STORE_OK);
-	assert_int_equal(store_order_get(f->st, o.id, &got), STORE_OK);
-	assert_int_equal(got.status, ACME_ORDER_INVALID);
-	assert_int_equal(store_challenge_get(f->st, az[1].chall[0].id, &c,
+	assert_int_equal(store_challenge_set_status(f->st, az[1].chall[1].id,
+	    ACME_CHALL_PROCESSING, ACME_CHALL_VALID, NULL, NOW + 5, authz_id),
+	    STORE_OK);
+	assert_string_equal(authz_id, az[1].id);
+	assert_int_equal(store_authz_get(f->st, az[1].id, &gaz), STORE_OK);
+	assert_int_equal(gaz.status, ACME_AUTHZ_PENDING);
+	assert_int_equal(gaz.chall[1].status, ACME_CHALL_VALID);
+	assert_int_equal(gaz.chall[1].validated, NOW + 5);
+	assert_false(gaz.chall[1].error.set);
+	assert_int_equal(gaz.chall[0].status, ACME_CHALL_PENDING);
+	assert_int_equal(store_challenge_begin(f->st, az[0].chall[0].id),
+	    STORE_OK);
+	assert_int_equal(store_challenge_set_status(f->st, az[0].chall[0].id,
+	    ACME_CHALL_PROCESSING, ACME_CHALL_INVALID, &e, 0, NULL), STORE_OK);
+	assert_int_equal(store_challenge_get(f->st, az[0].chall[0].id, &c,
 	    NULL), STORE_OK);
 	assert_int_equal(c.status, ACME_CHALL_INVALID);
 	assert_int_equal(c.validated, 0);
 	assert_true(c.error.set);
 	assert_string_equal(c.error.detail, "wrong key authorization");
+	assert_int_equal(store_order_get(f->st, o.id, &got), STORE_OK);
+	assert_int_equal(got.status, ACME_ORDER_PENDING);
 	acme_order_clear(&o);
 	acme_order_clear(&got);
 	acme_account_clear(&a);
 }
 
 static void
-test_store_challenge_finish_not_processing_conflicts(void **state)
+test_store_challenge_set_status_not_processing_conflicts(void **state)
 {
 	struct fx		*f = *state;
 	static const char *const names[] = { "a.test" };
@@ -1834,10 +1846,12 @@ test_store_challenge_finish_not_processing_conflicts(void **state)
 
 	assert_int_equal(make_account(f->st, "tp", &a), STORE_OK);
 	assert_int_equal(make_order(f->st, a.id, names, 1, &o, az), STORE_OK);
-	assert_int_equal(store_challenge_finish(f->st, az[0].chall[0].id, true,
-	    NULL, NOW), STORE_CONFLICT);
-	assert_int_equal(store_challenge_finish(f->st,
-	    "AAAAAAAAAAAAAAAAAAAAAA", true, NULL, NOW), STORE_NOTFOUND);
+	assert_int_equal(store_challenge_set_status(f->st, az[0].chall[0].id,
+	    ACME_CHALL_PROCESSING, ACME_CHALL_VALID, NULL, NOW, NULL),
+	    STORE_CONFLICT);
+	assert_int_equal(store_challenge_set_status(f->st,
+	    "AAAAAAAAAAAAAAAAAAAAAA", ACME_CHALL_PROCESSING, ACME_CHALL_VALID,
+	    NULL, NOW, NULL), STORE_NOTFOUND);
 	acme_order_clear(&o);
 	acme_account_clear(&a);
 }
@@ -1852,8 +1866,9 @@ test_store_authz_get_unknown_notfound(void **state)
 	    STORE_NOTFOUND);
 }
 
+/* The authz's compare-and-set alone: its orders keep their status. */
 static void
-test_store_authz_deactivate_invalidates_ready_order(void **state)
+test_store_authz_set_status_is_compare_and_swap(void **state)
 {
 	struct fx		*f = *state;
 	struct acme_account	 a = { 0 };
@@ -1863,7 +1878,7 @@ test_store_authz_deactivate_invalidates_ready_order(void **state)
 	assert_int_equal(store_authz_set_status(f->st, o.authz_ids[0],
 	    ACME_AUTHZ_VALID, ACME_AUTHZ_DEACTIVATED), STORE_OK);
 	assert_int_equal(store_order_get(f->st, o.id, &got), STORE_OK);
-	assert_int_equal(got.status, ACME_ORDER_INVALID);
+	assert_int_equal(got.status, ACME_ORDER_READY);
 	assert_int_equal(store_authz_set_status(f->st, o.authz_ids[0],
 	    ACME_AUTHZ_VALID, ACME_AUTHZ_DEACTIVATED), STORE_CONFLICT);
 	assert_int_equal(store_authz_set_status(f->st,
@@ -1874,23 +1889,60 @@ test_store_authz_deactivate_invalidates_ready_order(void **state)
 	acme_account_clear(&a);
 }
 
+/* The typed read of the cascade: each order, its status, all authzs valid. */
 static void
-test_store_authz_set_valid_readies_order(void **state)
+test_store_orders_of_authz_reports_status_and_all_valid(void **state)
 {
 	struct fx		*f = *state;
-	static const char *const names[] = { "a.test" };
+	static const char *const names[] = { "a.test", "b.test" };
 	struct acme_account	 a;
-	struct acme_order	 o, got = { 0 };
-	struct acme_authz	 az[1];
+	struct acme_order	 o, o2 = { 0 };
+	struct acme_authz	 az[2], reuse;
+	struct store_authz_order *v = NULL;
+	size_t			 n = 9, i;
+	bool			 seen[2] = { false, false };
 
 	assert_int_equal(make_account(f->st, "tp", &a), STORE_OK);
-	assert_int_equal(make_order(f->st, a.id, names, 1, &o, az), STORE_OK);
+	assert_int_equal(make_order(f->st, a.id, names, 2, &o, az), STORE_OK);
+	assert_int_equal(store_orders_of_authz(f->st, az[0].id, &v, &n),
+	    STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].id, o.id);
+	assert_int_equal(v[0].status, ACME_ORDER_PENDING);
+	assert_false(v[0].all_authzs_valid);
+	free(v);
 	assert_int_equal(store_authz_set_status(f->st, az[0].id,
 	    ACME_AUTHZ_PENDING, ACME_AUTHZ_VALID), STORE_OK);
-	assert_int_equal(store_order_get(f->st, o.id, &got), STORE_OK);
-	assert_int_equal(got.status, ACME_ORDER_READY);
+	/* A second order reusing the valid authz: both are reported. */
+	assert_int_equal(store_authz_get(f->st, az[0].id, &reuse), STORE_OK);
+	assert_int_equal(acme_order_alloc_idents(&o2, 1), 0);
+	snprintf(o2.account_id, sizeof(o2.account_id), "%s", a.id);
+	o2.expires = NOW + HOUR;
+	o2.idents[0] = o.idents[0];
+	assert_int_equal(store_order_create(f->st, &o2, &reuse, 1), STORE_OK);
+	assert_int_equal(store_orders_of_authz(f->st, az[0].id, &v, &n),
+	    STORE_OK);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i].id, o.id) == 0) {
+			seen[0] = true;
+			assert_int_equal(v[i].status, ACME_ORDER_PENDING);
+			assert_false(v[i].all_authzs_valid);
+		} else {
+			assert_string_equal(v[i].id, o2.id);
+			seen[1] = true;
+			assert_int_equal(v[i].status, ACME_ORDER_READY);
+			assert_true(v[i].all_authzs_valid);
+		}
+	}
+	assert_true(seen[0] && seen[1]);
+	free(v);
+	assert_int_equal(store_orders_of_authz(f->st,
+	    "AAAAAAAAAAAAAAAAAAAAAA", &v, &n), STORE_OK);
+	assert_int_equal(n, 0);
+	assert_null(v);
 	acme_order_clear(&o);
-	acme_order_clear(&got);
+	acme_order_clear(&o2);
 	acme_account_clear(&a);
 }
 
@@ -1951,11 +2003,12 @@ test_store_expire_marks_authzs_and_orders(void **state)
 
 	assert_int_equal(make_account(f->st, "tp", &a), STORE_OK);
 	assert_int_equal(make_order(f->st, a.id, names, 2, &o, az), STORE_OK);
-	assert_int_equal(store_expire(f->st, NOW + HOUR - 1, &na, &no),
-	    STORE_OK);
+	assert_int_equal(store_expire(f->st, NOW + HOUR - 1, &expiry, &na,
+	    &no), STORE_OK);
 	assert_int_equal(na, 0);
 	assert_int_equal(no, 0);
-	assert_int_equal(store_expire(f->st, NOW + HOUR, &na, &no), STORE_OK);
+	assert_int_equal(store_expire(f->st, NOW + HOUR, &expiry, &na, &no),
+	    STORE_OK);
 	assert_int_equal(na, 2);
 	assert_int_equal(no, 1);
 	assert_int_equal(store_authz_get(f->st, az[0].id, &gaz), STORE_OK);
@@ -2363,12 +2416,11 @@ main(void)
 		FILE_(test_store_account_create_racing_threads_one_row),
 		MEM(test_store_challenge_get_fills_authz),
 		MEM(test_store_challenge_begin_claims_once_per_authz),
-		MEM(test_store_challenge_finish_valid_readies_order_when_all_valid),
-		MEM(test_store_challenge_finish_invalid_invalidates_order),
-		MEM(test_store_challenge_finish_not_processing_conflicts),
+		MEM(test_store_challenge_set_status_records_result_only),
+		MEM(test_store_challenge_set_status_not_processing_conflicts),
 		MEM(test_store_authz_get_unknown_notfound),
-		MEM(test_store_authz_deactivate_invalidates_ready_order),
-		MEM(test_store_authz_set_valid_readies_order),
+		MEM(test_store_authz_set_status_is_compare_and_swap),
+		MEM(test_store_orders_of_authz_reports_status_and_all_valid),
 		MEM(test_store_authz_find_valid_skips_expired_and_wildcard),
 		MEM(test_store_authz_count_pending_counts_account),
 		MEM(test_store_expire_marks_authzs_and_orders),
