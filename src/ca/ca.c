@@ -25,34 +25,12 @@
 
 #include "acme/acme.h"
 #include "ca.h"
+#include "ca_internal.h"
 #include "keys.h"
 #include "log.h"
 #include "passphrase.h"
 #include "policy.h"
 #include "statedir.h"
-
-#define DAY	86400
-
-/* One intermediate: the current one, or a retired one kept for borrowers. */
-struct ca_intermediate {
-	X509			*cert;
-	EVP_PKEY		*key;
-	char			*pem;
-	time_t			 not_before, not_after;
-	struct ca_intermediate	*older;	/* retired ones, freed by ca_free */
-};
-
-struct ca {
-	char		*dir;
-	X509		*root;
-	char		*root_pem;
-	struct policy	 policy;
-	pthread_mutex_t	 lock;		/* guards `cur` (pointer swap only) */
-	pthread_mutex_t	 rotate_lock;	/* one rotation at a time */
-	struct ca_intermediate *cur;
-	/* Where an encrypted root.key's passphrase may come from (P6). */
-	char		*pass_file, *pass_cred_dir, *pass_tty;
-};
 
 static void
 intermediate_free(struct ca_intermediate *is)
@@ -68,8 +46,8 @@ intermediate_free(struct ca_intermediate *is)
 	}
 }
 
-static time_t
-asn1_to_time(const ASN1_TIME *t)
+time_t
+ca_asn1_to_time(const ASN1_TIME *t)
 {
 	struct tm tm;
 
@@ -100,8 +78,8 @@ ca_new_serial(char out[ACME_SERIAL_SIZE])
 	return 0;
 }
 
-static const EVP_MD *
-md_for(EVP_PKEY *key)
+const EVP_MD *
+ca_md_for(EVP_PKEY *key)
 {
 	/* BR §7.1.3.2: P-384 signs with SHA-384, all else with SHA-256. */
 	if (EVP_PKEY_is_a(key, "EC") && EVP_PKEY_get_bits(key) == 384)
@@ -109,8 +87,8 @@ md_for(EVP_PKEY *key)
 	return EVP_sha256();
 }
 
-static int
-add_ext(X509 *x, int nid, void *val, int crit)
+int
+ca_add_ext(X509 *x, int nid, void *val, int crit)
 {
 	if (X509_add1_ext_i2d(x, nid, val, crit, X509V3_ADD_DEFAULT) != 1) {
 		log_openssl(LOG_LVL_ERROR, "ca: add extension %s",
@@ -120,8 +98,8 @@ add_ext(X509 *x, int nid, void *val, int crit)
 	return 0;
 }
 
-static int
-add_bc(X509 *x, bool is_ca, int pathlen)
+int
+ca_add_bc(X509 *x, bool is_ca, int pathlen)
 {
 	BASIC_CONSTRAINTS	*bc;
 	int			 rc = -1;
@@ -134,15 +112,15 @@ add_bc(X509 *x, bool is_ca, int pathlen)
 		    ASN1_INTEGER_set(bc->pathlen, pathlen) != 1)
 			goto out;
 	}
-	rc = add_ext(x, NID_basic_constraints, bc, 1);
+	rc = ca_add_ext(x, NID_basic_constraints, bc, 1);
 out:
 	BASIC_CONSTRAINTS_free(bc);
 	return rc;
 }
 
 /* bits: RFC 5280 §4.2.1.3 bit numbers (0 digitalSignature, ...). */
-static int
-add_ku(X509 *x, const int *bits, size_t n)
+int
+ca_add_ku(X509 *x, const int *bits, size_t n)
 {
 	ASN1_BIT_STRING	*ku;
 	int		 rc = -1;
@@ -152,14 +130,14 @@ add_ku(X509 *x, const int *bits, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (ASN1_BIT_STRING_set_bit(ku, bits[i], 1) != 1)
 			goto out;
-	rc = add_ext(x, NID_key_usage, ku, 1);
+	rc = ca_add_ext(x, NID_key_usage, ku, 1);
 out:
 	ASN1_BIT_STRING_free(ku);
 	return rc;
 }
 
-static int
-add_eku(X509 *x, bool client)
+int
+ca_add_eku(X509 *x, bool client)
 {
 	EXTENDED_KEY_USAGE	*eku;
 	int			 rc = -1;
@@ -171,7 +149,7 @@ add_eku(X509 *x, bool client)
 	if (client && sk_ASN1_OBJECT_push(eku,
 	    OBJ_nid2obj(NID_client_auth)) == 0)
 		goto out;
-	rc = add_ext(x, NID_ext_key_usage, eku, 0);
+	rc = ca_add_ext(x, NID_ext_key_usage, eku, 0);
 out:
 	sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
 	return rc;
@@ -192,7 +170,7 @@ add_ski(X509 *x, ASN1_OCTET_STRING **out)
 	if ((ski = ASN1_OCTET_STRING_new()) == NULL)
 		return -1;
 	if (ASN1_OCTET_STRING_set(ski, md, 20) == 1)
-		rc = add_ext(x, NID_subject_key_identifier, ski, 0);
+		rc = ca_add_ext(x, NID_subject_key_identifier, ski, 0);
 	if (rc == 0 && out != NULL)
 		*out = ski;	/* the extension cache of an unsigned cert is stale */
 	else
@@ -201,8 +179,8 @@ add_ski(X509 *x, ASN1_OCTET_STRING **out)
 }
 
 /* keyIdentifier only, no issuer/serial (BR §7.1.2.11.1). */
-static int
-add_aki(X509 *x, const ASN1_OCTET_STRING *keyid)
+int
+ca_add_aki(X509 *x, const ASN1_OCTET_STRING *keyid)
 {
 	AUTHORITY_KEYID	*aki;
 	int		 rc = -1;
@@ -214,7 +192,7 @@ add_aki(X509 *x, const ASN1_OCTET_STRING *keyid)
 	if ((aki = AUTHORITY_KEYID_new()) == NULL)
 		return -1;
 	if ((aki->keyid = ASN1_OCTET_STRING_dup(keyid)) != NULL)
-		rc = add_ext(x, NID_authority_key_identifier, aki, 0);
+		rc = ca_add_ext(x, NID_authority_key_identifier, aki, 0);
 	AUTHORITY_KEYID_free(aki);
 	return rc;
 }
@@ -304,9 +282,10 @@ fail:
 }
 
 /* A v3 certificate with serial, names, key and validity; no extensions. */
-static X509 *
-new_cert(const char *serial, const X509_NAME *subject, const X509_NAME *issuer,
-    EVP_PKEY *pub, const X509_PUBKEY *spki, time_t nb, time_t na)
+X509 *
+ca_new_cert(const char *serial, const X509_NAME *subject,
+    const X509_NAME *issuer, EVP_PKEY *pub, const X509_PUBKEY *spki, time_t nb,
+    time_t na)
 {
 	X509 *x;
 
@@ -327,10 +306,10 @@ new_cert(const char *serial, const X509_NAME *subject, const X509_NAME *issuer,
 	return x;
 }
 
-static int
-sign_cert(X509 *x, EVP_PKEY *key)
+int
+ca_sign_cert(X509 *x, EVP_PKEY *key)
 {
-	if (X509_sign(x, key, md_for(key)) <= 0) {
+	if (X509_sign(x, key, ca_md_for(key)) <= 0) {
 		log_openssl(LOG_LVL_ERROR, "ca: X509_sign");
 		return -1;
 	}
@@ -384,15 +363,15 @@ make_root(EVP_PKEY *key, const struct policy *p, time_t now)
 
 	if (ca_new_serial(serial) == -1 || (name = ca_name("root")) == NULL)
 		goto fail;
-	if ((x = new_cert(serial, name, name, key, NULL, nb,
-	    nb + (time_t)CA_ROOT_DAYS * DAY)) == NULL)
+	if ((x = ca_new_cert(serial, name, name, key, NULL, nb,
+	    nb + (time_t)CA_ROOT_DAYS * CA_DAY)) == NULL)
 		goto fail;
-	if (add_bc(x, true, -1) == -1 ||
-	    add_ku(x, ca_ku_bits, 2) == -1 ||
+	if (ca_add_bc(x, true, -1) == -1 ||
+	    ca_add_ku(x, ca_ku_bits, 2) == -1 ||
 	    add_ski(x, &ski) == -1 ||
-	    add_aki(x, ski) == -1 ||
+	    ca_add_aki(x, ski) == -1 ||
 	    add_nc(x, p) == -1 ||
-	    sign_cert(x, key) == -1)
+	    ca_sign_cert(x, key) == -1)
 		goto fail;
 	ASN1_OCTET_STRING_free(ski);
 	X509_NAME_free(name);
@@ -405,8 +384,8 @@ fail:
 }
 
 /* HARDENING §5.2; at most 3 years and inside the root's validity. */
-static X509 *
-make_intermediate(X509 *root, EVP_PKEY *rootkey, EVP_PKEY *key,
+X509 *
+ca_make_intermediate(X509 *root, EVP_PKEY *rootkey, EVP_PKEY *key,
     const struct policy *p, time_t now)
 {
 	X509		*x = NULL;
@@ -414,14 +393,14 @@ make_intermediate(X509 *root, EVP_PKEY *rootkey, EVP_PKEY *key,
 	char		 serial[ACME_SERIAL_SIZE];
 	time_t		 nb = now - CA_BACKDATE, na, rnb, rna;
 
-	rnb = asn1_to_time(X509_get0_notBefore(root));
-	rna = asn1_to_time(X509_get0_notAfter(root));
+	rnb = ca_asn1_to_time(X509_get0_notBefore(root));
+	rna = ca_asn1_to_time(X509_get0_notAfter(root));
 	if (nb < rnb)
 		nb = rnb;
-	na = nb + (time_t)CA_INTERMEDIATE_DAYS * DAY;
+	na = nb + (time_t)CA_INTERMEDIATE_DAYS * CA_DAY;
 	if (na > rna)
 		na = rna;
-	if (na <= nb + DAY) {
+	if (na <= nb + CA_DAY) {
 		log_err("ca: the root expires too soon to sign an "
 		    "intermediate");
 		return NULL;
@@ -429,16 +408,16 @@ make_intermediate(X509 *root, EVP_PKEY *rootkey, EVP_PKEY *key,
 	if (ca_new_serial(serial) == -1 ||
 	    (name = ca_name("intermediate")) == NULL)
 		goto fail;
-	if ((x = new_cert(serial, name, X509_get_subject_name(root), key, NULL, nb,
-	    na)) == NULL)
+	if ((x = ca_new_cert(serial, name, X509_get_subject_name(root), key,
+	    NULL, nb, na)) == NULL)
 		goto fail;
-	if (add_bc(x, true, 0) == -1 ||
-	    add_ku(x, ca_ku_bits, 2) == -1 ||
-	    add_eku(x, true) == -1 ||
+	if (ca_add_bc(x, true, 0) == -1 ||
+	    ca_add_ku(x, ca_ku_bits, 2) == -1 ||
+	    ca_add_eku(x, true) == -1 ||
 	    add_ski(x, NULL) == -1 ||
-	    add_aki(x, X509_get0_subject_key_id(root)) == -1 ||
+	    ca_add_aki(x, X509_get0_subject_key_id(root)) == -1 ||
 	    add_nc(x, p) == -1 ||
-	    sign_cert(x, rootkey) == -1)
+	    ca_sign_cert(x, rootkey) == -1)
 		goto fail;
 	X509_NAME_free(name);
 	return x;
@@ -448,8 +427,8 @@ fail:
 	return NULL;
 }
 
-static int
-write_cert(const char *path, X509 *x, bool replace, char *err, size_t errsz)
+int
+ca_write_cert(const char *path, X509 *x, bool replace, char *err, size_t errsz)
 {
 	char	*pem;
 	int	 rc;
@@ -465,13 +444,8 @@ write_cert(const char *path, X509 *x, bool replace, char *err, size_t errsz)
 	return rc;
 }
 
-struct paths {
-	char	 root_pem[PATH_MAX], root_key[PATH_MAX];
-	char	 int_pem[PATH_MAX], int_key[PATH_MAX];
-};
-
-static int
-make_paths(const char *dir, struct paths *p, char *err, size_t errsz)
+int
+ca_make_paths(const char *dir, struct ca_paths *p, char *err, size_t errsz)
 {
 	if (statedir_join(dir, "root.pem", p->root_pem, PATH_MAX) == -1 ||
 	    statedir_join(dir, "root.key", p->root_key, PATH_MAX) == -1 ||
@@ -496,7 +470,7 @@ write_root_key(const char *path, EVP_PKEY *rkey, const struct passphrase *pp,
 
 /* Create all four files; root.pem last, so its presence means "complete". */
 static int
-create_ca(const struct paths *ps, const struct ca_create_opts *opts,
+create_ca(const struct ca_paths *ps, const struct ca_create_opts *opts,
     char *err, size_t errsz)
 {
 	struct policy	 defpol;
@@ -517,15 +491,16 @@ create_ca(const struct paths *ps, const struct ca_create_opts *opts,
 	    (ikey = keys_generate(kt, err, errsz)) == NULL)
 		goto out;
 	if ((root = make_root(rkey, pol, now)) == NULL ||
-	    (inter = make_intermediate(root, rkey, ikey, pol, now)) == NULL) {
+	    (inter = ca_make_intermediate(root, rkey, ikey, pol,
+	    now)) == NULL) {
 		snprintf(err, errsz, "cannot build the CA certificates");
 		goto out;
 	}
 	if (keys_write_private(ps->int_key, ikey, false, err, errsz) == -1 ||
-	    write_cert(ps->int_pem, inter, false, err, errsz) == -1 ||
+	    ca_write_cert(ps->int_pem, inter, false, err, errsz) == -1 ||
 	    write_root_key(ps->root_key, rkey, opts != NULL ?
 	    opts->root_pass : NULL, err, errsz) == -1 ||
-	    write_cert(ps->root_pem, root, false, err, errsz) == -1)
+	    ca_write_cert(ps->root_pem, root, false, err, errsz) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -536,15 +511,15 @@ out:
 	return rc;
 }
 
-static int
-load_intermediate(struct ca_intermediate *is, X509 *cert, EVP_PKEY *key)
+int
+ca_load_intermediate(struct ca_intermediate *is, X509 *cert, EVP_PKEY *key)
 {
 	if ((is->pem = keys_cert_pem(cert)) == NULL)
 		return -1;
 	is->cert = cert;
 	is->key = key;
-	is->not_before = asn1_to_time(X509_get0_notBefore(cert));
-	is->not_after = asn1_to_time(X509_get0_notAfter(cert));
+	is->not_before = ca_asn1_to_time(X509_get0_notBefore(cert));
+	is->not_after = ca_asn1_to_time(X509_get0_notAfter(cert));
 	return 0;
 }
 
@@ -563,7 +538,7 @@ ca_open(const char *state_dir, bool create_if_missing,
     const struct ca_create_opts *opts, bool *created, char *err, size_t errsz)
 {
 	struct ca	*ca = NULL;
-	struct paths	 ps;
+	struct ca_paths	 ps;
 	struct ca_intermediate	*is = NULL;
 	X509		*inter = NULL;
 	EVP_PKEY	*ikey = NULL;
@@ -571,7 +546,7 @@ ca_open(const char *state_dir, bool create_if_missing,
 
 	if (created != NULL)
 		*created = false;
-	if (make_paths(state_dir, &ps, err, errsz) == -1)
+	if (ca_make_paths(state_dir, &ps, err, errsz) == -1)
 		return NULL;
 	if (!keys_exists(ps.root_pem)) {
 		const char *left[] = { ps.root_key, ps.int_pem, ps.int_key };
@@ -630,7 +605,7 @@ ca_open(const char *state_dir, bool create_if_missing,
 		goto out;
 	}
 	if ((ca->root_pem = keys_cert_pem(ca->root)) == NULL ||
-	    load_intermediate(is, inter, ikey) == -1) {
+	    ca_load_intermediate(is, inter, ikey) == -1) {
 		snprintf(err, errsz, "out of memory");
 		goto out;
 	}
@@ -671,8 +646,8 @@ ca_free(struct ca *ca)
 	free(ca);
 }
 
-static struct ca_intermediate *
-current(struct ca *ca)
+struct ca_intermediate *
+ca_current(struct ca *ca)
 {
 	struct ca_intermediate *is;
 
@@ -727,8 +702,8 @@ fail:
 }
 
 /* BR §7.1.2.7.2: CN only = the first DNS name if it fits in 64. */
-static const char *
-leaf_cn(const struct ca_leaf_req *req)
+const char *
+ca_leaf_cn(const struct ca_leaf_req *req)
 {
 	if (req->no_cn)
 		return NULL;	/* the profile wants an empty subject */
@@ -782,7 +757,7 @@ add_crldp(X509 *x, const char *url)
 	if ((dp = make_crldp(url)) != NULL && sk_DIST_POINT_push(dps, dp) == 0)
 		DIST_POINT_free(dp);
 	else if (dp != NULL)
-		rc = add_ext(x, NID_crl_distribution_points, dps, 0);
+		rc = ca_add_ext(x, NID_crl_distribution_points, dps, 0);
 	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
 	return rc;
 }
@@ -854,11 +829,11 @@ leaf_validity(const struct ca_leaf_req *req, const struct ca_intermediate *is,
 			return -1;
 		}
 		/* A day is 86400 s; one more second would be another day. */
-		*na = *nb + (time_t)req->days * DAY - 1;
+		*na = *nb + (time_t)req->days * CA_DAY - 1;
 		if (*na > is->not_after)
 			*na = is->not_after;
 	}
-	if (*na <= *nb || *na - *nb > (time_t)PROFILE_MAX_DAYS * DAY) {
+	if (*na <= *nb || *na - *nb > (time_t)PROFILE_MAX_DAYS * CA_DAY) {
 		log_err("ca_sign_leaf: bad validity %lld..%lld",
 		    (long long)*nb, (long long)*na);
 		return -1;
@@ -870,7 +845,7 @@ int
 ca_sign_leaf(struct ca *ca, const struct ca_leaf_req *req, X509 **out,
     const char **chain_pem)
 {
-	struct ca_intermediate	*is = current(ca);
+	struct ca_intermediate	*is = ca_current(ca);
 	X509		*x = NULL;
 	X509_NAME	*subj = NULL;
 	GENERAL_NAMES	*san = NULL;
@@ -896,11 +871,11 @@ ca_sign_leaf(struct ca *ca, const struct ca_leaf_req *req, X509 **out,
 		return -1;
 	if ((subj = X509_NAME_new()) == NULL)
 		goto out;
-	cn = leaf_cn(req);
+	cn = ca_leaf_cn(req);
 	if (cn != NULL && X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_UTF8,
 	    (const unsigned char *)cn, -1, -1, 0) != 1)
 		goto out;
-	if ((x = new_cert(req->serial, subj, X509_get_subject_name(is->cert),
+	if ((x = ca_new_cert(req->serial, subj, X509_get_subject_name(is->cert),
 	    req->pubkey, req->spki, nb, na)) == NULL)
 		goto out;
 	if ((san = make_san(req->idents, req->nident)) == NULL) {
@@ -908,13 +883,14 @@ ca_sign_leaf(struct ca *ca, const struct ca_leaf_req *req, X509 **out,
 		goto out;
 	}
 	/* RFC 5280 §4.2.1.6: SAN critical iff the subject is empty. */
-	if (add_bc(x, false, -1) == -1 ||
-	    add_ku(x, is_rsa ? ku_rsa : ku_ec, is_rsa ? 2 : 1) == -1 ||
-	    add_eku(x, req->client_auth) == -1 ||
-	    add_ext(x, NID_subject_alt_name, san, cn == NULL ? 1 : 0) == -1 ||
-	    add_aki(x, X509_get0_subject_key_id(is->cert)) == -1 ||
+	if (ca_add_bc(x, false, -1) == -1 ||
+	    ca_add_ku(x, is_rsa ? ku_rsa : ku_ec, is_rsa ? 2 : 1) == -1 ||
+	    ca_add_eku(x, req->client_auth) == -1 ||
+	    ca_add_ext(x, NID_subject_alt_name, san,
+	    cn == NULL ? 1 : 0) == -1 ||
+	    ca_add_aki(x, X509_get0_subject_key_id(is->cert)) == -1 ||
 	    add_crldp(x, req->crl_url) == -1 ||
-	    sign_cert(x, is->key) == -1)
+	    ca_sign_cert(x, is->key) == -1)
 		goto out;
 	/* HARDENING §5.3 pre-issuance check: never return a bad cert. */
 	if (ca_check_leaf(x, is->cert, req, err, sizeof(err)) == -1) {
@@ -1103,7 +1079,7 @@ ca_check_leaf(X509 *leaf, X509 *issuer, const struct ca_leaf_req *req,
 	if (check_san(leaf, req, err, errsz) == -1)
 		goto out;
 	subj = X509_get_subject_name(leaf);
-	cn = leaf_cn(req);
+	cn = ca_leaf_cn(req);
 	if (cn == NULL) {
 		if (X509_NAME_entry_count(subj) != 0 || crit != 1) {
 			check_fail(err, errsz, "empty subject needs a "
@@ -1148,7 +1124,7 @@ out:
 const char *
 ca_chain_pem(struct ca *ca)
 {
-	return current(ca)->pem;
+	return ca_current(ca)->pem;
 }
 
 const char *
@@ -1166,7 +1142,7 @@ ca_root_cert(struct ca *ca)
 X509 *
 ca_intermediate_cert(struct ca *ca)
 {
-	return current(ca)->cert;
+	return ca_current(ca)->cert;
 }
 
 int
@@ -1195,13 +1171,13 @@ ca_policy(struct ca *ca)
 time_t
 ca_intermediate_not_after(struct ca *ca)
 {
-	return current(ca)->not_after;
+	return ca_current(ca)->not_after;
 }
 
 time_t
 ca_intermediate_not_before(struct ca *ca)
 {
-	return current(ca)->not_before;
+	return ca_current(ca)->not_before;
 }
 
 const char *
@@ -1228,7 +1204,7 @@ key_type_of(EVP_PKEY *k, enum keys_type *t)
 
 /* Keep the current intermediate as intermediate-<serial>.{pem,key}. */
 static int
-archive_current(struct ca *ca, const struct paths *ps, char *err,
+archive_current(struct ca *ca, const struct ca_paths *ps, char *err,
     size_t errsz)
 {
 	BIGNUM	*bn;
@@ -1340,14 +1316,14 @@ int
 ca_encrypt_root(struct ca *ca, const struct passphrase_opts *po,
     bool *already, char *err, size_t errsz)
 {
-	struct paths		 ps;
+	struct ca_paths		 ps;
 	struct passphrase	*pp = NULL;
 	EVP_PKEY		*rkey = NULL;
 	int			 rc = -1;
 
 	*already = false;
 	pthread_mutex_lock(&ca->rotate_lock);
-	if (make_paths(ca->dir, &ps, err, errsz) == -1)
+	if (ca_make_paths(ca->dir, &ps, err, errsz) == -1)
 		goto out;
 	if ((rkey = keys_load_private(ps.root_key, err, errsz)) == NULL) {
 		if (errno == ENOKEY) {
@@ -1391,7 +1367,7 @@ int
 ca_rotate(struct ca *ca, time_t now, bool force, bool *rotated, char *err,
     size_t errsz)
 {
-	struct paths	 ps;
+	struct ca_paths	 ps;
 	struct ca_intermediate	*is = NULL, *cur;
 	EVP_PKEY	*rkey = NULL, *ikey = NULL;
 	X509		*inter = NULL;
@@ -1401,14 +1377,14 @@ ca_rotate(struct ca *ca, time_t now, bool force, bool *rotated, char *err,
 
 	*rotated = false;
 	pthread_mutex_lock(&ca->rotate_lock);
-	cur = current(ca);
+	cur = ca_current(ca);
 	life = cur->not_after - cur->not_before;
 	left = cur->not_after - now;
 	if (!force && left >= life / 3) {
 		rc = 0;
 		goto out;
 	}
-	if (make_paths(ca->dir, &ps, err, errsz) == -1)
+	if (ca_make_paths(ca->dir, &ps, err, errsz) == -1)
 		goto out;
 	/* P1: the root key is opened here and nowhere else after init. */
 	if ((rkey = load_root_key(ca, ps.root_key, err, errsz)) == NULL)
@@ -1418,13 +1394,13 @@ ca_rotate(struct ca *ca, time_t now, bool force, bool *rotated, char *err,
 	key_type_of(cur->key, &kt);
 	if ((ikey = keys_generate(kt, err, errsz)) == NULL)
 		goto out;
-	if ((inter = make_intermediate(ca->root, rkey, ikey, &ca->policy,
+	if ((inter = ca_make_intermediate(ca->root, rkey, ikey, &ca->policy,
 	    now)) == NULL) {
 		snprintf(err, errsz, "cannot sign a new intermediate");
 		goto out;
 	}
 	if (!force &&
-	    asn1_to_time(X509_get0_notAfter(inter)) <= cur->not_after) {
+	    ca_asn1_to_time(X509_get0_notAfter(inter)) <= cur->not_after) {
 		/* The root itself is near its end: nothing to gain. */
 		log_warn("ca: the root expires soon; re-run init in a new "
 		    "state directory");
@@ -1435,10 +1411,10 @@ ca_rotate(struct ca *ca, time_t now, bool force, bool *rotated, char *err,
 		goto out;
 	/* Key first, then cert; load refuses a mismatched pair (X08). */
 	if (keys_write_private(ps.int_key, ikey, true, err, errsz) == -1 ||
-	    write_cert(ps.int_pem, inter, true, err, errsz) == -1)
+	    ca_write_cert(ps.int_pem, inter, true, err, errsz) == -1)
 		goto out;
 	if ((is = calloc(1, sizeof(*is))) == NULL ||
-	    load_intermediate(is, inter, ikey) == -1) {
+	    ca_load_intermediate(is, inter, ikey) == -1) {
 		snprintf(err, errsz, "out of memory");
 		goto out;
 	}
@@ -1487,7 +1463,7 @@ ca_fullchain_pem(X509 *leaf, const char *chain)
 int
 ca_sign_crl(struct ca *ca, X509_CRL *crl, const char **issuer_pem)
 {
-	struct ca_intermediate		*is = current(ca);
+	struct ca_intermediate		*is = ca_current(ca);
 	AUTHORITY_KEYID		*aki = NULL;
 	const ASN1_OCTET_STRING	*kid;
 	int			 rc = -1;
@@ -1508,7 +1484,7 @@ ca_sign_crl(struct ca *ca, X509_CRL *crl, const char **issuer_pem)
 	    X509V3_ADD_REPLACE) != 1)
 		goto out;
 	if (X509_CRL_sort(crl) != 1 ||
-	    X509_CRL_sign(crl, is->key, md_for(is->key)) <= 0)
+	    X509_CRL_sign(crl, is->key, ca_md_for(is->key)) <= 0)
 		goto out;
 	if (issuer_pem != NULL)
 		*issuer_pem = is->pem;
