@@ -38,6 +38,7 @@ src/httpd/httpd.c	#include "wfe.h"
 src/httpd/httpd.c	#include "acme/acme.h"
 src/wfe/wfe.c	#include "../ra/ra.h"
 src/crl/crl.c	#include "src/ra/ra.h"
+src/crl/crl.c	#include "ca_internal.h"
 EOT
 )
 fail=0 n=0
