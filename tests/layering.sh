@@ -68,6 +68,20 @@ rule "RA must not include jansson/httpd" 'jansson\.h|httpd\.h|microhttpd\.h' $(f
 # httpd knows no ACME.
 rule "httpd must not include wfe/ra/acme" 'wfe\.h|ra\.h|acme/[a-z0-9_]+\.h' $(files src/httpd/*.[ch])
 
+# A *_internal.h is private to its part: only the files of its own
+# directory include it, and the part's unit tests (tests/unit/test_<part>*).
+re='include[[:space:]]*[<"]([^">]*)[">]'
+while IFS= read -r line; do
+  f=${line%%:*} h= b=; d=${f%/*}
+  [[ $line =~ $re ]] && h=${BASH_REMATCH[1]} b=${BASH_REMATCH[1]##*/}
+  case $f in
+  tests/unit/*) t=${f##*/}; t=${t#test_}
+    [ "${t#"${b%_internal.h}"}" != "$t" ] && continue ;;
+  *) { [ "$h" = "$b" ] || [ "$h" = "$d/$b" ]; } && [ -e "$d/$b" ] && continue ;;
+  esac
+  bad "$line (a *_internal.h is private to its part's directory)"
+done < <(inc '[^">]*_internal\.h' "${ACME[@]}" "${STORE[@]}" "${SRC[@]}" "${UNIT[@]}" $(files bench/*.[ch]))
+
 # No path around the include roots: a part's header by its directory.
 rule "include a part's header by its name, not its path" '(\.\./|src/)[^">]*' \
   "${ACME[@]}" "${STORE[@]}" "${SRC[@]}" "${UNIT[@]}"

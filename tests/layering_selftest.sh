@@ -40,6 +40,7 @@ src/httpd/httpd.c	#include "acme/acme.h"
 src/wfe/wfe.c	#include "../ra/ra.h"
 src/crl/crl.c	#include "src/ra/ra.h"
 store/store_order.c	static const char *inj = "UPDATE orders SET status = 'valid' WHERE id = ?1";
+src/crl/crl.c	#include "ca_internal.h"
 EOT
 )
 fail=0 n=0

@@ -19,8 +19,11 @@ enum log_format {
 };
 
 /*
- * Set before any thread starts; read-only afterwards (the only
- * process-wide mutable state, STYLE.md §2.6).
+ * Set before any thread starts; read-only afterwards. The level and the
+ * format are the log's process-wide state (the request id is per
+ * thread), not the program's only one: the metrics counters, the knobs'
+ * PRNG streams, the fault points and the store's write_mu are
+ * process-wide too.
  */
 void	 log_setup(enum log_level level, enum log_format fmt);
 /* Parse "error|warn|info|debug" / "text|json"; 0, or -1 if unknown. */

@@ -1,10 +1,5 @@
-/* ca.c - the certificate authority: root, intermediate and leaf profiles (HARDENING §5) */
+/* ca.c - the CA: open, create and load the root and intermediate (HARDENING §5.1, §5.2); accessors; X.509 building blocks */
 /* SPDX-License-Identifier: MIT */
-#include <sys/socket.h>
-#include <sys/types.h>
-
-#include <arpa/inet.h>
-#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -13,46 +8,20 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/asn1.h>
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/rand.h>
-#include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include "acme/acme.h"
 #include "ca.h"
+#include "ca_internal.h"
 #include "keys.h"
 #include "log.h"
 #include "passphrase.h"
 #include "policy.h"
 #include "statedir.h"
-
-#define DAY	86400
-
-/* One intermediate: the current one, or a retired one kept for borrowers. */
-struct ca_intermediate {
-	X509			*cert;
-	EVP_PKEY		*key;
-	char			*pem;
-	time_t			 not_before, not_after;
-	struct ca_intermediate	*older;	/* retired ones, freed by ca_free */
-};
-
-struct ca {
-	char		*dir;
-	X509		*root;
-	char		*root_pem;
-	struct policy	 policy;
-	pthread_mutex_t	 lock;		/* guards `cur` (pointer swap only) */
-	pthread_mutex_t	 rotate_lock;	/* one rotation at a time */
-	struct ca_intermediate *cur;
-	/* Where an encrypted root.key's passphrase may come from (P6). */
-	char		*pass_file, *pass_cred_dir, *pass_tty;
-};
 
 static void
 intermediate_free(struct ca_intermediate *is)
@@ -68,8 +37,8 @@ intermediate_free(struct ca_intermediate *is)
 	}
 }
 
-static time_t
-asn1_to_time(const ASN1_TIME *t)
+time_t
+ca_asn1_to_time(const ASN1_TIME *t)
 {
 	struct tm tm;
 
@@ -79,29 +48,8 @@ asn1_to_time(const ASN1_TIME *t)
 	return timegm(&tm);
 }
 
-int
-ca_new_serial(char out[ACME_SERIAL_SIZE])
-{
-	unsigned char	 b[17];
-	static const char hexd[] = "0123456789abcdef";
-
-	if (RAND_bytes(b, sizeof(b)) != 1) {
-		log_openssl(LOG_LVL_ERROR, "ca_new_serial: RAND_bytes");
-		return -1;
-	}
-	/* HARDENING §5.3: prefix byte 0x01-0x7F: positive, 17 octets. */
-	b[0] = (unsigned char)(1 + b[0] % 0x7f);
-	for (size_t i = 0; i < sizeof(b); i++) {
-		out[2 * i] = hexd[b[i] >> 4];
-		out[2 * i + 1] = hexd[b[i] & 0xf];
-	}
-	out[2 * sizeof(b)] = '\0';
-	OPENSSL_cleanse(b, sizeof(b));
-	return 0;
-}
-
-static const EVP_MD *
-md_for(EVP_PKEY *key)
+const EVP_MD *
+ca_md_for(EVP_PKEY *key)
 {
 	/* BR §7.1.3.2: P-384 signs with SHA-384, all else with SHA-256. */
 	if (EVP_PKEY_is_a(key, "EC") && EVP_PKEY_get_bits(key) == 384)
@@ -109,8 +57,8 @@ md_for(EVP_PKEY *key)
 	return EVP_sha256();
 }
 
-static int
-add_ext(X509 *x, int nid, void *val, int crit)
+int
+ca_add_ext(X509 *x, int nid, void *val, int crit)
 {
 	if (X509_add1_ext_i2d(x, nid, val, crit, X509V3_ADD_DEFAULT) != 1) {
 		log_openssl(LOG_LVL_ERROR, "ca: add extension %s",
@@ -120,8 +68,8 @@ add_ext(X509 *x, int nid, void *val, int crit)
 	return 0;
 }
 
-static int
-add_bc(X509 *x, bool is_ca, int pathlen)
+int
+ca_add_bc(X509 *x, bool is_ca, int pathlen)
 {
 	BASIC_CONSTRAINTS	*bc;
 	int			 rc = -1;
@@ -134,15 +82,15 @@ add_bc(X509 *x, bool is_ca, int pathlen)
 		    ASN1_INTEGER_set(bc->pathlen, pathlen) != 1)
 			goto out;
 	}
-	rc = add_ext(x, NID_basic_constraints, bc, 1);
+	rc = ca_add_ext(x, NID_basic_constraints, bc, 1);
 out:
 	BASIC_CONSTRAINTS_free(bc);
 	return rc;
 }
 
 /* bits: RFC 5280 §4.2.1.3 bit numbers (0 digitalSignature, ...). */
-static int
-add_ku(X509 *x, const int *bits, size_t n)
+int
+ca_add_ku(X509 *x, const int *bits, size_t n)
 {
 	ASN1_BIT_STRING	*ku;
 	int		 rc = -1;
@@ -152,14 +100,14 @@ add_ku(X509 *x, const int *bits, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (ASN1_BIT_STRING_set_bit(ku, bits[i], 1) != 1)
 			goto out;
-	rc = add_ext(x, NID_key_usage, ku, 1);
+	rc = ca_add_ext(x, NID_key_usage, ku, 1);
 out:
 	ASN1_BIT_STRING_free(ku);
 	return rc;
 }
 
-static int
-add_eku(X509 *x, bool client)
+int
+ca_add_eku(X509 *x, bool client)
 {
 	EXTENDED_KEY_USAGE	*eku;
 	int			 rc = -1;
@@ -171,7 +119,7 @@ add_eku(X509 *x, bool client)
 	if (client && sk_ASN1_OBJECT_push(eku,
 	    OBJ_nid2obj(NID_client_auth)) == 0)
 		goto out;
-	rc = add_ext(x, NID_ext_key_usage, eku, 0);
+	rc = ca_add_ext(x, NID_ext_key_usage, eku, 0);
 out:
 	sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
 	return rc;
@@ -192,7 +140,7 @@ add_ski(X509 *x, ASN1_OCTET_STRING **out)
 	if ((ski = ASN1_OCTET_STRING_new()) == NULL)
 		return -1;
 	if (ASN1_OCTET_STRING_set(ski, md, 20) == 1)
-		rc = add_ext(x, NID_subject_key_identifier, ski, 0);
+		rc = ca_add_ext(x, NID_subject_key_identifier, ski, 0);
 	if (rc == 0 && out != NULL)
 		*out = ski;	/* the extension cache of an unsigned cert is stale */
 	else
@@ -201,8 +149,8 @@ add_ski(X509 *x, ASN1_OCTET_STRING **out)
 }
 
 /* keyIdentifier only, no issuer/serial (BR §7.1.2.11.1). */
-static int
-add_aki(X509 *x, const ASN1_OCTET_STRING *keyid)
+int
+ca_add_aki(X509 *x, const ASN1_OCTET_STRING *keyid)
 {
 	AUTHORITY_KEYID	*aki;
 	int		 rc = -1;
@@ -214,7 +162,7 @@ add_aki(X509 *x, const ASN1_OCTET_STRING *keyid)
 	if ((aki = AUTHORITY_KEYID_new()) == NULL)
 		return -1;
 	if ((aki->keyid = ASN1_OCTET_STRING_dup(keyid)) != NULL)
-		rc = add_ext(x, NID_authority_key_identifier, aki, 0);
+		rc = ca_add_ext(x, NID_authority_key_identifier, aki, 0);
 	AUTHORITY_KEYID_free(aki);
 	return rc;
 }
@@ -304,9 +252,10 @@ fail:
 }
 
 /* A v3 certificate with serial, names, key and validity; no extensions. */
-static X509 *
-new_cert(const char *serial, const X509_NAME *subject, const X509_NAME *issuer,
-    EVP_PKEY *pub, const X509_PUBKEY *spki, time_t nb, time_t na)
+X509 *
+ca_new_cert(const char *serial, const X509_NAME *subject,
+    const X509_NAME *issuer, EVP_PKEY *pub, const X509_PUBKEY *spki, time_t nb,
+    time_t na)
 {
 	X509 *x;
 
@@ -327,10 +276,10 @@ new_cert(const char *serial, const X509_NAME *subject, const X509_NAME *issuer,
 	return x;
 }
 
-static int
-sign_cert(X509 *x, EVP_PKEY *key)
+int
+ca_sign_cert(X509 *x, EVP_PKEY *key)
 {
-	if (X509_sign(x, key, md_for(key)) <= 0) {
+	if (X509_sign(x, key, ca_md_for(key)) <= 0) {
 		log_openssl(LOG_LVL_ERROR, "ca: X509_sign");
 		return -1;
 	}
@@ -384,15 +333,15 @@ make_root(EVP_PKEY *key, const struct policy *p, time_t now)
 
 	if (ca_new_serial(serial) == -1 || (name = ca_name("root")) == NULL)
 		goto fail;
-	if ((x = new_cert(serial, name, name, key, NULL, nb,
-	    nb + (time_t)CA_ROOT_DAYS * DAY)) == NULL)
+	if ((x = ca_new_cert(serial, name, name, key, NULL, nb,
+	    nb + (time_t)CA_ROOT_DAYS * CA_DAY)) == NULL)
 		goto fail;
-	if (add_bc(x, true, -1) == -1 ||
-	    add_ku(x, ca_ku_bits, 2) == -1 ||
+	if (ca_add_bc(x, true, -1) == -1 ||
+	    ca_add_ku(x, ca_ku_bits, 2) == -1 ||
 	    add_ski(x, &ski) == -1 ||
-	    add_aki(x, ski) == -1 ||
+	    ca_add_aki(x, ski) == -1 ||
 	    add_nc(x, p) == -1 ||
-	    sign_cert(x, key) == -1)
+	    ca_sign_cert(x, key) == -1)
 		goto fail;
 	ASN1_OCTET_STRING_free(ski);
 	X509_NAME_free(name);
@@ -405,8 +354,8 @@ fail:
 }
 
 /* HARDENING §5.2; at most 3 years and inside the root's validity. */
-static X509 *
-make_intermediate(X509 *root, EVP_PKEY *rootkey, EVP_PKEY *key,
+X509 *
+ca_make_intermediate(X509 *root, EVP_PKEY *rootkey, EVP_PKEY *key,
     const struct policy *p, time_t now)
 {
 	X509		*x = NULL;
@@ -414,14 +363,14 @@ make_intermediate(X509 *root, EVP_PKEY *rootkey, EVP_PKEY *key,
 	char		 serial[ACME_SERIAL_SIZE];
 	time_t		 nb = now - CA_BACKDATE, na, rnb, rna;
 
-	rnb = asn1_to_time(X509_get0_notBefore(root));
-	rna = asn1_to_time(X509_get0_notAfter(root));
+	rnb = ca_asn1_to_time(X509_get0_notBefore(root));
+	rna = ca_asn1_to_time(X509_get0_notAfter(root));
 	if (nb < rnb)
 		nb = rnb;
-	na = nb + (time_t)CA_INTERMEDIATE_DAYS * DAY;
+	na = nb + (time_t)CA_INTERMEDIATE_DAYS * CA_DAY;
 	if (na > rna)
 		na = rna;
-	if (na <= nb + DAY) {
+	if (na <= nb + CA_DAY) {
 		log_err("ca: the root expires too soon to sign an "
 		    "intermediate");
 		return NULL;
@@ -429,16 +378,16 @@ make_intermediate(X509 *root, EVP_PKEY *rootkey, EVP_PKEY *key,
 	if (ca_new_serial(serial) == -1 ||
 	    (name = ca_name("intermediate")) == NULL)
 		goto fail;
-	if ((x = new_cert(serial, name, X509_get_subject_name(root), key, NULL, nb,
-	    na)) == NULL)
+	if ((x = ca_new_cert(serial, name, X509_get_subject_name(root), key,
+	    NULL, nb, na)) == NULL)
 		goto fail;
-	if (add_bc(x, true, 0) == -1 ||
-	    add_ku(x, ca_ku_bits, 2) == -1 ||
-	    add_eku(x, true) == -1 ||
+	if (ca_add_bc(x, true, 0) == -1 ||
+	    ca_add_ku(x, ca_ku_bits, 2) == -1 ||
+	    ca_add_eku(x, true) == -1 ||
 	    add_ski(x, NULL) == -1 ||
-	    add_aki(x, X509_get0_subject_key_id(root)) == -1 ||
+	    ca_add_aki(x, X509_get0_subject_key_id(root)) == -1 ||
 	    add_nc(x, p) == -1 ||
-	    sign_cert(x, rootkey) == -1)
+	    ca_sign_cert(x, rootkey) == -1)
 		goto fail;
 	X509_NAME_free(name);
 	return x;
@@ -448,8 +397,8 @@ fail:
 	return NULL;
 }
 
-static int
-write_cert(const char *path, X509 *x, bool replace, char *err, size_t errsz)
+int
+ca_write_cert(const char *path, X509 *x, bool replace, char *err, size_t errsz)
 {
 	char	*pem;
 	int	 rc;
@@ -465,13 +414,8 @@ write_cert(const char *path, X509 *x, bool replace, char *err, size_t errsz)
 	return rc;
 }
 
-struct paths {
-	char	 root_pem[PATH_MAX], root_key[PATH_MAX];
-	char	 int_pem[PATH_MAX], int_key[PATH_MAX];
-};
-
-static int
-make_paths(const char *dir, struct paths *p, char *err, size_t errsz)
+int
+ca_make_paths(const char *dir, struct ca_paths *p, char *err, size_t errsz)
 {
 	if (statedir_join(dir, "root.pem", p->root_pem, PATH_MAX) == -1 ||
 	    statedir_join(dir, "root.key", p->root_key, PATH_MAX) == -1 ||
@@ -496,7 +440,7 @@ write_root_key(const char *path, EVP_PKEY *rkey, const struct passphrase *pp,
 
 /* Create all four files; root.pem last, so its presence means "complete". */
 static int
-create_ca(const struct paths *ps, const struct ca_create_opts *opts,
+create_ca(const struct ca_paths *ps, const struct ca_create_opts *opts,
     char *err, size_t errsz)
 {
 	struct policy	 defpol;
@@ -517,15 +461,16 @@ create_ca(const struct paths *ps, const struct ca_create_opts *opts,
 	    (ikey = keys_generate(kt, err, errsz)) == NULL)
 		goto out;
 	if ((root = make_root(rkey, pol, now)) == NULL ||
-	    (inter = make_intermediate(root, rkey, ikey, pol, now)) == NULL) {
+	    (inter = ca_make_intermediate(root, rkey, ikey, pol,
+	    now)) == NULL) {
 		snprintf(err, errsz, "cannot build the CA certificates");
 		goto out;
 	}
 	if (keys_write_private(ps->int_key, ikey, false, err, errsz) == -1 ||
-	    write_cert(ps->int_pem, inter, false, err, errsz) == -1 ||
+	    ca_write_cert(ps->int_pem, inter, false, err, errsz) == -1 ||
 	    write_root_key(ps->root_key, rkey, opts != NULL ?
 	    opts->root_pass : NULL, err, errsz) == -1 ||
-	    write_cert(ps->root_pem, root, false, err, errsz) == -1)
+	    ca_write_cert(ps->root_pem, root, false, err, errsz) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -536,15 +481,15 @@ out:
 	return rc;
 }
 
-static int
-load_intermediate(struct ca_intermediate *is, X509 *cert, EVP_PKEY *key)
+int
+ca_load_intermediate(struct ca_intermediate *is, X509 *cert, EVP_PKEY *key)
 {
 	if ((is->pem = keys_cert_pem(cert)) == NULL)
 		return -1;
 	is->cert = cert;
 	is->key = key;
-	is->not_before = asn1_to_time(X509_get0_notBefore(cert));
-	is->not_after = asn1_to_time(X509_get0_notAfter(cert));
+	is->not_before = ca_asn1_to_time(X509_get0_notBefore(cert));
+	is->not_after = ca_asn1_to_time(X509_get0_notAfter(cert));
 	return 0;
 }
 
@@ -563,7 +508,7 @@ ca_open(const char *state_dir, bool create_if_missing,
     const struct ca_create_opts *opts, bool *created, char *err, size_t errsz)
 {
 	struct ca	*ca = NULL;
-	struct paths	 ps;
+	struct ca_paths	 ps;
 	struct ca_intermediate	*is = NULL;
 	X509		*inter = NULL;
 	EVP_PKEY	*ikey = NULL;
@@ -571,7 +516,7 @@ ca_open(const char *state_dir, bool create_if_missing,
 
 	if (created != NULL)
 		*created = false;
-	if (make_paths(state_dir, &ps, err, errsz) == -1)
+	if (ca_make_paths(state_dir, &ps, err, errsz) == -1)
 		return NULL;
 	if (!keys_exists(ps.root_pem)) {
 		const char *left[] = { ps.root_key, ps.int_pem, ps.int_key };
@@ -630,7 +575,7 @@ ca_open(const char *state_dir, bool create_if_missing,
 		goto out;
 	}
 	if ((ca->root_pem = keys_cert_pem(ca->root)) == NULL ||
-	    load_intermediate(is, inter, ikey) == -1) {
+	    ca_load_intermediate(is, inter, ikey) == -1) {
 		snprintf(err, errsz, "out of memory");
 		goto out;
 	}
@@ -671,8 +616,8 @@ ca_free(struct ca *ca)
 	free(ca);
 }
 
-static struct ca_intermediate *
-current(struct ca *ca)
+struct ca_intermediate *
+ca_current(struct ca *ca)
 {
 	struct ca_intermediate *is;
 
@@ -682,473 +627,10 @@ current(struct ca *ca)
 	return is;
 }
 
-static GENERAL_NAMES *
-make_san(const struct acme_identifier *ids, size_t n)
-{
-	GENERAL_NAMES	*gens;
-	GENERAL_NAME	*gn = NULL;
-	ASN1_STRING	*s = NULL;
-	unsigned char	 ip[16];
-	int		 iplen;
-
-	if ((gens = sk_GENERAL_NAME_new_null()) == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (ids[i].type == ACME_IDENT_DNS) {
-			if ((s = ASN1_IA5STRING_new()) == NULL ||
-			    ASN1_STRING_set(s, ids[i].value, -1) != 1)
-				goto fail;
-		} else {
-			if (inet_pton(AF_INET, ids[i].value, ip) == 1)
-				iplen = 4;
-			else if (inet_pton(AF_INET6, ids[i].value, ip) == 1)
-				iplen = 16;
-			else
-				goto fail;
-			if ((s = ASN1_OCTET_STRING_new()) == NULL ||
-			    ASN1_OCTET_STRING_set(s, ip, iplen) != 1)
-				goto fail;
-		}
-		if ((gn = GENERAL_NAME_new()) == NULL)
-			goto fail;
-		GENERAL_NAME_set0_value(gn, ids[i].type == ACME_IDENT_DNS ?
-		    GEN_DNS : GEN_IPADD, s);
-		s = NULL;
-		if (sk_GENERAL_NAME_push(gens, gn) == 0)
-			goto fail;
-		gn = NULL;
-	}
-	return gens;
-fail:
-	ASN1_STRING_free(s);
-	GENERAL_NAME_free(gn);
-	GENERAL_NAMES_free(gens);
-	return NULL;
-}
-
-/* BR §7.1.2.7.2: CN only = the first DNS name if it fits in 64. */
-static const char *
-leaf_cn(const struct ca_leaf_req *req)
-{
-	if (req->no_cn)
-		return NULL;	/* the profile wants an empty subject */
-	for (size_t i = 0; i < req->nident; i++)
-		if (req->idents[i].type == ACME_IDENT_DNS)
-			return strlen(req->idents[i].value) <= 64 ?
-			    req->idents[i].value : NULL;
-	return NULL;
-}
-
-/* RFC 5280 §4.2.1.13: one DistributionPoint with a fullName URI. */
-static DIST_POINT *
-make_crldp(const char *url)
-{
-	DIST_POINT	*dp = NULL;
-	GENERAL_NAME	*gn = NULL;
-	ASN1_IA5STRING	*uri = NULL;
-
-	if ((dp = DIST_POINT_new()) == NULL ||
-	    (dp->distpoint = DIST_POINT_NAME_new()) == NULL ||
-	    (dp->distpoint->name.fullname = sk_GENERAL_NAME_new_null()) ==
-	    NULL || (uri = ASN1_IA5STRING_new()) == NULL ||
-	    ASN1_STRING_set(uri, url, -1) != 1 ||
-	    (gn = GENERAL_NAME_new()) == NULL)
-		goto fail;
-	dp->distpoint->type = 0;	/* fullName */
-	GENERAL_NAME_set0_value(gn, GEN_URI, uri);
-	uri = NULL;
-	if (sk_GENERAL_NAME_push(dp->distpoint->name.fullname, gn) == 0)
-		goto fail;
-	return dp;
-fail:
-	ASN1_IA5STRING_free(uri);
-	GENERAL_NAME_free(gn);
-	DIST_POINT_free(dp);
-	return NULL;
-}
-
-/* The CRL distribution point, when CRLs are published (url != NULL). */
-static int
-add_crldp(X509 *x, const char *url)
-{
-	CRL_DIST_POINTS	*dps;
-	DIST_POINT	*dp;
-	int		 rc = -1;
-
-	if (url == NULL || url[0] == '\0')
-		return 0;
-	if ((dps = sk_DIST_POINT_new_null()) == NULL)
-		return -1;
-	if ((dp = make_crldp(url)) != NULL && sk_DIST_POINT_push(dps, dp) == 0)
-		DIST_POINT_free(dp);
-	else if (dp != NULL)
-		rc = add_ext(x, NID_crl_distribution_points, dps, 0);
-	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
-	return rc;
-}
-
-/* The leaf's CRL DP is exactly req->crl_url, non-critical. 0 or -1. */
-static int
-check_crldp(X509 *leaf, const struct ca_leaf_req *req)
-{
-	CRL_DIST_POINTS	*dps;
-	DIST_POINT	*dp;
-	GENERAL_NAME	*gn;
-	int		 rc = -1, crit;
-
-	if ((dps = X509_get_ext_d2i(leaf, NID_crl_distribution_points, &crit,
-	    NULL)) == NULL || crit != 0 || sk_DIST_POINT_num(dps) != 1)
-		goto out;
-	dp = sk_DIST_POINT_value(dps, 0);
-	if (dp->distpoint == NULL || dp->distpoint->type != 0 ||
-	    dp->reasons != NULL || dp->CRLissuer != NULL ||
-	    sk_GENERAL_NAME_num(dp->distpoint->name.fullname) != 1)
-		goto out;
-	gn = sk_GENERAL_NAME_value(dp->distpoint->name.fullname, 0);
-	if (gn->type == GEN_URI &&
-	    (size_t)ASN1_STRING_length(gn->d.uniformResourceIdentifier) ==
-	    strlen(req->crl_url) &&
-	    memcmp(ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier),
-	    req->crl_url, strlen(req->crl_url)) == 0)
-		rc = 0;
-out:
-	CRL_DIST_POINTS_free(dps);
-	return rc;
-}
-
-/*
- * Compute the leaf's validity (HARDENING §5.3). 0 or -1. RFC 8555 §7.4:
- * a requested time is the certificate's exactly; what the issuer cannot
- * cover fails here (the RA refused it at newOrder already) instead of
- * being moved. Only times we choose are backdated or clamped.
- */
-static int
-leaf_validity(const struct ca_leaf_req *req, const struct ca_intermediate *is,
-    time_t *nb, time_t *na)
-{
-	time_t now = time(NULL);
-
-	if (req->not_before != 0) {
-		*nb = req->not_before;
-		if (*nb < is->not_before) {
-			log_err("ca_sign_leaf: requested notBefore %lld is "
-			    "before the issuer's", (long long)*nb);
-			return -1;
-		}
-	} else {
-		*nb = now - CA_BACKDATE;
-		if (*nb < is->not_before)
-			*nb = is->not_before;
-	}
-	if (req->not_after != 0) {
-		*na = req->not_after;
-		if (*na > is->not_after) {
-			log_err("ca_sign_leaf: requested notAfter %lld is "
-			    "after the issuer's", (long long)*na);
-			return -1;
-		}
-	} else {
-		if (req->days < 1 || req->days > PROFILE_MAX_DAYS) {
-			log_err("ca_sign_leaf: %u days is out of range",
-			    req->days);
-			return -1;
-		}
-		/* A day is 86400 s; one more second would be another day. */
-		*na = *nb + (time_t)req->days * DAY - 1;
-		if (*na > is->not_after)
-			*na = is->not_after;
-	}
-	if (*na <= *nb || *na - *nb > (time_t)PROFILE_MAX_DAYS * DAY) {
-		log_err("ca_sign_leaf: bad validity %lld..%lld",
-		    (long long)*nb, (long long)*na);
-		return -1;
-	}
-	return 0;
-}
-
-int
-ca_sign_leaf(struct ca *ca, const struct ca_leaf_req *req, X509 **out,
-    const char **chain_pem)
-{
-	struct ca_intermediate	*is = current(ca);
-	X509		*x = NULL;
-	X509_NAME	*subj = NULL;
-	GENERAL_NAMES	*san = NULL;
-	const char	*cn;
-	char		 err[256];
-	bool		 is_rsa = false;
-	time_t		 nb, na;
-	int		 rc = -1;
-	static const int ku_ec[] = { 0 };	/* digitalSignature */
-	static const int ku_rsa[] = { 0, 2 };	/* + keyEncipherment */
-
-	*out = NULL;
-	if (req->nident == 0 || req->nident > ACME_MAX_IDENTIFIERS ||
-	    req->serial == NULL || req->pubkey == NULL) {
-		log_err("ca_sign_leaf: bad request");
-		return -1;
-	}
-	if (!keys_acceptable(req->pubkey, &is_rsa)) {
-		log_err("ca_sign_leaf: subject key type not allowed");
-		return -1;
-	}
-	if (leaf_validity(req, is, &nb, &na) == -1)
-		return -1;
-	if ((subj = X509_NAME_new()) == NULL)
-		goto out;
-	cn = leaf_cn(req);
-	if (cn != NULL && X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_UTF8,
-	    (const unsigned char *)cn, -1, -1, 0) != 1)
-		goto out;
-	if ((x = new_cert(req->serial, subj, X509_get_subject_name(is->cert),
-	    req->pubkey, req->spki, nb, na)) == NULL)
-		goto out;
-	if ((san = make_san(req->idents, req->nident)) == NULL) {
-		log_err("ca_sign_leaf: bad identifier");
-		goto out;
-	}
-	/* RFC 5280 §4.2.1.6: SAN critical iff the subject is empty. */
-	if (add_bc(x, false, -1) == -1 ||
-	    add_ku(x, is_rsa ? ku_rsa : ku_ec, is_rsa ? 2 : 1) == -1 ||
-	    add_eku(x, req->client_auth) == -1 ||
-	    add_ext(x, NID_subject_alt_name, san, cn == NULL ? 1 : 0) == -1 ||
-	    add_aki(x, X509_get0_subject_key_id(is->cert)) == -1 ||
-	    add_crldp(x, req->crl_url) == -1 ||
-	    sign_cert(x, is->key) == -1)
-		goto out;
-	/* HARDENING §5.3 pre-issuance check: never return a bad cert. */
-	if (ca_check_leaf(x, is->cert, req, err, sizeof(err)) == -1) {
-		log_err("ca_sign_leaf: pre-issuance check failed: %s", err);
-		goto out;
-	}
-	*out = x;
-	x = NULL;
-	if (chain_pem != NULL)
-		*chain_pem = is->pem;
-	rc = 0;
-out:
-	if (rc == -1 && ERR_peek_error() != 0)
-		log_openssl(LOG_LVL_ERROR, "ca_sign_leaf");
-	GENERAL_NAMES_free(san);
-	X509_NAME_free(subj);
-	X509_free(x);
-	return rc;
-}
-
-static int
-check_fail(char *err, size_t errsz, const char *what)
-{
-	snprintf(err, errsz, "%s", what);
-	return -1;
-}
-
-/* The extension's criticality, or -1 if absent or present twice. */
-static int
-ext_crit(X509 *x, int nid)
-{
-	int i = X509_get_ext_by_NID(x, nid, -1);
-
-	if (i < 0 || X509_get_ext_by_NID(x, nid, i) >= 0)
-		return -1;
-	return X509_EXTENSION_get_critical(X509_get_ext(x, i)) ? 1 : 0;
-}
-
-static int
-check_san(X509 *leaf, const struct ca_leaf_req *req, char *err, size_t errsz)
-{
-	GENERAL_NAMES	*gens;
-	int		 rc = -1;
-
-	if ((gens = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL,
-	    NULL)) == NULL)
-		return check_fail(err, errsz, "SAN missing");
-	if ((size_t)sk_GENERAL_NAME_num(gens) != req->nident) {
-		check_fail(err, errsz, "SAN count differs from the request");
-		goto out;
-	}
-	for (size_t i = 0; i < req->nident; i++) {
-		GENERAL_NAME		*gn = sk_GENERAL_NAME_value(gens, (int)i);
-		const struct acme_identifier *id = &req->idents[i];
-		unsigned char		 ip[16];
-		int			 iplen = 0;
-
-		if (id->type == ACME_IDENT_DNS) {
-			if (gn->type != GEN_DNS ||
-			    (size_t)ASN1_STRING_length(gn->d.dNSName) !=
-			    strlen(id->value) ||
-			    memcmp(ASN1_STRING_get0_data(gn->d.dNSName),
-			    id->value, strlen(id->value)) != 0) {
-				check_fail(err, errsz, "SAN dNSName differs");
-				goto out;
-			}
-			continue;
-		}
-		if (inet_pton(AF_INET, id->value, ip) == 1)
-			iplen = 4;
-		else if (inet_pton(AF_INET6, id->value, ip) == 1)
-			iplen = 16;
-		if (gn->type != GEN_IPADD || iplen == 0 ||
-		    ASN1_STRING_length(gn->d.iPAddress) != iplen ||
-		    memcmp(ASN1_STRING_get0_data(gn->d.iPAddress), ip,
-		    (size_t)iplen) != 0) {
-			check_fail(err, errsz, "SAN iPAddress differs");
-			goto out;
-		}
-	}
-	rc = 0;
-out:
-	GENERAL_NAMES_free(gens);
-	return rc;
-}
-
-/* The leaf's SubjectPublicKeyInfo is the request's, byte for byte. */
-static int
-check_spki(X509 *leaf, const struct ca_leaf_req *req)
-{
-	unsigned char	*a = NULL, *b = NULL;
-	int		 alen, blen, rc = -1;
-
-	alen = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(leaf), &a);
-	blen = req->spki != NULL ? i2d_X509_PUBKEY(req->spki, &b) :
-	    i2d_PUBKEY(req->pubkey, &b);
-	if (alen > 0 && alen == blen && memcmp(a, b, (size_t)alen) == 0)
-		rc = 0;
-	OPENSSL_free(a);
-	OPENSSL_free(b);
-	return rc;
-}
-
-int
-ca_check_leaf(X509 *leaf, X509 *issuer, const struct ca_leaf_req *req,
-    char *err, size_t errsz)
-{
-	const ASN1_OCTET_STRING	*ikid, *lkid;
-	AUTHORITY_KEYID		*aki = NULL;
-	BASIC_CONSTRAINTS	*bc = NULL;
-	BIGNUM			*bn = NULL;
-	X509_NAME		*subj;
-	unsigned char		 sb[20];
-	char			*hex = NULL;
-	const char		*cn;
-	bool			 is_rsa = false, has_dp;
-	uint32_t		 ku, xku;
-	int			 rc = -1, n, crit;
-
-	if (X509_get_version(leaf) != X509_VERSION_3)
-		return check_fail(err, errsz, "not v3");
-	/* Serial: positive, 17 octets, prefix 0x01-0x7F, as reserved. */
-	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(leaf),
-	    NULL)) == NULL || BN_is_negative(bn) ||
-	    (n = BN_num_bytes(bn)) != 17 || BN_bn2bin(bn, sb) != 17 ||
-	    sb[0] < 0x01 || sb[0] > 0x7f) {
-		check_fail(err, errsz, "serial not 17 positive octets");
-		goto out;
-	}
-	if ((hex = BN_bn2hex(bn)) == NULL ||
-	    OPENSSL_strcasecmp(hex, req->serial) != 0) {
-		check_fail(err, errsz, "serial differs from the reserved one");
-		goto out;
-	}
-	if (X509_NAME_cmp(X509_get_issuer_name(leaf),
-	    X509_get_subject_name(issuer)) != 0) {
-		check_fail(err, errsz, "issuer name differs");
-		goto out;
-	}
-	if (ASN1_TIME_compare(X509_get0_notBefore(leaf),
-	    X509_get0_notBefore(issuer)) < 0 ||
-	    ASN1_TIME_compare(X509_get0_notAfter(leaf),
-	    X509_get0_notAfter(issuer)) > 0 ||
-	    ASN1_TIME_compare(X509_get0_notAfter(leaf),
-	    X509_get0_notBefore(leaf)) <= 0) {
-		check_fail(err, errsz, "validity outside the issuer's");
-		goto out;
-	}
-	/* Exactly BC, KU, EKU, SAN, AKI (+ CRL DP): no SKI, nothing else. */
-	has_dp = req->crl_url != NULL && req->crl_url[0] != '\0';
-	if (X509_get_ext_count(leaf) != (has_dp ? 6 : 5) ||
-	    (has_dp && check_crldp(leaf, req) == -1) ||
-	    ext_crit(leaf, NID_basic_constraints) != 1 ||
-	    ext_crit(leaf, NID_key_usage) != 1 ||
-	    ext_crit(leaf, NID_ext_key_usage) != 0 ||
-	    ext_crit(leaf, NID_authority_key_identifier) != 0 ||
-	    (crit = ext_crit(leaf, NID_subject_alt_name)) == -1) {
-		check_fail(err, errsz, "extension set or criticality");
-		goto out;
-	}
-	if ((bc = X509_get_ext_d2i(leaf, NID_basic_constraints, NULL,
-	    NULL)) == NULL || bc->ca != 0 || bc->pathlen != NULL) {
-		check_fail(err, errsz, "basicConstraints not CA:FALSE");
-		goto out;
-	}
-	if (req->pubkey == NULL || !keys_acceptable(req->pubkey, &is_rsa)) {
-		check_fail(err, errsz, "subject key type");
-		goto out;
-	}
-	if (check_spki(leaf, req) == -1) {
-		check_fail(err, errsz, "subject key differs from the request");
-		goto out;
-	}
-	ku = X509_get_key_usage(leaf);
-	if (ku != (is_rsa ? (KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT) :
-	    KU_DIGITAL_SIGNATURE)) {
-		check_fail(err, errsz, "keyUsage for the key type");
-		goto out;
-	}
-	xku = X509_get_extended_key_usage(leaf);
-	if (xku != (req->client_auth ? (XKU_SSL_SERVER | XKU_SSL_CLIENT) :
-	    XKU_SSL_SERVER)) {
-		check_fail(err, errsz, "extKeyUsage");
-		goto out;
-	}
-	if (check_san(leaf, req, err, errsz) == -1)
-		goto out;
-	subj = X509_get_subject_name(leaf);
-	cn = leaf_cn(req);
-	if (cn == NULL) {
-		if (X509_NAME_entry_count(subj) != 0 || crit != 1) {
-			check_fail(err, errsz, "empty subject needs a "
-			    "critical SAN");
-			goto out;
-		}
-	} else {
-		X509_NAME_ENTRY	*e;
-		ASN1_STRING	*d;
-
-		if (X509_NAME_entry_count(subj) != 1 || crit != 0 ||
-		    (e = X509_NAME_get_entry(subj, 0)) == NULL ||
-		    OBJ_obj2nid(X509_NAME_ENTRY_get_object(e)) !=
-		    NID_commonName ||
-		    (d = X509_NAME_ENTRY_get_data(e)) == NULL ||
-		    (size_t)ASN1_STRING_length(d) != strlen(cn) ||
-		    memcmp(ASN1_STRING_get0_data(d), cn, strlen(cn)) != 0) {
-			check_fail(err, errsz, "subject is not CN = first "
-			    "DNS name");
-			goto out;
-		}
-	}
-	if ((aki = X509_get_ext_d2i(leaf, NID_authority_key_identifier, NULL,
-	    NULL)) == NULL || aki->issuer != NULL || aki->serial != NULL ||
-	    (ikid = X509_get0_subject_key_id(issuer)) == NULL ||
-	    (lkid = aki->keyid) == NULL ||
-	    ASN1_OCTET_STRING_cmp(ikid, lkid) != 0) {
-		check_fail(err, errsz, "authorityKeyIdentifier is not the "
-		    "issuer's SKI");
-		goto out;
-	}
-	rc = 0;
-out:
-	ERR_clear_error();
-	AUTHORITY_KEYID_free(aki);
-	BASIC_CONSTRAINTS_free(bc);
-	OPENSSL_free(hex);
-	BN_free(bn);
-	return rc;
-}
-
 const char *
 ca_chain_pem(struct ca *ca)
 {
-	return current(ca)->pem;
+	return ca_current(ca)->pem;
 }
 
 const char *
@@ -1166,7 +648,7 @@ ca_root_cert(struct ca *ca)
 X509 *
 ca_intermediate_cert(struct ca *ca)
 {
-	return current(ca)->cert;
+	return ca_current(ca)->cert;
 }
 
 int
@@ -1195,327 +677,17 @@ ca_policy(struct ca *ca)
 time_t
 ca_intermediate_not_after(struct ca *ca)
 {
-	return current(ca)->not_after;
+	return ca_current(ca)->not_after;
 }
 
 time_t
 ca_intermediate_not_before(struct ca *ca)
 {
-	return current(ca)->not_before;
+	return ca_current(ca)->not_before;
 }
 
 const char *
 ca_state_dir(struct ca *ca)
 {
 	return ca->dir;
-}
-
-static int
-key_type_of(EVP_PKEY *k, enum keys_type *t)
-{
-	int bits = EVP_PKEY_get_bits(k);
-
-	if (EVP_PKEY_is_a(k, "EC"))
-		*t = bits == 384 ? KEYS_EC384 : KEYS_EC256;
-	else if (bits == 4096)
-		*t = KEYS_RSA4096;
-	else if (bits == 3072)
-		*t = KEYS_RSA3072;
-	else
-		*t = KEYS_RSA2048;
-	return 0;
-}
-
-/* Keep the current intermediate as intermediate-<serial>.{pem,key}. */
-static int
-archive_current(struct ca *ca, const struct paths *ps, char *err,
-    size_t errsz)
-{
-	BIGNUM	*bn;
-	char	*hex, name[128], path[PATH_MAX];
-	int	 rc = -1;
-
-	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(ca->cur->cert), NULL);
-	if (bn == NULL || (hex = BN_bn2hex(bn)) == NULL) {
-		BN_free(bn);
-		snprintf(err, errsz, "out of memory");
-		return -1;
-	}
-	for (char *p = hex; *p != '\0'; p++)
-		if (*p >= 'A' && *p <= 'F')
-			*p = (char)(*p - 'A' + 'a');
-	snprintf(name, sizeof(name), "intermediate-%s.pem", hex);
-	if (statedir_join(ca->dir, name, path, sizeof(path)) == -1 ||
-	    (link(ps->int_pem, path) == -1 && errno != EEXIST)) {
-		snprintf(err, errsz, "%s: cannot archive: %s", path,
-		    strerror(errno));
-		goto out;
-	}
-	snprintf(name, sizeof(name), "intermediate-%s.key", hex);
-	if (statedir_join(ca->dir, name, path, sizeof(path)) == -1 ||
-	    (link(ps->int_key, path) == -1 && errno != EEXIST)) {
-		snprintf(err, errsz, "%s: cannot archive: %s", path,
-		    strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	OPENSSL_free(hex);
-	BN_free(bn);
-	return rc;
-}
-
-static int
-dup_or_null(char **dst, const char *src)
-{
-	free(*dst);
-	*dst = NULL;
-	if (src != NULL && (*dst = strdup(src)) == NULL)
-		return -1;
-	return 0;
-}
-
-int
-ca_set_root_passphrase(struct ca *ca, const char *file, const char *cred_dir,
-    const char *tty)
-{
-	int rc = 0;
-
-	pthread_mutex_lock(&ca->rotate_lock);
-	if (dup_or_null(&ca->pass_file, file) == -1 ||
-	    dup_or_null(&ca->pass_cred_dir, cred_dir) == -1 ||
-	    dup_or_null(&ca->pass_tty, tty) == -1)
-		rc = -1;
-	pthread_mutex_unlock(&ca->rotate_lock);
-	return rc;
-}
-
-/*
- * Load root.key for signing: as is when unencrypted, else with the
- * passphrase from the sources set by ca_set_root_passphrase (P1/P2: the
- * only place the root key is opened after init). A daemon sets no
- * terminal, so it never prompts; with no source the rotation is pending.
- */
-static EVP_PKEY *
-load_root_key(struct ca *ca, const char *path, char *err, size_t errsz)
-{
-	struct passphrase_opts	 po;
-	struct passphrase	*pp;
-	enum passphrase_source	 src = PASSPHRASE_SRC_NONE;
-	EVP_PKEY		*k;
-	char			 perr[1024];
-
-	if ((k = keys_load_private(path, err, errsz)) != NULL ||
-	    errno != ENOKEY)
-		return k;
-	if ((pp = malloc(sizeof(*pp))) == NULL) {
-		snprintf(err, errsz, "out of memory");
-		return NULL;
-	}
-	memset(&po, 0, sizeof(po));
-	po.file = ca->pass_file;
-	po.cred_dir = ca->pass_cred_dir;
-	po.tty = ca->pass_tty;
-	po.prompt = "Passphrase of the root key: ";
-	if (passphrase_get(&po, pp, &src, perr, sizeof(perr)) == -1) {
-		if (src == PASSPHRASE_SRC_NONE && ca->pass_tty == NULL)
-			snprintf(err, errsz, "pending: %s is encrypted and no "
-			    "passphrase source is set; run `localacme init "
-			    "--state %s --rotate-intermediate "
-			    "--root-passphrase-file FILE` and restart serve, "
-			    "or run serve with --root-passphrase-file FILE",
-			    path, ca->dir);
-		else
-			snprintf(err, errsz, "%s", perr);
-		goto out;
-	}
-	k = keys_load_private_pass(path, pp->buf, pp->len, err, errsz);
-out:
-	passphrase_clear(pp);
-	free(pp);
-	return k;
-}
-
-int
-ca_encrypt_root(struct ca *ca, const struct passphrase_opts *po,
-    bool *already, char *err, size_t errsz)
-{
-	struct paths		 ps;
-	struct passphrase	*pp = NULL;
-	EVP_PKEY		*rkey = NULL;
-	int			 rc = -1;
-
-	*already = false;
-	pthread_mutex_lock(&ca->rotate_lock);
-	if (make_paths(ca->dir, &ps, err, errsz) == -1)
-		goto out;
-	if ((rkey = keys_load_private(ps.root_key, err, errsz)) == NULL) {
-		if (errno == ENOKEY) {
-			*already = true;
-			rc = 0;
-		}
-		goto out;
-	}
-	if (keys_check_pair(ca->root, rkey, ps.root_key, err, errsz) == -1)
-		goto out;
-	if ((pp = malloc(sizeof(*pp))) == NULL) {
-		snprintf(err, errsz, "out of memory");
-		goto out;
-	}
-	if (passphrase_get(po, pp, NULL, err, errsz) == -1)
-		goto out;
-	/* rename(2) over the old file: the plaintext is gone in one step. */
-	if (keys_write_private_encrypted(ps.root_key, rkey, pp->buf, pp->len,
-	    true, err, errsz) == -1)
-		goto out;
-	log_info("ca: %s is now encrypted", ps.root_key);
-	rc = 0;
-out:
-	pthread_mutex_unlock(&ca->rotate_lock);
-	if (pp != NULL) {
-		passphrase_clear(pp);
-		free(pp);
-	}
-	EVP_PKEY_free(rkey);
-	return rc;
-}
-
-int
-ca_maybe_rotate(struct ca *ca, time_t now, bool *rotated, char *err,
-    size_t errsz)
-{
-	return ca_rotate(ca, now, false, rotated, err, errsz);
-}
-
-int
-ca_rotate(struct ca *ca, time_t now, bool force, bool *rotated, char *err,
-    size_t errsz)
-{
-	struct paths	 ps;
-	struct ca_intermediate	*is = NULL, *cur;
-	EVP_PKEY	*rkey = NULL, *ikey = NULL;
-	X509		*inter = NULL;
-	enum keys_type	 kt;
-	time_t		 life, left;
-	int		 rc = -1;
-
-	*rotated = false;
-	pthread_mutex_lock(&ca->rotate_lock);
-	cur = current(ca);
-	life = cur->not_after - cur->not_before;
-	left = cur->not_after - now;
-	if (!force && left >= life / 3) {
-		rc = 0;
-		goto out;
-	}
-	if (make_paths(ca->dir, &ps, err, errsz) == -1)
-		goto out;
-	/* P1: the root key is opened here and nowhere else after init. */
-	if ((rkey = load_root_key(ca, ps.root_key, err, errsz)) == NULL)
-		goto out;
-	if (keys_check_pair(ca->root, rkey, ps.root_key, err, errsz) == -1)
-		goto out;
-	key_type_of(cur->key, &kt);
-	if ((ikey = keys_generate(kt, err, errsz)) == NULL)
-		goto out;
-	if ((inter = make_intermediate(ca->root, rkey, ikey, &ca->policy,
-	    now)) == NULL) {
-		snprintf(err, errsz, "cannot sign a new intermediate");
-		goto out;
-	}
-	if (!force &&
-	    asn1_to_time(X509_get0_notAfter(inter)) <= cur->not_after) {
-		/* The root itself is near its end: nothing to gain. */
-		log_warn("ca: the root expires soon; re-run init in a new "
-		    "state directory");
-		rc = 0;
-		goto out;
-	}
-	if (archive_current(ca, &ps, err, errsz) == -1)
-		goto out;
-	/* Key first, then cert; load refuses a mismatched pair (X08). */
-	if (keys_write_private(ps.int_key, ikey, true, err, errsz) == -1 ||
-	    write_cert(ps.int_pem, inter, true, err, errsz) == -1)
-		goto out;
-	if ((is = calloc(1, sizeof(*is))) == NULL ||
-	    load_intermediate(is, inter, ikey) == -1) {
-		snprintf(err, errsz, "out of memory");
-		goto out;
-	}
-	inter = NULL;
-	ikey = NULL;
-	pthread_mutex_lock(&ca->lock);
-	is->older = ca->cur;	/* borrowed chain PEMs stay valid */
-	ca->cur = is;
-	pthread_mutex_unlock(&ca->lock);
-	is = NULL;
-	*rotated = true;
-	log_info("ca: rotated the intermediate (%s)", ps.int_pem);
-	rc = 0;
-out:
-	pthread_mutex_unlock(&ca->rotate_lock);
-	if (is != NULL) {
-		free(is->pem);
-		free(is);
-	}
-	X509_free(inter);
-	EVP_PKEY_free(ikey);
-	EVP_PKEY_free(rkey);
-	return rc;
-}
-
-char *
-ca_fullchain_pem(X509 *leaf, const char *chain)
-{
-	char	*lp, *out;
-	size_t	 a, b;
-
-	if ((lp = keys_cert_pem(leaf)) == NULL)
-		return NULL;
-	a = strlen(lp);
-	b = chain != NULL ? strlen(chain) : 0;
-	if ((out = malloc(a + b + 1)) != NULL) {
-		memcpy(out, lp, a);
-		if (b > 0)
-			memcpy(out + a, chain, b);
-		out[a + b] = '\0';
-	}
-	free(lp);
-	return out;
-}
-
-int
-ca_sign_crl(struct ca *ca, X509_CRL *crl, const char **issuer_pem)
-{
-	struct ca_intermediate		*is = current(ca);
-	AUTHORITY_KEYID		*aki = NULL;
-	const ASN1_OCTET_STRING	*kid;
-	int			 rc = -1;
-
-	if ((kid = X509_get0_subject_key_id(is->cert)) == NULL) {
-		log_err("ca_sign_crl: intermediate has no subjectKeyIdentifier");
-		return -1;
-	}
-	/* RFC 5280 §5.1.2.1: v2, since the CRL carries extensions. */
-	if (X509_CRL_set_version(crl, X509_CRL_VERSION_2) != 1 ||
-	    X509_CRL_set_issuer_name(crl,
-	    X509_get_subject_name(is->cert)) != 1)
-		goto out;
-	/* §5.2.1: keyIdentifier of the signing key, non-critical. */
-	if ((aki = AUTHORITY_KEYID_new()) == NULL ||
-	    (aki->keyid = ASN1_OCTET_STRING_dup(kid)) == NULL ||
-	    X509_CRL_add1_ext_i2d(crl, NID_authority_key_identifier, aki, 0,
-	    X509V3_ADD_REPLACE) != 1)
-		goto out;
-	if (X509_CRL_sort(crl) != 1 ||
-	    X509_CRL_sign(crl, is->key, md_for(is->key)) <= 0)
-		goto out;
-	if (issuer_pem != NULL)
-		*issuer_pem = is->pem;
-	rc = 0;
-out:
-	if (rc == -1)
-		log_openssl(LOG_LVL_ERROR, "ca_sign_crl");
-	AUTHORITY_KEYID_free(aki);
-	return rc;
 }

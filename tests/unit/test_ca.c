@@ -1,4 +1,4 @@
-/* test_ca.c - unit tests of src/ca/ca.c: root, intermediate and leaf profile field by field (HARDENING §5) */
+/* test_ca.c - unit tests of src/ca/ca*.c: root, intermediate and leaf profile field by field (HARDENING §5) */
 /* SPDX-License-Identifier: MIT */
 #include <sys/stat.h>
 #include <sys/types.h>

@@ -1,4 +1,4 @@
-/* test_passphrase.c - unit tests of src/ca/passphrase.c and the encrypted root key (keys.c, ca.c): sources, refusals, wiping, PBES2 */
+/* test_passphrase.c - unit tests of src/ca/passphrase.c and the encrypted root key (keys.c, ca.c, ca_rotate.c): sources, refusals, wiping, PBES2 */
 /* SPDX-License-Identifier: MIT */
 /*
  * Covers HARDENING.md §6.1 P2/P6/P7 and the unit side of KP5: a
@@ -748,7 +748,7 @@ test_passphrase_encrypted_key_without_passphrase_enokey(void **state)
 	EVP_PKEY_free(k);
 }
 
-/* ---- the CA with an encrypted root (ca.c) ---- */
+/* ---- the CA with an encrypted root (ca.c, ca_rotate.c) ---- */
 
 static struct ca *
 open_ca(struct fx *f, const char *root_pass)
