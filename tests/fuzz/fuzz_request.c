@@ -26,6 +26,7 @@
 #include "ra.h"
 #include "testutil.h"
 #include "wfe.h"
+#include "wfe_harness.h"
 
 /*
  * A stateful target (HARDENING.md §8.2 fuzz_request). The input is split
@@ -41,10 +42,13 @@
  * Content-Type, a Replay-Nonce request header); the data, when present,
  * replaces the payload (or the CSR, or the whole body for OP_RAW).
  *
- * Every input gets a fresh RA on its own in-memory database (state never
- * leaks between inputs); the CA (root + intermediate, default policy) is
- * created once per process in a temp dir. Validation is skipped, as with
- * `validation: skip`.
+ * The server is the WFE tests' harness (tests/unit/wfe_harness.h):
+ * every input gets a fresh RA, nonce table and WFE on its own in-memory
+ * database (state never leaks between inputs), and requests go through
+ * wh_req_full, which hands the path to wfe_handle %-decoded with the raw
+ * target beside it, as httpd does. The CA (root + intermediate, default
+ * policy) is created once per process in a temp dir. Validation is
+ * skipped, as with `validation: skip`.
  *
  * Invariants, after each request:
  *  - no 5xx: nothing a client sends may make the server fail;
@@ -94,15 +98,11 @@ struct client {
 };
 
 static struct ca		*ca;
-static struct nonce_table	*nonces;
 static struct profile_table	 profiles;	/* the built-in three */
-static unsigned			 dbseq;
 static bool			 verbose;	/* FUZZ_VERBOSE=1: log requests */
 
-/* The server for one input. */
-static struct ra	*ra;
-static struct wfe	*wfe;
-static struct store	*check_st;	/* our own connection, for invariants */
+/* The server for one input; srv.st is our own connection, for invariants. */
+static struct wh	 srv;
 
 static void
 setup_process(void)
@@ -116,8 +116,6 @@ setup_process(void)
 	if ((ca = ca_open(fuzz_tmpdir(), true, NULL, NULL, err,
 	    sizeof(err))) == NULL)
 		fuzz_fail(__FILE__, __LINE__, "ca_open", "%s", err);
-	if ((nonces = nonce_new(4096)) == NULL)
-		fuzz_fail(__FILE__, __LINE__, "nonce_new", "-");
 	for (int k = 0; k < FUZZ_KEY__MAX; k++)
 		(void)fuzz_key((enum fuzz_key)k);
 	profile_table_init(&profiles, 90);
@@ -126,40 +124,22 @@ setup_process(void)
 static void
 setup_input(void)
 {
-	struct ra_opts	 ro;
-	struct wfe_opts	 wo;
-	char		 db[128], err[512];
-
-	/* A private shared-cache memory database: gone when both close. */
-	snprintf(db, sizeof(db), "file:fuzzreq%u?mode=memory&cache=shared",
-	    dbseq++);
-	memset(&ro, 0, sizeof(ro));
-	ro.db_path = db;
-	ro.leaf_days = 90;
-	ro.validation_skip = true;
-	ro.profiles = &profiles;	/* draft-ietf-acme-profiles orders */
-	if ((ra = ra_new(&ro, ca, ca_policy(ca), err, sizeof(err))) == NULL)
-		fuzz_fail(__FILE__, __LINE__, "ra_new", "%s", err);
-	ra_set_va(ra, NULL);
-	if ((check_st = store_open(db, err, sizeof(err))) == NULL)
-		fuzz_fail(__FILE__, __LINE__, "store_open", "%s", err);
-	memset(&wo, 0, sizeof(wo));
-	wo.base_url = BASE;
-	wo.validation_skip = true;
-	wo.retry_after_s = 1;
-	if ((wfe = wfe_new(&wo, ra, nonces)) == NULL)
-		fuzz_fail(__FILE__, __LINE__, "wfe_new", "-");
+	wh_defaults(&srv);		/* validation skipped */
+	srv.ca = ca;
+	srv.memdb = true;
+	srv.nonce_cap = 4096;
+	srv.ro.leaf_days = 90;
+	srv.ro.profiles = &profiles;	/* draft-ietf-acme-profiles orders */
+	srv.wo.base_url = BASE;
+	srv.wo.retry_after_s = 1;
+	if (wh_start(&srv, true) != 0)
+		fuzz_fail(__FILE__, __LINE__, "wh_start", "-");
 }
 
 static void
 teardown_input(struct client *c)
 {
-	wfe_free(wfe);
-	store_close(check_st);
-	ra_free(ra);
-	wfe = NULL;
-	check_st = NULL;
-	ra = NULL;
+	wh_stop(&srv);
 	for (size_t i = 0; i < c->nnames; i++)
 		free(c->names[i]);
 	free(c->cert_der);
@@ -226,7 +206,7 @@ snapshot(const struct client *c)
 	struct acme_authz	 z = { 0 };
 
 	for (size_t i = 0; i < c->nacct; i++) {
-		if (store_account_get(check_st, id_of(c->accts[i].url), &a) !=
+		if (store_account_get(srv.st, id_of(c->accts[i].url), &a) !=
 		    STORE_OK)
 			continue;
 		bprintf(&b, "acct %s %d %s %zu", a.id, (int)a.status,
@@ -237,13 +217,13 @@ snapshot(const struct client *c)
 		acme_account_clear(&a);
 	}
 	for (size_t i = 0; i < c->norders; i++) {
-		if (store_order_get(check_st, id_of(c->orders[i]), &o) !=
+		if (store_order_get(srv.st, id_of(c->orders[i]), &o) !=
 		    STORE_OK)
 			continue;
 		bprintf(&b, "order %s %d %s %d\n", o.id, (int)o.status,
 		    o.cert_serial, o.error.set);
 		for (size_t k = 0; k < o.nident; k++) {
-			if (store_authz_get(check_st, o.authz_ids[k], &z) !=
+			if (store_authz_get(srv.st, o.authz_ids[k], &z) !=
 			    STORE_OK)
 				continue;
 			bprintf(&b, " authz %s %d", z.id, (int)z.status);
@@ -254,8 +234,8 @@ snapshot(const struct client *c)
 		}
 		acme_order_clear(&o);
 	}
-	FUZZ_CHECK(store_cert_list(check_st, false, snap_cert, &b) == STORE_OK,
-	    "cert list: %s", store_errmsg(check_st));
+	FUZZ_CHECK(store_cert_list(srv.st, false, snap_cert, &b) == STORE_OK,
+	    "cert list: %s", store_errmsg(srv.st));
 	bprintf(&b, "end\n");
 	return b.s;
 }
@@ -280,7 +260,7 @@ check_cert(const struct acme_cert *cert, void *arg)
 	(void)arg;
 	if (cert->order_id[0] == '\0')
 		return 0;
-	FUZZ_CHECK(store_order_get(check_st, cert->order_id, &o) == STORE_OK,
+	FUZZ_CHECK(store_order_get(srv.st, cert->order_id, &o) == STORE_OK,
 	    "certificate %s without its order", cert->serial);
 	FUZZ_CHECK(o.status == ACME_ORDER_VALID && strcmp(o.cert_serial,
 	    cert->serial) == 0, "certificate %s, order %s is %d with %s",
@@ -301,29 +281,29 @@ check_final(const struct client *c)
 	struct acme_cert	 cert = { 0 };
 	bool			 ok = false;
 
-	FUZZ_CHECK(store_integrity_check(check_st, &ok) == STORE_OK && ok,
+	FUZZ_CHECK(store_integrity_check(srv.st, &ok) == STORE_OK && ok,
 	    "integrity_check (I1)");
-	FUZZ_CHECK(store_cert_list(check_st, false, check_cert, NULL) ==
+	FUZZ_CHECK(store_cert_list(srv.st, false, check_cert, NULL) ==
 	    STORE_OK, "cert list");
 	for (size_t i = 0; i < c->norders; i++) {
-		if (store_order_get(check_st, id_of(c->orders[i]), &o) !=
+		if (store_order_get(srv.st, id_of(c->orders[i]), &o) !=
 		    STORE_OK)
 			continue;
 		FUZZ_CHECK(o.status != ACME_ORDER_PROCESSING,
 		    "order %s left processing (I5)", o.id);
 		if (o.status == ACME_ORDER_VALID)
 			FUZZ_CHECK(o.cert_serial[0] != '\0' &&
-			    store_cert_get(check_st, o.cert_serial, &cert) ==
+			    store_cert_get(srv.st, o.cert_serial, &cert) ==
 			    STORE_OK, "valid order %s without a certificate "
 			    "(I4)", o.id);
 		acme_cert_clear(&cert);
 		acme_order_clear(&o);
 	}
 	for (size_t i = 0; i < c->nacct; i++) {
-		if (store_account_get(check_st, id_of(c->accts[i].url), &a) !=
+		if (store_account_get(srv.st, id_of(c->accts[i].url), &a) !=
 		    STORE_OK)
 			continue;
-		FUZZ_CHECK(store_account_get_by_thumbprint(check_st,
+		FUZZ_CHECK(store_account_get_by_thumbprint(srv.st,
 		    a.thumbprint, &b) == STORE_OK && strcmp(a.id, b.id) == 0,
 		    "thumbprint of %s finds another account (I6)", a.id);
 		acme_account_clear(&a);
@@ -333,29 +313,20 @@ check_final(const struct client *c)
 
 /* ---------- responses ---------- */
 
-static const char *
-header(const struct http_response *r, const char *name)
-{
-	for (size_t i = 0; i < r->nhdrs; i++)
-		if (strcmp(r->hdrs[i].name, name) == 0)
-			return r->hdrs[i].value;
-	return NULL;
-}
-
 static void
-check_response(const struct http_response *r, bool acme_path)
+check_response(const struct wr *r, bool acme_path)
 {
 	json_t		*j, *t, *s;
 	const char	*ts;
 
 	FUZZ_CHECK(r->status >= 100 && r->status < 500, "status %d: %.*s",
-	    r->status, (int)r->bodysz, r->body != NULL ? r->body : "");
-	if (r->status >= 400 || (r->content_type != NULL &&
-	    strcmp(r->content_type, "application/problem+json") == 0)) {
-		FUZZ_CHECK(r->content_type != NULL && strcmp(r->content_type,
+	    r->status, (int)r->raw.bodysz, r->body != NULL ? r->body : "");
+	if (r->status >= 400 || (r->ctype != NULL &&
+	    strcmp(r->ctype, "application/problem+json") == 0)) {
+		FUZZ_CHECK(r->ctype != NULL && strcmp(r->ctype,
 		    "application/problem+json") == 0 && r->body != NULL,
 		    "status %d without a problem document", r->status);
-		j = json_loadb(r->body, r->bodysz, 0, NULL);
+		j = json_loadb(r->raw.body, r->raw.bodysz, 0, NULL);
 		FUZZ_CHECK(json_is_object(j), "problem is not an object");
 		t = json_object_get(j, "type");
 		s = json_object_get(j, "status");
@@ -366,14 +337,14 @@ check_response(const struct http_response *r, bool acme_path)
 		    "%d in a %d response", (int)json_integer_value(s),
 		    r->status);
 		json_decref(j);
-	} else if (r->content_type != NULL &&
-	    strcmp(r->content_type, "application/json") == 0) {
-		j = json_loadb(r->body, r->bodysz, 0, NULL);
+	} else if (r->ctype != NULL &&
+	    strcmp(r->ctype, "application/json") == 0) {
+		j = json_loadb(r->raw.body, r->raw.bodysz, 0, NULL);
 		FUZZ_CHECK(j != NULL, "invalid JSON response");
 		json_decref(j);
 	}
 	if (acme_path)
-		FUZZ_CHECK(header(r, "Replay-Nonce") != NULL, "no Replay-Nonce");
+		FUZZ_CHECK(wr_header(r, "Replay-Nonce") != NULL, "no Replay-Nonce");
 }
 
 /* The certificate chain we were given verifies to the root. */
@@ -442,59 +413,48 @@ add_url(char (*list)[256], size_t *n, const char *url)
 static void
 send_req(struct client *c, const char *method, const char *url,
     const char *ctype, const char *replay_hdr, const char *body,
-    size_t bodysz, struct http_response *resp)
+    size_t bodysz, struct wr *resp)
 {
-	struct http_request	 req;
-	const char		*path = url, *nonce;
-	char			 pathbuf[512], *q;
-	bool			 acme_path;
+	const char	*target = url, *nonce;
+	char		 pathbuf[512], path[512], *q;
+	bool		 acme_path;
 
 	if (strncmp(url, BASE, strlen(BASE)) == 0)
-		path = url + strlen(BASE);
-	snprintf(pathbuf, sizeof(pathbuf), "%s", path);
-	memset(&req, 0, sizeof(req));
-	if ((q = strchr(pathbuf, '?')) != NULL) {
+		target = url + strlen(BASE);
+	wh_req_full(&srv, method, target, ctype, body, bodysz, replay_hdr,
+	    NULL, resp);
+	/* The path as the WFE saw it: no query, %-decoded. */
+	snprintf(pathbuf, sizeof(pathbuf), "%s", target);
+	if ((q = strchr(pathbuf, '?')) != NULL)
 		*q = '\0';
-		req.query = q + 1;
-	}
-	req.method = method;
-	req.path = pathbuf;
-	req.raw_path = pathbuf;	/* nothing here is %-encoded */
-	req.content_type = ctype;
-	req.replay_nonce = replay_hdr;
-	req.body = body != NULL ? body : "";
-	req.bodysz = body != NULL ? bodysz : 0;
-	req.remote_addr = "127.0.0.1";
-	req.request_id = "fuzz0000";
-	memset(resp, 0, sizeof(*resp));
-	wfe_handle(wfe, &req, resp);
+	wh_unescape(pathbuf, path, sizeof(path));
 	if (verbose)
 		fprintf(stderr, "fuzz_request: %s %s -> %d %.*s\n", method,
 		    pathbuf, resp->status, resp->status >= 300 &&
-		    resp->body != NULL ? (int)resp->bodysz : 0,
+		    resp->body != NULL ? (int)resp->raw.bodysz : 0,
 		    resp->body != NULL ? resp->body : "");
 	/*
 	 * Every answer to a POST on an ACME path carries a nonce, and so does
 	 * GET/HEAD newNonce (RFC 8555 §6.5, §7.2); other GETs need none.
 	 */
-	acme_path = (strncmp(pathbuf, "/acme/", 6) == 0 ||
-	    strcmp(pathbuf, "/directory") == 0) && (strcmp(method, "POST") == 0 ||
-	    (strcmp(pathbuf, "/acme/new-nonce") == 0 &&
+	acme_path = (strncmp(path, "/acme/", 6) == 0 ||
+	    strcmp(path, "/directory") == 0) && (strcmp(method, "POST") == 0 ||
+	    (strcmp(path, "/acme/new-nonce") == 0 &&
 	    (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)));
 	check_response(resp, acme_path);
-	if ((nonce = header(resp, "Replay-Nonce")) != NULL)
+	if ((nonce = wr_header(resp, "Replay-Nonce")) != NULL)
 		snprintf(c->nonce, sizeof(c->nonce), "%s", nonce);
 }
 
 static void
 fresh_nonce(struct client *c)
 {
-	struct http_response resp;
+	struct wr resp;
 
 	if (c->nonce[0] != '\0')
 		return;
 	send_req(c, "HEAD", BASE "/acme/new-nonce", NULL, NULL, NULL, 0, &resp);
-	http_response_clear(&resp);
+	wr_clear(&resp);
 	FUZZ_CHECK(c->nonce[0] != '\0', "newNonce gave no nonce");
 }
 
@@ -581,7 +541,7 @@ make_jws(struct client *c, int key, bool use_kid, const char *url,
 static void
 post(struct client *c, int key, bool use_kid, const char *url,
     const unsigned char *payload, size_t plen, unsigned m, unsigned arg,
-    struct http_response *resp)
+    struct wr *resp)
 {
 	char	*body, *before, *after;
 	size_t	 len;
@@ -609,17 +569,17 @@ cur_key(const struct client *c)
 }
 
 static void
-remember_order(struct client *c, const struct http_response *resp)
+remember_order(struct client *c, const struct wr *resp)
 {
 	json_t		*j, *v, *e;
-	const char	*loc = header(resp, "Location"), *s;
+	const char	*loc = wr_header(resp, "Location"), *s;
 	size_t		 i;
 
 	if (loc != NULL) {
 		snprintf(c->order, sizeof(c->order), "%s", loc);
 		add_url(c->orders, &c->norders, loc);
 	}
-	if ((j = json_loadb(resp->body, resp->bodysz, 0, NULL)) == NULL)
+	if ((j = json_loadb(resp->raw.body, resp->raw.bodysz, 0, NULL)) == NULL)
 		return;
 	if ((s = json_string_value(json_object_get(j, "finalize"))) != NULL)
 		snprintf(c->finalize, sizeof(c->finalize), "%s", s);
@@ -693,10 +653,10 @@ replacing_order(const struct client *c, const char *certid)
 
 /* RFC 9773 §4.2: a 200 carries the window, start before end, and Retry-After. */
 static void
-check_renewal_info(const struct http_response *r)
+check_renewal_info(const struct wr *r)
 {
-	json_t		*j = json_loadb(r->body, r->bodysz, 0, NULL), *w;
-	const char	*start, *end, *after = header(r, "Retry-After");
+	json_t		*j = json_loadb(r->raw.body, r->raw.bodysz, 0, NULL), *w;
+	const char	*start, *end, *after = wr_header(r, "Retry-After");
 
 	FUZZ_CHECK(j != NULL, "renewalInfo is not JSON");
 	w = json_object_get(j, "suggestedWindow");
@@ -763,7 +723,7 @@ make_csr_payload(struct client *c, unsigned arg)
 static void
 do_record(struct client *c, const uint8_t *rec, size_t len)
 {
-	struct http_response	 resp;
+	struct wr		 resp;
 	unsigned		 op, m, arg, inner;
 	const unsigned char	*data;
 	size_t			 dlen;
@@ -792,8 +752,8 @@ do_record(struct client *c, const uint8_t *rec, size_t len)
 		    data : (const unsigned char *)pl, data != NULL ? dlen :
 		    strlen(pl), m, arg, &resp);
 		if ((resp.status == 200 || resp.status == 201) &&
-		    header(&resp, "Location") != NULL) {
-			const char *loc = header(&resp, "Location");
+		    wr_header(&resp, "Location") != NULL) {
+			const char *loc = wr_header(&resp, "Location");
 			size_t i;
 
 			for (i = 0; i < c->nacct; i++)
@@ -844,7 +804,7 @@ do_record(struct client *c, const uint8_t *rec, size_t len)
 		if (resp.status == 200 && op == OP_ORDER)
 			remember_order(c, &resp);
 		if (resp.status == 200 && op == OP_CERT)
-			check_chain(resp.body, resp.bodysz, c);
+			check_chain(resp.raw.body, resp.raw.bodysz, c);
 		break;
 	case OP_AUTHZ:
 	case OP_CHALLENGE:
@@ -862,7 +822,8 @@ do_record(struct client *c, const uint8_t *rec, size_t len)
 		    (const unsigned char *)pl, data != NULL ? dlen :
 		    pl != NULL ? 2 : 0, m, arg, &resp);
 		if (resp.status == 200 && op == OP_AUTHZ) {
-			json_t *j = json_loadb(resp.body, resp.bodysz, 0, NULL);
+			json_t *j = json_loadb(resp.raw.body,
+			    resp.raw.bodysz, 0, NULL);
 			json_t *e;
 			size_t i;
 
@@ -1046,7 +1007,7 @@ do_record(struct client *c, const uint8_t *rec, size_t len)
 		}
 		break;
 	}
-	http_response_clear(&resp);
+	wr_clear(&resp);
 	free(p);
 	free(q);
 }

@@ -235,35 +235,119 @@ expect_decode_badcsr(X509_REQ *req)
 	assert_int_equal(prob.type, ACME_P_BADCSR);
 }
 
-/* Positive: SANs equal the order; CN is one of them (RFC 8555 §7.4). */
-static void
-test_csr_matching_names_accepted(void **state)
-{
-	const char *const	 names[] = { "a.test", "127.0.0.1", "::1" };
-	const char *const	 order[] = { "::1", "a.test", "127.0.0.1" };
-	struct acme_problem	 prob;
-	X509_REQ		*req;
+/* ---------- names against the order: one CSR, one order per row ---------- */
 
-	(void)state;
-	assert_non_null(req = tu_csr_make(k.ec256, names, 3, "a.test"));
-	assert_int_equal(check_names(req, order, 3, &prob), 0);
-	X509_REQ_free(req);
+/*
+ * A CSR made by tu_csr_make (SANs, optional CN) checked against an
+ * order (RFC 8555 §7.4): accepted, or badCSR whose detail names the
+ * culprit. Rows name the test they were (the docs cite those names);
+ * a failing row is the last one printed.
+ */
+struct names_case {
+	const char	*test;
+	const char	*what;
+	EVP_PKEY	**key;
+	const char	*san[3];	/* up to the first NULL */
+	const char	*cn;		/* NULL: no subject CN */
+	const char	*order[3];	/* up to the first NULL */
+	int		 rc;		/* 0: accepted; -1: badCSR */
+	const char	*detail[2];	/* in the problem's detail, or NULL */
+};
+
+#define T_MATCH		"test_csr_matching_names_accepted"
+#define T_MIXED		"test_csr_mixed_case_san_matches"
+#define T_WILD		"test_csr_wildcard_for_base_badcsr"
+#define T_CN_ONLY	"test_csr_cn_only_accepted"
+#define T_IP_CN		"test_csr_ip_cn_in_order_accepted"
+#define T_IP_CN_NOT	"test_csr_ip_cn_not_in_order_badcsr"
+#define T_DNS_CN_NOT	"test_csr_dns_cn_not_in_order_badcsr"
+
+static const struct names_case names_cases[] = {
+	/* SANs equal the order; CN is one of them. */
+	{ T_MATCH, "dns, IPv4, IPv6", &k.ec256,
+	    { "a.test", "127.0.0.1", "::1" }, "a.test",
+	    { "::1", "a.test", "127.0.0.1" }, 0, { NULL } },
+	/* HARDENING O04 at finalize: "Example.TEST" matches "example.test". */
+	{ T_MIXED, "mixed case", &k.rsa2048,
+	    { "Example.TEST", "*.Example.test" }, "EXAMPLE.test",
+	    { "example.test", "*.example.test" }, 0, { NULL } },
+	/* A wildcard is not its base name. */
+	{ T_WILD, "*.a.test for a.test", &k.ec256, { "*.a.test" }, NULL,
+	    { "a.test" }, -1, { NULL } },
+	/*
+	 * A dns identifier may be named in the CN, the SAN, or both; a CSR
+	 * with a CN and no SAN at all is accepted when the CN is the order
+	 * (issue #12 item 1).
+	 */
+	{ T_CN_ONLY, "CN only", &k.ec256, { NULL }, "A.Test", { "a.test" }, 0,
+	    { NULL } },
+	{ T_CN_ONLY, "CN a.test plus SAN b.test cover both", &k.ec256,
+	    { "b.test" }, "a.test", { "a.test", "b.test" }, 0, { NULL } },
+	{ T_CN_ONLY, "... but not a name in neither", &k.ec256, { "b.test" },
+	    "a.test", { "a.test", "b.test", "c.test" }, -1, { "c.test" } },
+	/* BR §7.1.4.3: an IP CN that is one of the order's ip identifiers. */
+	{ T_IP_CN, "CN and SAN the address (uacme, an IP-only order)",
+	    &k.ec256, { "127.0.0.1" }, "127.0.0.1", { "127.0.0.1" }, 0,
+	    { NULL } },
+	{ T_IP_CN, "CN only", &k.ec256, { NULL }, "127.0.0.1", { "127.0.0.1" },
+	    0, { NULL } },
+	/* IPv6 compared in canonical text (RFC 5952), not as written */
+	{ T_IP_CN, "IPv6 CN only, uncompressed", &k.ec256, { NULL },
+	    "0:0:0:0:0:0:0:1", { "::1" }, 0, { NULL } },
+	{ T_IP_CN, "IPv6 CN 0::0001", &k.ec256, { "::1" }, "0::0001",
+	    { "::1" }, 0, { NULL } },
+	/* An IP CN not in the order stays badCSR, naming the CN. */
+	{ T_IP_CN_NOT, "CN another address", &k.ec256, { "127.0.0.1" },
+	    "127.0.0.2", { "127.0.0.1" }, -1, { "CN", "127.0.0.2" } },
+	{ T_IP_CN_NOT, "CN-only, another address", &k.ec256, { NULL }, "::2",
+	    { "::1" }, -1, { "CN" } },
+	/* the bracketed URL form is neither a DNS name nor an IP address */
+	{ T_IP_CN_NOT, "CN [127.0.0.1]", &k.ec256, { "127.0.0.1", "a.test" },
+	    "[127.0.0.1]", { "127.0.0.1", "a.test" }, -1, { NULL } },
+	/* HARDENING F06: a DNS CN not in the order stays badCSR. */
+	{ T_DNS_CN_NOT, "CN another name", &k.ec256, { "a.test" }, "b.test",
+	    { "a.test" }, -1, { "CN", "b.test" } },
+	{ T_DNS_CN_NOT, "CN only, another name", &k.ec256, { NULL }, "b.test",
+	    { "a.test" }, -1, { "CN" } },
+	{ T_DNS_CN_NOT, "a CN that is a SAN but not in the order", &k.ec256,
+	    { "a.test", "b.test" }, "b.test", { "a.test" }, -1, { NULL } },
+	{ T_DNS_CN_NOT, "a wildcard CN is not its base name", &k.ec256,
+	    { NULL }, "*.a.test", { "a.test" }, -1, { NULL } },
+};
+
+static size_t
+count_names(const char *const *v, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && v[n] != NULL)
+		n++;
+	return n;
 }
 
-/* HARDENING O04 at finalize: "Example.TEST" matches "example.test". */
 static void
-test_csr_mixed_case_san_matches(void **state)
+test_csr_names_cases(void **state)
 {
-	const char *const	 names[] = { "Example.TEST", "*.Example.test" };
-	const char *const	 order[] = { "example.test", "*.example.test" };
-	struct acme_problem	 prob;
-	X509_REQ		*req;
-
 	(void)state;
-	assert_non_null(req = tu_csr_make(k.rsa2048, names, 2,
-	    "EXAMPLE.test"));
-	assert_int_equal(check_names(req, order, 2, &prob), 0);
-	X509_REQ_free(req);
+	for (size_t i = 0; i < sizeof(names_cases) / sizeof(names_cases[0]);
+	    i++) {
+		const struct names_case	*t = &names_cases[i];
+		struct acme_problem	 prob;
+		X509_REQ		*req;
+
+		print_message("  %s: %s\n", t->test, t->what);
+		assert_non_null(req = tu_csr_make(*t->key, t->san,
+		    count_names(t->san, 3), t->cn));
+		assert_int_equal(check_names(req, t->order,
+		    count_names(t->order, 3), &prob), t->rc);
+		if (t->rc != 0)
+			assert_int_equal(prob.type, ACME_P_BADCSR);
+		for (size_t d = 0; d < 2 && t->detail[d] != NULL; d++)
+			assert_non_null(strstr(prob.detail, t->detail[d]));
+		X509_REQ_free(req);
+	}
+	print_message("  %zu rows\n", sizeof(names_cases) /
+	    sizeof(names_cases[0]));
 }
 
 /* HARDENING F04: one extra SAN -> badCSR with a subproblem for it. */
@@ -301,143 +385,6 @@ test_csr_missing_san_badcsr(void **state)
 	assert_non_null(strstr(prob.detail, "10.0.0.1"));
 	assert_int_equal(prob.nsub, 1);
 	assert_int_equal(prob.sub[0].ident.type, ACME_IDENT_IP);
-	X509_REQ_free(req);
-}
-
-/* A wildcard is not its base name. */
-static void
-test_csr_wildcard_for_base_badcsr(void **state)
-{
-	const char *const	 names[] = { "*.a.test" };
-	const char *const	 order[] = { "a.test" };
-	struct acme_problem	 prob;
-	X509_REQ		*req;
-
-	(void)state;
-	assert_non_null(req = tu_csr_make(k.ec256, names, 1, NULL));
-	assert_int_equal(check_names(req, order, 1, &prob), -1);
-	assert_int_equal(prob.type, ACME_P_BADCSR);
-	X509_REQ_free(req);
-}
-
-/*
- * RFC 8555 §7.4: a dns identifier may be named in the CN, the SAN, or
- * both; a CSR with a CN and no SAN at all is accepted when the CN is the
- * order (issue #12 item 1).
- */
-static void
-test_csr_cn_only_accepted(void **state)
-{
-	const char *const	 order[] = { "a.test" };
-	const char *const	 order2[] = { "a.test", "b.test" };
-	const char *const	 san_b[] = { "b.test" };
-	struct acme_problem	 prob;
-	X509_REQ		*req;
-
-	(void)state;
-	assert_non_null(req = tu_csr_make(k.ec256, NULL, 0, "A.Test"));
-	assert_int_equal(check_names(req, order, 1, &prob), 0);
-	X509_REQ_free(req);
-	/* CN a.test plus SAN b.test cover {a.test, b.test} together */
-	assert_non_null(req = tu_csr_make(k.ec256, san_b, 1, "a.test"));
-	assert_int_equal(check_names(req, order2, 2, &prob), 0);
-	/* ... but not an order with a name in neither */
-	assert_int_equal(check_names(req, (const char *const[]){ "a.test",
-	    "b.test", "c.test" }, 3, &prob), -1);
-	assert_int_equal(prob.type, ACME_P_BADCSR);
-	assert_non_null(strstr(prob.detail, "c.test"));
-	X509_REQ_free(req);
-}
-
-/* BR §7.1.4.3: an IP CN that is one of the order's ip identifiers. */
-static void
-test_csr_ip_cn_in_order_accepted(void **state)
-{
-	const char *const	 v4[] = { "127.0.0.1" };
-	const char *const	 v6[] = { "::1" };
-	struct acme_problem	 prob;
-	X509_REQ		*req;
-
-	(void)state;
-	/* what uacme sends for an IP-only order: CN and SAN the address */
-	assert_non_null(req = tu_csr_make(k.ec256, v4, 1, "127.0.0.1"));
-	assert_int_equal(check_names(req, v4, 1, &prob), 0);
-	X509_REQ_free(req);
-	/* CN only */
-	assert_non_null(req = tu_csr_make(k.ec256, NULL, 0, "127.0.0.1"));
-	assert_int_equal(check_names(req, v4, 1, &prob), 0);
-	X509_REQ_free(req);
-	/* IPv6 compared in canonical text (RFC 5952), not as written */
-	assert_non_null(req = tu_csr_make(k.ec256, NULL, 0,
-	    "0:0:0:0:0:0:0:1"));
-	assert_int_equal(check_names(req, v6, 1, &prob), 0);
-	X509_REQ_free(req);
-	assert_non_null(req = tu_csr_make(k.ec256, v6, 1, "0::0001"));
-	assert_int_equal(check_names(req, v6, 1, &prob), 0);
-	X509_REQ_free(req);
-}
-
-/* An IP CN that is not an order identifier stays badCSR, naming the CN. */
-static void
-test_csr_ip_cn_not_in_order_badcsr(void **state)
-{
-	const char *const	 v4[] = { "127.0.0.1" };
-	const char *const	 both[] = { "127.0.0.1", "a.test" };
-	struct acme_problem	 prob;
-	X509_REQ		*req;
-
-	(void)state;
-	assert_non_null(req = tu_csr_make(k.ec256, v4, 1, "127.0.0.2"));
-	assert_int_equal(check_names(req, v4, 1, &prob), -1);
-	assert_int_equal(prob.type, ACME_P_BADCSR);
-	assert_non_null(strstr(prob.detail, "CN"));
-	assert_non_null(strstr(prob.detail, "127.0.0.2"));
-	X509_REQ_free(req);
-	/* a CN-only CSR for another address */
-	assert_non_null(req = tu_csr_make(k.ec256, NULL, 0, "::2"));
-	assert_int_equal(check_names(req, (const char *const[]){ "::1" }, 1,
-	    &prob), -1);
-	assert_int_equal(prob.type, ACME_P_BADCSR);
-	assert_non_null(strstr(prob.detail, "CN"));
-	X509_REQ_free(req);
-	/* the bracketed URL form is neither a DNS name nor an IP address */
-	assert_non_null(req = tu_csr_make(k.ec256, both, 2, "[127.0.0.1]"));
-	assert_int_equal(check_names(req, both, 2, &prob), -1);
-	assert_int_equal(prob.type, ACME_P_BADCSR);
-	X509_REQ_free(req);
-}
-
-/* HARDENING F06: a DNS CN that is not an order identifier stays badCSR. */
-static void
-test_csr_dns_cn_not_in_order_badcsr(void **state)
-{
-	const char *const	 names[] = { "a.test" };
-	const char *const	 two[] = { "a.test", "b.test" };
-	struct acme_problem	 prob;
-	X509_REQ		*req;
-
-	(void)state;
-	assert_non_null(req = tu_csr_make(k.ec256, names, 1, "b.test"));
-	assert_int_equal(check_names(req, names, 1, &prob), -1);
-	assert_int_equal(prob.type, ACME_P_BADCSR);
-	assert_non_null(strstr(prob.detail, "CN"));
-	assert_non_null(strstr(prob.detail, "b.test"));
-	X509_REQ_free(req);
-	/* CN only, another name */
-	assert_non_null(req = tu_csr_make(k.ec256, NULL, 0, "b.test"));
-	assert_int_equal(check_names(req, names, 1, &prob), -1);
-	assert_int_equal(prob.type, ACME_P_BADCSR);
-	assert_non_null(strstr(prob.detail, "CN"));
-	X509_REQ_free(req);
-	/* a CN that is a SAN but not in the order */
-	assert_non_null(req = tu_csr_make(k.ec256, two, 2, "b.test"));
-	assert_int_equal(check_names(req, names, 1, &prob), -1);
-	assert_int_equal(prob.type, ACME_P_BADCSR);
-	X509_REQ_free(req);
-	/* a wildcard CN is not its base name */
-	assert_non_null(req = tu_csr_make(k.ec256, NULL, 0, "*.a.test"));
-	assert_int_equal(check_names(req, names, 1, &prob), -1);
-	assert_int_equal(prob.type, ACME_P_BADCSR);
 	X509_REQ_free(req);
 }
 
@@ -536,7 +483,7 @@ test_csr_sha1_signature_badcsr(void **state)
 	X509_REQ_free(req);
 }
 
-/* HARDENING F11: RSA-1024, RSA-2047 (not a multiple of 8), e = 3. */
+/* An RSA key of bits with public exponent e. */
 static EVP_PKEY *
 rsa_key(unsigned int bits, unsigned int e)
 {
@@ -581,84 +528,46 @@ expect_key_badcsr(EVP_PKEY *key)
 	X509_REQ_free(req);
 }
 
-static void
-test_csr_rsa1024_badcsr(void **state)
-{
-	EVP_PKEY *key;
-
-	(void)state;
-	assert_non_null(key = rsa_key(1024, 65537));
-	expect_key_badcsr(key);
-	EVP_PKEY_free(key);
-}
-
-static void
-test_csr_rsa2047_badcsr(void **state)
-{
-	EVP_PKEY *key;
-
-	(void)state;
-	assert_non_null(key = rsa_key(2047, 65537));
-	expect_key_badcsr(key);
-	EVP_PKEY_free(key);
-}
+/*
+ * Keys a CSR may not carry: HARDENING F11 RSA-1024, RSA-2047 (not a
+ * multiple of 8), e = 3; F12 P-192, secp256k1, P-521, Ed25519.
+ */
+static const struct key_case {
+	const char	*test;		/* the test it was; docs cite it */
+	const char	*type;		/* "RSA", "EC", "P-521", "Ed25519" */
+	unsigned int	 bits, e;	/* RSA */
+	const char	*curve;		/* EC */
+} key_cases[] = {
+	{ "test_csr_rsa1024_badcsr", "RSA", 1024, 65537, NULL },
+	{ "test_csr_rsa2047_badcsr", "RSA", 2047, 65537, NULL },
+	{ "test_csr_rsa_e3_badcsr", "RSA", 2048, 3, NULL },
+	{ "test_csr_p192_badcsr", "EC", 0, 0, "prime192v1" },
+	{ "test_csr_secp256k1_badcsr", "EC", 0, 0, "secp256k1" },
+	{ "test_csr_p521_badcsr", "P-521", 0, 0, NULL },
+	{ "test_csr_ed25519_badcsr", "Ed25519", 0, 0, NULL },
+};
 
 static void
-test_csr_rsa_e3_badcsr(void **state)
+test_csr_key_cases(void **state)
 {
-	EVP_PKEY *key;
-
 	(void)state;
-	assert_non_null(key = rsa_key(2048, 3));
-	expect_key_badcsr(key);
-	EVP_PKEY_free(key);
-}
+	for (size_t i = 0; i < sizeof(key_cases) / sizeof(key_cases[0]); i++) {
+		const struct key_case	*t = &key_cases[i];
+		EVP_PKEY		*key;
 
-/* HARDENING F12: P-192, secp256k1, P-521, Ed25519. */
-static void
-test_csr_p192_badcsr(void **state)
-{
-	EVP_PKEY *key;
-
-	(void)state;
-	assert_non_null(key = EVP_PKEY_Q_keygen(NULL, NULL, "EC",
-	    "prime192v1"));
-	expect_key_badcsr(key);
-	EVP_PKEY_free(key);
-}
-
-static void
-test_csr_secp256k1_badcsr(void **state)
-{
-	EVP_PKEY *key;
-
-	(void)state;
-	assert_non_null(key = EVP_PKEY_Q_keygen(NULL, NULL, "EC",
-	    "secp256k1"));
-	expect_key_badcsr(key);
-	EVP_PKEY_free(key);
-}
-
-static void
-test_csr_p521_badcsr(void **state)
-{
-	EVP_PKEY *key;
-
-	(void)state;
-	assert_non_null(key = tu_key_ec521());
-	expect_key_badcsr(key);
-	EVP_PKEY_free(key);
-}
-
-static void
-test_csr_ed25519_badcsr(void **state)
-{
-	EVP_PKEY *key;
-
-	(void)state;
-	assert_non_null(key = tu_key_ed25519());
-	expect_key_badcsr(key);
-	EVP_PKEY_free(key);
+		print_message("  %s\n", t->test);
+		if (strcmp(t->type, "RSA") == 0)
+			key = rsa_key(t->bits, t->e);
+		else if (strcmp(t->type, "EC") == 0)
+			key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", t->curve);
+		else if (strcmp(t->type, "P-521") == 0)
+			key = tu_key_ec521();
+		else
+			key = tu_key_ed25519();
+		assert_non_null(key);
+		expect_key_badcsr(key);
+		EVP_PKEY_free(key);
+	}
 }
 
 /* BR §6.1.5: the allowed set. */
@@ -1236,27 +1145,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_csr_matching_names_accepted),
-		cmocka_unit_test(test_csr_mixed_case_san_matches),
+		cmocka_unit_test(test_csr_names_cases),
 		cmocka_unit_test(test_csr_extra_san_badcsr),
 		cmocka_unit_test(test_csr_missing_san_badcsr),
-		cmocka_unit_test(test_csr_wildcard_for_base_badcsr),
-		cmocka_unit_test(test_csr_cn_only_accepted),
-		cmocka_unit_test(test_csr_ip_cn_in_order_accepted),
-		cmocka_unit_test(test_csr_ip_cn_not_in_order_badcsr),
-		cmocka_unit_test(test_csr_dns_cn_not_in_order_badcsr),
 		cmocka_unit_test(test_csr_email_san_badcsr),
 		cmocka_unit_test(test_csr_uri_san_badcsr),
 		cmocka_unit_test(test_csr_bad_signature_badcsr),
 		cmocka_unit_test(test_csr_tampered_body_badcsr),
 		cmocka_unit_test(test_csr_sha1_signature_badcsr),
-		cmocka_unit_test(test_csr_rsa1024_badcsr),
-		cmocka_unit_test(test_csr_rsa2047_badcsr),
-		cmocka_unit_test(test_csr_rsa_e3_badcsr),
-		cmocka_unit_test(test_csr_p192_badcsr),
-		cmocka_unit_test(test_csr_secp256k1_badcsr),
-		cmocka_unit_test(test_csr_p521_badcsr),
-		cmocka_unit_test(test_csr_ed25519_badcsr),
+		cmocka_unit_test(test_csr_key_cases),
 		cmocka_unit_test(test_csr_key_policy_allowed_keys_ok),
 		cmocka_unit_test(test_csr_account_key_badcsr),
 		cmocka_unit_test(test_csr_trailing_bytes_badcsr),

@@ -226,204 +226,794 @@ expect_order_malformed(struct wh *f, const char *body)
 	wr_clear(&r);
 }
 
-/* ---------- J: structure ---------- */
+/* ---------- the table: one row per request ---------- */
 
-/* J01: RFC 8555 §6.2 flattened JSON only; compact is malformed. */
-static void
-test_wfe_j01_compact_serialization_is_malformed(void **state)
+/*
+ * Most checks here are one request that differs from a valid one in one
+ * place. Each is a row: the request is built from templates, sent, and
+ * the answer checked the same way for every row (status and problem
+ * type, the common headers, and that a refused request made no order
+ * and no account). Rows name the test they were (the docs cite those
+ * names) and their variant; a failing row is the last one printed.
+ *
+ * Templates are copied with these substitutions:
+ *   $A the row's alg       $K account a's URL   $B account b's URL
+ *   $U the endpoint's URL  $N a fresh nonce (one per row)
+ *   $J the row key's JWK   $j the same without its leading '{'
+ *   $D the row key's private scalar (EC)        $n its modulus (RSA)
+ *   $x $y its EC coordinates, $z y with its last character changed
+ * and, in the part templates (pmut, ymut, smut) and body templates:
+ *   $P $Y $S the signed parts (base64url)   $p $P with a space inside
+ */
+
+/* Where a row's request goes. */
+enum jto {
+	TO_ORDER = 0,	/* newOrder */
+	TO_ACCOUNT,	/* newAccount */
+	TO_ACCT,	/* account a's URL */
+};
+
+/* Which key signs it (and is $J). */
+enum jkey {
+	K_A = 0,	/* account a's (P-256) */
+	K_B,		/* account b's (P-256) */
+	K_EC,		/* P-256, no account */
+	K_RSA,		/* RSA 2048, no account */
+	K_RSA1024,	/* RSA 1024, no account */
+};
+
+/* How the signature part is made. */
+enum jsig {
+	SIG_KEY = 0,	/* the key signs "$P.$Y" */
+	SIG_NONE,	/* "" */
+	SIG_GARBAGE,	/* siglen bytes of 0x5a */
+	SIG_HMAC,	/* HS256 keyed with the JWK text (alg confusion) */
+};
+
+#define F_ALGS		0x01	/* the problem lists the five algorithms */
+#define F_NO_PRIV	0x02	/* the answer does not echo $D */
+
+/* A part template meaning "leave the member out". */
+static const char ABSENT[] = "(absent)";
+
+struct jcase {
+	const char	*test;		/* the test it was; docs cite it */
+	const char	*what;		/* the variant */
+	enum jto	 to;
+	enum jkey	 key;
+	const char	*alg;		/* NULL: ES256, RS256 for RSA keys */
+	const char	*hdr;		/* NULL: jwk form to newAccount, else kid */
+	const char	*payload;	/* NULL: "{}" to newAccount, else ORDER_A */
+	const char	*pmut, *ymut, *smut;	/* NULL: the part as signed */
+	const char	*body;		/* NULL: flattened JSON of the parts */
+	const char	*path;		/* request target; NULL: the URL's */
+	enum jsig	 sig;
+	size_t		 siglen;
+	int		 status;
+	const char	*type;		/* problem type; NULL for a 2xx */
+	const char	*alt;		/* another acceptable type, or NULL */
+	unsigned	 flags;
+};
+
+#define ROW(t, w)	.test = (t), .what = (w)
+#define MALFORMED	.status = 400, .type = "malformed"
+#define BAD_NONCE	.status = 400, .type = "badNonce"
+#define BAD_ALG		.status = 400, .type = "badSignatureAlgorithm"
+#define BAD_KEY		.status = 400, .type = "badPublicKey"
+#define UNAUTHORIZED	.status = 403, .type = "unauthorized"
+#define CREATED		.status = 201
+
+#define H_KID(alg)	"{\"alg\":\"" alg "\",\"kid\":\"$K\",\"nonce\":\"$N\"," \
+			    "\"url\":\"$U\"}"
+#define H_JWK(jwk)	"{\"alg\":\"ES256\",\"jwk\":" jwk ",\"nonce\":\"$N\"," \
+			    "\"url\":\"$U\"}"
+#define H_RSA(jwk)	"{\"alg\":\"RS256\",\"jwk\":" jwk ",\"nonce\":\"$N\"," \
+			    "\"url\":\"$U\"}"
+#define H_EC(x, y)	H_JWK("{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"" x \
+			    "\",\"y\":\"" y "\"}")
+#define H_CRV(crv)	H_JWK("{\"crv\":\"" crv "\",\"kty\":\"EC\",\"x\":\"$x\"," \
+			    "\"y\":\"$y\"}")
+#define H_E(e)		H_RSA("{\"e\":\"" e "\",\"kty\":\"RSA\",\"n\":\"$n\"}")
+#define H_URL(u)	"{\"alg\":\"ES256\",\"kid\":\"$K\",\"nonce\":\"$N\"," \
+			    "\"url\":\"" u "\"}"
+#define H_NONCE(n)	"{\"alg\":\"ES256\",\"kid\":\"$K\",\"nonce\":" n "," \
+			    "\"url\":\"$U\"}"
+#define ORDER_OF(v)	"{\"identifiers\":[{\"type\":\"dns\",\"value\":\"" v \
+			    "\"}]}"
+#define FLAT		"\"protected\":\"$P\",\"payload\":\"$Y\"," \
+			    "\"signature\":\"$S\""
+
+/* The names the docs cite. */
+#define T_J01	"test_wfe_j01_compact_serialization_is_malformed"
+#define T_J02	"test_wfe_j02_general_serialization_is_malformed"
+#define T_J03	"test_wfe_j03_flattened_plus_signatures_is_malformed"
+#define T_J04	"test_wfe_j04_unprotected_header_is_malformed"
+#define T_J05	"test_wfe_j05_j06_j07_missing_members_are_malformed"
+#define T_J08	"test_wfe_j08_j09_crit_params_are_malformed"
+#define T_J10	"test_wfe_j10_j11_non_strict_base64url_is_malformed"
+#define T_J13	"test_wfe_j13_protected_not_object_is_malformed"
+#define T_J15	"test_wfe_j15_j16_outer_duplicates_and_trailing_data_are_malformed"
+#define T_J18	"test_wfe_j18_j19_nul_and_lone_surrogate_are_malformed"
+#define T_J20	"test_wfe_j20_j21_payload_wrong_shape_is_malformed"
+#define T_J22	"test_wfe_j22_j23_jwk_and_kid_both_or_neither_malformed"
+#define T_J24	"test_wfe_j24_new_account_with_kid_is_malformed"
+#define T_J26	"test_wfe_j26_jku_x5u_x5c_are_refused"
+#define T_J28	"test_wfe_j28_reordered_header_with_whitespace_accepted"
+#define T_K01	"test_wfe_k01_alg_none_is_bad_signature_algorithm"
+#define T_K02	"test_wfe_k02_hs256_is_bad_signature_algorithm"
+#define T_K03	"test_wfe_k03_k04_unlisted_algs_are_bad_signature_algorithm"
+#define T_K05	"test_wfe_k05_alg_wrong_type_or_missing_is_malformed"
+#define T_K06	"test_wfe_k06_alg_key_mismatch_is_malformed"
+#define T_K07	"test_wfe_k07_jwk_alg_member_mismatch_is_malformed"
+#define T_K08	"test_wfe_k08_unsupported_kty_is_bad_public_key"
+#define T_K09	"test_wfe_k09_k10_rsa_size_out_of_range_is_bad_public_key"
+#define T_K11	"test_wfe_k11_rsa_bad_exponent_is_bad_public_key"
+#define T_K13	"test_wfe_k13_k14_k15_bad_ec_keys_are_refused"
+#define T_K16	"test_wfe_k16_jwk_with_private_members_is_malformed"
+#define T_K19	"test_wfe_k19_other_accounts_key_under_kid_is_malformed"
+#define T_K20	"test_wfe_k20_payload_bit_flip_is_malformed"
+#define T_N01	"test_wfe_n01_missing_nonce_is_bad_nonce"
+#define T_N03	"test_wfe_n03_unissued_nonce_is_bad_nonce"
+#define T_N04	"test_wfe_n04_n05_malformed_nonce_is_malformed"
+#define T_N10	"test_wfe_n10_bad_alg_and_bad_nonce_reports_alg"
+#define T_U01	"test_wfe_u01_u07_url_missing_or_wrong_type_is_malformed"
+#define T_U03	"test_wfe_u03_u04_u05_url_variants_are_unauthorized"
+#define T_U03P	"test_wfe_u03_encoded_request_path_is_unauthorized"
+#define T_U06	"test_wfe_u06_request_query_not_in_url_is_unauthorized"
+
+/* J: structure (RFC 8555 §6.2, RFC 7515). */
+static const struct jcase j_cases[] = {
+	/* J01: flattened JSON only. */
+	{ ROW(T_J01, "compact a.b.c"), .body = "$P.$Y.$S", MALFORMED },
+	/* J02, J03: one signature, no "signatures". */
+	{ ROW(T_J02, "general serialization"), .body = "{\"payload\":\"$Y\","
+	    "\"signatures\":[{\"protected\":\"$P\",\"signature\":\"$S\"}]}",
+	    MALFORMED },
+	{ ROW(T_J03, "flattened plus signatures"), .body = "{" FLAT ","
+	    "\"signatures\":[{\"protected\":\"$P\",\"signature\":\"$S\"}]}",
+	    MALFORMED },
+	/* J04: no unprotected header (boulder#2935), even an empty one. */
+	{ ROW(T_J04, "header naming account b"), .body = "{" FLAT ","
+	    "\"header\":{\"kid\":\"$B\"}}", MALFORMED },
+	{ ROW(T_J04, "empty header"), .body = "{\"header\":{}," FLAT "}",
+	    MALFORMED },
+	/* J05-J07: protected, signature and payload are required. */
+	{ ROW(T_J05, "J05 no protected"), .pmut = ABSENT, MALFORMED },
+	{ ROW(T_J05, "J06 no signature"), .smut = ABSENT, MALFORMED },
+	{ ROW(T_J05, "J06 empty signature"), .smut = "", MALFORMED },
+	{ ROW(T_J05, "J07 detached payload"), .ymut = ABSENT, MALFORMED },
+	/* J08, J09: RFC 7797 b64 and unknown critical parameters. */
+	{ ROW(T_J08, "J08 crit b64"), .hdr = "{\"alg\":\"ES256\",\"crit\":"
+	    "[\"b64\"],\"b64\":false,\"kid\":\"$K\",\"nonce\":\"$N\","
+	    "\"url\":\"$U\"}", MALFORMED },
+	{ ROW(T_J08, "J09 crit unknown"), .hdr = "{\"alg\":\"ES256\",\"crit\":"
+	    "[\"x-unknown\"],\"x-unknown\":1,\"kid\":\"$K\",\"nonce\":\"$N\","
+	    "\"url\":\"$U\"}", MALFORMED },
+	/* J10, J11: strict base64url in each part (RFC 8555 §6.1). */
+	{ ROW(T_J10, "protected ="), .pmut = "$P=", MALFORMED },
+	{ ROW(T_J10, "payload ="), .ymut = "$Y=", MALFORMED },
+	{ ROW(T_J10, "signature ="), .smut = "$S=", MALFORMED },
+	{ ROW(T_J10, "protected =="), .pmut = "$P==", MALFORMED },
+	{ ROW(T_J10, "payload =="), .ymut = "$Y==", MALFORMED },
+	{ ROW(T_J10, "signature =="), .smut = "$S==", MALFORMED },
+	{ ROW(T_J10, "protected leading space"), .pmut = " $P", MALFORMED },
+	{ ROW(T_J10, "payload leading space"), .ymut = " $Y", MALFORMED },
+	{ ROW(T_J10, "signature leading space"), .smut = " $S", MALFORMED },
+	{ ROW(T_J10, "protected \\n"), .pmut = "$P\\n", MALFORMED },
+	{ ROW(T_J10, "payload \\n"), .ymut = "$Y\\n", MALFORMED },
+	{ ROW(T_J10, "signature \\n"), .smut = "$S\\n", MALFORMED },
+	{ ROW(T_J10, "protected +"), .pmut = "+$P", MALFORMED },
+	{ ROW(T_J10, "payload +"), .ymut = "+$Y", MALFORMED },
+	{ ROW(T_J10, "signature +"), .smut = "+$S", MALFORMED },
+	{ ROW(T_J10, "protected /"), .pmut = "/$P", MALFORMED },
+	{ ROW(T_J10, "payload /"), .ymut = "/$Y", MALFORMED },
+	{ ROW(T_J10, "signature /"), .smut = "/$S", MALFORMED },
+	{ ROW(T_J10, "J11 space inside protected"), .pmut = "$p", MALFORMED },
+	/* J13: the protected header decodes to a JSON object. */
+	{ ROW(T_J13, "[]"), .hdr = "[]", MALFORMED },
+	{ ROW(T_J13, "string"), .hdr = "\"x\"", MALFORMED },
+	{ ROW(T_J13, "number"), .hdr = "1", MALFORMED },
+	{ ROW(T_J13, "truncated"), .hdr = "{\"alg\":", MALFORMED },
+	{ ROW(T_J13, "null"), .hdr = "null", MALFORMED },
+	/* J15, J16: outer duplicates and trailing data. */
+	{ ROW(T_J15, "J15 protected twice"), .body = "{\"protected\":\"$P\","
+	    FLAT "}", MALFORMED },
+	{ ROW(T_J15, "J15 payload twice"), .body = "{\"protected\":\"$P\","
+	    "\"payload\":\"$Y\",\"payload\":\"$Y\",\"signature\":\"$S\"}",
+	    MALFORMED },
+	{ ROW(T_J15, "J16 trailing text"), .body = "{" FLAT "} xyz",
+	    MALFORMED },
+	{ ROW(T_J15, "J16 trailing object"), .body = "{" FLAT "}{}",
+	    MALFORMED },
+	/* J18, J19: NUL escapes and lone surrogates, in header and payload. */
+	{ ROW(T_J18, "J18 in url"), .hdr = H_URL("$U\\u0000.evil"),
+	    MALFORMED },
+	{ ROW(T_J18, "J18 in kid"), .hdr = "{\"alg\":\"ES256\",\"kid\":"
+	    "\"$K\\u0000\",\"nonce\":\"$N\",\"url\":\"$U\"}", MALFORMED },
+	{ ROW(T_J18, "J18 in an identifier"),
+	    .payload = ORDER_OF("a.test\\u0000.evil.test"), MALFORMED },
+	{ ROW(T_J18, "J18 in a contact"), .to = TO_ACCT,
+	    .payload = "{\"contact\":[\"mailto:a@b.test\\u0000.evil\"]}",
+	    MALFORMED },
+	{ ROW(T_J18, "J19 in url"), .hdr = H_URL("$U\\ud800.evil"),
+	    MALFORMED },
+	{ ROW(T_J18, "J19 in kid"), .hdr = "{\"alg\":\"ES256\",\"kid\":"
+	    "\"$K\\ud800\",\"nonce\":\"$N\",\"url\":\"$U\"}", MALFORMED },
+	{ ROW(T_J18, "J19 in an identifier"),
+	    .payload = ORDER_OF("a.test\\ud800.evil.test"), MALFORMED },
+	{ ROW(T_J18, "J19 in a contact"), .to = TO_ACCT,
+	    .payload = "{\"contact\":[\"mailto:a@b.test\\ud800.evil\"]}",
+	    MALFORMED },
+	/* J20, J21: payload root and member types. */
+	{ ROW(T_J20, "order []"), .payload = "[]", MALFORMED },
+	{ ROW(T_J20, "order 1"), .payload = "1", MALFORMED },
+	{ ROW(T_J20, "order string"), .payload = "\"x\"", MALFORMED },
+	{ ROW(T_J20, "identifiers a string"),
+	    .payload = "{\"identifiers\":\"a.test\"}", MALFORMED },
+	{ ROW(T_J20, "identifier a string"),
+	    .payload = "{\"identifiers\":[\"a.test\"]}", MALFORMED },
+	{ ROW(T_J20, "identifier value a number"), .payload = "{\"identifiers\":"
+	    "[{\"type\":\"dns\",\"value\":1}]}", MALFORMED },
+	{ ROW(T_J20, "contact a string"), .to = TO_ACCT,
+	    .payload = "{\"contact\":\"mailto:x@y.test\"}", MALFORMED },
+	{ ROW(T_J20, "onlyReturnExisting a string"), .to = TO_ACCOUNT,
+	    .key = K_A, .payload = "{\"onlyReturnExisting\":\"true\"}",
+	    MALFORMED },
+	/* J22, J23: exactly one of jwk and kid. */
+	{ ROW(T_J22, "J22 both, newOrder"), .hdr = "{\"alg\":\"ES256\","
+	    "\"jwk\":$J,\"kid\":\"$K\",\"nonce\":\"$N\",\"url\":\"$U\"}",
+	    MALFORMED },
+	{ ROW(T_J22, "J22 both, newAccount"), .to = TO_ACCOUNT, .key = K_A,
+	    .hdr = "{\"alg\":\"ES256\",\"jwk\":$J,\"kid\":\"$K\",\"nonce\":"
+	    "\"$N\",\"url\":\"$U\"}", MALFORMED },
+	{ ROW(T_J22, "J23 neither, newAccount"), .to = TO_ACCOUNT, .key = K_A,
+	    .hdr = "{\"alg\":\"ES256\",\"nonce\":\"$N\",\"url\":\"$U\"}",
+	    MALFORMED },
+	/* J24: newAccount embeds its jwk. */
+	{ ROW(T_J24, "kid of an account"), .to = TO_ACCOUNT, .key = K_A,
+	    .hdr = H_KID("ES256"), MALFORMED },
+	/* J26: jku, x5u, x5c are never used; refused. */
+	{ ROW(T_J26, "jku"), .to = TO_ACCOUNT, .key = K_EC,
+	    .hdr = "{\"alg\":\"ES256\",\"jku\":\"http://127.0.0.1:9/k\","
+	    "\"jwk\":$J,\"nonce\":\"$N\",\"url\":\"$U\"}", MALFORMED },
+	{ ROW(T_J26, "x5u"), .to = TO_ACCOUNT, .key = K_EC,
+	    .hdr = "{\"alg\":\"ES256\",\"x5u\":\"http://127.0.0.1:9/c\","
+	    "\"jwk\":$J,\"nonce\":\"$N\",\"url\":\"$U\"}", MALFORMED },
+	{ ROW(T_J26, "x5c"), .to = TO_ACCOUNT, .key = K_EC,
+	    .hdr = "{\"alg\":\"ES256\",\"x5c\":[\"MIIB\"],\"jwk\":$J,"
+	    "\"nonce\":\"$N\",\"url\":\"$U\"}", MALFORMED },
+	/* J28: reordered members and whitespace, correctly signed. */
+	{ ROW(T_J28, "accepted"), .hdr = "{\n  \"url\" : \"$U\",\n\t\"nonce\":"
+	    "\"$N\" , \"kid\":\"$K\",\"alg\":\"ES256\"\n}", CREATED },
+};
+
+/* K: algorithms and keys. */
+static const struct jcase k_cases[] = {
+	/* K01: alg none with an empty signature. */
+	{ ROW(T_K01, "none"), .to = TO_ACCOUNT, .key = K_EC, .alg = "none",
+	    .sig = SIG_NONE, BAD_ALG, .flags = F_ALGS },
+	/* K02: HS256 keyed with the public key (alg confusion). */
+	{ ROW(T_K02, "jwk form"), .to = TO_ACCOUNT, .key = K_A,
+	    .alg = "HS256", .sig = SIG_HMAC, BAD_ALG, .flags = F_ALGS },
+	{ ROW(T_K02, "kid form"), .alg = "HS256", .sig = SIG_HMAC, BAD_ALG },
+	/* K03, K04: algorithms off the list, and near-miss spellings. */
+	{ ROW(T_K03, "RS512"), .to = TO_ACCOUNT, .key = K_RSA, .alg = "RS512",
+	    BAD_ALG, .flags = F_ALGS },
+	{ ROW(T_K03, "PS256"), .to = TO_ACCOUNT, .key = K_RSA, .alg = "PS256",
+	    BAD_ALG, .flags = F_ALGS },
+	{ ROW(T_K03, "ES256K"), .to = TO_ACCOUNT, .key = K_EC,
+	    .alg = "ES256K", BAD_ALG, .flags = F_ALGS },
+	{ ROW(T_K03, "es256"), .to = TO_ACCOUNT, .key = K_EC, .alg = "es256",
+	    BAD_ALG, .flags = F_ALGS },
+	{ ROW(T_K03, "ES256 with a space"), .to = TO_ACCOUNT, .key = K_EC,
+	    .alg = "ES256 ", BAD_ALG, .flags = F_ALGS },
+	{ ROW(T_K03, "HS512"), .to = TO_ACCOUNT, .key = K_EC, .alg = "HS512",
+	    BAD_ALG, .flags = F_ALGS },
+	{ ROW(T_K03, "RS384"), .to = TO_ACCOUNT, .key = K_RSA, .alg = "RS384",
+	    BAD_ALG, .flags = F_ALGS },
+	{ ROW(T_K03, "Ed25519"), .to = TO_ACCOUNT, .key = K_EC,
+	    .alg = "Ed25519", BAD_ALG, .flags = F_ALGS },
+	/* K05: alg of the wrong type, or missing. */
+	{ ROW(T_K05, "number"), .to = TO_ACCOUNT, .key = K_EC,
+	    .hdr = "{\"alg\":1,\"jwk\":$J,\"nonce\":\"$N\",\"url\":\"$U\"}",
+	    MALFORMED },
+	{ ROW(T_K05, "null"), .to = TO_ACCOUNT, .key = K_EC,
+	    .hdr = "{\"alg\":null,\"jwk\":$J,\"nonce\":\"$N\",\"url\":\"$U\"}",
+	    MALFORMED },
+	{ ROW(T_K05, "array"), .to = TO_ACCOUNT, .key = K_EC,
+	    .hdr = "{\"alg\":[\"ES256\"],\"jwk\":$J,\"nonce\":\"$N\","
+	    "\"url\":\"$U\"}", MALFORMED },
+	{ ROW(T_K05, "missing"), .to = TO_ACCOUNT, .key = K_EC,
+	    .hdr = "{\"jwk\":$J,\"nonce\":\"$N\",\"url\":\"$U\"}", MALFORMED },
+	/* K06: alg must be the one the key implies. */
+	{ ROW(T_K06, "RSA key, ES256"), .to = TO_ACCOUNT, .key = K_RSA,
+	    .alg = "ES256", MALFORMED },
+	{ ROW(T_K06, "P-256 key, RS256"), .to = TO_ACCOUNT, .key = K_EC,
+	    .alg = "RS256", MALFORMED },
+	{ ROW(T_K06, "P-256 key, ES384"), .to = TO_ACCOUNT, .key = K_EC,
+	    .alg = "ES384", MALFORMED },
+	{ ROW(T_K06, "P-256 key, EdDSA"), .to = TO_ACCOUNT, .key = K_EC,
+	    .alg = "EdDSA", MALFORMED },
+	{ ROW(T_K06, "kid form: the stored key decides"), .alg = "ES384",
+	    MALFORMED },
+	/* K07: a JWK's own "alg" matches its key. */
+	{ ROW(T_K07, "jwk alg HS256"), .to = TO_ACCOUNT, .key = K_EC,
+	    .hdr = H_JWK("{\"alg\":\"HS256\",$j"), MALFORMED },
+	/* K08: unsupported key types. */
+	{ ROW(T_K08, "oct"), .to = TO_ACCOUNT, .key = K_EC,
+	    .hdr = H_JWK("{\"kty\":\"oct\",\"k\":\"c2VjcmV0c2VjcmV0c2VjcmV0\"}"),
+	    .sig = SIG_GARBAGE, .siglen = 64, BAD_KEY },
+	{ ROW(T_K08, "XYZ"), .to = TO_ACCOUNT, .key = K_EC,
+	    .hdr = H_JWK("{\"kty\":\"XYZ\",\"x\":\"AAAA\"}"),
+	    .sig = SIG_GARBAGE, .siglen = 64, BAD_KEY },
+	{ ROW(T_K08, "Ed448"), .to = TO_ACCOUNT, .key = K_EC,
+	    .hdr = H_JWK("{\"kty\":\"OKP\",\"crv\":\"Ed448\",\"x\":\"AAAAAAAAAA"
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	    "AAAAAAAAA\"}"), .sig = SIG_GARBAGE, .siglen = 64, BAD_KEY },
+	{ ROW(T_K08, "X25519"), .to = TO_ACCOUNT, .key = K_EC,
+	    .hdr = H_JWK("{\"kty\":\"OKP\",\"crv\":\"X25519\",\"x\":\"AAAAAAAAAA"
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}"), .sig = SIG_GARBAGE,
+	    .siglen = 64, BAD_KEY },
+	/* K09: a 1024-bit RSA key, correctly signed (K10: a function). */
+	{ ROW(T_K09, "K09 RSA 1024"), .to = TO_ACCOUNT, .key = K_RSA1024,
+	    BAD_KEY },
+	/* K11: the exponent is 65537. */
+	{ ROW(T_K11, "e = 1"), .to = TO_ACCOUNT, .key = K_RSA, .hdr = H_E("AQ"),
+	    .sig = SIG_GARBAGE, .siglen = 256, BAD_KEY },
+	{ ROW(T_K11, "e = 3"), .to = TO_ACCOUNT, .key = K_RSA, .hdr = H_E("Aw"),
+	    .sig = SIG_GARBAGE, .siglen = 256, BAD_KEY },
+	{ ROW(T_K11, "e = 65536"), .to = TO_ACCOUNT, .key = K_RSA,
+	    .hdr = H_E("AQAA"), .sig = SIG_GARBAGE, .siglen = 256, BAD_KEY },
+	{ ROW(T_K11, "e = 2^1000 + 1"), .to = TO_ACCOUNT, .key = K_RSA,
+	    .hdr = H_E("AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB"),
+	    .sig = SIG_GARBAGE, .siglen = 256, BAD_KEY },
+	/* K13: points off the curve; K14: short coordinates; K15: curves. */
+	{ ROW(T_K13, "K13 y off by its last bits"), .to = TO_ACCOUNT,
+	    .key = K_EC, .hdr = H_EC("$x", "$z"), .sig = SIG_GARBAGE,
+	    .siglen = 64, BAD_KEY },
+	{ ROW(T_K13, "K13 the point at infinity (0, 0)"), .to = TO_ACCOUNT,
+	    .key = K_EC, .hdr = H_EC("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), .sig = SIG_GARBAGE,
+	    .siglen = 64, BAD_KEY },
+	{ ROW(T_K13, "K13 x = p"), .to = TO_ACCOUNT, .key = K_EC,
+	    .hdr = H_EC("_____wAAAAEAAAAAAAAAAAAAAAD_______________8", "$y"),
+	    .sig = SIG_GARBAGE, .siglen = 64, BAD_KEY },
+	{ ROW(T_K13, "K14 31-byte x"), .to = TO_ACCOUNT, .key = K_EC,
+	    .hdr = H_EC("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "$y"),
+	    .sig = SIG_GARBAGE, .siglen = 64, MALFORMED,
+	    .alt = "badPublicKey" },
+	{ ROW(T_K13, "K15 secp256k1"), .to = TO_ACCOUNT, .key = K_EC,
+	    .hdr = H_CRV("secp256k1"), .sig = SIG_GARBAGE, .siglen = 64,
+	    BAD_KEY },
+	{ ROW(T_K13, "K15 P-192"), .to = TO_ACCOUNT, .key = K_EC,
+	    .hdr = H_CRV("P-192"), .sig = SIG_GARBAGE, .siglen = 64, BAD_KEY },
+	{ ROW(T_K13, "K15 brainpoolP256r1"), .to = TO_ACCOUNT, .key = K_EC,
+	    .hdr = H_CRV("brainpoolP256r1"), .sig = SIG_GARBAGE, .siglen = 64,
+	    BAD_KEY },
+	{ ROW(T_K13, "K15 P-224"), .to = TO_ACCOUNT, .key = K_EC,
+	    .hdr = H_CRV("P-224"), .sig = SIG_GARBAGE, .siglen = 64, BAD_KEY },
+	/* K16: private members in the JWK: refused, never echoed. */
+	{ ROW(T_K16, "d"), .to = TO_ACCOUNT, .key = K_EC,
+	    .hdr = H_JWK("{\"d\":\"$D\",$j"), MALFORMED, .flags = F_NO_PRIV },
+	/* K19: B's signature under A's kid (Boulder swapped key). */
+	{ ROW(T_K19, "b signs for a"), .key = K_B, MALFORMED },
+	/* K20: "a.test" -> "c.test" after signing. */
+	{ ROW(T_K20, "one bit of the payload"),
+	    .ymut = "eyJpZGVudGlmaWVycyI6W3sidHlwZSI6ImRucyIsInZhbHVl"
+	    "IjoiYy50ZXN0In1dfQ",
+	    MALFORMED },
+};
+
+/* N: nonces (RFC 8555 §6.5). */
+static const struct jcase n_cases[] = {
+	/* N01: none; the answer carries a fresh one to retry with. */
+	{ ROW(T_N01, "no nonce"), .hdr = "{\"alg\":\"ES256\",\"kid\":\"$K\","
+	    "\"url\":\"$U\"}", BAD_NONCE },
+	/* N03: well-formed, never issued. */
+	{ ROW(T_N03, "never issued"), .hdr = H_NONCE("\"AAAAAAAAAAAAAAAAAAAAAA\""),
+	    BAD_NONCE },
+	/* N04, N05: not base64url (RFC 8555 §6.5.2), or not a string. */
+	{ ROW(T_N04, "N04 im-a-nonce!"), .hdr = H_NONCE("\"im-a-nonce!\""),
+	    MALFORMED },
+	{ ROW(T_N04, "N04 padded"), .hdr = H_NONCE("\"$N=\""), MALFORMED },
+	{ ROW(T_N04, "N04 empty"), .hdr = H_NONCE("\"\""), MALFORMED },
+	{ ROW(T_N04, "N05 number"), .hdr = H_NONCE("1"), MALFORMED },
+	{ ROW(T_N04, "N05 object"), .hdr = H_NONCE("{}"), MALFORMED },
+	{ ROW(T_N04, "N05 null"), .hdr = H_NONCE("null"), MALFORMED },
+	/* N10: the algorithm is checked before the nonce (§2 order). */
+	{ ROW(T_N10, "RS512 and a nonce never issued"), .to = TO_ACCOUNT,
+	    .key = K_EC, .hdr = "{\"alg\":\"RS512\",\"jwk\":$J,\"nonce\":"
+	    "\"AAAAAAAAAAAAAAAAAAAAAA\",\"url\":\"$U\"}", BAD_ALG },
+};
+
+/* U: the request URL (RFC 8555 §6.4). */
+static const struct jcase u_cases[] = {
+	/* U01, U07: url missing or not a non-empty string. */
+	{ ROW(T_U01, "missing"), .hdr = "{\"alg\":\"ES256\",\"kid\":\"$K\","
+	    "\"nonce\":\"$N\"}", MALFORMED },
+	{ ROW(T_U01, "number"), .hdr = "{\"alg\":\"ES256\",\"kid\":\"$K\","
+	    "\"nonce\":\"$N\",\"url\":1}", MALFORMED },
+	{ ROW(T_U01, "null"), .hdr = "{\"alg\":\"ES256\",\"kid\":\"$K\","
+	    "\"nonce\":\"$N\",\"url\":null}", MALFORMED },
+	{ ROW(T_U01, "empty"), .hdr = "{\"alg\":\"ES256\",\"kid\":\"$K\","
+	    "\"nonce\":\"$N\",\"url\":\"\"}", MALFORMED },
+	{ ROW(T_U01, "array"), .hdr = "{\"alg\":\"ES256\",\"kid\":\"$K\","
+	    "\"nonce\":\"$N\",\"url\":[]}", MALFORMED },
+	/* U03-U05: compared byte for byte, no normalisation. */
+	{ ROW(T_U03, "http"), .hdr = H_URL("http://localhost:8555/acme/new-order"),
+	    UNAUTHORIZED },
+	{ ROW(T_U03, "IP for the name"),
+	    .hdr = H_URL("https://127.0.0.1:8555/acme/new-order"), UNAUTHORIZED },
+	{ ROW(T_U03, "no port"), .hdr = H_URL("https://localhost/acme/new-order"),
+	    UNAUTHORIZED },
+	{ ROW(T_U03, "port 443"),
+	    .hdr = H_URL("https://localhost:443/acme/new-order"), UNAUTHORIZED },
+	{ ROW(T_U03, "upper-case host"),
+	    .hdr = H_URL("https://LOCALHOST:8555/acme/new-order"), UNAUTHORIZED },
+	{ ROW(T_U03, "trailing slash"),
+	    .hdr = H_URL("https://localhost:8555/acme/new-order/"), UNAUTHORIZED },
+	{ ROW(T_U03, "query"),
+	    .hdr = H_URL("https://localhost:8555/acme/new-order?x=1"),
+	    UNAUTHORIZED },
+	{ ROW(T_U03, "fragment"),
+	    .hdr = H_URL("https://localhost:8555/acme/new-order#f"), UNAUTHORIZED },
+	{ ROW(T_U03, "percent-encoded"),
+	    .hdr = H_URL("https://localhost:8555/acme/new%2Dorder"), UNAUTHORIZED },
+	{ ROW(T_U03, "dot-dot"),
+	    .hdr = H_URL("https://localhost:8555/acme/../acme/new-order"),
+	    UNAUTHORIZED },
+	{ ROW(T_U03, "double slash"),
+	    .hdr = H_URL("https://localhost:8555//acme/new-order"), UNAUTHORIZED },
+	{ ROW(T_U03, "path only"), .hdr = H_URL("/acme/new-order"),
+	    UNAUTHORIZED },
+	/*
+	 * U03-U05, path side: libmicrohttpd decodes "%2D" to "-" before
+	 * routing, so these reach newOrder, yet they were not sent to
+	 * ".../acme/new-order". The url naming the encoded target exactly
+	 * is the URL the request was sent to.
+	 */
+	{ ROW(T_U03P, "/acme/new%2Dorder"), .path = "/acme/new%2Dorder",
+	    UNAUTHORIZED },
+	{ ROW(T_U03P, "/acme/%6eew-order"), .path = "/acme/%6eew-order",
+	    UNAUTHORIZED },
+	{ ROW(T_U03P, "/acme/new%2dorder"), .path = "/acme/new%2dorder",
+	    UNAUTHORIZED },
+	{ ROW(T_U03P, "/%61cme/new-order"), .path = "/%61cme/new-order",
+	    UNAUTHORIZED },
+	{ ROW(T_U03P, "/acme%2Fnew-order"), .path = "/acme%2Fnew-order",
+	    UNAUTHORIZED },
+	{ ROW(T_U03P, "signed for the encoded target itself"),
+	    .path = "/acme/new%2Dorder",
+	    .hdr = H_URL(WH_BASE "/acme/new%2Dorder"), CREATED },
+	/* U06: a query on the request line must be in the url too. */
+	{ ROW(T_U06, "?x=1"), .path = ACME_PATH_NEW_ORDER "?x=1", UNAUTHORIZED },
+};
+
+/* What the rows of one table share: one server, two accounts, spare keys. */
+struct jctx {
+	struct wh		*f;
+	struct wacct		 a, b;
+	EVP_PKEY		*ec, *rsa, *rsa1024;
+	/* the row being sent */
+	const struct jcase	*t;
+	EVP_PKEY		*key;
+	const char		*alg;
+	char			 url[ACME_URL_SIZE];
+	char			 nonce[NONCE_SIZE];
+	struct parts		 x;
+};
+
+static EVP_PKEY *
+row_key(struct jctx *c, enum jkey k)
 {
-	struct wh	*f = *state;
-	struct wacct	 a;
-	struct parts	 x;
-	char		*hdr, *body, url[ACME_URL_SIZE];
-
-	wh_account(f, &a);
-	url_of(url, ACME_PATH_NEW_ORDER);
-	hdr = hdr_kid(f, "ES256", a.kid, url);
-	parts_sign(&x, a.key, hdr, ORDER_A);
-	body = xprintf("%s.%s.%s", x.p, x.y, x.s);
-	expect_order_malformed(f, body);
-	free(body);
-	free(hdr);
-	parts_free(&x);
-	wh_acct_free(&a);
-}
-
-/* J02: general serialization ("signatures") is malformed. */
-static void
-test_wfe_j02_general_serialization_is_malformed(void **state)
-{
-	struct wh	*f = *state;
-	struct wacct	 a;
-	struct parts	 x;
-	char		*hdr, *body, url[ACME_URL_SIZE];
-
-	wh_account(f, &a);
-	url_of(url, ACME_PATH_NEW_ORDER);
-	hdr = hdr_kid(f, "ES256", a.kid, url);
-	parts_sign(&x, a.key, hdr, ORDER_A);
-	body = xprintf("{\"payload\":\"%s\",\"signatures\":[{\"protected\":"
-	    "\"%s\",\"signature\":\"%s\"}]}", x.y, x.p, x.s);
-	expect_order_malformed(f, body);
-	free(body);
-	free(hdr);
-	parts_free(&x);
-	wh_acct_free(&a);
-}
-
-/* J03: flattened plus a "signatures" array is malformed. */
-static void
-test_wfe_j03_flattened_plus_signatures_is_malformed(void **state)
-{
-	struct wh	*f = *state;
-	struct wacct	 a;
-	struct parts	 x;
-	char		*hdr, *body, url[ACME_URL_SIZE];
-
-	wh_account(f, &a);
-	url_of(url, ACME_PATH_NEW_ORDER);
-	hdr = hdr_kid(f, "ES256", a.kid, url);
-	parts_sign(&x, a.key, hdr, ORDER_A);
-	body = xprintf("{\"protected\":\"%s\",\"payload\":\"%s\","
-	    "\"signature\":\"%s\",\"signatures\":[{\"protected\":\"%s\","
-	    "\"signature\":\"%s\"}]}", x.p, x.y, x.s, x.p, x.s);
-	expect_order_malformed(f, body);
-	free(body);
-	free(hdr);
-	parts_free(&x);
-	wh_acct_free(&a);
-}
-
-/* J04: RFC 8555 §6.2 MUST NOT use the unprotected header (boulder#2935). */
-static void
-test_wfe_j04_unprotected_header_is_malformed(void **state)
-{
-	struct wh	*f = *state;
-	struct wacct	 a, b;
-	struct parts	 x;
-	char		*hdr, *body, url[ACME_URL_SIZE];
-
-	wh_account(f, &a);
-	wh_account(f, &b);
-	url_of(url, ACME_PATH_NEW_ORDER);
-	hdr = hdr_kid(f, "ES256", a.kid, url);
-	parts_sign(&x, a.key, hdr, ORDER_A);
-	body = xprintf("{\"protected\":\"%s\",\"payload\":\"%s\","
-	    "\"signature\":\"%s\",\"header\":{\"kid\":\"%s\"}}", x.p, x.y, x.s,
-	    b.kid);
-	expect_order_malformed(f, body);
-	free(body);
-	body = xprintf("{\"header\":{},\"protected\":\"%s\",\"payload\":\"%s\","
-	    "\"signature\":\"%s\"}", x.p, x.y, x.s);
-	expect_order_malformed(f, body);
-	free(body);
-	assert_int_equal(order_count(f, a.id), 0);
-	assert_int_equal(order_count(f, b.id), 0);
-	free(hdr);
-	parts_free(&x);
-	wh_acct_free(&a);
-	wh_acct_free(&b);
-}
-
-/* J05-J07: protected, signature and payload are all required. */
-static void
-test_wfe_j05_j06_j07_missing_members_are_malformed(void **state)
-{
-	struct wh	*f = *state;
-	struct wacct	 a;
-	struct parts	 x;
-	char		*hdr, *body, url[ACME_URL_SIZE];
-
-	wh_account(f, &a);
-	url_of(url, ACME_PATH_NEW_ORDER);
-	hdr = hdr_kid(f, "ES256", a.kid, url);
-	parts_sign(&x, a.key, hdr, ORDER_A);
-	body = tu_jws_body(NULL, x.y, x.s);		/* J05 */
-	expect_order_malformed(f, body);
-	free(body);
-	body = tu_jws_body(x.p, x.y, NULL);		/* J06 */
-	expect_order_malformed(f, body);
-	free(body);
-	body = tu_jws_body(x.p, x.y, "");		/* J06 */
-	expect_order_malformed(f, body);
-	free(body);
-	body = tu_jws_body(x.p, NULL, x.s);		/* J07 detached */
-	expect_order_malformed(f, body);
-	free(body);
-	assert_int_equal(order_count(f, a.id), 0);
-	free(hdr);
-	parts_free(&x);
-	wh_acct_free(&a);
-}
-
-/* J08, J09: RFC 7797 b64 and unknown critical parameters are refused. */
-static void
-test_wfe_j08_j09_crit_params_are_malformed(void **state)
-{
-	struct wh	*f = *state;
-	struct wacct	 a;
-	struct wr	 r;
-	char		 nonce[NONCE_SIZE], url[ACME_URL_SIZE], *hdr;
-	const char	*crit[] = { "\"crit\":[\"b64\"],\"b64\":false,",
-	    "\"crit\":[\"x-unknown\"],\"x-unknown\":1," };
-
-	wh_account(f, &a);
-	url_of(url, ACME_PATH_NEW_ORDER);
-	for (size_t i = 0; i < 2; i++) {
-		wh_nonce(f, nonce);
-		hdr = xprintf("{\"alg\":\"ES256\",%s\"kid\":\"%s\","
-		    "\"nonce\":\"%s\",\"url\":\"%s\"}", crit[i], a.kid, nonce,
-		    url);
-		post_hdr(f, a.key, url, hdr, ORDER_A, &r);
-		wh_assert_problem(&r, 400, "malformed");
-		wr_clear(&r);
-		free(hdr);
+	switch (k) {
+	case K_A:
+		return c->a.key;
+	case K_B:
+		return c->b.key;
+	case K_EC:
+		return c->ec;
+	case K_RSA:
+		if (c->rsa == NULL)
+			c->rsa = tu_key_rsa(2048);
+		return c->rsa;
+	case K_RSA1024:
+		if (c->rsa1024 == NULL)
+			c->rsa1024 = tu_key_rsa(1024);
+		return c->rsa1024;
 	}
-	wh_acct_free(&a);
+	fail_msg("key %d", (int)k);
+	return NULL;
 }
 
-/* J10, J11: RFC 8555 §6.1 strict base64url in each part. */
-static void
-test_wfe_j10_j11_non_strict_base64url_is_malformed(void **state)
+/* The value of $name for the current row; *tmp: what the caller frees. */
+static const char *
+tok(struct jctx *c, char name, char **tmp)
 {
-	struct wh	*f = *state;
-	struct wacct	 a;
-	struct parts	 x;
-	char		*hdr, *body, *bad, url[ACME_URL_SIZE];
-	const char	*muts[] = { "%s=", "%s==", " %s", "%s\\n", "+%s",
-	    "/%s" };
+	char	*x, *y;
 
-	wh_account(f, &a);
-	url_of(url, ACME_PATH_NEW_ORDER);
-	hdr = hdr_kid(f, "ES256", a.kid, url);
-	parts_sign(&x, a.key, hdr, ORDER_A);
-	for (size_t m = 0; m < sizeof(muts) / sizeof(muts[0]); m++) {
-		for (int part = 0; part < 3; part++) {
-			const char *orig = part == 0 ? x.p : part == 1 ? x.y :
-			    x.s;
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-			bad = xprintf(muts[m], orig);
-#pragma GCC diagnostic pop
-			body = tu_jws_body(part == 0 ? bad : x.p,
-			    part == 1 ? bad : x.y, part == 2 ? bad : x.s);
-			expect_order_malformed(f, body);
-			free(body);
-			free(bad);
+	switch (name) {
+	case 'A':
+		return c->alg;
+	case 'K':
+		return c->a.kid;
+	case 'B':
+		return c->b.kid;
+	case 'U':
+		return c->url;
+	case 'N':
+		if (c->nonce[0] == '\0')
+			wh_nonce(c->f, c->nonce);
+		return c->nonce;
+	case 'J':
+		return *tmp = tu_jwk_str(c->key);
+	case 'j':
+		assert_non_null(*tmp = tu_jwk_str(c->key));
+		assert_int_equal((*tmp)[0], '{');
+		return *tmp + 1;
+	case 'D':
+		return *tmp = bn_b64(c->key, "priv");
+	case 'n':
+		return *tmp = bn_b64(c->key, "n");
+	case 'x':
+	case 'y':
+	case 'z':
+		ec_xy(c->key, 32, &x, &y);
+		if (name == 'x') {
+			free(y);
+			return *tmp = x;
 		}
+		free(x);
+		if (name == 'z')
+			y[strlen(y) - 1] = y[strlen(y) - 1] == 'A' ? 'E' : 'A';
+		return *tmp = y;
+	case 'P':
+		return c->x.p;
+	case 'Y':
+		return c->x.y;
+	case 'S':
+		return c->x.s;
+	case 'p':
+		return *tmp = xprintf("%.10s %s", c->x.p, c->x.p + 10);
 	}
-	/* Whitespace inside a part. */
-	bad = xprintf("%.10s %s", x.p, x.p + 10);
-	body = tu_jws_body(bad, x.y, x.s);
-	expect_order_malformed(f, body);
-	free(body);
-	free(bad);
-	assert_int_equal(order_count(f, a.id), 0);
-	free(hdr);
-	parts_free(&x);
-	wh_acct_free(&a);
+	fail_msg("template: no $%c", name);
+	return NULL;
 }
 
+/* tmpl with its $names substituted (caller frees). */
+static char *
+expand(struct jctx *c, const char *tmpl)
+{
+	char	*out = NULL, *tmp;
+	size_t	 len = 0;
+	FILE	*m;
+
+	assert_non_null(m = open_memstream(&out, &len));
+	for (const char *s = tmpl; *s != '\0'; s++) {
+		const char *v;
+
+		if (s[0] != '$' || s[1] == '\0') {
+			fputc(*s, m);
+			continue;
+		}
+		tmp = NULL;
+		v = tok(c, *++s, &tmp);
+		assert_non_null(v);
+		fputs(v, m);
+		free(tmp);
+	}
+	assert_int_equal(fclose(m), 0);
+	return out;
+}
+
+/* The three parts of the row's JWS, signed as the row says. */
+static void
+row_sign(struct jctx *c, const char *hdr, const char *payload)
+{
+	const struct jcase	*t = c->t;
+	char			*jwk, *in;
+	unsigned char		 mac[EVP_MAX_MD_SIZE];
+	size_t			 maclen = 0;
+
+	if (t->sig == SIG_KEY) {
+		parts_sign(&c->x, c->key, hdr, payload);
+		return;
+	}
+	memset(&c->x, 0, sizeof(c->x));
+	assert_non_null(c->x.p = tu_b64url_str(hdr));
+	assert_non_null(c->x.y = tu_b64url_str(payload));
+	switch (t->sig) {
+	case SIG_NONE:
+		c->x.s = strdup("");
+		break;
+	case SIG_GARBAGE:
+		assert_non_null(c->x.sig = malloc(t->siglen));
+		memset(c->x.sig, 0x5a, t->siglen);
+		c->x.siglen = t->siglen;
+		c->x.s = tu_b64url(c->x.sig, c->x.siglen);
+		break;
+	default:	/* SIG_HMAC */
+		assert_non_null(jwk = tu_jwk_str(c->key));
+		in = xprintf("%s.%s", c->x.p, c->x.y);
+		assert_non_null(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL,
+		    (const unsigned char *)jwk, strlen(jwk),
+		    (const unsigned char *)in, strlen(in), mac, sizeof(mac),
+		    &maclen));
+		c->x.s = tu_b64url(mac, maclen);
+		free(in);
+		free(jwk);
+		break;
+	}
+	assert_non_null(c->x.s);
+}
+
+/* One part of the body: as signed, mutated by its template, or absent. */
+static char *
+row_part(struct jctx *c, const char *mut, const char *part)
+{
+	if (mut == ABSENT)
+		return NULL;
+	return mut != NULL ? expand(c, mut) : strdup(part);
+}
+
+/* A badSignatureAlgorithm problem lists the five algorithms (RFC 8555 §6.2). */
+static void
+assert_algorithms_listed(const struct wr *r)
+{
+	json_t		*algs = json_object_get(r->json, "algorithms");
+	const char	*want[] = { "RS256", "ES256", "ES384", "ES512",
+	    "EdDSA" };
+
+	assert_true(json_is_array(algs));
+	assert_int_equal(json_array_size(algs), 5);
+	for (size_t i = 0; i < 5; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < json_array_size(algs); j++)
+			if (strcmp(json_string_value(json_array_get(algs, j)),
+			    want[i]) == 0)
+				found = true;
+		assert_true(found);
+	}
+}
+
+/* Build, send and check one row. */
+static void
+run_case(struct jctx *c, const struct jcase *t)
+{
+	struct wr	 r;
+	char		*hdr, *body, *p, *y, *s, *priv = NULL;
+	const char	*payload, *type;
+	size_t		 orders_a, orders_b, accts;
+
+	print_message("  %s: %s\n", t->test, t->what);
+	c->t = t;
+	c->key = row_key(c, t->key);
+	c->alg = t->alg != NULL ? t->alg : t->key == K_RSA ||
+	    t->key == K_RSA1024 ? "RS256" : "ES256";
+	c->nonce[0] = '\0';
+	switch (t->to) {
+	case TO_ORDER:
+		url_of(c->url, ACME_PATH_NEW_ORDER);
+		break;
+	case TO_ACCOUNT:
+		url_of(c->url, ACME_PATH_NEW_ACCOUNT);
+		break;
+	case TO_ACCT:
+		snprintf(c->url, sizeof(c->url), "%s", c->a.kid);
+		break;
+	}
+	hdr = expand(c, t->hdr != NULL ? t->hdr : t->to == TO_ACCOUNT ?
+	    "{\"alg\":\"$A\",\"jwk\":$J,\"nonce\":\"$N\",\"url\":\"$U\"}" :
+	    "{\"alg\":\"$A\",\"kid\":\"$K\",\"nonce\":\"$N\",\"url\":\"$U\"}");
+	payload = t->payload != NULL ? t->payload : t->to == TO_ACCOUNT ?
+	    "{}" : ORDER_A;
+	row_sign(c, hdr, payload);
+	if (t->body != NULL)
+		body = expand(c, t->body);
+	else {
+		p = row_part(c, t->pmut, c->x.p);
+		y = row_part(c, t->ymut, c->x.y);
+		s = row_part(c, t->smut, c->x.s);
+		body = tu_jws_body(p, y, s);
+		free(p);
+		free(y);
+		free(s);
+	}
+	assert_non_null(body);
+	if (t->flags & F_NO_PRIV)
+		priv = bn_b64(c->key, "priv");
+	orders_a = order_count(c->f, c->a.id);
+	orders_b = order_count(c->f, c->b.id);
+	accts = count_accounts_by_key(c->f, c->key);
+
+	wh_req_full(c->f, "POST", t->path != NULL ? t->path : wh_path(c->url),
+	    WH_JOSE, body, strlen(body), NULL, NULL, &r);
+	if (t->type == NULL)
+		wh_assert_ok(&r, t->status);
+	else if (t->alt != NULL) {
+		assert_int_equal(r.status, t->status);
+		assert_non_null(type = wr_str(&r, "type"));
+		assert_int_equal(strncmp(type, WH_URN, strlen(WH_URN)), 0);
+		type += strlen(WH_URN);
+		assert_true(strcmp(type, t->type) == 0 ||
+		    strcmp(type, t->alt) == 0);
+		wh_assert_common(&r);
+	} else
+		wh_assert_problem(&r, t->status, t->type);
+	if (t->flags & F_ALGS)
+		assert_algorithms_listed(&r);
+	if (priv != NULL)
+		assert_null(strstr(r.body, priv));
+	wr_clear(&r);
+
+	/* A refused request makes nothing; newOrder's 201 makes one order. */
+	assert_int_equal(order_count(c->f, c->a.id), orders_a +
+	    (t->to == TO_ORDER && t->status == 201 ? 1 : 0));
+	assert_int_equal(order_count(c->f, c->b.id), orders_b);
+	if (t->status >= 400)
+		assert_int_equal(count_accounts_by_key(c->f, c->key), accts);
+
+	free(priv);
+	free(body);
+	free(hdr);
+	parts_free(&c->x);
+}
+
+static void
+run_cases(void **state, const struct jcase *cases, size_t n)
+{
+	struct jctx c;
+
+	memset(&c, 0, sizeof(c));
+	c.f = *state;
+	wh_account(c.f, &c.a);
+	wh_account(c.f, &c.b);
+	c.ec = tu_key_ec256();
+	for (size_t i = 0; i < n; i++)
+		run_case(&c, &cases[i]);
+	print_message("  %zu rows\n", n);
+	EVP_PKEY_free(c.ec);
+	EVP_PKEY_free(c.rsa);
+	EVP_PKEY_free(c.rsa1024);
+	wh_acct_free(&c.a);
+	wh_acct_free(&c.b);
+}
+
+#define RUN_CASES(state, cases) \
+	run_cases((state), (cases), sizeof(cases) / sizeof((cases)[0]))
+
+/* J01-J11, J13, J15, J16, J18-J24, J26, J28: one request each. */
+static void
+test_wfe_j_cases(void **state)
+{
+	RUN_CASES(state, j_cases);
+}
+
+/* K01-K09, K11, K13-K16, K19, K20: one request each. */
+static void
+test_wfe_k_cases(void **state)
+{
+	RUN_CASES(state, k_cases);
+}
+
+/* N01, N03-N05, N10: one request each. */
+static void
+test_wfe_n_cases(void **state)
+{
+	RUN_CASES(state, n_cases);
+}
+
+/* U01, U03-U07: one request each. */
+static void
+test_wfe_u_cases(void **state)
+{
+	RUN_CASES(state, u_cases);
+}
+
+/* ---------- requests with more than one step ---------- */
 static int
 b64_index(char c)
 {
@@ -481,27 +1071,6 @@ test_wfe_j12_noncanonical_trailing_bits_are_malformed(void **state)
 	wh_acct_free(&a);
 }
 
-/* J13: the protected header must decode to a JSON object. */
-static void
-test_wfe_j13_protected_not_object_is_malformed(void **state)
-{
-	struct wh	*f = *state;
-	struct wacct	 a;
-	const char	*hdrs[] = { "[]", "\"x\"", "1", "{\"alg\":", "null" };
-	char		*body;
-	struct parts	 x;
-
-	wh_account(f, &a);
-	for (size_t i = 0; i < sizeof(hdrs) / sizeof(hdrs[0]); i++) {
-		parts_sign(&x, a.key, hdrs[i], ORDER_A);
-		body = tu_jws_body(x.p, x.y, x.s);
-		expect_order_malformed(f, body);
-		free(body);
-		parts_free(&x);
-	}
-	wh_acct_free(&a);
-}
-
 /* J14: duplicate members in the protected header (parser differential). */
 static void
 test_wfe_j14_duplicate_header_members_are_malformed(void **state)
@@ -534,41 +1103,6 @@ test_wfe_j14_duplicate_header_members_are_malformed(void **state)
 	wh_acct_free(&a);
 }
 
-/* J15, J16: outer duplicates and trailing data are malformed. */
-static void
-test_wfe_j15_j16_outer_duplicates_and_trailing_data_are_malformed(void **state)
-{
-	struct wh	*f = *state;
-	struct wacct	 a;
-	struct parts	 x;
-	char		*hdr, *body, url[ACME_URL_SIZE];
-
-	wh_account(f, &a);
-	url_of(url, ACME_PATH_NEW_ORDER);
-	hdr = hdr_kid(f, "ES256", a.kid, url);
-	parts_sign(&x, a.key, hdr, ORDER_A);
-	body = xprintf("{\"protected\":\"%s\",\"protected\":\"%s\","
-	    "\"payload\":\"%s\",\"signature\":\"%s\"}", x.p, x.p, x.y, x.s);
-	expect_order_malformed(f, body);
-	free(body);
-	body = xprintf("{\"protected\":\"%s\",\"payload\":\"%s\","
-	    "\"payload\":\"%s\",\"signature\":\"%s\"}", x.p, x.y, x.y, x.s);
-	expect_order_malformed(f, body);
-	free(body);
-	body = xprintf("{\"protected\":\"%s\",\"payload\":\"%s\","
-	    "\"signature\":\"%s\"} xyz", x.p, x.y, x.s);
-	expect_order_malformed(f, body);
-	free(body);
-	body = xprintf("{\"protected\":\"%s\",\"payload\":\"%s\","
-	    "\"signature\":\"%s\"}{}", x.p, x.y, x.s);
-	expect_order_malformed(f, body);
-	free(body);
-	assert_int_equal(order_count(f, a.id), 0);
-	free(hdr);
-	parts_free(&x);
-	wh_acct_free(&a);
-}
-
 /* J17: deeply nested payload: malformed, no crash. */
 static void
 test_wfe_j17_deeply_nested_payload_is_malformed(void **state)
@@ -589,57 +1123,7 @@ test_wfe_j17_deeply_nested_payload_is_malformed(void **state)
 	wh_acct_free(&a);
 }
 
-/* J18, J19: NUL escapes and lone surrogates, in header and payload. */
-static void
-test_wfe_j18_j19_nul_and_lone_surrogate_are_malformed(void **state)
-{
-	struct wh	*f = *state;
-	struct wacct	 a;
-	struct wr	 r;
-	char		 nonce[NONCE_SIZE], url[ACME_URL_SIZE], aurl[ACME_URL_SIZE];
-	char		*hdr, *body;
-	const char	*bad[] = { "\\u0000", "\\ud800" };
-
-	wh_account(f, &a);
-	url_of(url, ACME_PATH_NEW_ORDER);
-	url_of(aurl, ACME_PATH_NEW_ACCOUNT);
-	for (size_t i = 0; i < 2; i++) {
-		/* in url */
-		wh_nonce(f, nonce);
-		hdr = xprintf("{\"alg\":\"ES256\",\"kid\":\"%s\",\"nonce\":"
-		    "\"%s\",\"url\":\"%s%s.evil\"}", a.kid, nonce, url, bad[i]);
-		post_hdr(f, a.key, url, hdr, ORDER_A, &r);
-		wh_assert_problem(&r, 400, "malformed");
-		wr_clear(&r);
-		free(hdr);
-		/* in kid */
-		wh_nonce(f, nonce);
-		hdr = xprintf("{\"alg\":\"ES256\",\"kid\":\"%s%s\",\"nonce\":"
-		    "\"%s\",\"url\":\"%s\"}", a.kid, bad[i], nonce, url);
-		post_hdr(f, a.key, url, hdr, ORDER_A, &r);
-		wh_assert_problem(&r, 400, "malformed");
-		wr_clear(&r);
-		free(hdr);
-		/* in an identifier value */
-		hdr = xprintf("{\"identifiers\":[{\"type\":\"dns\",\"value\":"
-		    "\"a.test%s.evil.test\"}]}", bad[i]);
-		body = order_body(f, &a, hdr);
-		expect_order_malformed(f, body);
-		free(body);
-		free(hdr);
-		/* in a contact */
-		hdr = xprintf("{\"contact\":[\"mailto:a@b.test%s.evil\"]}",
-		    bad[i]);
-		wh_post_acct(f, &a, a.kid, hdr, &r);
-		wh_assert_problem(&r, 400, "malformed");
-		wr_clear(&r);
-		free(hdr);
-	}
-	assert_int_equal(order_count(f, a.id), 0);
-	wh_acct_free(&a);
-}
-
-/* J20, J21: payload root and member types are checked. */
+/* J20, J21: finalize's csr of the wrong type (the other payloads: j_cases). */
 static void
 test_wfe_j20_j21_payload_wrong_shape_is_malformed(void **state)
 {
@@ -647,80 +1131,11 @@ test_wfe_j20_j21_payload_wrong_shape_is_malformed(void **state)
 	struct wacct	 a;
 	struct word	 o;
 	struct wr	 r;
-	char		*body, url[ACME_URL_SIZE];
 	const char	*n[] = { "a.test" };
-	const char	*bad_orders[] = { "[]", "1", "\"x\"",
-	    "{\"identifiers\":\"a.test\"}",
-	    "{\"identifiers\":[\"a.test\"]}",
-	    "{\"identifiers\":[{\"type\":\"dns\",\"value\":1}]}" };
 
 	wh_account(f, &a);
-	for (size_t i = 0; i < sizeof(bad_orders) / sizeof(bad_orders[0]);
-	    i++) {
-		body = order_body(f, &a, bad_orders[i]);
-		expect_order_malformed(f, body);
-		free(body);
-	}
 	wh_ready_order(f, &a, n, 1, &o);
 	wh_post_acct(f, &a, o.finalize, "{\"csr\":123}", &r);
-	wh_assert_problem(&r, 400, "malformed");
-	wr_clear(&r);
-	wh_post_acct(f, &a, a.kid, "{\"contact\":\"mailto:x@y.test\"}", &r);
-	wh_assert_problem(&r, 400, "malformed");
-	wr_clear(&r);
-	url_of(url, ACME_PATH_NEW_ACCOUNT);
-	wh_post(f, a.key, NULL, url, "{\"onlyReturnExisting\":\"true\"}", &r);
-	wh_assert_problem(&r, 400, "malformed");
-	wr_clear(&r);
-	wh_acct_free(&a);
-}
-
-/* J22, J23: exactly one of jwk and kid (RFC 8555 §6.2). */
-static void
-test_wfe_j22_j23_jwk_and_kid_both_or_neither_malformed(void **state)
-{
-	struct wh	*f = *state;
-	struct wacct	 a;
-	struct wr	 r;
-	char		 nonce[NONCE_SIZE], url[ACME_URL_SIZE], *body;
-
-	wh_account(f, &a);
-	url_of(url, ACME_PATH_NEW_ORDER);
-	wh_nonce(f, nonce);
-	body = tu_jws_sign(a.key, NULL, true, a.kid, nonce, url, ORDER_A);
-	wh_post_raw(f, url, body, &r);
-	wh_assert_problem(&r, 400, "malformed");
-	wr_clear(&r);
-	free(body);
-	url_of(url, ACME_PATH_NEW_ACCOUNT);
-	wh_nonce(f, nonce);
-	body = tu_jws_sign(a.key, NULL, true, a.kid, nonce, url, "{}");
-	wh_post_raw(f, url, body, &r);
-	wh_assert_problem(&r, 400, "malformed");
-	wr_clear(&r);
-	free(body);
-	wh_nonce(f, nonce);
-	body = tu_jws_sign(a.key, NULL, false, NULL, nonce, url, "{}");
-	wh_post_raw(f, url, body, &r);
-	wh_assert_problem(&r, 400, "malformed");
-	wr_clear(&r);
-	free(body);
-	assert_int_equal(order_count(f, a.id), 0);
-	wh_acct_free(&a);
-}
-
-/* J24: newAccount must embed its jwk (RFC 8555 §6.2). */
-static void
-test_wfe_j24_new_account_with_kid_is_malformed(void **state)
-{
-	struct wh	*f = *state;
-	struct wacct	 a;
-	struct wr	 r;
-	char		 url[ACME_URL_SIZE];
-
-	wh_account(f, &a);
-	url_of(url, ACME_PATH_NEW_ACCOUNT);
-	wh_post(f, a.key, a.kid, url, "{}", &r);
 	wh_assert_problem(&r, 400, "malformed");
 	wr_clear(&r);
 	wh_acct_free(&a);
@@ -798,33 +1213,6 @@ test_wfe_a10_kid_with_same_length_foreign_base_is_malformed(void **state)
 	wh_acct_free(&a);
 }
 
-/* J26: jku / x5u / x5c are never used; we refuse them. */
-static void
-test_wfe_j26_jku_x5u_x5c_are_refused(void **state)
-{
-	struct wh	*f = *state;
-	EVP_PKEY	*k = tu_key_ec256();
-	struct wr	 r;
-	char		 nonce[NONCE_SIZE], url[ACME_URL_SIZE], *jwk, *hdr;
-	const char	*extra[] = { "\"jku\":\"http://127.0.0.1:9/k\",",
-	    "\"x5u\":\"http://127.0.0.1:9/c\",", "\"x5c\":[\"MIIB\"]," };
-
-	url_of(url, ACME_PATH_NEW_ACCOUNT);
-	jwk = tu_jwk_str(k);
-	for (size_t i = 0; i < 3; i++) {
-		wh_nonce(f, nonce);
-		hdr = xprintf("{\"alg\":\"ES256\",%s\"jwk\":%s,\"nonce\":\"%s\","
-		    "\"url\":\"%s\"}", extra[i], jwk, nonce, url);
-		post_hdr(f, k, url, hdr, "{}", &r);
-		wh_assert_problem(&r, 400, "malformed");
-		wr_clear(&r);
-		free(hdr);
-	}
-	assert_int_equal(count_accounts_by_key(f, k), 0);
-	free(jwk);
-	EVP_PKEY_free(k);
-}
-
 /* J27: the signature covers the received bytes, not a re-serialization. */
 static void
 test_wfe_j27_reencoded_protected_header_fails_signature(void **state)
@@ -879,142 +1267,6 @@ test_wfe_j27_reencoded_protected_header_fails_signature(void **state)
 	wh_acct_free(&a);
 }
 
-/* J28: reordered members and whitespace, correctly signed: accepted. */
-static void
-test_wfe_j28_reordered_header_with_whitespace_accepted(void **state)
-{
-	struct wh	*f = *state;
-	struct wacct	 a;
-	struct wr	 r;
-	char		 nonce[NONCE_SIZE], url[ACME_URL_SIZE], *hdr;
-
-	wh_account(f, &a);
-	url_of(url, ACME_PATH_NEW_ORDER);
-	wh_nonce(f, nonce);
-	hdr = xprintf("{\n  \"url\" : \"%s\",\n\t\"nonce\":\"%s\" , \"kid\":"
-	    "\"%s\",\"alg\":\"ES256\"\n}", url, nonce, a.kid);
-	post_hdr(f, a.key, url, hdr, ORDER_A, &r);
-	wh_assert_ok(&r, 201);
-	wr_clear(&r);
-	free(hdr);
-	wh_acct_free(&a);
-}
-
-/* ---------- K: algorithms and keys ---------- */
-
-static void
-assert_algorithms_listed(const struct wr *r)
-{
-	json_t		*algs = json_object_get(r->json, "algorithms");
-	const char	*want[] = { "RS256", "ES256", "ES384", "ES512",
-	    "EdDSA" };
-
-	assert_true(json_is_array(algs));
-	assert_int_equal(json_array_size(algs), 5);
-	for (size_t i = 0; i < 5; i++) {
-		bool found = false;
-
-		for (size_t j = 0; j < json_array_size(algs); j++)
-			if (strcmp(json_string_value(json_array_get(algs, j)),
-			    want[i]) == 0)
-				found = true;
-		assert_true(found);
-	}
-}
-
-/* K01: alg none with an empty signature (RFC 8555 §6.2). */
-static void
-test_wfe_k01_alg_none_is_bad_signature_algorithm(void **state)
-{
-	struct wh	*f = *state;
-	EVP_PKEY	*k = tu_key_ec256();
-	struct wr	 r;
-	char		*jwk = tu_jwk_str(k), *hdr = hdr_jwk(f, "none", jwk);
-	char		*p = tu_b64url_str(hdr), *y = tu_b64url_str("{}");
-	char		*body = tu_jws_body(p, y, ""), url[ACME_URL_SIZE];
-
-	url_of(url, ACME_PATH_NEW_ACCOUNT);
-	wh_post_raw(f, url, body, &r);
-	wh_assert_problem(&r, 400, "badSignatureAlgorithm");
-	assert_algorithms_listed(&r);
-	wr_clear(&r);
-	assert_int_equal(count_accounts_by_key(f, k), 0);
-	free(body);
-	free(p);
-	free(y);
-	free(hdr);
-	free(jwk);
-	EVP_PKEY_free(k);
-}
-
-/* K02: HS256 keyed with the public key bytes (alg confusion). */
-static void
-test_wfe_k02_hs256_is_bad_signature_algorithm(void **state)
-{
-	struct wh	*f = *state;
-	struct wacct	 a;
-	struct wr	 r;
-	char		*jwk, *hdr, *body, url[ACME_URL_SIZE];
-
-	wh_account(f, &a);
-	jwk = tu_jwk_str(a.key);
-	/* jwk form (newAccount) */
-	hdr = hdr_jwk(f, "HS256", jwk);
-	body = tu_jws_sign_hmac((const unsigned char *)jwk, strlen(jwk), hdr,
-	    "{}");
-	url_of(url, ACME_PATH_NEW_ACCOUNT);
-	wh_post_raw(f, url, body, &r);
-	wh_assert_problem(&r, 400, "badSignatureAlgorithm");
-	assert_algorithms_listed(&r);
-	wr_clear(&r);
-	free(body);
-	free(hdr);
-	/* kid form (newOrder) */
-	url_of(url, ACME_PATH_NEW_ORDER);
-	hdr = hdr_kid(f, "HS256", a.kid, url);
-	body = tu_jws_sign_hmac((const unsigned char *)jwk, strlen(jwk), hdr,
-	    ORDER_A);
-	wh_post_raw(f, url, body, &r);
-	wh_assert_problem(&r, 400, "badSignatureAlgorithm");
-	wr_clear(&r);
-	assert_int_equal(order_count(f, a.id), 0);
-	free(body);
-	free(hdr);
-	free(jwk);
-	wh_acct_free(&a);
-}
-
-/* K03, K04: algorithms off the list, and near-miss spellings. */
-static void
-test_wfe_k03_k04_unlisted_algs_are_bad_signature_algorithm(void **state)
-{
-	struct wh	*f = *state;
-	EVP_PKEY	*ec = tu_key_ec256(), *rsa = tu_key_rsa(2048);
-	struct wr	 r;
-	char		*jwk, *hdr;
-	char		 url[ACME_URL_SIZE];
-	const char	*algs[] = { "RS512", "PS256", "ES256K", "es256",
-	    "ES256 ", "HS512", "RS384", "Ed25519" };
-
-	url_of(url, ACME_PATH_NEW_ACCOUNT);
-	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
-		EVP_PKEY *k = algs[i][0] == 'R' || algs[i][0] == 'P' ? rsa : ec;
-
-		jwk = tu_jwk_str(k);
-		hdr = hdr_jwk(f, algs[i], jwk);
-		post_hdr(f, k, url, hdr, "{}", &r);
-		wh_assert_problem(&r, 400, "badSignatureAlgorithm");
-		assert_algorithms_listed(&r);
-		wr_clear(&r);
-		free(hdr);
-		free(jwk);
-	}
-	assert_int_equal(count_accounts_by_key(f, ec), 0);
-	assert_int_equal(count_accounts_by_key(f, rsa), 0);
-	EVP_PKEY_free(ec);
-	EVP_PKEY_free(rsa);
-}
-
 /* Every algorithm of the allow-list works (positive control for K). */
 static void
 test_wfe_k_allowed_algorithms_create_accounts(void **state)
@@ -1040,137 +1292,19 @@ test_wfe_k_allowed_algorithms_create_accounts(void **state)
 	}
 }
 
-/* K05: alg of the wrong type, or missing. */
-static void
-test_wfe_k05_alg_wrong_type_or_missing_is_malformed(void **state)
-{
-	struct wh	*f = *state;
-	EVP_PKEY	*k = tu_key_ec256();
-	struct wr	 r;
-	char		 nonce[NONCE_SIZE], url[ACME_URL_SIZE], *jwk, *hdr;
-	const char	*algs[] = { "\"alg\":1,", "\"alg\":null,",
-	    "\"alg\":[\"ES256\"],", "" };
-
-	url_of(url, ACME_PATH_NEW_ACCOUNT);
-	jwk = tu_jwk_str(k);
-	for (size_t i = 0; i < 4; i++) {
-		wh_nonce(f, nonce);
-		hdr = xprintf("{%s\"jwk\":%s,\"nonce\":\"%s\",\"url\":\"%s\"}",
-		    algs[i], jwk, nonce, url);
-		post_hdr(f, k, url, hdr, "{}", &r);
-		wh_assert_problem(&r, 400, "malformed");
-		wr_clear(&r);
-		free(hdr);
-	}
-	assert_int_equal(count_accounts_by_key(f, k), 0);
-	free(jwk);
-	EVP_PKEY_free(k);
-}
-
-/* K06: alg must be the one the key implies (verifier follows the key). */
-static void
-test_wfe_k06_alg_key_mismatch_is_malformed(void **state)
-{
-	struct wh	*f = *state;
-	EVP_PKEY	*ec = tu_key_ec256(), *rsa = tu_key_rsa(2048);
-	struct wacct	 a;
-	struct wr	 r;
-	char		*jwk, *hdr, url[ACME_URL_SIZE];
-	struct { EVP_PKEY *k; const char *alg; } c[] = {
-		{ rsa, "ES256" }, { ec, "RS256" }, { ec, "ES384" },
-		{ ec, "EdDSA" },
-	};
-
-	url_of(url, ACME_PATH_NEW_ACCOUNT);
-	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
-		jwk = tu_jwk_str(c[i].k);
-		hdr = hdr_jwk(f, c[i].alg, jwk);
-		post_hdr(f, c[i].k, url, hdr, "{}", &r);
-		wh_assert_problem(&r, 400, "malformed");
-		wr_clear(&r);
-		free(hdr);
-		free(jwk);
-	}
-	EVP_PKEY_free(rsa);
-	/* kid form: the stored key decides, not the header. */
-	wh_account_key(f, ec, &a);
-	url_of(url, ACME_PATH_NEW_ORDER);
-	hdr = hdr_kid(f, "ES384", a.kid, url);
-	post_hdr(f, a.key, url, hdr, ORDER_A, &r);
-	wh_assert_problem(&r, 400, "malformed");
-	wr_clear(&r);
-	free(hdr);
-	assert_int_equal(order_count(f, a.id), 0);
-	wh_acct_free(&a);
-}
-
-/* K07: a JWK's own "alg" must match its key. */
-static void
-test_wfe_k07_jwk_alg_member_mismatch_is_malformed(void **state)
-{
-	struct wh	*f = *state;
-	EVP_PKEY	*k = tu_key_ec256();
-	struct wr	 r;
-	char		*jwk = tu_jwk_str(k), *jwk2, *hdr, url[ACME_URL_SIZE];
-
-	url_of(url, ACME_PATH_NEW_ACCOUNT);
-	/* {"crv":... -> {"alg":"HS256","crv":... */
-	jwk2 = xprintf("{\"alg\":\"HS256\",%s", jwk + 1);
-	hdr = hdr_jwk(f, "ES256", jwk2);
-	post_hdr(f, k, url, hdr, "{}", &r);
-	wh_assert_problem(&r, 400, "malformed");
-	wr_clear(&r);
-	assert_int_equal(count_accounts_by_key(f, k), 0);
-	free(hdr);
-	free(jwk2);
-	free(jwk);
-	EVP_PKEY_free(k);
-}
-
-/* K08: unsupported key types. */
-static void
-test_wfe_k08_unsupported_kty_is_bad_public_key(void **state)
-{
-	struct wh	*f = *state;
-	struct wr	 r;
-	const char	*jwks[] = {
-		"{\"kty\":\"oct\",\"k\":\"c2VjcmV0c2VjcmV0c2VjcmV0\"}",
-		"{\"kty\":\"XYZ\",\"x\":\"AAAA\"}",
-		("{\"kty\":\"OKP\",\"crv\":\"Ed448\",\"x\":\"AAAAAAAAAAAAAAAAAAAA"
-		    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-		    "AAAAAAAAA\"}"),
-		("{\"kty\":\"OKP\",\"crv\":\"X25519\",\"x\":\"AAAAAAAAAAAAAAAAAA"
-		    "AAAAAAAAAAAAAAAAAAAAAAAAA\"}"),
-	};
-
-	for (size_t i = 0; i < sizeof(jwks) / sizeof(jwks[0]); i++) {
-		new_account_garbage_sig(f, "ES256", jwks[i], 64, &r);
-		wh_assert_problem(&r, 400, "badPublicKey");
-		wr_clear(&r);
-	}
-}
-
-/* K09, K10: RSA sizes outside 2048..4096 (checked before verifying). */
+/*
+ * K10: RSA moduli of 512 and 16384 bits, checked before verifying (the
+ * 1024-bit key of K09, correctly signed: k_cases).
+ */
 static void
 test_wfe_k09_k10_rsa_size_out_of_range_is_bad_public_key(void **state)
 {
 	struct wh	*f = *state;
-	EVP_PKEY	*k1024 = tu_key_rsa(1024);
 	struct wr	 r;
 	unsigned char	*n;
-	char		*nb, *jwk, *hdr, url[ACME_URL_SIZE];
+	char		*nb, *jwk;
 	size_t		 sizes[] = { 64, 2048 };	/* 512 and 16384 bits */
 
-	/* 1024 bits, correctly signed */
-	url_of(url, ACME_PATH_NEW_ACCOUNT);
-	jwk = tu_jwk_str(k1024);
-	hdr = hdr_jwk(f, "RS256", jwk);
-	post_hdr(f, k1024, url, hdr, "{}", &r);
-	wh_assert_problem(&r, 400, "badPublicKey");
-	wr_clear(&r);
-	free(hdr);
-	free(jwk);
-	EVP_PKEY_free(k1024);
 	for (size_t i = 0; i < 2; i++) {
 		assert_non_null(n = malloc(sizes[i]));
 		memset(n, 0xc5, sizes[i]);
@@ -1185,35 +1319,6 @@ test_wfe_k09_k10_rsa_size_out_of_range_is_bad_public_key(void **state)
 		free(nb);
 		free(n);
 	}
-}
-
-/* K11: exponent must be 65537. */
-static void
-test_wfe_k11_rsa_bad_exponent_is_bad_public_key(void **state)
-{
-	struct wh	*f = *state;
-	EVP_PKEY	*k = tu_key_rsa(2048);
-	struct wr	 r;
-	unsigned char	 big[126];
-	char		*nb = bn_b64(k, "n"), *bigb, *jwk;
-	const char	*es[] = { "AQ", "Aw", "AQAA", NULL };
-
-	memset(big, 0, sizeof(big));
-	big[0] = 0x01;
-	big[125] = 0x01;	/* 2^1000 + 1 */
-	bigb = tu_b64url(big, sizeof(big));
-	es[3] = bigb;
-	for (size_t i = 0; i < 4; i++) {
-		jwk = xprintf("{\"e\":\"%s\",\"kty\":\"RSA\",\"n\":\"%s\"}",
-		    es[i], nb);
-		new_account_garbage_sig(f, "RS256", jwk, 256, &r);
-		wh_assert_problem(&r, 400, "badPublicKey");
-		wr_clear(&r);
-		free(jwk);
-	}
-	free(bigb);
-	free(nb);
-	EVP_PKEY_free(k);
 }
 
 /* K12: a non-canonical encoding of an account's key never makes a 2nd account. */
@@ -1262,115 +1367,6 @@ test_wfe_k12_noncanonical_key_never_second_account(void **state)
 	free(nb);
 	assert_int_equal(count_accounts_by_key(f, a.key), 1);
 	wh_acct_free(&a);
-}
-
-/* K13, K14, K15: EC points off the curve, short coordinates, other curves. */
-static void
-test_wfe_k13_k14_k15_bad_ec_keys_are_refused(void **state)
-{
-	struct wh	*f = *state;
-	EVP_PKEY	*k = tu_key_ec256();
-	struct wr	 r;
-	char		*x, *y, *y2, *jwk;
-	unsigned char	 zero[32], p[32];
-	char		*zb, *pb;
-	size_t		 ylen;
-
-	ec_xy(k, 32, &x, &y);
-	memset(zero, 0, sizeof(zero));
-	/* P-256 field prime */
-	{
-		const char *hex = "ffffffff000000010000000000000000"
-		    "00000000ffffffffffffffffffffffff";
-
-		for (size_t i = 0; i < 32; i++) {
-			unsigned v;
-
-			sscanf(hex + 2 * i, "%2x", &v);
-			p[i] = (unsigned char)v;
-		}
-	}
-	zb = tu_b64url(zero, 32);
-	pb = tu_b64url(p, 32);
-	/* K13: y changed in the last bit: off the curve */
-	y2 = strdup(y);
-	ylen = strlen(y2);
-	y2[ylen - 1] = y2[ylen - 1] == 'A' ? 'E' : 'A';
-	jwk = xprintf("{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\","
-	    "\"y\":\"%s\"}", x, y2);
-	new_account_garbage_sig(f, "ES256", jwk, 64, &r);
-	wh_assert_problem(&r, 400, "badPublicKey");
-	wr_clear(&r);
-	free(jwk);
-	/* K13: the point at infinity (0, 0) */
-	jwk = xprintf("{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\","
-	    "\"y\":\"%s\"}", zb, zb);
-	new_account_garbage_sig(f, "ES256", jwk, 64, &r);
-	wh_assert_problem(&r, 400, "badPublicKey");
-	wr_clear(&r);
-	free(jwk);
-	/* K13: x = p */
-	jwk = xprintf("{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\","
-	    "\"y\":\"%s\"}", pb, y);
-	new_account_garbage_sig(f, "ES256", jwk, 64, &r);
-	wh_assert_problem(&r, 400, "badPublicKey");
-	wr_clear(&r);
-	free(jwk);
-	/* K14: 31-byte x */
-	jwk = xprintf("{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\","
-	    "\"y\":\"%s\"}", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", y);
-	new_account_garbage_sig(f, "ES256", jwk, 64, &r);
-	assert_true(r.status == 400);
-	assert_true(strcmp(wr_str(&r, "type"), WH_URN "malformed") == 0 ||
-	    strcmp(wr_str(&r, "type"), WH_URN "badPublicKey") == 0);
-	wh_assert_common(&r);
-	wr_clear(&r);
-	free(jwk);
-	/* K15: other curves */
-	{
-		const char *crvs[] = { "secp256k1", "P-192", "brainpoolP256r1",
-		    "P-224" };
-
-		for (size_t i = 0; i < 4; i++) {
-			jwk = xprintf("{\"crv\":\"%s\",\"kty\":\"EC\",\"x\":"
-			    "\"%s\",\"y\":\"%s\"}", crvs[i], x, y);
-			new_account_garbage_sig(f, "ES256", jwk, 64, &r);
-			wh_assert_problem(&r, 400, "badPublicKey");
-			wr_clear(&r);
-			free(jwk);
-		}
-	}
-	free(zb);
-	free(pb);
-	free(x);
-	free(y);
-	free(y2);
-	EVP_PKEY_free(k);
-}
-
-/* K16: private members in the JWK are refused (never persisted). */
-static void
-test_wfe_k16_jwk_with_private_members_is_malformed(void **state)
-{
-	struct wh	*f = *state;
-	EVP_PKEY	*k = tu_key_ec256();
-	struct wr	 r;
-	char		*jwk = tu_jwk_str(k), *d = bn_b64(k, "priv"), *jwk2;
-	char		*hdr, url[ACME_URL_SIZE];
-
-	url_of(url, ACME_PATH_NEW_ACCOUNT);
-	jwk2 = xprintf("{\"d\":\"%s\",%s", d, jwk + 1);
-	hdr = hdr_jwk(f, "ES256", jwk2);
-	post_hdr(f, k, url, hdr, "{}", &r);
-	wh_assert_problem(&r, 400, "malformed");
-	assert_null(strstr(r.body, d));
-	wr_clear(&r);
-	assert_int_equal(count_accounts_by_key(f, k), 0);
-	free(hdr);
-	free(jwk2);
-	free(d);
-	free(jwk);
-	EVP_PKEY_free(k);
 }
 
 /* K17, K18: psychic signatures and wrong ECDSA signature encodings. */
@@ -1471,53 +1467,6 @@ test_wfe_k17_k18_bad_ecdsa_signatures_are_malformed(void **state)
 	wh_acct_free(&a);
 }
 
-/* K19: B's signature under A's kid (Boulder swapped key). */
-static void
-test_wfe_k19_other_accounts_key_under_kid_is_malformed(void **state)
-{
-	struct wh	*f = *state;
-	struct wacct	 a, b;
-	struct wr	 r;
-	char		 url[ACME_URL_SIZE];
-
-	wh_account(f, &a);
-	wh_account(f, &b);
-	url_of(url, ACME_PATH_NEW_ORDER);
-	wh_post(f, b.key, a.kid, url, ORDER_A, &r);
-	wh_assert_problem(&r, 400, "malformed");
-	wr_clear(&r);
-	assert_int_equal(order_count(f, a.id), 0);
-	assert_int_equal(order_count(f, b.id), 0);
-	wh_acct_free(&a);
-	wh_acct_free(&b);
-}
-
-/* K20: a payload changed after signing fails verification. */
-static void
-test_wfe_k20_payload_bit_flip_is_malformed(void **state)
-{
-	struct wh	*f = *state;
-	struct wacct	 a;
-	struct parts	 x;
-	char		*hdr, *y2, *body, url[ACME_URL_SIZE];
-
-	wh_account(f, &a);
-	url_of(url, ACME_PATH_NEW_ORDER);
-	hdr = hdr_kid(f, "ES256", a.kid, url);
-	parts_sign(&x, a.key, hdr, ORDER_A);
-	/* "a.test" -> "c.test": one bit of the decoded payload */
-	y2 = tu_b64url_str("{\"identifiers\":[{\"type\":\"dns\",\"value\":"
-	    "\"c.test\"}]}");
-	body = tu_jws_body(x.p, y2, x.s);
-	expect_order_malformed(f, body);
-	free(body);
-	free(y2);
-	assert_int_equal(order_count(f, a.id), 0);
-	free(hdr);
-	parts_free(&x);
-	wh_acct_free(&a);
-}
-
 /* K21: an RS256 signature one byte short of the modulus length. */
 static void
 test_wfe_k21_short_rsa_signature_is_malformed(void **state)
@@ -1540,28 +1489,6 @@ test_wfe_k21_short_rsa_signature_is_malformed(void **state)
 	assert_int_equal(order_count(f, a.id), 0);
 	free(hdr);
 	parts_free(&x);
-	wh_acct_free(&a);
-}
-
-/* ---------- N: nonces ---------- */
-
-/* N01: no nonce is badNonce (RFC 8555 §6.5) with a fresh one to retry. */
-static void
-test_wfe_n01_missing_nonce_is_bad_nonce(void **state)
-{
-	struct wh	*f = *state;
-	struct wacct	 a;
-	struct wr	 r;
-	char		 url[ACME_URL_SIZE], *body;
-
-	wh_account(f, &a);
-	url_of(url, ACME_PATH_NEW_ORDER);
-	body = tu_jws_sign(a.key, NULL, false, a.kid, NULL, url, ORDER_A);
-	wh_post_raw(f, url, body, &r);
-	wh_assert_problem(&r, 400, "badNonce");
-	wr_clear(&r);
-	free(body);
-	assert_int_equal(order_count(f, a.id), 0);
 	wh_acct_free(&a);
 }
 
@@ -1600,59 +1527,6 @@ test_wfe_n02_replay_is_bad_nonce_without_side_effect(void **state)
 	free(body);
 	assert_int_equal(count_accounts_by_key(f, k), 1);
 	EVP_PKEY_free(k);
-	wh_acct_free(&a);
-}
-
-/* N03: a well-formed nonce we never issued. */
-static void
-test_wfe_n03_unissued_nonce_is_bad_nonce(void **state)
-{
-	struct wh	*f = *state;
-	struct wacct	 a;
-	struct wr	 r;
-	char		*body, url[ACME_URL_SIZE];
-
-	wh_account(f, &a);
-	url_of(url, ACME_PATH_NEW_ORDER);
-	body = tu_jws_sign(a.key, NULL, false, a.kid, "AAAAAAAAAAAAAAAAAAAAAA",
-	    url, ORDER_A);
-	wh_post_raw(f, url, body, &r);
-	wh_assert_problem(&r, 400, "badNonce");
-	wr_clear(&r);
-	free(body);
-	assert_int_equal(order_count(f, a.id), 0);
-	wh_acct_free(&a);
-}
-
-/* N04, N05: RFC 8555 §6.5.2 a nonce that is not base64url is malformed. */
-static void
-test_wfe_n04_n05_malformed_nonce_is_malformed(void **state)
-{
-	struct wh	*f = *state;
-	struct wacct	 a;
-	struct wr	 r;
-	char		 nonce[NONCE_SIZE], url[ACME_URL_SIZE], *hdr;
-	const char	*bad[] = { "\"im-a-nonce!\"", "\"%s=\"", "\"\"", "1",
-	    "{}", "null" };
-
-	wh_account(f, &a);
-	url_of(url, ACME_PATH_NEW_ORDER);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		char val[64];
-
-		wh_nonce(f, nonce);
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-		snprintf(val, sizeof(val), bad[i], nonce);
-#pragma GCC diagnostic pop
-		hdr = xprintf("{\"alg\":\"ES256\",\"kid\":\"%s\",\"nonce\":%s,"
-		    "\"url\":\"%s\"}", a.kid, val, url);
-		post_hdr(f, a.key, url, hdr, ORDER_A, &r);
-		wh_assert_problem(&r, 400, "malformed");
-		wr_clear(&r);
-		free(hdr);
-	}
-	assert_int_equal(order_count(f, a.id), 0);
 	wh_acct_free(&a);
 }
 
@@ -1779,26 +1653,6 @@ test_wfe_n09_nonce_consumed_by_url_mismatch(void **state)
 	free(body);
 	assert_int_equal(order_count(f, a.id), 1);
 	wh_acct_free(&a);
-}
-
-/* N10: the algorithm is checked before the nonce (§2 order). */
-static void
-test_wfe_n10_bad_alg_and_bad_nonce_reports_alg(void **state)
-{
-	struct wh	*f = *state;
-	EVP_PKEY	*k = tu_key_ec256();
-	struct wr	 r;
-	char		*jwk = tu_jwk_str(k), *hdr, url[ACME_URL_SIZE];
-
-	url_of(url, ACME_PATH_NEW_ACCOUNT);
-	hdr = xprintf("{\"alg\":\"RS512\",\"jwk\":%s,\"nonce\":"
-	    "\"AAAAAAAAAAAAAAAAAAAAAA\",\"url\":\"%s\"}", jwk, url);
-	post_hdr(f, k, url, hdr, "{}", &r);
-	wh_assert_problem(&r, 400, "badSignatureAlgorithm");
-	wr_clear(&r);
-	free(hdr);
-	free(jwk);
-	EVP_PKEY_free(k);
 }
 
 /*
@@ -1969,34 +1823,6 @@ test_wfe_n12_nonce_outside_window_is_bad_nonce(void **state)
 	wh_acct_free(&a);
 }
 
-/* ---------- U: request URL ---------- */
-
-/* U01, U07: url missing or not a non-empty string. */
-static void
-test_wfe_u01_u07_url_missing_or_wrong_type_is_malformed(void **state)
-{
-	struct wh	*f = *state;
-	struct wacct	 a;
-	struct wr	 r;
-	char		 nonce[NONCE_SIZE], url[ACME_URL_SIZE], *hdr;
-	const char	*urls[] = { "", ",\"url\":1", ",\"url\":null",
-	    ",\"url\":\"\"", ",\"url\":[]" };
-
-	wh_account(f, &a);
-	url_of(url, ACME_PATH_NEW_ORDER);
-	for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
-		wh_nonce(f, nonce);
-		hdr = xprintf("{\"alg\":\"ES256\",\"kid\":\"%s\",\"nonce\":"
-		    "\"%s\"%s}", a.kid, nonce, urls[i]);
-		post_hdr(f, a.key, url, hdr, ORDER_A, &r);
-		wh_assert_problem(&r, 400, "malformed");
-		wr_clear(&r);
-		free(hdr);
-	}
-	assert_int_equal(order_count(f, a.id), 0);
-	wh_acct_free(&a);
-}
-
 /* U02: a newOrder JWS posted to finalize: unauthorized (RFC 8555 §6.4). */
 static void
 test_wfe_u02_cross_endpoint_replay_is_unauthorized(void **state)
@@ -2018,110 +1844,6 @@ test_wfe_u02_cross_endpoint_replay_is_unauthorized(void **state)
 	wh_order_get(f, &a, &o);
 	assert_string_equal(o.status, "ready");
 	assert_int_equal(order_count(f, a.id), 1);
-	wh_acct_free(&a);
-}
-
-/* U03-U05: the url is compared byte for byte, with no normalisation. */
-static void
-test_wfe_u03_u04_u05_url_variants_are_unauthorized(void **state)
-{
-	struct wh	*f = *state;
-	struct wacct	 a;
-	struct wr	 r;
-	char		 nonce[NONCE_SIZE], *body;
-	const char	*urls[] = {
-		"http://localhost:8555/acme/new-order",
-		"https://127.0.0.1:8555/acme/new-order",
-		"https://localhost/acme/new-order",
-		"https://localhost:443/acme/new-order",
-		"https://LOCALHOST:8555/acme/new-order",
-		"https://localhost:8555/acme/new-order/",
-		"https://localhost:8555/acme/new-order?x=1",
-		"https://localhost:8555/acme/new-order#f",
-		"https://localhost:8555/acme/new%2Dorder",
-		"https://localhost:8555/acme/../acme/new-order",
-		"https://localhost:8555//acme/new-order",
-		"/acme/new-order",
-	};
-
-	wh_account(f, &a);
-	for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
-		wh_nonce(f, nonce);
-		body = tu_jws_sign(a.key, NULL, false, a.kid, nonce, urls[i],
-		    ORDER_A);
-		wh_req_full(f, "POST", ACME_PATH_NEW_ORDER, WH_JOSE, body,
-		    strlen(body), NULL, NULL, &r);
-		wh_assert_problem(&r, 403, "unauthorized");
-		wr_clear(&r);
-		free(body);
-	}
-	assert_int_equal(order_count(f, a.id), 0);
-	wh_acct_free(&a);
-}
-
-/*
- * U03-U05, path side (RFC 8555 §6.4): the url is compared with the
- * request target as received. libmicrohttpd decodes "%2D" to "-" before
- * routing, so these reach newOrder, yet they were not sent to
- * ".../acme/new-order": unauthorized, and no order. The url naming the
- * encoded target exactly is the URL the request was sent to.
- */
-static void
-test_wfe_u03_encoded_request_path_is_unauthorized(void **state)
-{
-	struct wh	*f = *state;
-	struct wacct	 a;
-	struct wr	 r;
-	char		 nonce[NONCE_SIZE], url[ACME_URL_SIZE], *body;
-	const char	*paths[] = { "/acme/new%2Dorder", "/acme/%6eew-order",
-	    "/acme/new%2dorder", "/%61cme/new-order", "/acme%2Fnew-order" };
-
-	wh_account(f, &a);
-	url_of(url, ACME_PATH_NEW_ORDER);
-	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-		wh_nonce(f, nonce);
-		body = tu_jws_sign(a.key, NULL, false, a.kid, nonce, url,
-		    ORDER_A);
-		wh_req_full(f, "POST", paths[i], WH_JOSE, body, strlen(body),
-		    NULL, NULL, &r);
-		if (r.status != 403)
-			fprintf(stderr, "%s: %d\n", paths[i], r.status);
-		wh_assert_problem(&r, 403, "unauthorized");
-		wr_clear(&r);
-		free(body);
-	}
-	assert_int_equal(order_count(f, a.id), 0);
-	/* Signed for the encoded target itself: it is that URL (routed). */
-	url_of(url, "/acme/new%2Dorder");
-	wh_nonce(f, nonce);
-	body = tu_jws_sign(a.key, NULL, false, a.kid, nonce, url, ORDER_A);
-	wh_req_full(f, "POST", "/acme/new%2Dorder", WH_JOSE, body,
-	    strlen(body), NULL, NULL, &r);
-	wh_assert_ok(&r, 201);
-	wr_clear(&r);
-	free(body);
-	wh_acct_free(&a);
-}
-
-/* U06: a query on the request line must be in the url too. */
-static void
-test_wfe_u06_request_query_not_in_url_is_unauthorized(void **state)
-{
-	struct wh	*f = *state;
-	struct wacct	 a;
-	struct wr	 r;
-	char		 nonce[NONCE_SIZE], url[ACME_URL_SIZE], *body;
-
-	wh_account(f, &a);
-	url_of(url, ACME_PATH_NEW_ORDER);
-	wh_nonce(f, nonce);
-	body = tu_jws_sign(a.key, NULL, false, a.kid, nonce, url, ORDER_A);
-	wh_req_full(f, "POST", ACME_PATH_NEW_ORDER "?x=1", WH_JOSE, body,
-	    strlen(body), NULL, NULL, &r);
-	wh_assert_problem(&r, 403, "unauthorized");
-	wr_clear(&r);
-	free(body);
-	assert_int_equal(order_count(f, a.id), 0);
 	wh_acct_free(&a);
 }
 
@@ -2157,60 +1879,30 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		WH_TEST(test_wfe_j01_compact_serialization_is_malformed),
-		WH_TEST(test_wfe_j02_general_serialization_is_malformed),
-		WH_TEST(test_wfe_j03_flattened_plus_signatures_is_malformed),
-		WH_TEST(test_wfe_j04_unprotected_header_is_malformed),
-		WH_TEST(test_wfe_j05_j06_j07_missing_members_are_malformed),
-		WH_TEST(test_wfe_j08_j09_crit_params_are_malformed),
-		WH_TEST(test_wfe_j10_j11_non_strict_base64url_is_malformed),
+		WH_TEST(test_wfe_j_cases),
 		WH_TEST(test_wfe_j12_noncanonical_trailing_bits_are_malformed),
-		WH_TEST(test_wfe_j13_protected_not_object_is_malformed),
 		WH_TEST(test_wfe_j14_duplicate_header_members_are_malformed),
-		WH_TEST(test_wfe_j15_j16_outer_duplicates_and_trailing_data_are_malformed),
 		WH_TEST(test_wfe_j17_deeply_nested_payload_is_malformed),
-		WH_TEST(test_wfe_j18_j19_nul_and_lone_surrogate_are_malformed),
 		WH_TEST(test_wfe_j20_j21_payload_wrong_shape_is_malformed),
-		WH_TEST(test_wfe_j22_j23_jwk_and_kid_both_or_neither_malformed),
-		WH_TEST(test_wfe_j24_new_account_with_kid_is_malformed),
 		WH_TEST(test_wfe_j25_kid_endpoints_refuse_embedded_jwk),
 		WH_TEST(test_wfe_a10_kid_with_same_length_foreign_base_is_malformed),
-		WH_TEST(test_wfe_j26_jku_x5u_x5c_are_refused),
 		WH_TEST(test_wfe_j27_reencoded_protected_header_fails_signature),
-		WH_TEST(test_wfe_j28_reordered_header_with_whitespace_accepted),
-		WH_TEST(test_wfe_k01_alg_none_is_bad_signature_algorithm),
-		WH_TEST(test_wfe_k02_hs256_is_bad_signature_algorithm),
-		WH_TEST(test_wfe_k03_k04_unlisted_algs_are_bad_signature_algorithm),
+		WH_TEST(test_wfe_k_cases),
 		WH_TEST(test_wfe_k_allowed_algorithms_create_accounts),
-		WH_TEST(test_wfe_k05_alg_wrong_type_or_missing_is_malformed),
-		WH_TEST(test_wfe_k06_alg_key_mismatch_is_malformed),
-		WH_TEST(test_wfe_k07_jwk_alg_member_mismatch_is_malformed),
-		WH_TEST(test_wfe_k08_unsupported_kty_is_bad_public_key),
 		WH_TEST(test_wfe_k09_k10_rsa_size_out_of_range_is_bad_public_key),
-		WH_TEST(test_wfe_k11_rsa_bad_exponent_is_bad_public_key),
 		WH_TEST(test_wfe_k12_noncanonical_key_never_second_account),
-		WH_TEST(test_wfe_k13_k14_k15_bad_ec_keys_are_refused),
-		WH_TEST(test_wfe_k16_jwk_with_private_members_is_malformed),
 		WH_TEST(test_wfe_k17_k18_bad_ecdsa_signatures_are_malformed),
-		WH_TEST(test_wfe_k19_other_accounts_key_under_kid_is_malformed),
-		WH_TEST(test_wfe_k20_payload_bit_flip_is_malformed),
 		WH_TEST(test_wfe_k21_short_rsa_signature_is_malformed),
-		WH_TEST(test_wfe_n01_missing_nonce_is_bad_nonce),
+		WH_TEST(test_wfe_n_cases),
 		WH_TEST(test_wfe_n02_replay_is_bad_nonce_without_side_effect),
-		WH_TEST(test_wfe_n03_unissued_nonce_is_bad_nonce),
-		WH_TEST(test_wfe_n04_n05_malformed_nonce_is_malformed),
 		WH_TEST(test_wfe_n06_concurrent_nonce_reuse_one_success),
 		WH_TEST(test_wfe_n07_n08_restart_bad_nonce_then_retry_succeeds),
 		WH_TEST(test_wfe_n09_nonce_consumed_by_url_mismatch),
-		WH_TEST(test_wfe_n10_bad_alg_and_bad_nonce_reports_alg),
 		WH_TEST(test_wfe_n11_bad_signature_spends_nonce),
 		WH_TEST(test_wfe_n11_any_failure_after_header_spends_nonce),
 		WH_TEST(test_wfe_n12_nonce_outside_window_is_bad_nonce),
-		WH_TEST(test_wfe_u01_u07_url_missing_or_wrong_type_is_malformed),
+		WH_TEST(test_wfe_u_cases),
 		WH_TEST(test_wfe_u02_cross_endpoint_replay_is_unauthorized),
-		WH_TEST(test_wfe_u03_u04_u05_url_variants_are_unauthorized),
-		WH_TEST(test_wfe_u03_encoded_request_path_is_unauthorized),
-		WH_TEST(test_wfe_u06_request_query_not_in_url_is_unauthorized),
 		WH_TEST(test_wfe_post_as_get_requires_empty_payload),
 	};
 

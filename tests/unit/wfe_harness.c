@@ -48,10 +48,14 @@ wh_stop(struct wh *f)
 int
 wh_start(struct wh *f, bool new_db)
 {
-	char err[256];
+	static unsigned	 memseq;	/* memory databases are per process */
+	char		 err[256];
 
 	wh_stop(f);
-	if (new_db)
+	if (new_db && f->memdb)
+		snprintf(f->db, sizeof(f->db),
+		    "file:wh%u?mode=memory&cache=shared", memseq++);
+	else if (new_db)
 		snprintf(f->db, sizeof(f->db), "%s/t%u.db", f->dir, f->seq++);
 	f->ro.db_path = f->db;
 	if ((f->ra = ra_new(&f->ro, f->ca, ca_policy(f->ca), err,
@@ -61,7 +65,8 @@ wh_start(struct wh *f, bool new_db)
 	}
 	if ((f->nonces = nonce_new(f->nonce_cap)) == NULL)
 		return -1;
-	f->wo.base_url = WH_BASE;
+	if (f->wo.base_url == NULL)
+		f->wo.base_url = WH_BASE;
 	if ((f->wfe = wfe_new(&f->wo, f->ra, f->nonces)) == NULL)
 		return -1;
 	if ((f->st = store_open(f->db, err, sizeof(err))) == NULL) {

@@ -65,6 +65,7 @@ struct wh {
 	struct nonce_table	*nonces;
 	struct wfe		*wfe;
 	struct store		*st;		/* the test's own connection */
+	bool			 memdb;		/* an in-memory database, not a file */
 };
 
 /* A response as the client sees it. */
@@ -100,7 +101,12 @@ struct word {
 void	 wh_rmrf(const char *dir);
 void	 wh_stop(struct wh *f);
 
-/* (Re)start the server with f->ro/f->wo; new_db: a fresh database. */
+/*
+ * (Re)start the server with f->ro/f->wo (f->ca set; a NULL base_url
+ * becomes WH_BASE); new_db: a fresh database, a file in f->dir or, with
+ * f->memdb, a shared-cache memory database gone at wh_stop. Users
+ * outside cmocka (fuzz_request.c) fill f themselves, no group setup.
+ */
 int	 wh_start(struct wh *f, bool new_db);
 void	 wh_defaults(struct wh *f);
 int	 wh_group_setup(void **state);
