@@ -332,7 +332,8 @@ ephemeral_tables(const char *path, const char *sql)
 
 /*
  * Every status write the issuance path makes. Schema 3's CHECKs compile
- * to comparisons, not to an ephemeral b-tree per row (store.c in_checks).
+ * to comparisons, not to an ephemeral b-tree per row (store_migrate.c
+ * in_checks).
  */
 static const char *const status_writes[] = {
 	"INSERT INTO accounts (id, status, jwk, thumbprint, created) "
