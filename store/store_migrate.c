@@ -8,7 +8,7 @@
 
 #include "acme/acme.h"
 #include "store/store.h"
-#include "store/store_internal.h"
+#include "store_internal.h"
 
 /*
  * 1 -> 2: EAB keys (store_eab.c), renewal information (store_renewal.c),

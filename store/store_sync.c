@@ -16,7 +16,7 @@
 
 #include "acme/acme.h"
 #include "store/store.h"
-#include "store/store_internal.h"
+#include "store_internal.h"
 
 /*
  * Group commit. In WAL mode a commit is durable once the WAL is on disk

@@ -9,7 +9,7 @@
 
 #include "acme/acme.h"
 #include "store/store.h"
-#include "store/store_internal.h"
+#include "store_internal.h"
 
 /*
  * One writer at a time in this process. SQLite allows one anyway; without

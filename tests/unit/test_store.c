@@ -23,7 +23,7 @@
 
 #include "acme/acme.h"
 #include "store/store.h"
-#include "store/store_internal.h"	/* the shipped migration scripts */
+#include "store_internal.h"	/* the shipped migration scripts */
 
 #define NOW		((time_t)1700000000)
 #define HOUR		((time_t)3600)
