@@ -1,11 +1,11 @@
--- schema.sql - localacme database schema, version 1 (applied once by store.c's migrations)
+-- schema.sql - localacme database schema, version 1 (applied once by store_migrate.c)
 -- SPDX-License-Identifier: MIT
 --
 -- Statuses are the RFC 8555 wire names, so an operator can read the file
 -- with the sqlite3 shell. Times are Unix seconds. IDs are 22-character
 -- base64url strings of 128 random bits. Stored errors (error_type) are
 -- enum acme_ptype values; NULL means no error. Never edit a shipped
--- version: add a migration in store.c instead.
+-- version: add a migration in store_migrate.c instead.
 
 CREATE TABLE accounts (
 	id		TEXT PRIMARY KEY NOT NULL,

@@ -9,7 +9,7 @@
 
 #include "acme/acme.h"
 #include "store/store.h"
-#include "store/store_internal.h"
+#include "store_internal.h"
 
 #define ACCOUNT_COLS \
 	"id, status, jwk, thumbprint, contacts, tos_agreed, eab_kid, created, " \

@@ -9,7 +9,7 @@
 
 #include "acme/acme.h"
 #include "store/store.h"
-#include "store/store_internal.h"
+#include "store_internal.h"
 
 #define CHALL_COLS \
 	"id, authz_id, type, status, token, validated, " \

@@ -9,7 +9,7 @@
 
 #include "acme/acme.h"
 #include "store/store.h"
-#include "store/store_internal.h"
+#include "store_internal.h"
 
 #define CERT_COLS_HEAD \
 	"serial, account_id, order_id, status, names, "

@@ -106,10 +106,10 @@ struct store {
 	int		 errcode;	/* extended code of the last STORE_ERR */
 	char		 errmsg[256];
 	bool		 relaxed;	/* this transaction: synchronous=NORMAL */
-	/* Group commit (store_set_group_commit); see store.c. */
+	/* Group commit (store_set_group_commit); see store_sync.c. */
 	bool		 group;		/* on: every commit runs NORMAL */
 	bool		 commit_durable; /* the open transaction must be synced */
-	bool		 hook_durable;	/* on_commit -> on_wal (store.c) */
+	bool		 hook_durable;	/* on_commit -> on_wal (store_sync.c) */
 	_Atomic uint64_t durable_seq;	/* durable commits so far */
 	uint64_t	 synced_seq;	/* of those, fsynced; sync_mu */
 	bool		 syncing;	/* a thread is in fdatasync; sync_mu */
@@ -117,7 +117,7 @@ struct store {
 	char		*wal_path;
 	pthread_mutex_t	 sync_mu;	/* also guards the ckpt_ flags */
 	pthread_cond_t	 sync_cv;
-	/* The checkpointer thread, under group commit (store.c). */
+	/* The checkpointer thread, under group commit (store_sync.c). */
 	sqlite3		*ckpt_db;	/* its own connection */
 	pthread_t	 ckpt_thread;
 	pthread_cond_t	 ckpt_cv;
@@ -216,7 +216,31 @@ enum store_status store_cert_row_insert(struct store *st,
 sqlite3_stmt	*store_prepare(struct store *st, const char *sql,
 		    const char *what);
 
-/* Migration 1 -> 2 (store.c), shared with the migration tests. */
+/* Migration 1 -> 2 (store_migrate.c), shared with the migration tests. */
 extern const char store_migration_v2_sql[];
+
+/*
+ * Between the store's own files: store.c opens and closes, and calls into
+ * the transactions (store_txn.c), group commit (store_sync.c) and the
+ * migrations (store_migrate.c).
+ */
+
+/* Our busy handler on db: short steps up to ms, or none if ms <= 0.
+ * SQLite's result code. (store.c) */
+int		 store_set_busy(sqlite3 *db, int ms);
+/*
+ * Undo one transaction level; errors are recorded in st only when
+ * `record` (else the caller's first error stays). (store_txn.c)
+ */
+enum store_status store_rollback_level(struct store *st, bool record);
+/* synchronous=NORMAL (relaxed) or FULL, outside a transaction;
+ * st->relaxed tracks it. (store_txn.c) */
+enum store_status store_set_relaxed(struct store *st, bool relaxed);
+/* Stop and join the checkpointer thread, if any; close its connection.
+ * (store_sync.c) */
+void		 store_checkpointer_stop(struct store *st);
+/* Migrate st to STORE_SCHEMA_VERSION, one transaction per version;
+ * 0, or -1 with st's error set. (store_migrate.c) */
+int		 store_migrate(struct store *st);
 
 #endif /* STORE_STORE_INTERNAL_H */

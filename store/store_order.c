@@ -10,7 +10,7 @@
 
 #include "acme/acme.h"
 #include "store/store.h"
-#include "store/store_internal.h"
+#include "store_internal.h"
 
 /* The order's current status and account, in the caller's transaction. */
 static enum store_status

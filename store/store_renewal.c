@@ -10,7 +10,7 @@
 
 #include "acme/acme.h"
 #include "store/store.h"
-#include "store/store_internal.h"
+#include "store_internal.h"
 
 enum store_status
 store_renewal_info_set(struct store *st, const char *serial, time_t start,

@@ -7,7 +7,8 @@ set -u
 top=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/layering-selftest.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT
-for d in acme store tests/unit $(cd "$top" && ls -d src/*/); do
+for d in acme acme/include/acme store store/include/store tests/unit \
+    $(cd "$top" && ls -d src/*/); do
   d=${d%/}
   mkdir -p "$tmp/$d" && cp -p "$top/$d"/*.[ch] "$tmp/$d"/ 2>/dev/null
 done
@@ -20,10 +21,15 @@ cases=$(cat <<'EOT'
 acme/jws.c	#include "store/store.h"
 acme/jws.c	#include <sqlite3.h>
 acme/csr.c	#include <pthread.h>
+acme/include/acme/jws.h	#include <sqlite3.h>
+acme/include/acme/url.h	#include "store/store.h"
 acme/ident.c	#include <curl/curl.h>
 store/store.c	#include <jansson.h>
 store/store_cert.c	#include <openssl/evp.h>
 store/store_order.c	#include "ra.h"
+store/store_txn.c	#include "acme/jws.h"
+store/include/store/store.h	#include <openssl/evp.h>
+store/store_sync.c	#include "store/store_internal.h"
 src/wfe/wfe.c	#include <microhttpd.h>
 src/wfe/wfe.c	#include "store/store.h"
 src/base/config.c	#include <sqlite3.h>
@@ -41,6 +47,8 @@ src/wfe/wfe.c	#include "../ra/ra.h"
 src/crl/crl.c	#include "src/ra/ra.h"
 store/store_order.c	static const char *inj = "UPDATE orders SET status = 'valid' WHERE id = ?1";
 src/crl/crl.c	#include "ca_internal.h"
+src/ra/ra.c	#include "va_internal.h"
+src/wfe/wfe.c	#include "ra_internal.h"
 EOT
 )
 fail=0 n=0

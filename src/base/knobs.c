@@ -9,7 +9,7 @@
 #include <openssl/rand.h>
 
 #include "acme/problem.h"
-#include "acme/render.h"
+#include "acme/url.h"
 #include "knobs.h"
 #include "log.h"
 

@@ -11,7 +11,7 @@
 #include <jansson.h>
 
 #include "acme/problem.h"
-#include "acme/render.h"
+#include "acme/url.h"
 
 /*
  * Pebble's PEBBLE_WFE_NONCEREJECT, PEBBLE_AUTHZREUSE, PEBBLE_VA_SLEEPTIME

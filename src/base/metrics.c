@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "acme/acme.h"
-#include "acme/render.h"
+#include "acme/url.h"
 #include "metrics.h"
 
 _Static_assert(ACME_URL__MAX <= 32, "URL kinds fit below METRICS_EP_CRL");

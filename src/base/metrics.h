@@ -13,7 +13,7 @@
  * listener bump them from any thread without a lock and without a
  * pointer threaded through their options. Only /metrics reads them.
  *
- * Endpoints are the ACME URL kinds (acme/render.h) plus a few of ours.
+ * Endpoints are the ACME URL kinds (acme/url.h) plus a few of ours.
  */
 enum metrics_endpoint {
 	/* 0 .. ACME_URL__MAX - 1: enum acme_url_kind */

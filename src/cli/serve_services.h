@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "acme/render.h"
+#include "acme/url.h"
 #include "profile.h"
 
 struct admin;

@@ -17,6 +17,7 @@
 #include "acme/payload.h"
 #include "acme/problem.h"
 #include "acme/render.h"
+#include "acme/url.h"
 #include "httpd.h"
 #include "knobs.h"
 #include "log.h"

@@ -13,7 +13,7 @@
 #include <jansson.h>
 
 #include "acme/problem.h"
-#include "acme/render.h"
+#include "acme/url.h"
 #include "knobs.h"
 
 static void

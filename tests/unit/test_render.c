@@ -15,6 +15,7 @@
 #include "acme/acme.h"
 #include "acme/problem.h"
 #include "acme/render.h"
+#include "acme/url.h"
 
 #define BASE	"https://localhost:8555"
 #define ID1	"AAAAAAAAAAAAAAAAAAAAAA"

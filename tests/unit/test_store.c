@@ -23,7 +23,7 @@
 
 #include "acme/acme.h"
 #include "store/store.h"
-#include "store/store_internal.h"	/* the shipped migration scripts */
+#include "store_internal.h"	/* the shipped migration scripts */
 
 #define NOW		((time_t)1700000000)
 #define HOUR		((time_t)3600)
@@ -357,7 +357,8 @@ ephemeral_tables(const char *path, const char *sql)
 
 /*
  * Every status write the issuance path makes. Schema 3's CHECKs compile
- * to comparisons, not to an ephemeral b-tree per row (store.c in_checks).
+ * to comparisons, not to an ephemeral b-tree per row (store_migrate.c
+ * in_checks).
  */
 static const char *const status_writes[] = {
 	"INSERT INTO accounts (id, status, jwk, thumbprint, created) "

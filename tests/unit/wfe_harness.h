@@ -38,6 +38,7 @@
 #include "acme/acme.h"
 #include "acme/problem.h"
 #include "acme/render.h"
+#include "acme/url.h"
 #include "store/store.h"
 #include "ca.h"
 #include "httpd.h"
