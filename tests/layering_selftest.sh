@@ -25,6 +25,7 @@ store/store_cert.c	#include <openssl/evp.h>
 store/store_order.c	#include "ra.h"
 src/wfe/wfe.c	#include <microhttpd.h>
 src/wfe/wfe.c	#include "store/store.h"
+src/admin/admin.c	#include "store/store.h"
 src/base/config.c	#include <sqlite3.h>
 tests/unit/test_wfe_jws.c	#include <microhttpd.h>
 src/ca/ca.c	#include "store/store.h"
