@@ -13,8 +13,8 @@
 # acme/acme.h (and its own); only src/httpd/httpd.c includes microhttpd.h;
 # only store/ includes sqlite3.h; the CA and VA never include the store,
 # the RA or the WFE; the WFE never includes the store (it reaches state
-# only through the RA); the RA handles no JSON or HTTP; httpd knows no
-# ACME; and no status is a string literal in the store's UPDATEs (the RA
+# only through the RA), and of src/ only the RA does; the RA handles no
+# JSON or HTTP; httpd knows no ACME; and no status is a string literal in the store's UPDATEs (the RA
 # binds them). tests/layering_selftest.sh proves that each rule fails when
 # broken.
 set -u
@@ -67,6 +67,14 @@ rule "CA/VA must not include the store, RA or WFE" 'store/store\.h|ra\.h|wfe\.h'
 
 # The WFE reaches ACME state only through the RA.
 rule "WFE must not include the store" 'store/store\.h|sqlite3\.h' $(files src/wfe/*.[ch])
+
+# Only the RA reaches the store: the management API, the CRL publisher and
+# the operator commands go through it (ARCHITECTURE.md §7.5, one writer).
+# Still to convert: the issuance outside orders (cli_issue.c, cli_init.c's
+# cli_open_store for it, serve.c's server certificate; issue #13 step 6).
+rule "only the RA may include the store" 'store/[a-z0-9_]+\.h' \
+  $(printf '%s\n' "${SRC[@]}" | grep -v '^src/ra/' |
+    grep -vxE 'src/cli/(cli_issue|cli_init|serve)\.c')
 
 # The RA never handles JSON or HTTP.
 rule "RA must not include jansson/httpd" 'jansson\.h|httpd\.h|microhttpd\.h' $(files src/ra/*.[ch])

@@ -32,6 +32,7 @@ store/include/store/store.h	#include <openssl/evp.h>
 store/store_sync.c	#include "store/store_internal.h"
 src/wfe/wfe.c	#include <microhttpd.h>
 src/wfe/wfe.c	#include "store/store.h"
+src/admin/admin.c	#include "store/store.h"
 src/base/config.c	#include <sqlite3.h>
 tests/unit/test_wfe_jws.c	#include <microhttpd.h>
 src/ca/ca.c	#include "store/store.h"

@@ -24,7 +24,6 @@
 #include "acme/payload.h"
 #include "acme/render.h"
 #include "acme/serial.h"
-#include "store/store.h"
 #include "admin.h"
 #include "ca.h"
 #include "config.h"
@@ -32,6 +31,7 @@
 #include "keys.h"
 #include "log.h"
 #include "metrics.h"
+#include "ra.h"
 #include "statedir.h"
 
 #define CT_TEXT		"text/plain; charset=utf-8"
@@ -55,7 +55,6 @@ enum refusal {
 struct admin {
 	struct admin_opts	 opts;
 	char			*listen;
-	char			*db_path;
 	char			 lhost[64];	/* the listen address, no brackets */
 	char			**names;	/* opts.hostnames, copied */
 	size_t			 nnames;
@@ -63,7 +62,7 @@ struct admin {
 	unsigned char		 token_md[32];	/* SHA-256 of the bearer token */
 	bool			 token_given;	/* from admin_token_file */
 	struct ca		*ca;
-	struct store		*st;		/* under mu */
+	struct ra		*ra;		/* the store, through the RA */
 	pthread_mutex_t		 mu;
 	time_t			 logged[REFUSE_KINDS];	/* under mu */
 	unsigned long		 quiet[REFUSE_KINDS];	/* under mu */
@@ -145,25 +144,25 @@ static void
 cert_status(struct admin *a, const char *hex, struct http_response *resp)
 {
 	struct acme_cert	 c = { 0 };
-	enum store_status	 rc;
+	enum ra_result		 rc;
 	json_t			*j;
 	char			 serial[ACME_SERIAL_SIZE], t[32], why[160];
+	char			 err[512];
 
 	/* Compared as numbers: case, ':' and leading zeros do not matter. */
 	if (acme_serial_normalize(hex, serial, why, sizeof(why)) == -1) {
 		reply_textf(resp, 400, "%s\n", why);
 		return;
 	}
-	pthread_mutex_lock(&a->mu);
-	rc = store_cert_get(a->st, serial, &c);
-	pthread_mutex_unlock(&a->mu);
-	if (rc == STORE_NOTFOUND) {
+	rc = ra_cert_status(a->ra, serial, &c, err, sizeof(err));
+	if (rc == RA_NOTFOUND) {
 		acme_cert_clear(&c);
 		reply_text(resp, 404, "no such certificate\n");
 		return;
 	}
-	if (rc != STORE_OK) {
-		log_err("admin: %s", store_errmsg(a->st));
+	if (rc != RA_OK) {
+		acme_cert_clear(&c);
+		log_err("admin: %s", err);
 		reply_text(resp, 500, "database error\n");
 		return;
 	}
@@ -200,9 +199,9 @@ set_renewal_info(struct admin *a, const struct http_request *req,
 	json_error_t		 jerr;
 	const char		*certid = NULL, *serial = NULL, *s, *e;
 	const char		*url = NULL;
-	char			 hex[ACME_SERIAL_SIZE], why[160];
+	char			 hex[ACME_SERIAL_SIZE], why[160], err[512];
 	time_t			 ts, te;
-	enum store_status	 rc;
+	enum ra_result		 rc;
 
 	if ((j = json_loadb(req->body, req->bodysz, JSON_REJECT_DUPLICATES,
 	    &jerr)) == NULL || json_unpack_ex(j, &jerr, 0,
@@ -232,13 +231,11 @@ set_renewal_info(struct admin *a, const struct http_request *req,
 		reply_textf(resp, 400, "serial: %s\n", why);
 		goto out;
 	}
-	pthread_mutex_lock(&a->mu);
-	rc = store_renewal_info_set(a->st, hex, ts, te, url);
-	pthread_mutex_unlock(&a->mu);
-	if (rc == STORE_NOTFOUND)
+	rc = ra_renewal_info_set(a->ra, hex, ts, te, url, err, sizeof(err));
+	if (rc == RA_NOTFOUND)
 		reply_text(resp, 404, "no such certificate\n");
-	else if (rc != STORE_OK) {
-		log_err("admin: %s", store_errmsg(a->st));
+	else if (rc != RA_OK) {
+		log_err("admin: %s", err);
 		reply_text(resp, 500, "database error\n");
 	} else {
 		log_info("admin: renewal window of %s set", hex);
@@ -611,11 +608,10 @@ out:
 }
 
 struct admin *
-admin_new(const struct admin_opts *opts, struct ca *ca, char *err,
-    size_t errsz)
+admin_new(const struct admin_opts *opts, struct ra *ra, struct ca *ca,
+    char *err, size_t errsz)
 {
 	struct admin	*a;
-	char		 serr[256];
 	int		 port;
 
 	if (opts->listen == NULL || (opts->insecure_http &&
@@ -631,6 +627,7 @@ admin_new(const struct admin_opts *opts, struct ca *ca, char *err,
 	}
 	a->opts = *opts;
 	a->ca = ca;
+	a->ra = ra;
 	pthread_mutex_init(&a->mu, NULL);
 	if (config_split_hostport(opts->listen, a->lhost, sizeof(a->lhost),
 	    &port) == -1) {
@@ -640,7 +637,6 @@ admin_new(const struct admin_opts *opts, struct ca *ca, char *err,
 	}
 	a->port = port;
 	if ((a->listen = strdup(opts->listen)) == NULL ||
-	    (a->db_path = strdup(opts->db_path)) == NULL ||
 	    (opts->nhostnames > 0 && (a->names = calloc(opts->nhostnames,
 	    sizeof(*a->names))) == NULL)) {
 		snprintf(err, errsz, "out of memory");
@@ -653,17 +649,12 @@ admin_new(const struct admin_opts *opts, struct ca *ca, char *err,
 			goto fail;
 		}
 	a->opts.listen = a->listen;
-	a->opts.db_path = a->db_path;
 	if (token_setup(a, err, errsz) == -1)
 		goto fail;
 	a->token_given = opts->token_file != NULL &&
 	    opts->token_file[0] != '\0';
 	a->opts.hostnames = NULL;	/* borrowed: not kept */
 	a->opts.token_file = NULL;
-	if ((a->st = store_open(a->db_path, serr, sizeof(serr))) == NULL) {
-		snprintf(err, errsz, "admin: %s: %s", a->db_path, serr);
-		goto fail;
-	}
 	return a;
 fail:
 	admin_free(a);
@@ -730,9 +721,7 @@ admin_free(struct admin *a)
 	if (a == NULL)
 		return;
 	httpd_free(a->httpd);
-	store_close(a->st);
 	free(a->listen);
-	free(a->db_path);
 	for (size_t i = 0; i < a->nnames; i++)
 		free(a->names[i]);
 	free(a->names);

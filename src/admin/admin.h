@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 struct ca;
+struct ra;
 struct http_request;
 struct http_response;
 
@@ -37,20 +38,20 @@ struct admin_opts {
 	const char	*token_file;	/* NULL/"" = <state>/admin.token */
 	const char *const *hostnames;	/* more names Host may give */
 	size_t		 nhostnames;
-	const char	*db_path;	/* the store */
 	size_t		 max_body;	/* 0 = 64 KiB */
 };
 
 struct admin;
 
 /*
- * Check the options (plain HTTP off loopback is refused), set up the
- * token and open the store. Nothing is bound yet. opts strings are
- * copied. Returns NULL with a one-line reason in err. Free with
- * admin_free.
+ * Check the options (plain HTTP off loopback is refused) and set up the
+ * token. Certificate status and renewal windows go through the RA (it
+ * opens no store connection of its own). Nothing is bound yet. opts
+ * strings are copied. Returns NULL with a one-line reason in err. Free
+ * with admin_free (before the RA).
  */
-struct admin	*admin_new(const struct admin_opts *opts, struct ca *ca,
-		    char *err, size_t errsz);
+struct admin	*admin_new(const struct admin_opts *opts, struct ra *ra,
+		    struct ca *ca, char *err, size_t errsz);
 /*
  * Bind and serve: HTTPS with cert_pem (chain, leaf first) and key_pem
  * (copied; the ACME API's certificate, from our intermediate), or plain

@@ -8,6 +8,7 @@
 struct ca;
 struct ca_create_opts;
 struct config;
+struct ra;
 struct store;
 
 /*
@@ -34,7 +35,19 @@ void	 cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 struct ca *cli_open_ca(const struct config *cfg, bool create,
 	    const struct ca_create_opts *opts, bool *created);
 
-/* Open <state_dir>/localacme.db; prints one line and returns NULL on failure. */
+/*
+ * The RA on <state_dir>/localacme.db (created and migrated if absent),
+ * for an operator command: no VA, and ca may be NULL (revoke, list and
+ * eab need no CA; see ra_new). The only store connection of the command.
+ * Prints one line and returns NULL on failure; ra_free closes it.
+ */
+struct ra *cli_open_ra(const struct config *cfg, struct ca *ca);
+
+/*
+ * Open <state_dir>/localacme.db; prints one line and returns NULL on
+ * failure. Only `localacme issue` still uses it, until its issuance goes
+ * through the RA (issue #13 step 6).
+ */
 struct store *cli_open_store(const struct config *cfg);
 
 #endif /* LOCALACME_CLI_H */

@@ -14,8 +14,8 @@
 #include "acme/eab.h"
 #include "cli.h"
 #include "config.h"
+#include "ra.h"
 #include "statedir.h"
-#include "store/store.h"
 
 #define EAB_KEY_LEN	32	/* HS256: a key as long as the hash (RFC 7518 §3.2) */
 
@@ -67,12 +67,12 @@ eab_usage(void)
 }
 
 static int
-eab_add(struct store *st, const struct eab_args *a)
+eab_add(struct ra *ra, const struct eab_args *a)
 {
-	struct store_eab	 k;
+	struct ra_eab_key	 k;
 	unsigned char		 rnd[9];
-	char			*hmac = NULL;
-	enum store_status	 rc;
+	char			*hmac = NULL, err[1024];
+	enum ra_result		 rc;
 	int			 ret = 1;
 
 	memset(&k, 0, sizeof(k));
@@ -97,13 +97,13 @@ eab_add(struct store *st, const struct eab_args *a)
 		cli_error("out of memory");
 		goto out;
 	}
-	rc = store_eab_create(st, &k);
-	if (rc == STORE_CONFLICT) {
+	rc = ra_eab_add(ra, &k, err, sizeof(err));
+	if (rc == RA_CONFLICT) {
 		cli_error("eab: kid %s exists already", k.kid);
 		goto out;
 	}
-	if (rc != STORE_OK) {
-		cli_error("database: %s", store_errmsg(st));
+	if (rc != RA_OK) {
+		cli_error("database: %s", err);
 		goto out;
 	}
 	/* Shown once: the key is not printed again by `list`. */
@@ -122,7 +122,7 @@ out:
 }
 
 static int
-list_cb(const struct store_eab *k, void *arg)
+list_cb(const struct ra_eab_key *k, void *arg)
 {
 	struct tm	 tm;
 	char		 t[32] = "?";
@@ -141,8 +141,8 @@ cmd_eab(int argc, char **argv)
 {
 	struct config	 cfg;
 	struct eab_args	 a;
-	struct store	*st = NULL;
-	enum store_status rc;
+	struct ra	*ra = NULL;
+	enum ra_result	 rc;
 	char		 err[1024];
 	const char	*verb;
 	int		 first, ret = 1;
@@ -178,29 +178,29 @@ cmd_eab(int argc, char **argv)
 		cli_error("%s", err);
 		goto out;
 	}
-	if ((st = cli_open_store(&cfg)) == NULL)
+	if ((ra = cli_open_ra(&cfg, NULL)) == NULL)
 		goto out;
 	if (strcmp(verb, "add") == 0)
-		ret = eab_add(st, &a);
+		ret = eab_add(ra, &a);
 	else if (strcmp(verb, "list") == 0) {
 		printf("%-32s %-20s %-10s %5s %s\n", "KID", "CREATED", "USE",
 		    "USES", "LAST ACCOUNT");
-		if (store_eab_list(st, list_cb, NULL) != STORE_OK)
-			cli_error("database: %s", store_errmsg(st));
+		if (ra_eab_list(ra, list_cb, NULL, err, sizeof(err)) != RA_OK)
+			cli_error("database: %s", err);
 		else
 			ret = 0;
 	} else {
-		rc = store_eab_remove(st, argv[first + 1]);
-		if (rc == STORE_OK) {
+		rc = ra_eab_remove(ra, argv[first + 1], err, sizeof(err));
+		if (rc == RA_OK) {
 			printf("Removed %s\n", argv[first + 1]);
 			ret = 0;
-		} else if (rc == STORE_NOTFOUND)
+		} else if (rc == RA_NOTFOUND)
 			cli_error("eab: no key %s", argv[first + 1]);
 		else
-			cli_error("database: %s", store_errmsg(st));
+			cli_error("database: %s", err);
 	}
 out:
-	store_close(st);
+	ra_free(ra);
 	config_clear(&cfg);
 	return ret;
 }

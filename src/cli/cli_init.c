@@ -14,6 +14,7 @@
 #include "keys.h"
 #include "passphrase.h"
 #include "policy.h"
+#include "ra.h"
 #include "statedir.h"
 #include "store/store.h"
 
@@ -62,6 +63,25 @@ cli_open_store(const struct config *cfg)
 	if ((st = store_open(path, err, sizeof(err))) == NULL)
 		cli_error("%s: %s", path, err);
 	return st;
+}
+
+struct ra *
+cli_open_ra(const struct config *cfg, struct ca *ca)
+{
+	struct ra_opts	 ro;
+	struct ra	*ra;
+	char		 path[PATH_MAX], err[1024];
+
+	if (statedir_path(cfg, "localacme.db", path, sizeof(path)) == -1) {
+		cli_error("%s: path too long", cfg->state_dir);
+		return NULL;
+	}
+	memset(&ro, 0, sizeof(ro));
+	ro.db_path = path;
+	if ((ra = ra_new(&ro, ca, ca != NULL ? ca_policy(ca) : NULL, err,
+	    sizeof(err))) == NULL)
+		cli_error("%s", err);
+	return ra;
 }
 
 enum {
@@ -184,7 +204,7 @@ cmd_init(int argc, char **argv)
 	struct passphrase_opts	 po;
 	struct passphrase	*pp = NULL;
 	struct ca		*ca = NULL;
-	struct store		*st = NULL;
+	struct ra		*ra = NULL;
 	const char		*keynote = "";
 	char			 err[1024], path[PATH_MAX];
 	bool			 created = false, exists, already, rotated;
@@ -273,7 +293,7 @@ cmd_init(int argc, char **argv)
 		keynote = " (encrypted)";
 	}
 	/* The database too, so `init` leaves a complete state dir. */
-	if ((st = cli_open_store(&cfg)) == NULL)
+	if ((ra = cli_open_ra(&cfg, ca)) == NULL)
 		goto out;
 	if (created)
 		printf("Created a new local CA in %s\n", cfg.state_dir);
@@ -301,7 +321,7 @@ out:
 		passphrase_clear(pp);
 		free(pp);
 	}
-	store_close(st);
+	ra_free(ra);
 	ca_free(ca);
 	config_clear(&cfg);
 	return rc;

@@ -11,8 +11,8 @@
 #include "acme/acme.h"
 #include "cli.h"
 #include "config.h"
+#include "ra.h"
 #include "statedir.h"
-#include "store/store.h"
 
 enum { OPT_JSON = 1 };
 
@@ -123,7 +123,7 @@ cmd_list(int argc, char **argv)
 {
 	struct config	 cfg;
 	struct list_ctx	 c;
-	struct store	*st = NULL;
+	struct ra	*ra = NULL;
 	char		 err[1024], *text;
 	int		 first, rc = 1;
 
@@ -157,7 +157,7 @@ cmd_list(int argc, char **argv)
 			cli_error("%s", err);
 		goto out;
 	}
-	if ((st = cli_open_store(&cfg)) == NULL)
+	if ((ra = cli_open_ra(&cfg, NULL)) == NULL)
 		goto out;
 	c.now = time(NULL);
 	if (c.json && (c.arr = json_array()) == NULL) {
@@ -167,8 +167,9 @@ cmd_list(int argc, char **argv)
 	if (!c.json)
 		printf("%-34s  %-20s  %-7s  %-6s  %s\n", "SERIAL", "NOT AFTER",
 		    "STATUS", "SOURCE", "NAMES");
-	if (store_cert_list(st, false, one, &c) != STORE_OK || c.failed) {
-		cli_error("database: %s", store_errmsg(st));
+	if (ra_cert_list(ra, one, &c, err, sizeof(err)) != RA_OK ||
+	    c.failed) {
+		cli_error("database: %s", err);
 		goto out;
 	}
 	if (c.json) {
@@ -182,7 +183,7 @@ cmd_list(int argc, char **argv)
 	rc = 0;
 out:
 	json_decref(c.arr);
-	store_close(st);
+	ra_free(ra);
 	config_clear(&cfg);
 	return rc;
 }

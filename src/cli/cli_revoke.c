@@ -10,8 +10,8 @@
 #include "acme/serial.h"
 #include "cli.h"
 #include "config.h"
+#include "ra.h"
 #include "statedir.h"
-#include "store/store.h"
 
 enum { OPT_REASON = 1 };
 
@@ -47,8 +47,7 @@ int
 cmd_revoke(int argc, char **argv)
 {
 	struct config	 cfg;
-	struct store	*st = NULL;
-	enum store_status ss;
+	struct ra	*ra = NULL;
 	char		 err[1024], serial[ACME_SERIAL_SIZE];
 	long		 reason = 0;
 	int		 first, rc = 1;
@@ -89,26 +88,26 @@ cmd_revoke(int argc, char **argv)
 			cli_error("%s", err);
 		goto out;
 	}
-	if ((st = cli_open_store(&cfg)) == NULL)
+	if ((ra = cli_open_ra(&cfg, NULL)) == NULL)
 		goto out;
-	ss = store_cert_revoke(st, serial, (int)reason, time(NULL));
-	switch (ss) {
-	case STORE_OK:
+	switch (ra_revoke_serial(ra, serial, (int)reason, time(NULL), err,
+	    sizeof(err))) {
+	case RA_OK:
 		printf("Revoked %s (reason %ld)\n", serial, reason);
 		rc = 0;
 		break;
-	case STORE_NOTFOUND:
+	case RA_NOTFOUND:
 		cli_error("no certificate with serial %s", serial);
 		break;
-	case STORE_CONFLICT:
+	case RA_CONFLICT:
 		cli_error("%s is already revoked", serial);
 		break;
 	default:
-		cli_error("database: %s", store_errmsg(st));
+		cli_error("database: %s", err);
 		break;
 	}
 out:
-	store_close(st);
+	ra_free(ra);
 	config_clear(&cfg);
 	return rc;
 }

@@ -323,8 +323,8 @@ cmd_serve(int argc, char **argv)
 		cli_error("%s", err);	/* names the file already */
 		goto out;
 	}
-	/* knobs, profiles, CRL publisher (issue #7) */
-	if (services_setup(&svc, &cfg, ca, db_path, err, sizeof(err)) == -1) {
+	/* knobs, profiles, the CRL's URL */
+	if (services_setup(&svc, &cfg, err, sizeof(err)) == -1) {
 		cli_error("%s", err);
 		goto out;
 	}
@@ -347,6 +347,11 @@ cmd_serve(int argc, char **argv)
 	if (recovered > 0)
 		log_warn("serve: %zu order(s) interrupted by a previous stop "
 		    "were marked invalid", recovered);
+	/* the CRL publisher and the management API, through the RA */
+	if (services_open(&svc, &cfg, ra, ca, err, sizeof(err)) == -1) {
+		cli_error("%s", err);
+		goto out;
+	}
 
 	memset(&vo, 0, sizeof(vo));
 	vo.http01_port = (unsigned)cfg.http01_port;

@@ -16,12 +16,10 @@
 #include "wfe.h"
 
 int
-services_setup(struct serve_services *x, const struct config *cfg, struct ca *ca,
-    const char *db_path, char *err, size_t errsz)
+services_setup(struct serve_services *x, const struct config *cfg, char *err,
+    size_t errsz)
 {
 	struct knobs_opts	 ko;
-	struct crl_opts		 co;
-	char			 out[4096], cerr[256];
 	int			 n;
 
 	memset(x, 0, sizeof(*x));
@@ -56,6 +54,45 @@ services_setup(struct serve_services *x, const struct config *cfg, struct ca *ca
 	}
 	metrics_set_profiles(x->pnames, x->profiles.n);
 
+	if (!cfg->crl)
+		return 0;
+	n = snprintf(x->crl_url, sizeof(x->crl_url), "%s%s", cfg->base_url,
+	    WFE_CRL_PATH);
+	if (n < 0 || (size_t)n >= sizeof(x->crl_url)) {
+		snprintf(err, errsz, "crl: base_url too long");
+		return -1;
+	}
+	return 0;
+}
+
+/* ra_opts.on_revoke: the publisher exists from services_open on. */
+static void
+services_on_revoke(void *arg)
+{
+	struct serve_services *x = arg;
+
+	if (x->crl != NULL)
+		crl_on_revoke(x->crl);
+}
+
+void
+services_ra_opts(struct serve_services *x, struct ra_opts *ro)
+{
+	ro->profiles = &x->profiles;
+	if (x->crl_url[0] != '\0') {	/* --crl */
+		ro->crl_url = x->crl_url;
+		ro->on_revoke = services_on_revoke;
+		ro->on_revoke_arg = x;
+	}
+}
+
+int
+services_open(struct serve_services *x, const struct config *cfg,
+    struct ra *ra, struct ca *ca, char *err, size_t errsz)
+{
+	struct crl_opts		 co;
+	char			 out[4096], cerr[256];
+
 	if (cfg->admin_listen[0] != '\0') {
 		struct admin_opts ao;
 
@@ -66,40 +103,21 @@ services_setup(struct serve_services *x, const struct config *cfg, struct ca *ca
 		ao.token_file = cfg->admin_token_file;
 		ao.hostnames = (const char *const *)cfg->hostnames;
 		ao.nhostnames = cfg->nhostnames;
-		ao.db_path = db_path;
-		if ((x->admin = admin_new(&ao, ca, err, errsz)) == NULL)
+		if ((x->admin = admin_new(&ao, ra, ca, err, errsz)) == NULL)
 			return -1;
 	}
 	if (!cfg->crl)
 		return 0;
-	n = snprintf(x->crl_url, sizeof(x->crl_url), "%s%s", cfg->base_url,
-	    WFE_CRL_PATH);
-	if (n < 0 || (size_t)n >= sizeof(x->crl_url)) {
-		snprintf(err, errsz, "crl: base_url too long");
-		return -1;
-	}
 	memset(&co, 0, sizeof(co));
-	co.db_path = db_path;
 	co.period_s = (unsigned)cfg->crl_period_s;
 	if (statedir_path(cfg, "intermediate.crl", out, sizeof(out)) == 0)
 		co.out_path = out;
-	if ((x->crl = crl_new(&co, ca, cerr, sizeof(cerr))) == NULL) {
+	if ((x->crl = crl_new(&co, ra, ca, cerr, sizeof(cerr))) == NULL) {
 		snprintf(err, errsz, "%s", cerr);
 		return -1;
 	}
 	log_info("serve: CRL published at %s", x->crl_url);
 	return 0;
-}
-
-void
-services_ra_opts(struct serve_services *x, struct ra_opts *ro)
-{
-	ro->profiles = &x->profiles;
-	if (x->crl != NULL) {
-		ro->crl_url = x->crl_url;
-		ro->on_revoke = crl_on_revoke;
-		ro->on_revoke_arg = x->crl;
-	}
 }
 
 void

@@ -13,35 +13,48 @@ struct admin;
 struct ca;
 struct config;
 struct crl;
+struct ra;
 struct ra_opts;
 struct wfe_opts;
 
 /*
  * What `serve` owns besides the ACME API, so serve.c needs only a few
- * calls. Zero it, then services_setup, services_ra_opts/services_wfe_opts
- * while the options are filled, services_start once the ACME listener
- * runs, services_tick in the maintenance loop, services_clear at the end.
+ * calls. Zero it, then services_setup, services_ra_opts while the RA's
+ * options are filled, services_open once the RA exists,
+ * services_wfe_opts, services_start once the ACME listener runs,
+ * services_tick in the maintenance loop, services_clear at the end
+ * (before ra_free).
  */
 struct serve_services {
 	struct profile_table	 profiles;
 	const char		*pnames[PROFILE_MAX];
 	const char		*pdescs[PROFILE_MAX];
 	char			 crl_url[ACME_URL_SIZE];
-	struct crl		*crl;		/* NULL unless --crl */
-	struct admin		*admin;		/* NULL unless --admin-listen */
+	struct crl		*crl;		/* NULL unless --crl, until services_open */
+	struct admin		*admin;		/* NULL unless --admin-listen, until services_open */
 };
 
 /*
- * Configure the knobs (seeded PRNG), build the profile table, with
- * --crl the CRL publisher (the store at db_path must exist) and with
+ * Configure the knobs (seeded PRNG), build the profile table and with
+ * --crl the CRL's URL, so a bad setting stops serve before the RA opens.
+ * Returns 0, or -1 with a one-line reason in err naming the setting.
+ */
+int	 services_setup(struct serve_services *x, const struct config *cfg,
+	    char *err, size_t errsz);
+/*
+ * Profiles, CRL URL and, with --crl, the revocation hook into the RA's
+ * options (the hook reaches the CRL publisher that services_open makes).
+ */
+void	 services_ra_opts(struct serve_services *x, struct ra_opts *ro);
+/*
+ * With the RA (the only store connection; neither opens one): with --crl
+ * the CRL publisher, which builds the first CRL at once, and with
  * --admin-listen the management API and its token (not bound yet), so
  * a bad setting stops serve before anything listens. Returns 0, or -1
  * with a one-line reason in err naming the setting.
  */
-int	 services_setup(struct serve_services *x, const struct config *cfg,
-	    struct ca *ca, const char *db_path, char *err, size_t errsz);
-/* Profiles, CRL URL and revocation hook into the RA's options. */
-void	 services_ra_opts(struct serve_services *x, struct ra_opts *ro);
+int	 services_open(struct serve_services *x, const struct config *cfg,
+	    struct ra *ra, struct ca *ca, char *err, size_t errsz);
 /* meta.profiles and the CRL route into the WFE's options. */
 void	 services_wfe_opts(struct serve_services *x, struct wfe_opts *wo);
 /*

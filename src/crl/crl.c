@@ -1,4 +1,4 @@
-/* crl.c - the intermediate's CRL: entries from the store, CRL numbers, periodic and on-revoke refresh */
+/* crl.c - the intermediate's CRL: entries and CRL numbers through the RA, periodic and on-revoke refresh */
 /* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
 #include <pthread.h>
@@ -13,26 +13,24 @@
 #include <openssl/x509v3.h>
 
 #include "acme/acme.h"
-#include "store/store.h"
 #include "ca.h"
 #include "crl.h"
 #include "log.h"
+#include "ra.h"
 
 #define DEFAULT_PERIOD_S	86400
-#define CRL_NUMBER_KEY		"crl_number"
 
 struct crl {
-	struct crl_opts	 opts;
-	char		*db_path;
-	char		*out_path;
-	struct ca	*ca;
-	struct store	*st;		/* under mu */
-	pthread_mutex_t	 mu;
-	unsigned char	*der;		/* current CRL, under mu */
-	size_t		 derlen;
-	time_t		 this_update;
-	size_t		 stamp_count;	/* revocation set it was built from */
-	time_t		 stamp_latest;
+	struct crl_opts			 opts;
+	char				*out_path;
+	struct ra			*ra;
+	struct ca			*ca;
+	pthread_mutex_t			 mu;	/* never held while calling the RA */
+	unsigned char			*der;	/* current CRL, under mu */
+	size_t				 derlen;
+	uint64_t			 number;	/* its CRL number */
+	time_t				 this_update;
+	struct ra_revocation_stamp	 stamp;	/* revocation set it was built from */
 };
 
 static ASN1_INTEGER *
@@ -125,43 +123,6 @@ out:
 	return crl;
 }
 
-struct collect {
-	struct crl_entry	*e;
-	size_t			 n, cap;
-	const char		*issuer_pem;
-	time_t			 now;
-	bool			 oom;
-};
-
-static int
-collect_cb(const struct acme_cert *c, void *arg)
-{
-	struct collect		*cl = arg;
-	struct crl_entry	*ne;
-
-	/* Only what this intermediate issued, and not yet expired. */
-	if (c->chain_pem == NULL || strcmp(c->chain_pem, cl->issuer_pem) != 0 ||
-	    c->not_after < cl->now)
-		return 0;
-	if (cl->n == cl->cap) {
-		size_t cap = cl->cap == 0 ? 64 : cl->cap * 2;
-
-		if ((ne = realloc(cl->e, cap * sizeof(*ne))) == NULL) {
-			cl->oom = true;
-			return 1;
-		}
-		cl->e = ne;
-		cl->cap = cap;
-	}
-	memset(&cl->e[cl->n], 0, sizeof(cl->e[cl->n]));
-	snprintf(cl->e[cl->n].serial, sizeof(cl->e[cl->n].serial), "%s",
-	    c->serial);
-	cl->e[cl->n].revoked_at = c->revoked_at;
-	cl->e[cl->n].reason = c->revocation_reason;
-	cl->n++;
-	return 0;
-}
-
 static int
 write_file(const char *path, const unsigned char *der, size_t len)
 {
@@ -184,74 +145,11 @@ write_file(const char *path, const unsigned char *der, size_t len)
 	return rc;
 }
 
-/* Under c->mu. */
-static int
-refresh_locked(struct crl *c, time_t now)
-{
-	struct collect	 cl;
-	X509_CRL	*crl = NULL;
-	unsigned char	*der = NULL, *p;
-	const char	*signer = NULL;
-	uint64_t	 number;
-	size_t		 count;
-	time_t		 latest;
-	int		 len, rc = -1;
-
-	memset(&cl, 0, sizeof(cl));
-	cl.issuer_pem = ca_chain_pem(c->ca);
-	cl.now = now;
-	if (store_revocation_stamp(c->st, &count, &latest) != STORE_OK ||
-	    store_cert_list_revoked(c->st, collect_cb, &cl) != STORE_OK) {
-		log_err("crl: reading revocations: %s", store_errmsg(c->st));
-		goto out;
-	}
-	if (cl.oom) {
-		log_err("crl: out of memory");
-		goto out;
-	}
-	if (store_counter_next(c->st, CRL_NUMBER_KEY, &number) != STORE_OK) {
-		log_err("crl: CRL number: %s", store_errmsg(c->st));
-		goto out;
-	}
-	if ((crl = crl_build(c->ca, cl.e, cl.n, number, now,
-	    now + (time_t)c->opts.period_s, &signer)) == NULL)
-		goto out;
-	if (signer != cl.issuer_pem) {
-		/* The intermediate rotated meanwhile: the next refresh fixes it. */
-		log_warn("crl: intermediate changed while building the CRL");
-	}
-	if ((len = i2d_X509_CRL(crl, NULL)) <= 0 ||
-	    (der = malloc((size_t)len)) == NULL)
-		goto out;
-	p = der;
-	if (i2d_X509_CRL(crl, &p) != len)
-		goto out;
-	if (c->out_path != NULL && write_file(c->out_path, der,
-	    (size_t)len) == -1)
-		log_warn("crl: cannot write %s", c->out_path);
-	free(c->der);
-	c->der = der;
-	c->derlen = (size_t)len;
-	der = NULL;
-	c->this_update = now;
-	c->stamp_count = count;
-	c->stamp_latest = latest;
-	log_info("crl: number %llu with %zu revoked certificate(s), next "
-	    "update in %u s", (unsigned long long)number, cl.n,
-	    c->opts.period_s);
-	rc = 0;
-out:
-	free(cl.e);
-	free(der);
-	X509_CRL_free(crl);
-	return rc;
-}
-
 struct crl *
-crl_new(const struct crl_opts *opts, struct ca *ca, char *err, size_t errsz)
+crl_new(const struct crl_opts *opts, struct ra *ra, struct ca *ca, char *err,
+    size_t errsz)
 {
 	struct crl	*c;
-	char		 serr[256];
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		snprintf(err, errsz, "out of memory");
@@ -260,16 +158,12 @@ crl_new(const struct crl_opts *opts, struct ca *ca, char *err, size_t errsz)
 	c->opts = *opts;
 	if (c->opts.period_s == 0)
 		c->opts.period_s = DEFAULT_PERIOD_S;
+	c->ra = ra;
 	c->ca = ca;
 	pthread_mutex_init(&c->mu, NULL);
-	if ((c->db_path = strdup(opts->db_path)) == NULL ||
-	    (opts->out_path != NULL &&
-	    (c->out_path = strdup(opts->out_path)) == NULL)) {
+	if (opts->out_path != NULL &&
+	    (c->out_path = strdup(opts->out_path)) == NULL) {
 		snprintf(err, errsz, "out of memory");
-		goto fail;
-	}
-	if ((c->st = store_open(c->db_path, serr, sizeof(serr))) == NULL) {
-		snprintf(err, errsz, "crl: %s: %s", c->db_path, serr);
 		goto fail;
 	}
 	if (crl_refresh(c, time(NULL)) == -1) {
@@ -287,51 +181,110 @@ crl_free(struct crl *c)
 {
 	if (c == NULL)
 		return;
-	store_close(c->st);
 	free(c->der);
-	free(c->db_path);
 	free(c->out_path);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
 }
 
+/*
+ * The RA's lock is taken (ra_crl_snapshot) and let go before c->mu, never
+ * inside it: a revocation may run this with the RA's lock held.
+ */
 int
 crl_refresh(struct crl *c, time_t now)
 {
-	int rc;
+	struct ra_crl_snapshot	 snap;
+	struct crl_entry	*e = NULL;
+	X509_CRL		*crl = NULL;
+	unsigned char		*der = NULL, *p;
+	const char		*issuer, *signer = NULL;
+	char			 err[512];
+	bool			 newer;
+	int			 len, rc = -1;
 
+	memset(&snap, 0, sizeof(snap));
+	issuer = ca_chain_pem(c->ca);
+	if (ra_crl_snapshot(c->ra, issuer, now, &snap, err, sizeof(err)) !=
+	    RA_OK) {
+		log_err("crl: %s", err);
+		goto out;
+	}
+	if (snap.n > 0 && (e = calloc(snap.n, sizeof(*e))) == NULL) {
+		log_err("crl: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < snap.n; i++) {
+		snprintf(e[i].serial, sizeof(e[i].serial), "%s",
+		    snap.entries[i].serial);
+		e[i].revoked_at = snap.entries[i].revoked_at;
+		e[i].reason = snap.entries[i].reason;
+	}
+	if ((crl = crl_build(c->ca, e, snap.n, snap.number, now,
+	    now + (time_t)c->opts.period_s, &signer)) == NULL)
+		goto out;
+	if (signer != issuer) {
+		/* The intermediate rotated meanwhile: the next refresh fixes it. */
+		log_warn("crl: intermediate changed while building the CRL");
+	}
+	if ((len = i2d_X509_CRL(crl, NULL)) <= 0 ||
+	    (der = malloc((size_t)len)) == NULL)
+		goto out;
+	p = der;
+	if (i2d_X509_CRL(crl, &p) != len)
+		goto out;
 	pthread_mutex_lock(&c->mu);
-	rc = refresh_locked(c, now);
+	/* A refresh that began later may have published first: keep its CRL. */
+	if ((newer = c->der == NULL || snap.number > c->number)) {
+		if (c->out_path != NULL && write_file(c->out_path, der,
+		    (size_t)len) == -1)
+			log_warn("crl: cannot write %s", c->out_path);
+		free(c->der);
+		c->der = der;
+		c->derlen = (size_t)len;
+		der = NULL;
+		c->number = snap.number;
+		c->this_update = now;
+		c->stamp = snap.stamp;
+	}
 	pthread_mutex_unlock(&c->mu);
+	if (newer)
+		log_info("crl: number %llu with %zu revoked certificate(s), "
+		    "next update in %u s", (unsigned long long)snap.number,
+		    snap.n, c->opts.period_s);
+	rc = 0;
+out:
+	ra_crl_snapshot_clear(&snap);
+	free(e);
+	free(der);
+	X509_CRL_free(crl);
 	return rc;
 }
 
 int
 crl_maybe_refresh(struct crl *c, time_t now, bool *refreshed)
 {
-	size_t	 count;
-	time_t	 latest;
-	int	 rc = 0;
-	bool	 due;
+	struct ra_revocation_stamp	 st;
+	char				 err[512];
+	int				 rc = 0;
+	bool				 due;
 
 	if (refreshed != NULL)
 		*refreshed = false;
-	pthread_mutex_lock(&c->mu);
-	if (store_revocation_stamp(c->st, &count, &latest) != STORE_OK) {
-		log_warn("crl: %s", store_errmsg(c->st));
-		rc = -1;
-		goto out;
+	if (ra_revocation_stamp(c->ra, &st, err, sizeof(err)) != RA_OK) {
+		log_warn("crl: %s", err);
+		return -1;
 	}
-	due = c->der == NULL || count != c->stamp_count ||
-	    latest != c->stamp_latest ||
+	pthread_mutex_lock(&c->mu);
+	due = c->der == NULL || st.count != c->stamp.count ||
+	    st.latest != c->stamp.latest ||
 	    now - c->this_update >= (time_t)c->opts.period_s / 2;
+	pthread_mutex_unlock(&c->mu);
 	if (due) {
-		rc = refresh_locked(c, now);
+		rc = crl_refresh(c, now);
 		if (rc == 0 && refreshed != NULL)
 			*refreshed = true;
 	}
-out:
-	pthread_mutex_unlock(&c->mu);
 	return rc;
 }
 

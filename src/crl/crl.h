@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 
 struct ca;
+struct ra;
 
 /* One revoked certificate on a CRL. */
 struct crl_entry {
@@ -33,7 +34,6 @@ X509_CRL	*crl_build(struct ca *ca, const struct crl_entry *entries,
 		    time_t next_update, const char **issuer_pem);
 
 struct crl_opts {
-	const char	*db_path;	/* the store */
 	unsigned	 period_s;	/* nextUpdate - thisUpdate; 0 = 1 day */
 	const char	*out_path;	/* also write the DER here (may be NULL) */
 };
@@ -41,17 +41,22 @@ struct crl_opts {
 struct crl;
 
 /*
- * The publisher: its own store connection (used under its mutex), the
- * CA, the current CRL in memory. Builds the first CRL at once. Returns
- * NULL with a reason in err. Free with crl_free. Thread-safe.
+ * The publisher: it reads the revocations and takes CRL numbers through
+ * the RA (ra_crl_snapshot; no connection of its own), signs with the CA
+ * and keeps the current CRL in memory, under its mutex. It never holds
+ * its mutex while it calls the RA, so it may be called with or without
+ * the RA's lock held elsewhere, e.g. from ra_opts.on_revoke. Builds the
+ * first CRL at once. Returns NULL with a reason in err. Free with
+ * crl_free (before the RA). Thread-safe.
  */
-struct crl	*crl_new(const struct crl_opts *opts, struct ca *ca,
-		    char *err, size_t errsz);
+struct crl	*crl_new(const struct crl_opts *opts, struct ra *ra,
+		    struct ca *ca, char *err, size_t errsz);
 void		 crl_free(struct crl *c);
 
 /*
  * Build and sign a new CRL now, with the next CRL number, from every
- * unexpired revoked certificate the current intermediate issued.
+ * unexpired revoked certificate the current intermediate issued. Of two
+ * refreshes at once, the one with the larger CRL number stays published.
  * Returns 0, or -1 (logged; the previous CRL stays published).
  */
 int		 crl_refresh(struct crl *c, time_t now);

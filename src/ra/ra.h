@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include <openssl/evp.h>
@@ -50,6 +51,13 @@ struct ra_opts {
 	void		*on_revoke_arg;
 };
 
+/*
+ * Open the RA and its store connection (the database is created and
+ * migrated if need be). ca and policy may be NULL for an RA that serves
+ * only the operator calls below (`localacme revoke`, `list`, `eab`): they
+ * need no CA, and opening one would ask for files they do not use.
+ * Returns NULL with a one-line reason in err.
+ */
 struct ra	*ra_new(const struct ra_opts *opts, struct ca *ca,
 		    const struct policy *policy, char *err, size_t errsz);
 void		 ra_free(struct ra *ra);
@@ -203,5 +211,120 @@ int		 ra_revoke(struct ra *ra, const struct acme_account *acct,
  */
 char		*ra_root_pem(struct ra *ra);
 char		*ra_intermediate_pem(struct ra *ra);
+
+/* --- the operator, the management API, the CRL publisher (ra_operator.c) --- */
+
+/*
+ * Their callers are not ACME clients but the operator's terminal, the
+ * management API and the CRL publisher, each with its own words for a
+ * failure, so these calls fill no problem and log nothing: on RA_ERR,
+ * err holds the store's message for the caller to print or log once.
+ * Each takes the RA's lock once; none may be called with it held.
+ */
+enum ra_result {
+	RA_OK = 0,
+	RA_NOTFOUND,		/* no such certificate or key */
+	RA_CONFLICT,		/* revoked already; the kid exists */
+	RA_ERR			/* the database failed (err) */
+};
+
+/*
+ * `localacme revoke`: the certificate with this serial (lower-case hex,
+ * as acme_serial_normalize gives it) becomes revoked with reason (RFC
+ * 5280 CRLReason) at `now`. The operator owns the CA: no ownership check.
+ * RA_CONFLICT if it is revoked already. on_revoke runs after the lock is
+ * let go.
+ */
+enum ra_result	 ra_revoke_serial(struct ra *ra, const char *serial,
+		    int reason, time_t now, char *err, size_t errsz);
+
+/* The management API's certificate status: *out (acme_cert_clear frees). */
+enum ra_result	 ra_cert_status(struct ra *ra, const char *serial,
+		    struct acme_cert *out, char *err, size_t errsz);
+
+/*
+ * `localacme list`: cb for every certificate, newest issued first,
+ * without its PEMs; a non-zero return stops the walk (RA_OK). cb runs
+ * under the RA's lock and must not call the RA.
+ */
+enum ra_result	 ra_cert_list(struct ra *ra,
+		    int (*cb)(const struct acme_cert *cert, void *arg),
+		    void *arg, char *err, size_t errsz);
+
+/*
+ * The management API's set-renewal-info (RFC 9773): the window
+ * renewalInfo answers for the certificate `serial` from now on
+ * (explanation_url may be NULL). RA_NOTFOUND if no such certificate.
+ */
+enum ra_result	 ra_renewal_info_set(struct ra *ra, const char *serial,
+		    time_t start, time_t end, const char *explanation_url,
+		    char *err, size_t errsz);
+
+/* An external account binding key (RFC 8555 §7.3.4), as `localacme eab` sees it. */
+struct ra_eab_key {
+	char		 kid[64];
+	unsigned char	 key[64];	/* HMAC key; wipe with OPENSSL_cleanse */
+	size_t		 keylen;
+	bool		 single_use;
+	unsigned	 uses;		/* accounts bound with it so far */
+	char		 last_account[ACME_ID_SIZE];	/* "" if unused */
+	time_t		 created;
+};
+
+/* `localacme eab add`: store the key (keylen 1..64); RA_CONFLICT if the kid exists. */
+enum ra_result	 ra_eab_add(struct ra *ra, const struct ra_eab_key *k,
+		    char *err, size_t errsz);
+/*
+ * `localacme eab list`: cb for every key, oldest first, with its key
+ * bytes zeroed (a listing never shows keys); a non-zero return stops the
+ * walk. cb runs under the RA's lock and must not call the RA.
+ */
+enum ra_result	 ra_eab_list(struct ra *ra,
+		    int (*cb)(const struct ra_eab_key *k, void *arg), void *arg,
+		    char *err, size_t errsz);
+/* `localacme eab remove`: accounts bound with it stay. RA_NOTFOUND. */
+enum ra_result	 ra_eab_remove(struct ra *ra, const char *kid, char *err,
+		    size_t errsz);
+
+/*
+ * A cheap fingerprint of the revocation set, which any process may
+ * change (`localacme revoke`): the number of revoked certificates and
+ * the latest revocation time. The CRL publisher polls it.
+ */
+struct ra_revocation_stamp {
+	size_t		 count;
+	time_t		 latest;
+};
+enum ra_result	 ra_revocation_stamp(struct ra *ra,
+		    struct ra_revocation_stamp *out, char *err, size_t errsz);
+
+/* One revoked certificate for a CRL. */
+struct ra_revoked {
+	char		 serial[ACME_SERIAL_SIZE];	/* lower-case hex */
+	time_t		 revoked_at;
+	int		 reason;	/* RFC 5280 §5.3.1; 0 = unspecified */
+};
+
+/* What a CRL is built from, read in one hold of the RA's lock. */
+struct ra_crl_snapshot {
+	struct ra_revoked		*entries;	/* heap, by serial */
+	size_t				 n;
+	struct ra_revocation_stamp	 stamp;		/* of this revocation set */
+	uint64_t			 number;	/* the next CRL number */
+};
+
+/*
+ * For the CRL publisher: the stamp, every revoked certificate that the
+ * intermediate whose chain PEM is issuer_pem issued and that has not
+ * expired at `now`, and the next CRL number (RFC 5280 §5.2.3: taken
+ * durably, never reused; a later snapshot has a larger number and a
+ * revocation set at least as recent). *out is filled on RA_OK and
+ * zeroed otherwise; ra_crl_snapshot_clear frees it. On RA_ERR err says
+ * which step failed.
+ */
+enum ra_result	 ra_crl_snapshot(struct ra *ra, const char *issuer_pem,
+		    time_t now, struct ra_crl_snapshot *out, char *err,
+		    size_t errsz);
+void		 ra_crl_snapshot_clear(struct ra_crl_snapshot *s);
 
 #endif /* LOCALACME_RA_H */

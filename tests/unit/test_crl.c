@@ -26,6 +26,7 @@
 #include "ca.h"
 #include "crl.h"
 #include "keys.h"
+#include "ra.h"
 #include "testutil.h"
 
 struct fx {
@@ -271,6 +272,8 @@ test_crl_publisher_follows_revocations(void **state)
 {
 	struct fx	*f = *state;
 	struct crl_opts	 o;
+	struct ra_opts	 ro;
+	struct ra	*ra;
 	struct crl	*c;
 	struct store	*st;
 	X509		*x;
@@ -279,11 +282,14 @@ test_crl_publisher_follows_revocations(void **state)
 	char		 s[ACME_SERIAL_SIZE], err[256];
 	bool		 refreshed = true;
 
+	/* The publisher reads through the RA; st is another process's. */
+	memset(&ro, 0, sizeof(ro));
+	ro.db_path = f->db;
+	assert_non_null(ra = ra_new(&ro, f->ca, NULL, err, sizeof(err)));
 	assert_non_null(st = store_open(f->db, err, sizeof(err)));
 	memset(&o, 0, sizeof(o));
-	o.db_path = f->db;
 	o.period_s = 3600;
-	assert_non_null(c = crl_new(&o, f->ca, err, sizeof(err)));
+	assert_non_null(c = crl_new(&o, ra, f->ca, err, sizeof(err)));
 	crl = current(c);
 	/* No revokedCertificates at all: OpenSSL's stack is NULL (-1). */
 	assert_true(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)) <= 0);
@@ -317,6 +323,7 @@ test_crl_publisher_follows_revocations(void **state)
 	X509_free(x);
 	crl_free(c);
 	store_close(st);
+	ra_free(ra);
 }
 
 int
