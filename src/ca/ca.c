@@ -1519,3 +1519,25 @@ out:
 	AUTHORITY_KEYID_free(aki);
 	return rc;
 }
+
+int
+ca_serial_hex(X509 *x, char out[ACME_SERIAL_SIZE])
+{
+	BIGNUM		*bn;
+	unsigned char	 buf[32];
+	int		 len;
+
+	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL)) == NULL)
+		return -1;
+	len = BN_num_bytes(bn);
+	if (len > 0 && len <= 20 && !BN_is_negative(bn))
+		BN_bn2bin(bn, buf);
+	else
+		len = -1;
+	BN_free(bn);
+	if (len <= 0)
+		return -1;
+	for (int i = 0; i < len; i++)
+		snprintf(out + 2 * i, 3, "%02x", buf[i]);
+	return 0;
+}
