@@ -23,13 +23,12 @@
 #include "ca.h"
 #include "cli.h"
 #include "config.h"
-#include "issuer.h"
 #include "keys.h"
 #include "log.h"
 #include "policy.h"
+#include "ra.h"
 #include "statedir.h"
 #include "trust.h"
-#include "store/store.h"
 
 #define ISSUE_DEFAULT_DAYS	397
 #define DEFAULT_P12_PASSWORD	"changeit"	/* mkcert's, for Java keytool */
@@ -273,13 +272,15 @@ cmd_issue(int argc, char **argv)
 	struct acme_identifier	*ids = NULL, *csr_ids = NULL;
 	struct ca_leaf_req	 req;
 	struct ca		*ca = NULL;
-	struct store		*st = NULL;
+	struct ra		*ra = NULL;
+	struct ra_opts		 ro;
 	X509_REQ		*csr = NULL;
 	EVP_PKEY		*key = NULL;
 	X509			*leaf = NULL;
 	const char		*chain = NULL;
 	char			 err[1024], serial[ACME_SERIAL_SIZE], base[300];
 	char			 certpath[PATH_MAX], keypath[PATH_MAX], rootpath[PATH_MAX];
+	char			 dbpath[PATH_MAX];
 	char			 pass[1024], when[32], *pem = NULL, *kpem = NULL;
 	char			*names = NULL;
 	size_t			 n = 0, ncsr = 0, klen = 0;
@@ -410,15 +411,27 @@ cmd_issue(int argc, char **argv)
 		goto out;
 	}
 
-	/* Crash-safe order: record the serial, sign, record the cert, write. */
-	if ((st = cli_open_store(&cfg)) == NULL)
+	/*
+	 * Crash-safe order: record the serial, sign, record the cert, write.
+	 * The RA's cycle, without a VA.
+	 */
+	if (statedir_path(&cfg, "localacme.db", dbpath, sizeof(dbpath)) ==
+	    -1) {
+		cli_error("%s: path too long", cfg.state_dir);
 		goto out;
+	}
+	memset(&ro, 0, sizeof(ro));
+	ro.db_path = dbpath;
+	if ((ra = ra_new(&ro, ca, ca_policy(ca), err, sizeof(err))) == NULL) {
+		cli_error("%s", err);
+		goto out;
+	}
 	req.pubkey = key;
 	req.idents = ids;
 	req.nident = n;
 	req.days = (unsigned)a.days;
 	req.client_auth = a.client;
-	if (issuer_issue(ca, st, &req, serial, "cli", &leaf, &chain, err,
+	if (ra_issue(ra, &req, serial, "cli", &leaf, &chain, err,
 	    sizeof(err)) == -1) {
 		cli_error("%s", err);
 		goto out;
@@ -498,7 +511,7 @@ out:
 	X509_REQ_free(csr);
 	free(ids);
 	free(csr_ids);
-	store_close(st);
+	ra_free(ra);
 	ca_free(ca);
 	config_clear(&cfg);
 	return rc;

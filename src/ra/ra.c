@@ -24,8 +24,6 @@
 #include "acme/eab.h"
 #include "store/store.h"
 #include "ca.h"
-#include "fault.h"
-#include "issuer.h"
 #include "knobs.h"
 #include "keycache.h"
 #include "log.h"
@@ -38,7 +36,6 @@
 
 #define DEFAULT_PENDING_S	(7 * 86400)	/* pending authz and order */
 #define DEFAULT_VALID_S		(30 * 86400)	/* a valid authorization */
-#define SERIAL_TRIES		4
 
 
 /* ---------- plumbing ---------- */
@@ -1107,22 +1104,18 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 {
 	DB_LOCKED(ra, st);
 	struct acme_order	 o = { 0 };
-	struct acme_cert	 cert = { 0 };
-	struct acme_error	 e;
-	struct acme_problem	 p;
+	struct ra_issue_cycle	 cyc;
 	struct ca_leaf_req	 lr;
 	const struct profile	*prof;
 	X509_REQ		*csr = NULL;
 	EVP_PKEY		*csr_key = NULL;
-	X509			*leaf = NULL;
 	EVP_PKEY		*forbidden[1] = { account_key };
-	const char		*chain = NULL;
 	char			 serial[ACME_SERIAL_SIZE];
 	char			 csr_tp[ACME_THUMBPRINT_SIZE];
-	bool			 is_acct_key, serial_taken = false, ok;
-	enum store_status	 rc = STORE_ERR;
+	bool			 is_acct_key, ok;
 	int			 ret = -1;
 
+	memset(&cyc, 0, sizeof(cyc));
 	if (get_own_order(ra, st, acct, order_id, &o, prob) == -1)
 		goto out;
 	/* RFC 8555 §7.4: finalize only a ready order (F01-F03). */
@@ -1176,32 +1169,6 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 		goto out;
 	}
 
-	/* Step 1: ready -> processing and the serial reserved, atomically. */
-	for (int i = 0; i < SERIAL_TRIES; i++) {
-		if (ca_new_serial(serial) == -1)
-			break;
-		rc = store_order_begin_processing(st, o.id, serial,
-		    &serial_taken);
-		if (rc != STORE_CONFLICT || !serial_taken)
-			break;
-	}
-	if (rc == STORE_CONFLICT) {
-		acme_problem_set(prob, ACME_P_ORDERNOTREADY,
-		    "the order is already being finalized");
-		goto out;
-	}
-	if (rc != STORE_OK) {
-		ra_internal(st, prob, "begin processing");
-		goto out;
-	}
-
-	/*
-	 * X01 P1 (and P2: the intent/serial commits in the same transaction
-	 * as the processing CAS, so there is no point between them).
-	 */
-	fault_point("finalize.p1");
-
-	/* Step 2: sign. */
 	memset(&lr, 0, sizeof(lr));
 	lr.pubkey = csr_key;
 	lr.spki = X509_REQ_get_X509_PUBKEY(csr);
@@ -1218,52 +1185,31 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 	lr.crl_url = ra->opts.crl_url;
 	lr.not_before = o.not_before;
 	lr.not_after = o.not_after;
-	lr.serial = serial;
-	db_pause(ra);	/* the order is processing: it is ours to finish */
-	rc = ca_sign_leaf(ra->ca, &lr, &leaf, &chain) == -1 ? STORE_ERR :
-	    STORE_OK;
-	db_resume(ra);
-	if (rc != STORE_OK) {
-		acme_problem_set(&p, ACME_P_SERVERINTERNAL,
-		    "the certificate could not be signed");
-		error_from_problem(&e, &p);
-		(void)store_order_fail(st, o.id, &e, false);
-		*prob = p;
-		goto out;
-	}
 
-	fault_point("finalize.p3");	/* X01 P3: signed, not stored */
-
-	/* Step 3: the certificate and order -> valid, atomically. */
-	rc = STORE_ERR;
-	if (issuer_cert_record(leaf, chain, o.idents, o.nident, "acme",
-	    &cert) == -1 ||
-	    (rc = store_order_finish(st, o.id, &cert)) != STORE_OK) {
-		if (rc == STORE_ERR)
-			log_err("ra: storing certificate %s: %s", serial,
-			    store_errmsg(st));
-		acme_problem_set(&p, ACME_P_SERVERINTERNAL,
-		    "the certificate could not be stored; create a new order");
-		error_from_problem(&e, &p);
-		/* Signed but not stored: the serial stays reserved (I2). */
-		(void)store_order_fail(st, o.id, &e, true);
-		*prob = p;
+	/*
+	 * Reserve (ready -> processing and the serial), sign without the
+	 * lock, record (the certificate and the order valid): ra_issue.c.
+	 */
+	cyc.kind = "finalize";
+	cyc.order_id = o.id;
+	cyc.source = "acme";
+	cyc.req = &lr;
+	cyc.serial = serial;
+	cyc.prob = prob;
+	if (ra_issue_cycle(ra, st, &cyc) == -1)
 		goto out;
-	}
-	log_info("issued %s for order %s (%s)", serial, o.id, cert.names);
+	log_info("issued %s for order %s (%s)", serial, o.id, cyc.rec.names);
 	metrics_issuance(o.profile);
-	fault_point("finalize.p4");	/* X01 P4: stored, not answered */
 	if (store_order_get(st, o.id, out) != STORE_OK) {
 		ra_internal(st, prob, "order reread");
 		goto out;
 	}
 	ret = 0;
 out:
-	acme_cert_clear(&cert);
+	ra_issue_cycle_clear(&cyc);
 	acme_order_clear(&o);
 	EVP_PKEY_free(csr_key);
 	X509_REQ_free(csr);
-	X509_free(leaf);
 	return ret;
 }
 
@@ -1384,7 +1330,7 @@ ra_revoke(struct ra *ra, const struct acme_account *acct, EVP_PKEY *cert_key,
 	int			 len, ret = -1;
 
 	if ((x = d2i_X509(NULL, &p, (long)derlen)) == NULL ||
-	    p != der + derlen || issuer_serial_hex(x, serial) == -1) {
+	    p != der + derlen || ca_serial_hex(x, serial) == -1) {
 		acme_problem_set(prob, ACME_P_MALFORMED,
 		    "certificate is not a DER X.509 certificate");
 		goto out;

@@ -15,6 +15,7 @@
 #include "acme/payload.h"
 
 struct ca;
+struct ca_leaf_req;
 struct va;
 struct va_request;
 struct va_result;
@@ -180,6 +181,22 @@ int		 ra_finalize(struct ra *ra, const struct acme_account *acct,
 		    EVP_PKEY *account_key, const char *order_id,
 		    const char *csr_b64, struct acme_order *out,
 		    struct acme_problem *prob);
+
+/*
+ * Issuance outside ACME orders (`localacme issue`, the server's own
+ * certificate), by finalize's crash-safe cycle (HARDENING §4): reserve a
+ * fresh serial in the store (written to serial, and req->serial points
+ * to it), sign with the CA, record the certificate with its source
+ * ("cli", "server") and no account, then return it. A signing failure
+ * marks the serial failed; a recording failure leaves it reserved ("may
+ * exist"). req's names must have passed the CA's policy.
+ *
+ * Returns 0 with *leaf a new X509 (caller frees) and *chain the issuer's
+ * PEM (borrowed from the CA); -1 with a one-line reason in err.
+ */
+int		 ra_issue(struct ra *ra, struct ca_leaf_req *req,
+		    char serial[ACME_SERIAL_SIZE], const char *source,
+		    X509 **leaf, const char **chain, char *err, size_t errsz);
 
 /*
  * The certificate chain (leaf then issuer, PEM) of one of acct's
