@@ -19,7 +19,7 @@ struct ra {
 	const struct policy	*policy;
 	struct va		*va;
 	struct store		*st;		/* the one connection; db_mu */
-	pthread_mutex_t		 db_mu;		/* recursive */
+	pthread_mutex_t		 db_mu;		/* plain: never taken twice */
 	struct keycache		*keys;		/* imported account keys */
 };
 
