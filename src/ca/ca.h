@@ -57,6 +57,11 @@ void		 ca_free(struct ca *ca);
  * signing. Returns 0, or -1 if the DRBG fails.
  */
 int		 ca_new_serial(char out[ACME_SERIAL_SIZE]);
+/*
+ * The serial of x as the store writes it: lower-case hex of its bytes
+ * (positive, at most 20 octets). Returns 0, or -1 for any other serial.
+ */
+int		 ca_serial_hex(X509 *x, char out[ACME_SERIAL_SIZE]);
 
 struct ca_leaf_req {
 	EVP_PKEY			*pubkey;	/* subject key (borrowed) */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
@@ -318,4 +319,27 @@ out:
 		log_openssl(LOG_LVL_ERROR, "ca_sign_crl");
 	AUTHORITY_KEYID_free(aki);
 	return rc;
+}
+
+/* The serial of x as the store writes it (ca.h). */
+int
+ca_serial_hex(X509 *x, char out[ACME_SERIAL_SIZE])
+{
+	BIGNUM		*bn;
+	unsigned char	 buf[32];
+	int		 len;
+
+	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL)) == NULL)
+		return -1;
+	len = BN_num_bytes(bn);
+	if (len > 0 && len <= 20 && !BN_is_negative(bn))
+		BN_bn2bin(bn, buf);
+	else
+		len = -1;
+	BN_free(bn);
+	if (len <= 0)
+		return -1;
+	for (int i = 0; i < len; i++)
+		snprintf(out + 2 * i, 3, "%02x", buf[i]);
+	return 0;
 }

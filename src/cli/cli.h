@@ -43,11 +43,4 @@ struct ca *cli_open_ca(const struct config *cfg, bool create,
  */
 struct ra *cli_open_ra(const struct config *cfg, struct ca *ca);
 
-/*
- * Open <state_dir>/localacme.db; prints one line and returns NULL on
- * failure. Only `localacme issue` still uses it, until its issuance goes
- * through the RA (issue #13 step 6).
- */
-struct store *cli_open_store(const struct config *cfg);
-
 #endif /* LOCALACME_CLI_H */

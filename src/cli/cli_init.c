@@ -16,7 +16,6 @@
 #include "policy.h"
 #include "ra.h"
 #include "statedir.h"
-#include "store/store.h"
 
 void
 cli_error(const char *fmt, ...)
@@ -48,21 +47,6 @@ cli_open_ca(const struct config *cfg, bool create,
 	    sizeof(err))) == NULL)
 		cli_error("%s", err);
 	return ca;
-}
-
-struct store *
-cli_open_store(const struct config *cfg)
-{
-	struct store	*st;
-	char		 path[PATH_MAX], err[512];
-
-	if (statedir_path(cfg, "localacme.db", path, sizeof(path)) == -1) {
-		cli_error("%s: path too long", cfg->state_dir);
-		return NULL;
-	}
-	if ((st = store_open(path, err, sizeof(err))) == NULL)
-		cli_error("%s: %s", path, err);
-	return st;
 }
 
 struct ra *

@@ -23,13 +23,12 @@
 #include "ca.h"
 #include "cli.h"
 #include "config.h"
-#include "issuer.h"
 #include "keys.h"
 #include "log.h"
 #include "policy.h"
+#include "ra.h"
 #include "statedir.h"
 #include "trust.h"
-#include "store/store.h"
 
 #define ISSUE_DEFAULT_DAYS	397
 #define DEFAULT_P12_PASSWORD	"changeit"	/* mkcert's, for Java keytool */
@@ -273,7 +272,7 @@ cmd_issue(int argc, char **argv)
 	struct acme_identifier	*ids = NULL, *csr_ids = NULL;
 	struct ca_leaf_req	 req;
 	struct ca		*ca = NULL;
-	struct store		*st = NULL;
+	struct ra		*ra = NULL;
 	X509_REQ		*csr = NULL;
 	EVP_PKEY		*key = NULL;
 	X509			*leaf = NULL;
@@ -410,15 +409,18 @@ cmd_issue(int argc, char **argv)
 		goto out;
 	}
 
-	/* Crash-safe order: record the serial, sign, record the cert, write. */
-	if ((st = cli_open_store(&cfg)) == NULL)
+	/*
+	 * Crash-safe order: record the serial, sign, record the cert, write.
+	 * The RA's cycle, without a VA.
+	 */
+	if ((ra = cli_open_ra(&cfg, ca)) == NULL)
 		goto out;
 	req.pubkey = key;
 	req.idents = ids;
 	req.nident = n;
 	req.days = (unsigned)a.days;
 	req.client_auth = a.client;
-	if (issuer_issue(ca, st, &req, serial, "cli", &leaf, &chain, err,
+	if (ra_issue(ra, &req, serial, "cli", &leaf, &chain, err,
 	    sizeof(err)) == -1) {
 		cli_error("%s", err);
 		goto out;
@@ -498,7 +500,7 @@ out:
 	X509_REQ_free(csr);
 	free(ids);
 	free(csr_ids);
-	store_close(st);
+	ra_free(ra);
 	ca_free(ca);
 	config_clear(&cfg);
 	return rc;

@@ -20,14 +20,12 @@
 #include "acme/acme.h"
 #include "acme/ident.h"
 #include "acme/problem.h"
-#include "store/store.h"
 #include "ca.h"
 #include "cli.h"
 #include "config.h"
 #include "fault.h"
 #include "serve_services.h"
 #include "httpd.h"
-#include "issuer.h"
 #include "keys.h"
 #include "log.h"
 #include "nonce.h"
@@ -102,10 +100,11 @@ admin_listen_ip(const char *listen, char *host, size_t hostsz)
 /*
  * Issue the server's certificate from our own intermediate (so a client
  * that trusts the root trusts the API) for localhost, 127.0.0.1, ::1 and
- * the configured hostnames, and record it in the store before use.
+ * the configured hostnames, and record it in the store before use: the
+ * RA's issuance cycle, on the RA's connection.
  */
 static int
-server_cert_issue(const struct config *cfg, struct ca *ca, struct store *st,
+server_cert_issue(const struct config *cfg, struct ca *ca, struct ra *ra,
     struct server_cert *out)
 {
 	struct acme_identifier	 ids[ACME_MAX_IDENTIFIERS];
@@ -147,7 +146,7 @@ server_cert_issue(const struct config *cfg, struct ca *ca, struct store *st,
 	lr.idents = ids;
 	lr.nident = n;
 	lr.days = SERVER_CERT_DAYS;
-	if (issuer_issue(ca, st, &lr, serial, "server", &leaf, &chain, err,
+	if (ra_issue(ra, &lr, serial, "server", &leaf, &chain, err,
 	    sizeof(err)) == -1) {
 		log_err("serve: server certificate: %s", err);
 		goto out;
@@ -239,7 +238,6 @@ cmd_serve(int argc, char **argv)
 	struct config		 cfg;
 	struct server_cert	 sc = { 0 };
 	struct ca		*ca = NULL;
-	struct store		*st = NULL;
 	struct nonce_table	*nonces = NULL;
 	struct ra		*ra = NULL;
 	struct va		*va = NULL;
@@ -318,12 +316,7 @@ cmd_serve(int argc, char **argv)
 		cli_error("state directory path too long");
 		goto out;
 	}
-	/* 2. the store: this thread's own connection for the server cert */
-	if ((st = store_open(db_path, err, sizeof(err))) == NULL) {
-		cli_error("%s", err);	/* names the file already */
-		goto out;
-	}
-	/* knobs, profiles, the CRL's URL */
+	/* 2. knobs, profiles, the CRL's URL */
 	if (services_setup(&svc, &cfg, err, sizeof(err)) == -1) {
 		cli_error("%s", err);
 		goto out;
@@ -402,7 +395,7 @@ cmd_serve(int argc, char **argv)
 	}
 
 	/* 4. the API's own certificate, then the listeners */
-	if (server_cert_issue(&cfg, ca, st, &sc) == -1) {
+	if (server_cert_issue(&cfg, ca, ra, &sc) == -1) {
 		cli_error("cannot issue the server's own certificate");
 		goto out;
 	}
@@ -468,7 +461,7 @@ cmd_serve(int argc, char **argv)
 			struct server_cert next = { 0 };
 
 			rotated = false;
-			if (server_cert_issue(&cfg, ca, st, &next) == 0 &&
+			if (server_cert_issue(&cfg, ca, ra, &next) == 0 &&
 			    httpd_set_certificate(httpd, next.chain_pem,
 			    next.key_pem) == 0) {
 				/* the management API presents the same one */
@@ -498,7 +491,6 @@ out:
 	wfe_free(wfe);
 	nonce_free(nonces);
 	ra_free(ra);
-	store_close(st);
 	server_cert_clear(&sc);
 	ca_free(ca);
 	config_clear(&cfg);

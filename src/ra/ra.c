@@ -24,8 +24,6 @@
 #include "acme/eab.h"
 #include "store/store.h"
 #include "ca.h"
-#include "fault.h"
-#include "issuer.h"
 #include "knobs.h"
 #include "keycache.h"
 #include "log.h"
@@ -38,37 +36,29 @@
 
 #define DEFAULT_PENDING_S	(7 * 86400)	/* pending authz and order */
 #define DEFAULT_VALID_S		(30 * 86400)	/* a valid authorization */
-#define SERIAL_TRIES		4
 
 
 /* ---------- plumbing ---------- */
 
 /*
- * The database: one connection for the whole server, serialized by db_mu
- * and held for a whole RA operation (ra_finalize lets go of it while it
- * checks the CSR and signs). DESIGN.md had one connection per thread; in
- * WAL mode a commit on one connection empties the page cache of every
- * other (a changed wal-index header resets the pager), so with two HTTP
- * threads nearly every request read its pages back with pread(2): about
- * 160 per issuance (now 5). Writes were serialized
- * anyway (store.c's writer mutex) and reads on a warm cache take
+ * The database: one connection for the whole process, serialized by
+ * db_mu, a plain mutex. Every ra_* function takes it once, at its top
+ * (st = ra_lock(ra)), and lets go of it once, at its end (ra_unlock);
+ * nothing under it takes it again: the VA's results come back on its own
+ * workers (ra_va_done), and ra_revoke calls on_revoke after ra_unlock.
+ * Only the issuance cycle (ra_issue.c) lets go of it in between, while
+ * it signs. Why one connection: in WAL mode a commit on one connection
+ * empties the page cache of every other (a changed wal-index header
+ * resets the pager), so with a connection per thread nearly every
+ * request read its pages back with pread(2): about 160 per issuance
+ * (now 5). Writes are serialized anyway and reads on a warm cache take
  * microseconds, so one connection costs no parallelism worth having.
- *
- * DB_LOCKED(ra, st) takes the lock and declares `st`; the lock is let go
- * when st goes out of scope, on every return path.
  */
 struct store *
 ra_lock(struct ra *ra)
 {
 	pthread_mutex_lock(&ra->db_mu);
 	return ra->st;
-}
-
-static struct ra *
-db_lock(struct ra *ra)
-{
-	(void)ra_lock(ra);
-	return ra;
 }
 
 /*
@@ -86,30 +76,6 @@ ra_unlock(struct ra *ra)
 		    "just committed may not survive a power loss",
 		    strerror(errno));
 }
-
-static void
-db_unlock(struct ra **held)
-{
-	ra_unlock(*held);
-}
-
-/* Let go of the lock for a stretch of pure computation, and take it back. */
-static void
-db_pause(struct ra *ra)
-{
-	pthread_mutex_unlock(&ra->db_mu);
-}
-
-static void
-db_resume(struct ra *ra)
-{
-	pthread_mutex_lock(&ra->db_mu);
-}
-
-#define DB_LOCKED(ra, st)						\
-	struct ra *db_held_ __attribute__((cleanup(db_unlock))) =	\
-	    db_lock(ra);						\
-	struct store *st = db_held_->st
 
 /*
  * Log a failure once and turn it into a generic problem (Z05): a store
@@ -140,8 +106,8 @@ not_found(struct acme_problem *prob, const char *what)
 	    what);
 }
 
-static void
-error_from_problem(struct acme_error *e, const struct acme_problem *p)
+void
+ra_error_from_problem(struct acme_error *e, const struct acme_problem *p)
 {
 	memset(e, 0, sizeof(*e));
 	e->set = true;
@@ -166,7 +132,6 @@ ra_new(const struct ra_opts *opts, struct ca *ca, const struct policy *policy,
     char *err, size_t errsz)
 {
 	struct ra		*ra;
-	pthread_mutexattr_t	 ma;
 	char			 serr[256];
 
 	if ((ra = calloc(1, sizeof(*ra))) == NULL) {
@@ -188,10 +153,7 @@ ra_new(const struct ra_opts *opts, struct ca *ca, const struct policy *policy,
 		return NULL;
 	}
 	ra->opts.db_path = ra->db_path;
-	pthread_mutexattr_init(&ma);
-	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
-	pthread_mutex_init(&ra->db_mu, &ma);
-	pthread_mutexattr_destroy(&ma);
+	pthread_mutex_init(&ra->db_mu, NULL);
 	/* NULL only costs speed: keycache_get then imports every time. */
 	if ((ra->keys = keycache_new(0)) == NULL)
 		log_warn("ra: no memory for the account key cache");
@@ -229,9 +191,11 @@ ra_set_va(struct ra *ra, struct va *va)
 int
 ra_recover(struct ra *ra, size_t *n)
 {
-	DB_LOCKED(ra, st);
+	struct store		*st;
 	struct acme_error	 e = { 0 };
+	int			 ret = -1;
 
+	st = ra_lock(ra);
 	e.set = true;
 	e.type = ACME_P_SERVERINTERNAL;
 	e.status = 500;
@@ -239,24 +203,32 @@ ra_recover(struct ra *ra, size_t *n)
 	    "issuing this order; create a new order");
 	if (ra_state_recover(st, time(NULL), &e, n) != STORE_OK) {
 		log_err("ra: recovery: %s", store_errmsg(st));
-		return -1;
+		goto out;
 	}
-	return 0;
+	ret = 0;
+out:
+	ra_unlock(ra);
+	return ret;
 }
 
 int
 ra_expire(struct ra *ra, time_t now)
 {
-	DB_LOCKED(ra, st);
+	struct store	*st;
 	size_t		 na = 0, no = 0;
+	int		 ret = -1;
 
+	st = ra_lock(ra);
 	if (ra_state_expire(st, now, &na, &no) != STORE_OK) {
 		log_warn("ra: expiry sweep: %s", store_errmsg(st));
-		return -1;
+		goto out;
 	}
 	if (na + no > 0)
 		log_debug("ra: expired %zu authorizations, %zu orders", na, no);
-	return 0;
+	ret = 0;
+out:
+	ra_unlock(ra);
+	return ret;
 }
 
 char *
@@ -277,22 +249,32 @@ int
 ra_account_auth(struct ra *ra, const char *id, struct acme_account *out,
     EVP_PKEY **key, struct acme_problem *prob)
 {
-	DB_LOCKED(ra, st);
+	struct store		*st;
 	enum store_status	 rc;
+	int			 ret = -1;
 
+	st = ra_lock(ra);
 	*key = NULL;
 	rc = store_account_get(st, id, out);
-	if (rc == STORE_NOTFOUND)
-		return acme_problem_set(prob, ACME_P_ACCOUNTDOESNOTEXIST,
+	if (rc == STORE_NOTFOUND) {
+		acme_problem_set(prob, ACME_P_ACCOUNTDOESNOTEXIST,
 		    "no account with that kid");
-	if (rc != STORE_OK)
-		return ra_internal(st, prob, "account lookup");
+		goto out;
+	}
+	if (rc != STORE_OK) {
+		ra_internal(st, prob, "account lookup");
+		goto out;
+	}
 	if ((*key = account_key(ra, out)) == NULL) {
 		log_err("ra: account %s has an unreadable key", id);
-		return acme_problem_set(prob, ACME_P_SERVERINTERNAL,
+		acme_problem_set(prob, ACME_P_SERVERINTERNAL,
 		    "the server could not complete the request");
+		goto out;
 	}
-	return 0;
+	ret = 0;
+out:
+	ra_unlock(ra);
+	return ret;
 }
 
 /* ---------- EAB (§7.3.4), replaces (RFC 9773 §5), authz reuse ---------- */
@@ -476,35 +458,46 @@ ra_new_account_eab(struct ra *ra, EVP_PKEY *key,
     const struct acme_req_new_account *req, const struct acme_eab *eab,
     struct acme_account *out, bool *created, struct acme_problem *prob)
 {
-	DB_LOCKED(ra, st);
+	struct store		*st;
 	struct acme_account	 a = { 0 };
 	char			 tp[ACME_THUMBPRINT_SIZE];
 	enum store_status	 rc;
 	int			 ret = -1;
 
+	st = ra_lock(ra);
 	*created = false;
-	if (acme_jwk_thumbprint(key, tp) == -1)
-		return acme_problem_set(prob, ACME_P_SERVERINTERNAL,
+	if (acme_jwk_thumbprint(key, tp) == -1) {
+		acme_problem_set(prob, ACME_P_SERVERINTERNAL,
 		    "the server could not complete the request");
+		goto out;
+	}
 
 	/* RFC 8555 §7.3.1: the key is the account's identity. */
 	rc = store_account_get_by_thumbprint(st, tp, out);
 	if (rc == STORE_OK)
 		goto existing;
-	if (rc != STORE_NOTFOUND)
-		return ra_internal(st, prob, "newAccount lookup");
-	if (req->only_return_existing)
-		return acme_problem_set(prob, ACME_P_ACCOUNTDOESNOTEXIST,
+	if (rc != STORE_NOTFOUND) {
+		ra_internal(st, prob, "newAccount lookup");
+		goto out;
+	}
+	if (req->only_return_existing) {
+		acme_problem_set(prob, ACME_P_ACCOUNTDOESNOTEXIST,
 		    "no account exists with this key");
-	if (ra->opts.tos_required && !req->tos_agreed)
-		return acme_problem_set(prob, ACME_P_USERACTIONREQUIRED,
+		goto out;
+	}
+	if (ra->opts.tos_required && !req->tos_agreed) {
+		acme_problem_set(prob, ACME_P_USERACTIONREQUIRED,
 		    "agree to the terms of service (termsOfServiceAgreed) "
 		    "to create an account");
-	if (ra->opts.eab_required && req->eab == NULL)
-		return acme_problem_set(prob, ACME_P_EXTERNALACCOUNTREQUIRED,
+		goto out;
+	}
+	if (ra->opts.eab_required && req->eab == NULL) {
+		acme_problem_set(prob, ACME_P_EXTERNALACCOUNTREQUIRED,
 		    "this server requires an external account binding");
+		goto out;
+	}
 	if (eab != NULL && eab_check(st, eab, prob) == -1)
-		return -1;
+		goto out;
 
 	a.status = ACME_ACCOUNT_VALID;
 	if ((a.jwk = acme_jwk_export_str(key)) == NULL)
@@ -549,15 +542,19 @@ ra_new_account_eab(struct ra *ra, EVP_PKEY *key,
 	goto out;
 existing:
 	/* RFC 8555 §7.3.6: a deactivated account is gone for good. */
-	if (out->status != ACME_ACCOUNT_VALID)
-		return acme_problem_setx(prob, ACME_P_UNAUTHORIZED, 401,
+	if (out->status != ACME_ACCOUNT_VALID) {
+		acme_problem_setx(prob, ACME_P_UNAUTHORIZED, 401,
 		    "the account of this key is %s",
 		    acme_account_status_str(out->status));
-	return 0;
+		goto out;
+	}
+	ret = 0;
+	goto out;
 oom:
 	acme_problem_set(prob, ACME_P_SERVERINTERNAL, "out of memory");
 out:
 	acme_account_clear(&a);
+	ra_unlock(ra);
 	return ret;
 }
 
@@ -566,11 +563,15 @@ ra_update_account(struct ra *ra, const struct acme_account *acct,
     const struct acme_req_account_update *req, struct acme_account *out,
     struct acme_problem *prob)
 {
-	DB_LOCKED(ra, st);
+	struct store		*st;
 	enum store_status	 rc;
+	int			 ret = -1;
 
-	if (store_begin(st) != STORE_OK)
-		return ra_internal(st, prob, "account update");
+	st = ra_lock(ra);
+	if (store_begin(st) != STORE_OK) {
+		ra_internal(st, prob, "account update");
+		goto out;
+	}
 	if (req->has_contact) {
 		rc = store_account_update_contacts(st, acct->id,
 		    (const char (*)[ACME_CONTACT_SIZE])req->contact,
@@ -585,16 +586,24 @@ ra_update_account(struct ra *ra, const struct acme_account *acct,
 		if (rc != STORE_OK && rc != STORE_CONFLICT)
 			goto fail;
 	}
-	if (store_commit(st) != STORE_OK)
-		return ra_internal(st, prob, "account update commit");
+	if (store_commit(st) != STORE_OK) {
+		ra_internal(st, prob, "account update commit");
+		goto out;
+	}
 	if (req->deactivate)
 		log_info("account %s deactivated", acct->id);
-	if (store_account_get(st, acct->id, out) != STORE_OK)
-		return ra_internal(st, prob, "account reread");
-	return 0;
+	if (store_account_get(st, acct->id, out) != STORE_OK) {
+		ra_internal(st, prob, "account reread");
+		goto out;
+	}
+	ret = 0;
+	goto out;
 fail:
 	store_rollback(st);
-	return ra_internal(st, prob, "account update");
+	ra_internal(st, prob, "account update");
+out:
+	ra_unlock(ra);
+	return ret;
 }
 
 int
@@ -602,23 +611,26 @@ ra_key_change(struct ra *ra, const struct acme_account *acct,
     EVP_PKEY *newkey, char conflict_id[ACME_ID_SIZE],
     struct acme_problem *prob)
 {
-	DB_LOCKED(ra, st);
+	struct store		*st;
 	struct acme_account	 holder = { 0 };
 	char			 tp[ACME_THUMBPRINT_SIZE], *jwk = NULL;
 	enum store_status	 rc;
 	int			 ret = -1;
 
+	st = ra_lock(ra);
 	conflict_id[0] = '\0';
 	if (acme_jwk_thumbprint(newkey, tp) == -1 ||
-	    (jwk = acme_jwk_export_str(newkey)) == NULL)
-		return acme_problem_set(prob, ACME_P_SERVERINTERNAL,
+	    (jwk = acme_jwk_export_str(newkey)) == NULL) {
+		acme_problem_set(prob, ACME_P_SERVERINTERNAL,
 		    "the server could not complete the request");
+		goto out;
+	}
 	/* §7.3.5 step 9: the account's own key is "in use" too (R07). */
 	if (strcmp(tp, acct->thumbprint) == 0) {
 		memcpy(conflict_id, acct->id, ACME_ID_SIZE);
-		free(jwk);
-		return acme_problem_setx(prob, ACME_P_MALFORMED, 409,
+		acme_problem_setx(prob, ACME_P_MALFORMED, 409,
 		    "the new key is already this account's key");
+		goto out;
 	}
 	rc = store_account_set_key(st, acct->id, acct->thumbprint, jwk, tp);
 	switch (rc) {
@@ -641,8 +653,10 @@ ra_key_change(struct ra *ra, const struct acme_account *acct,
 	default:
 		ra_internal(st, prob, "keyChange");
 	}
+out:
 	acme_account_clear(&holder);
 	free(jwk);
+	ra_unlock(ra);
 	return ret;
 }
 
@@ -668,7 +682,7 @@ challenge_types(const struct acme_identifier *id, bool wildcard,
 
 /*
  * RFC 8555 §7.1.3, §7.4: a requested validity is issued exactly as asked
- * (ca.c never moves a requested time), so what this server cannot honour
+ * (ca_leaf.c never moves a requested time), so what this server cannot honour
  * is refused here, before anything is stored. days is the profile's
  * lifetime: the longest certificate it issues is days * 86400 s.
  */
@@ -708,7 +722,7 @@ ra_new_order(struct ra *ra, const struct acme_account *acct,
     const struct acme_req_new_order *req, struct acme_order *out,
     struct acme_problem *prob)
 {
-	DB_LOCKED(ra, st);
+	struct store		*st;
 	struct acme_authz	*authzs = NULL;
 	const struct profile	*prof = NULL;
 	time_t			 now = time(NULL);
@@ -716,36 +730,45 @@ ra_new_order(struct ra *ra, const struct acme_account *acct,
 	size_t			 pending;
 	int			 ret = -1;
 
-	if (req->nids == 0)
-		return acme_problem_set(prob, ACME_P_MALFORMED,
+	st = ra_lock(ra);
+	if (req->nids == 0) {
+		acme_problem_set(prob, ACME_P_MALFORMED,
 		    "the order names no identifiers");
+		goto out;
+	}
 	/* Refused before anything is stored or signed (HARDENING O15). */
 	if (policy_check_list(ra->policy, req->ids, req->wildcard, req->nids,
 	    prob) == -1)
-		return -1;
+		goto out;
 	if (ra->opts.profiles != NULL) {
 		/* draft-ietf-acme-profiles §4; none named: the default. */
 		if ((prof = profile_select(ra->opts.profiles, req->profile,
 		    prob)) == NULL)
-			return -1;
+			goto out;
 	} else if (req->profile[0] != '\0' &&
-	    strcmp(req->profile, "default") != 0)
-		return acme_problem_set(prob, ACME_P_INVALIDPROFILE,
+	    strcmp(req->profile, "default") != 0) {
+		acme_problem_set(prob, ACME_P_INVALIDPROFILE,
 		    "unknown profile; this server offers \"default\"");
+		goto out;
+	}
 	if (check_validity(ra, req->not_before, req->not_after,
 	    prof != NULL ? prof->days : ra->opts.leaf_days, now, prob) == -1)
-		return -1;
+		goto out;
 	if (req->replaces[0] != '\0' && check_replaces(st, acct, req,
 	    prob) == -1)
-		return -1;
+		goto out;
 	if (ra->opts.max_pending_authz > 0) {
 		if (store_authz_count_pending(st, acct->id, &pending) !=
-		    STORE_OK)
-			return ra_internal(st, prob, "pending count");
-		if (pending + req->nids > ra->opts.max_pending_authz)
-			return acme_problem_setx(prob, ACME_P_RATELIMITED, 429,
+		    STORE_OK) {
+			ra_internal(st, prob, "pending count");
+			goto out;
+		}
+		if (pending + req->nids > ra->opts.max_pending_authz) {
+			acme_problem_setx(prob, ACME_P_RATELIMITED, 429,
 			    "too many pending authorizations (%zu); finish or "
 			    "deactivate some first", pending);
+			goto out;
+		}
 	}
 
 	if (acme_order_alloc_idents(out, req->nids) == -1 ||
@@ -804,6 +827,7 @@ out:
 			acme_authz_clear(&authzs[i]);
 		free(authzs);
 	}
+	ra_unlock(ra);
 	return ret;
 }
 
@@ -844,9 +868,13 @@ int
 ra_get_order(struct ra *ra, const struct acme_account *acct, const char *id,
     struct acme_order *out, struct acme_problem *prob)
 {
-	DB_LOCKED(ra, st);
+	struct store	*st;
+	int		 ret;
 
-	return get_own_order(ra, st, acct, id, out, prob);
+	st = ra_lock(ra);
+	ret = get_own_order(ra, st, acct, id, out, prob);
+	ra_unlock(ra);
+	return ret;
 }
 
 int
@@ -854,16 +882,25 @@ ra_list_orders(struct ra *ra, const struct acme_account *acct,
     const char *cursor, char (*ids)[ACME_ID_SIZE], size_t max, size_t *n,
     char *next, size_t nextsz, struct acme_problem *prob)
 {
-	DB_LOCKED(ra, st);
+	struct store		*st;
 	enum store_status	 rc;
+	int			 ret = -1;
 
+	st = ra_lock(ra);
 	rc = store_order_list(st, acct->id, cursor, max, ids, n, next, nextsz);
-	if (rc == STORE_NOTFOUND)
-		return acme_problem_set(prob, ACME_P_MALFORMED,
+	if (rc == STORE_NOTFOUND) {
+		acme_problem_set(prob, ACME_P_MALFORMED,
 		    "unknown orders cursor");
-	if (rc != STORE_OK)
-		return ra_internal(st, prob, "orders list");
-	return 0;
+		goto out;
+	}
+	if (rc != STORE_OK) {
+		ra_internal(st, prob, "orders list");
+		goto out;
+	}
+	ret = 0;
+out:
+	ra_unlock(ra);
+	return ret;
 }
 
 /* ---------- authorizations and challenges ---------- */
@@ -896,34 +933,51 @@ int
 ra_get_authz(struct ra *ra, const struct acme_account *acct, const char *id,
     struct acme_authz *out, struct acme_problem *prob)
 {
-	DB_LOCKED(ra, st);
+	struct store	*st;
+	int		 ret;
 
-	return get_own_authz(ra, st, acct, id, out, prob);
+	st = ra_lock(ra);
+	ret = get_own_authz(ra, st, acct, id, out, prob);
+	ra_unlock(ra);
+	return ret;
 }
 
 int
 ra_deactivate_authz(struct ra *ra, const struct acme_account *acct,
     const char *id, struct acme_authz *out, struct acme_problem *prob)
 {
-	DB_LOCKED(ra, st);
+	struct store		*st;
 	enum store_status	 rc;
+	int			 ret = -1;
 
+	st = ra_lock(ra);
 	if (get_own_authz(ra, st, acct, id, out, prob) == -1)
-		return -1;
+		goto out;
 	/* RFC 8555 §7.5.2: pending or valid -> deactivated (the table's). */
-	if (!acme_authz_transition_ok(out->status, ACME_AUTHZ_DEACTIVATED))
-		return acme_problem_set(prob, ACME_P_MALFORMED,
+	if (!acme_authz_transition_ok(out->status, ACME_AUTHZ_DEACTIVATED)) {
+		acme_problem_set(prob, ACME_P_MALFORMED,
 		    "only a pending or valid authorization can be deactivated "
 		    "(it is %s)", acme_authz_status_str(out->status));
+		goto out;
+	}
 	rc = ra_state_authz(st, id, out->status, ACME_AUTHZ_DEACTIVATED);
-	if (rc == STORE_CONFLICT)
-		return acme_problem_set(prob, ACME_P_MALFORMED,
+	if (rc == STORE_CONFLICT) {
+		acme_problem_set(prob, ACME_P_MALFORMED,
 		    "the authorization changed during this request");
-	if (rc != STORE_OK)
-		return ra_internal(st, prob, "authz deactivation");
-	if (store_authz_get(st, id, out) != STORE_OK)
-		return ra_internal(st, prob, "authz reread");
-	return 0;
+		goto out;
+	}
+	if (rc != STORE_OK) {
+		ra_internal(st, prob, "authz deactivation");
+		goto out;
+	}
+	if (store_authz_get(st, id, out) != STORE_OK) {
+		ra_internal(st, prob, "authz reread");
+		goto out;
+	}
+	ret = 0;
+out:
+	ra_unlock(ra);
+	return ret;
 }
 
 /* Fill a VA request for challenge c of authz a, for account acct. */
@@ -963,7 +1017,7 @@ finish_challenge(struct ra *ra, struct store *st, const char *chall_id,
 
 	(void)ra;
 	if (!valid)
-		error_from_problem(&e, p);
+		ra_error_from_problem(&e, p);
 	rc = ra_state_validated(st, chall_id, valid, valid ? NULL : &e,
 	    time(NULL));
 	metrics_validation(type, valid);
@@ -980,10 +1034,12 @@ void
 ra_va_done(void *arg, const struct va_request *req, const struct va_result *res)
 {
 	struct ra	*ra = arg;
-	DB_LOCKED(ra, st);
+	struct store	*st;
 
+	st = ra_lock(ra);
 	finish_challenge(ra, st, req->chall_id, req->type, res->valid,
 	    &res->prob);
+	ra_unlock(ra);
 }
 
 int
@@ -991,54 +1047,73 @@ ra_challenge(struct ra *ra, const struct acme_account *acct, const char *id,
     bool respond, struct acme_challenge *chall, struct acme_authz *authz,
     struct acme_problem *prob)
 {
-	DB_LOCKED(ra, st);
+	struct store		*st;
 	struct va_request	 vr;
 	struct acme_problem	 vp;
 	enum store_status	 rc;
 	bool			 skip;
+	int			 ret = -1;
 
+	st = ra_lock(ra);
 	rc = store_challenge_get(st, id, chall, authz);
 	if (rc == STORE_OK && strcmp(authz->account_id, acct->id) != 0)
 		rc = STORE_NOTFOUND;	/* no validation for others (C02) */
-	if (rc == STORE_NOTFOUND)
-		return not_found(prob, "challenge");
-	if (rc != STORE_OK)
-		return ra_internal(st, prob, "challenge lookup");
-	if (!respond || chall->status != ACME_CHALL_PENDING)
-		return 0;	/* §7.5.1: reading never validates (C03, C06) */
+	if (rc == STORE_NOTFOUND) {
+		not_found(prob, "challenge");
+		goto out;
+	}
+	if (rc != STORE_OK) {
+		ra_internal(st, prob, "challenge lookup");
+		goto out;
+	}
+	if (!respond || chall->status != ACME_CHALL_PENDING) {
+		ret = 0;	/* §7.5.1: reading never validates (C03, C06) */
+		goto out;
+	}
 	/* An expired authz is gone, as in Boulder (HARDENING C05): 404. */
 	if (authz->status == ACME_AUTHZ_EXPIRED ||
 	    (authz->status == ACME_AUTHZ_PENDING &&
-	    authz->expires <= time(NULL)))
-		return acme_problem_setx(prob, ACME_P_MALFORMED, 404,
+	    authz->expires <= time(NULL))) {
+		acme_problem_setx(prob, ACME_P_MALFORMED, 404,
 		    "the authorization is expired");
-	if (authz->status != ACME_AUTHZ_PENDING)
-		return acme_problem_set(prob, ACME_P_MALFORMED,
+		goto out;
+	}
+	if (authz->status != ACME_AUTHZ_PENDING) {
+		acme_problem_set(prob, ACME_P_MALFORMED,
 		    "the authorization is %s; its challenges cannot be "
 		    "answered", acme_authz_status_str(authz->status));
+		goto out;
+	}
 
 	/*
 	 * With --validation skip the claim and the result go in one
 	 * transaction: one commit instead of two.
 	 */
 	skip = ra->opts.validation_skip;
-	if (skip && store_begin_relaxed(st) != STORE_OK)
-		return ra_internal(st, prob, "challenge start");
+	if (skip && store_begin_relaxed(st) != STORE_OK) {
+		ra_internal(st, prob, "challenge start");
+		goto out;
+	}
 	/* One validation at a time per authorization (HARDENING X20). */
 	rc = store_challenge_begin(st, id);
 	if (rc != STORE_OK && skip)
 		(void)store_rollback(st);
 	if (rc == STORE_CONFLICT)
 		goto reread;
-	if (rc != STORE_OK)
-		return ra_internal(st, prob, "challenge start");
+	if (rc != STORE_OK) {
+		ra_internal(st, prob, "challenge start");
+		goto out;
+	}
 
 	if (skip) {
 		finish_challenge(ra, st, id, chall->type, true, NULL);
-		if (store_commit(st) != STORE_OK)
-			return ra_internal(st, prob, "challenge");
+		if (store_commit(st) != STORE_OK) {
+			ra_internal(st, prob, "challenge");
+			goto out;
+		}
 		goto reread;
 	}
+	/* va_submit only queues: the result comes back on a VA worker. */
 	if (make_va_request(acct, authz, chall, &vr) == -1 || ra->va == NULL ||
 	    va_submit(ra->va, &vr) == -1) {
 		acme_problem_set(&vp, ACME_P_SERVERINTERNAL,
@@ -1047,9 +1122,14 @@ ra_challenge(struct ra *ra, const struct acme_account *acct, const char *id,
 		finish_challenge(ra, st, id, chall->type, false, &vp);
 	}
 reread:
-	if (store_challenge_get(st, id, chall, authz) != STORE_OK)
-		return ra_internal(st, prob, "challenge reread");
-	return 0;
+	if (store_challenge_get(st, id, chall, authz) != STORE_OK) {
+		ra_internal(st, prob, "challenge reread");
+		goto out;
+	}
+	ret = 0;
+out:
+	ra_unlock(ra);
+	return ret;
 }
 
 /* ---------- finalize and certificates ---------- */
@@ -1104,24 +1184,29 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
     EVP_PKEY *account_key, const char *order_id, const char *csr_b64,
     struct acme_order *out, struct acme_problem *prob)
 {
-	DB_LOCKED(ra, st);
+	struct store		*st;
 	struct acme_order	 o = { 0 };
-	struct acme_cert	 cert = { 0 };
-	struct acme_error	 e;
-	struct acme_problem	 p;
+	struct acme_problem	 csr_prob;
+	struct ra_issue_cycle	 cyc;
 	struct ca_leaf_req	 lr;
 	const struct profile	*prof;
-	X509_REQ		*csr = NULL;
+	X509_REQ		*csr;
 	EVP_PKEY		*csr_key = NULL;
-	X509			*leaf = NULL;
 	EVP_PKEY		*forbidden[1] = { account_key };
-	const char		*chain = NULL;
 	char			 serial[ACME_SERIAL_SIZE];
 	char			 csr_tp[ACME_THUMBPRINT_SIZE];
-	bool			 is_acct_key, serial_taken = false, ok;
-	enum store_status	 rc = STORE_ERR;
+	bool			 is_acct_key;
 	int			 ret = -1;
 
+	memset(&cyc, 0, sizeof(cyc));
+	/*
+	 * Pure computation, before the lock: decode the CSR and verify its
+	 * self-signature (F09). The result waits for the order checks: an
+	 * order that is not ready answers orderNotReady whatever its CSR.
+	 */
+	csr = acme_csr_decode_key(csr_b64, &csr_key, &csr_prob);
+
+	st = ra_lock(ra);
 	if (get_own_order(ra, st, acct, order_id, &o, prob) == -1)
 		goto out;
 	/* RFC 8555 §7.4: finalize only a ready order (F01-F03). */
@@ -1133,19 +1218,16 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 	}
 	if (recheck_authzs(st, &o, prob) == -1)
 		goto out;
-	/*
-	 * The CSR; a bad one leaves the order ready (§7.4, F26). Parsed and
-	 * verified without the database lock: another request may run.
-	 */
-	db_pause(ra);
-	ok = (csr = acme_csr_decode_key(csr_b64, &csr_key, prob)) != NULL &&
-	    acme_csr_check_key(csr, csr_key, o.idents, o.nident, forbidden, 1,
-	    prob) == 0;
-	if (!ok || acme_jwk_thumbprint(csr_key, csr_tp) == -1)
-		csr_tp[0] = '\0';	/* a key type JWK cannot express */
-	db_resume(ra);
-	if (!ok)
+	/* The CSR; a bad one leaves the order ready (§7.4, F26). */
+	if (csr == NULL) {
+		*prob = csr_prob;
 		goto out;
+	}
+	if (acme_csr_check_key(csr, csr_key, o.idents, o.nident, forbidden, 1,
+	    prob) == -1)
+		goto out;
+	if (acme_jwk_thumbprint(csr_key, csr_tp) == -1)
+		csr_tp[0] = '\0';	/* a key type JWK cannot express */
 	if (csr_key_is_account_key(st, csr_tp, &is_acct_key, prob) == -1)
 		goto out;
 	if (is_acct_key) {
@@ -1175,32 +1257,6 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 		goto out;
 	}
 
-	/* Step 1: ready -> processing and the serial reserved, atomically. */
-	for (int i = 0; i < SERIAL_TRIES; i++) {
-		if (ca_new_serial(serial) == -1)
-			break;
-		rc = store_order_begin_processing(st, o.id, serial,
-		    &serial_taken);
-		if (rc != STORE_CONFLICT || !serial_taken)
-			break;
-	}
-	if (rc == STORE_CONFLICT) {
-		acme_problem_set(prob, ACME_P_ORDERNOTREADY,
-		    "the order is already being finalized");
-		goto out;
-	}
-	if (rc != STORE_OK) {
-		ra_internal(st, prob, "begin processing");
-		goto out;
-	}
-
-	/*
-	 * X01 P1 (and P2: the intent/serial commits in the same transaction
-	 * as the processing CAS, so there is no point between them).
-	 */
-	fault_point("finalize.p1");
-
-	/* Step 2: sign. */
 	memset(&lr, 0, sizeof(lr));
 	lr.pubkey = csr_key;
 	lr.spki = X509_REQ_get_X509_PUBKEY(csr);
@@ -1217,52 +1273,32 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 	lr.crl_url = ra->opts.crl_url;
 	lr.not_before = o.not_before;
 	lr.not_after = o.not_after;
-	lr.serial = serial;
-	db_pause(ra);	/* the order is processing: it is ours to finish */
-	rc = ca_sign_leaf(ra->ca, &lr, &leaf, &chain) == -1 ? STORE_ERR :
-	    STORE_OK;
-	db_resume(ra);
-	if (rc != STORE_OK) {
-		acme_problem_set(&p, ACME_P_SERVERINTERNAL,
-		    "the certificate could not be signed");
-		error_from_problem(&e, &p);
-		(void)store_order_fail(st, o.id, &e, false);
-		*prob = p;
-		goto out;
-	}
 
-	fault_point("finalize.p3");	/* X01 P3: signed, not stored */
-
-	/* Step 3: the certificate and order -> valid, atomically. */
-	rc = STORE_ERR;
-	if (issuer_cert_record(leaf, chain, o.idents, o.nident, "acme",
-	    &cert) == -1 ||
-	    (rc = store_order_finish(st, o.id, &cert)) != STORE_OK) {
-		if (rc == STORE_ERR)
-			log_err("ra: storing certificate %s: %s", serial,
-			    store_errmsg(st));
-		acme_problem_set(&p, ACME_P_SERVERINTERNAL,
-		    "the certificate could not be stored; create a new order");
-		error_from_problem(&e, &p);
-		/* Signed but not stored: the serial stays reserved (I2). */
-		(void)store_order_fail(st, o.id, &e, true);
-		*prob = p;
+	/*
+	 * Reserve (ready -> processing and the serial), sign without the
+	 * lock, record (the certificate and the order valid): ra_issue.c.
+	 */
+	cyc.kind = "finalize";
+	cyc.order_id = o.id;
+	cyc.source = "acme";
+	cyc.req = &lr;
+	cyc.serial = serial;
+	cyc.prob = prob;
+	if (ra_issue_cycle(ra, st, &cyc) == -1)
 		goto out;
-	}
-	log_info("issued %s for order %s (%s)", serial, o.id, cert.names);
+	log_info("issued %s for order %s (%s)", serial, o.id, cyc.rec.names);
 	metrics_issuance(o.profile);
-	fault_point("finalize.p4");	/* X01 P4: stored, not answered */
 	if (store_order_get(st, o.id, out) != STORE_OK) {
 		ra_internal(st, prob, "order reread");
 		goto out;
 	}
 	ret = 0;
 out:
-	acme_cert_clear(&cert);
+	ra_unlock(ra);
+	ra_issue_cycle_clear(&cyc);
 	acme_order_clear(&o);
 	EVP_PKEY_free(csr_key);
 	X509_REQ_free(csr);
-	X509_free(leaf);
 	return ret;
 }
 
@@ -1270,15 +1306,16 @@ char *
 ra_get_cert_chain(struct ra *ra, const struct acme_account *acct,
     const char *serial, struct acme_problem *prob)
 {
-	DB_LOCKED(ra, st);
+	struct store		*st;
 	struct acme_cert	 c = { 0 };
 	enum store_status	 rc;
 	char			*s = NULL;
 	size_t			 a, b;
 
+	st = ra_lock(ra);
 	if (strlen(serial) >= ACME_SERIAL_SIZE) {
 		not_found(prob, "certificate");
-		return NULL;
+		goto out;
 	}
 	rc = store_cert_get(st, serial, &c);
 	if (rc == STORE_OK && strcmp(c.account_id, acct->id) != 0)
@@ -1301,6 +1338,8 @@ ra_get_cert_chain(struct ra *ra, const struct acme_account *acct,
 			memcpy(s + a, c.chain_pem, b + 1);
 		}
 	}
+out:
+	ra_unlock(ra);
 	acme_cert_clear(&c);
 	return s;
 }
@@ -1371,7 +1410,7 @@ ra_revoke(struct ra *ra, const struct acme_account *acct, EVP_PKEY *cert_key,
     const unsigned char *der, size_t derlen, int reason,
     struct acme_problem *prob)
 {
-	DB_LOCKED(ra, st);
+	struct store		*st;
 	struct acme_cert	 c = { 0 };
 	const unsigned char	*p = der;
 	unsigned char		*stored = NULL;
@@ -1382,8 +1421,9 @@ ra_revoke(struct ra *ra, const struct acme_account *acct, EVP_PKEY *cert_key,
 	bool			 ok;
 	int			 len, ret = -1;
 
+	st = ra_lock(ra);
 	if ((x = d2i_X509(NULL, &p, (long)derlen)) == NULL ||
-	    p != der + derlen || issuer_serial_hex(x, serial) == -1) {
+	    p != der + derlen || ca_serial_hex(x, serial) == -1) {
 		acme_problem_set(prob, ACME_P_MALFORMED,
 		    "certificate is not a DER X.509 certificate");
 		goto out;
@@ -1444,14 +1484,20 @@ ra_revoke(struct ra *ra, const struct acme_account *acct, EVP_PKEY *cert_key,
 		goto out;
 	}
 	log_info("revoked %s (reason %d)", serial, reason);
-	if (ra->opts.on_revoke != NULL)
-		ra->opts.on_revoke(ra->opts.on_revoke_arg);	/* the CRL */
 	ret = 0;
 	goto out;
 unknown:
 	acme_problem_setx(prob, ACME_P_MALFORMED, 404,
 	    "this server did not issue that certificate");
 out:
+	ra_unlock(ra);
+	/*
+	 * The CRL, after ra_unlock: the revocation is durable before a CRL
+	 * lists it, and the publisher's fsyncs run without the RA's lock
+	 * (it may take it itself: the order is crl->mu -> db_mu).
+	 */
+	if (ret == 0 && ra->opts.on_revoke != NULL)
+		ra->opts.on_revoke(ra->opts.on_revoke_arg);
 	acme_cert_clear(&c);
 	OPENSSL_free(stored);
 	BIO_free(b);
@@ -1466,7 +1512,7 @@ int
 ra_renewal_info(struct ra *ra, const char *certid, struct acme_ari_window *w,
     char *url, size_t urlsz, struct acme_problem *prob)
 {
-	DB_LOCKED(ra, st);
+	struct store		*st;
 	struct acme_ari_certid	 id;
 	struct acme_cert	 c = { 0 };
 	char			 serial[ACME_SERIAL_SIZE];
@@ -1476,12 +1522,15 @@ ra_renewal_info(struct ra *ra, const char *certid, struct acme_ari_window *w,
 	BIO			*b = NULL;
 	int			 ret = -1;
 
+	st = ra_lock(ra);
 	if (urlsz > 0)
 		url[0] = '\0';
 	if (acme_ari_certid_parse(certid, &id, prob) == -1)
-		return -1;
-	if (acme_ari_certid_serial_hex(&id, serial) == -1)
-		return not_found(prob, "certificate");
+		goto out;
+	if (acme_ari_certid_serial_hex(&id, serial) == -1) {
+		not_found(prob, "certificate");
+		goto out;
+	}
 	rc = store_cert_get(st, serial, &c);
 	/* The keyIdentifier part must be the one of our certificate. */
 	if (rc == STORE_OK && ((b = BIO_new_mem_buf(c.pem, -1)) == NULL ||
@@ -1515,6 +1564,7 @@ ra_renewal_info(struct ra *ra, const char *certid, struct acme_ari_window *w,
 	}
 	ret = 0;
 out:
+	ra_unlock(ra);
 	X509_free(x);
 	BIO_free(b);
 	acme_cert_clear(&c);

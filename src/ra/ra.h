@@ -16,6 +16,7 @@
 #include "acme/payload.h"
 
 struct ca;
+struct ca_leaf_req;
 struct va;
 struct va_request;
 struct va_result;
@@ -25,11 +26,12 @@ struct acme_eab;
 struct acme_ari_window;
 
 /*
- * The RA is the only code that changes ACME state (DESIGN.md). It takes
+ * The RA is the only code that changes ACME state (docs/ARCHITECTURE.md §2). It takes
  * and returns acme/ structs and fills a caller's struct acme_problem; it
  * never sees JSON, headers or URLs. Every function is safe to call from
- * several threads at once: each thread gets its own store connection
- * (opened on first use, closed by ra_free).
+ * several threads at once: they share the RA's one store connection
+ * (opened by ra_new, closed by ra_free), one call at a time under the
+ * RA's lock, and a call returns only once what it committed is on disk.
  *
  * Ownership checks live here: a resource of another account is
  * indistinguishable from a missing one (404 malformed, HARDENING Z01).
@@ -64,8 +66,8 @@ void		 ra_free(struct ra *ra);
 
 /*
  * Attach the VA after both exist (the VA calls back into ra_va_done,
- * which main installs as its done callback). NULL is allowed with
- * validation_skip.
+ * which serve.c installs as its done callback, from the VA's worker
+ * threads). NULL is allowed with validation_skip, and for the CLI.
  */
 void		 ra_set_va(struct ra *ra, struct va *va);
 
@@ -179,15 +181,32 @@ int		 ra_challenge(struct ra *ra, const struct acme_account *acct,
 		    struct acme_authz *authz, struct acme_problem *prob);
 
 /*
- * Finalize (§7.4): the order must be ready (orderNotReady otherwise), the
- * CSR must name exactly the order's identifiers with an acceptable key
- * that is no account's key (badCSR). Issues in Boulder's crash-safe
- * order. On success *out is the order, valid.
+ * Finalize (§7.4): the order must be ready (orderNotReady otherwise, even
+ * with a bad CSR), the CSR must name exactly the order's identifiers with
+ * an acceptable key that is no account's key (badCSR). Issues in
+ * Boulder's crash-safe order (the cycle of ra_issue). On success *out is
+ * the order, valid.
  */
 int		 ra_finalize(struct ra *ra, const struct acme_account *acct,
 		    EVP_PKEY *account_key, const char *order_id,
 		    const char *csr_b64, struct acme_order *out,
 		    struct acme_problem *prob);
+
+/*
+ * Issuance outside ACME orders (`localacme issue`, the server's own
+ * certificate), by finalize's crash-safe cycle (HARDENING §4): reserve a
+ * fresh serial in the store (written to serial, and req->serial points
+ * to it), sign with the CA, record the certificate with its source
+ * ("cli", "server") and no account, then return it. A signing failure
+ * marks the serial failed; a recording failure leaves it reserved ("may
+ * exist"). req's names must have passed the CA's policy.
+ *
+ * Returns 0 with *leaf a new X509 (caller frees) and *chain the issuer's
+ * PEM (borrowed from the CA); -1 with a one-line reason in err.
+ */
+int		 ra_issue(struct ra *ra, struct ca_leaf_req *req,
+		    char serial[ACME_SERIAL_SIZE], const char *source,
+		    X509 **leaf, const char **chain, char *err, size_t errsz);
 
 /*
  * The certificate chain (leaf then issuer, PEM) of one of acct's

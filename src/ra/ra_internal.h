@@ -1,4 +1,4 @@
-/* ra_internal.h - what the RA's own files share: the RA's state, its lock, its error mapping (not for other parts) */
+/* ra_internal.h - what the RA's own files share: the RA's state, its lock, its error mapping, the issuance cycle (not for other parts) */
 /* SPDX-License-Identifier: MIT */
 #ifndef LOCALACME_RA_INTERNAL_H
 #define LOCALACME_RA_INTERNAL_H
@@ -9,6 +9,7 @@
 #include "ra.h"
 #include "store/store.h"	/* enum store_status (ra_state.c) */
 
+struct ca_leaf_req;
 struct keycache;
 struct store;
 
@@ -19,7 +20,7 @@ struct ra {
 	const struct policy	*policy;
 	struct va		*va;
 	struct store		*st;		/* the one connection; db_mu */
-	pthread_mutex_t		 db_mu;		/* recursive */
+	pthread_mutex_t		 db_mu;		/* plain: never taken twice */
 	struct keycache		*keys;		/* imported account keys */
 };
 
@@ -39,6 +40,10 @@ void		 ra_unlock(struct ra *ra);
  */
 int		 ra_internal(struct store *st, struct acme_problem *prob,
 		    const char *what);
+
+/* The stored form of a problem (an order's or a challenge's error). */
+void		 ra_error_from_problem(struct acme_error *e,
+		    const struct acme_problem *p);
 
 /*
  * Status changes (ra_state.c; docs/ARCHITECTURE.md §7.5). The RA decides,
@@ -76,5 +81,49 @@ enum store_status ra_state_expire(struct store *st, time_t now,
 /* Start-up recovery's edges (ACME_EDGE_RECOVERY, HARDENING I5). */
 enum store_status ra_state_recover(struct store *st, time_t now,
 		    const struct acme_error *err, size_t *norder);
+
+/*
+ * One issuance (docs/ARCHITECTURE.md §7.7, HARDENING §4): what to sign,
+ * for whom, and what came of it. The caller fills the inputs and zeroes
+ * the rest; ra_issue_cycle_clear frees what the cycle left in it.
+ */
+struct ra_issue_cycle {
+	const char		*kind;		/* fault points <kind>.p1/.p3/.p4 */
+	const char		*order_id;	/* NULL: issuance outside orders */
+	const char		*source;	/* the record's: "acme", "cli", ... */
+	struct ca_leaf_req	*req;		/* req->serial is set to serial */
+	char			*serial;	/* ACME_SERIAL_SIZE bytes, out */
+	struct acme_problem	*prob;		/* orders: the answer on failure */
+	char			*err;		/* outside orders: the reason */
+	size_t			 errsz;
+	X509			*leaf;		/* out: the certificate */
+	const char		*chain;		/* out: the issuer PEM (borrowed) */
+	struct acme_cert	 rec;		/* out: the store record */
+};
+
+/*
+ * Run the cycle: reserve a serial (with an order: the order ready ->
+ * processing in the same transaction), sign with the CA, record the
+ * certificate (with an order: the order -> valid). Called with the RA's
+ * lock held (st from ra_lock) and returns with it held; it lets go of
+ * the lock while it signs. Returns 0, or -1 with *c->prob (orders) or
+ * c->err (outside orders) saying why; a signing failure marks the serial
+ * failed (and the order invalid), a recording failure leaves it reserved.
+ */
+int		 ra_issue_cycle(struct ra *ra, struct store *st,
+		    struct ra_issue_cycle *c);
+void		 ra_issue_cycle_clear(struct ra_issue_cycle *c);
+
+/*
+ * Fill *out (zeroed or cleared) with the store record of a signed leaf:
+ * serial, names (comma-joined ids), leaf PEM, chain PEM, SPKI SHA-256
+ * thumbprint, validity, issue time, status valid and source ("acme",
+ * "cli", "server"). account_id and order_id are left empty. Returns 0, or
+ * -1 on allocation failure (*out then holds what was filled; clear it
+ * with acme_cert_clear).
+ */
+int		 ra_cert_record(X509 *leaf, const char *chain_pem,
+		    const struct acme_identifier *ids, size_t n,
+		    const char *source, struct acme_cert *out);
 
 #endif /* LOCALACME_RA_INTERNAL_H */

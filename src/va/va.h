@@ -11,9 +11,10 @@
 
 /*
  * The VA performs challenge validations (RFC 8555 §8, RFC 8737, RFC 8738)
- * and RETURNS results; it never writes state (DESIGN.md). Requests are
+ * and RETURNS results; it never writes state (docs/ARCHITECTURE.md §2). Requests are
  * queued (bounded) and run by a fixed set of worker threads; each result
- * is handed to the `done` callback installed by main.c (ra_va_done).
+ * is handed, on the worker's thread, to the `done` callback that serve.c
+ * installs (ra_va_done).
  *
  * Name resolution (all challenge types, every redirect hop):
  *  1. IP identifiers are used as they are (RFC 8738);

@@ -19,7 +19,7 @@
 #include <openssl/x509v3.h>
 
 #include "acme/challenge.h"
-#include "issuer.h"
+#include "ra.h"
 #include "wfe_harness.h"
 
 static const char *const N1[] = { "a.test" };
@@ -1359,8 +1359,8 @@ test_wfe_v11_accountless_cert_revoked_only_by_its_key(void **state)
 	lr.idents = ids;
 	lr.nident = 3;
 	lr.days = 30;
-	assert_int_equal(issuer_issue(f->ca, f->st, &lr, serial, "server",
-	    &leaf, &chain, err, sizeof(err)), 0);
+	assert_int_equal(ra_issue(f->ra, &lr, serial, "server", &leaf,
+	    &chain, err, sizeof(err)), 0);
 	assert_true((len = i2d_X509(leaf, &buf)) > 0);
 	der = tu_b64url(buf, (size_t)len);
 	p = xprintf("{\"certificate\":\"%s\"}", der);

@@ -12,7 +12,7 @@
  * the management API's cert-status-by-serial/<hex>) to the form the
  * store keys certificates by: the magnitude as lower-case hex, two digits
  * per octet, no leading zero octet (as acme_ari_certid_serial_hex and
- * issuer_serial_hex write it). Serials are compared as numbers: either
+ * ca_serial_hex write it). Serials are compared as numbers: either
  * case, ':' between octets (`05:10:CA:F0`, as openssl -text prints) and
  * any number of leading zeros (certbot prints `510caf0` for 0x0510caf0)
  * all name the same serial.

@@ -4,11 +4,16 @@
 #define STORE_STORE_H
 
 /*
- * Threads: a struct store is ONE SQLite connection and must not be shared
- * between threads. Open one per worker thread (the database file is
- * shared; SQLite's WAL lets readers run beside the single writer, and
- * write transactions wait up to the busy timeout). Nothing here has
- * process-wide state.
+ * Threads: a struct store is ONE SQLite connection. Threads may share it,
+ * one call (or one transaction) at a time under the caller's lock: the
+ * RA shares its one connection among all the server's threads this way,
+ * with group commit (store_set_group_commit: the fsync comes after the
+ * caller lets go of its lock, one for many threads). Other connections
+ * to the same file work too
+ * (SQLite's WAL lets readers run beside the single writer; writes wait
+ * up to the busy timeout). Process-wide state: one explicit write
+ * transaction at a time in the process, whatever the connection
+ * (store.c's write_mu).
  *
  * Results: every call returns an enum store_status. STORE_ERR covers all
  * SQLite failures (SQLITE_FULL, IOERR, READONLY, BUSY after the timeout,
@@ -30,8 +35,8 @@
  *
  * IDs: the store assigns every resource ID on insert: 128 bits from
  * getrandom(2), base64url without padding, ACME_ID_LEN (22) characters
- * (RFC 8555 §10.5 unpredictable URLs, HARDENING Z04). DESIGN.md said a
- * libuuid v4, but that carries only 122 random bits.
+ * (RFC 8555 §10.5 unpredictable URLs, HARDENING Z04); a UUID v4 would
+ * carry only 122.
  */
 
 #include <stdbool.h>
@@ -121,7 +126,9 @@ enum store_status store_begin(struct store *st);
 /*
  * As store_begin, for writes a power loss (not a crash) may forget without
  * harm, because the client just repeats them (a challenge response): the
- * commit is not fsynced. Never for serials, certificates or revocations.
+ * commit is not fsynced. Never for certificates or revocations; a serial
+ * only as an issuance intent whose certificate commit (durable, later on
+ * the same connection) syncs it first (HARDENING I2).
  */
 enum store_status store_begin_relaxed(struct store *st);
 enum store_status store_commit(struct store *st);

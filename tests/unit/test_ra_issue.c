@@ -1,4 +1,4 @@
-/* test_issuer.c - issuance outside orders and certificate records (docs/HARDENING.md §4 crash-safe order) */
+/* test_ra_issue.c - the RA's issuance cycle outside orders and certificate records (docs/HARDENING.md §4 crash-safe order) */
 /* SPDX-License-Identifier: MIT */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,13 +20,15 @@
 #include "acme/problem.h"
 #include "store/store.h"
 #include "ca.h"
-#include "issuer.h"
 #include "keys.h"
+#include "ra.h"
+#include "ra_internal.h"	/* ra_cert_record */
 
 struct fixture {
 	char		 dir[64];
 	struct ca	*ca;
-	struct store	*st;
+	struct ra	*ra;		/* its own connection, group commit */
+	struct store	*st;		/* the test's own connection */
 	EVP_PKEY	*key;
 };
 
@@ -34,14 +36,19 @@ static int
 setup(void **state)
 {
 	struct fixture	*f = calloc(1, sizeof(*f));
+	struct ra_opts	 ro;
 	char		 err[256], db[128];
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_issuer.XXXXXX");
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_ra_issue.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	f->ca = ca_open(f->dir, true, NULL, NULL, err, sizeof(err));
 	assert_non_null(f->ca);
 	snprintf(db, sizeof(db), "%s/localacme.db", f->dir);
+	memset(&ro, 0, sizeof(ro));
+	ro.db_path = db;
+	f->ra = ra_new(&ro, f->ca, ca_policy(f->ca), err, sizeof(err));
+	assert_non_null(f->ra);
 	f->st = store_open(db, err, sizeof(err));
 	assert_non_null(f->st);
 	f->key = keys_generate(KEYS_EC256, err, sizeof(err));
@@ -57,6 +64,7 @@ teardown(void **state)
 	char		 cmd[128];
 
 	store_close(f->st);
+	ra_free(f->ra);
 	ca_free(f->ca);
 	EVP_PKEY_free(f->key);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
@@ -91,8 +99,9 @@ issue(struct fixture *f, struct acme_identifier *ids, size_t n,
 	req.idents = ids;
 	req.nident = n;
 	req.days = 30;
-	assert_int_equal(issuer_issue(f->ca, f->st, &req, serial, "cli", &leaf,
-	    &chain, err, sizeof(err)), 0);
+	assert_int_equal(ra_issue(f->ra, &req, serial, "cli", &leaf, &chain,
+	    err, sizeof(err)), 0);
+	assert_string_equal(req.serial, serial);
 	assert_non_null(leaf);
 	assert_string_equal(chain, ca_chain_pem(f->ca));
 	return leaf;
@@ -100,7 +109,7 @@ issue(struct fixture *f, struct acme_identifier *ids, size_t n,
 
 /* The certificate is in the store, byte for byte, before the caller sees it. */
 static void
-test_issuer_issue_records_the_certificate(void **state)
+test_ra_issue_records_the_certificate(void **state)
 {
 	struct fixture		*f = *state;
 	struct acme_identifier	 ids[2];
@@ -126,7 +135,7 @@ test_issuer_issue_records_the_certificate(void **state)
 
 /* I3: the serial used is reserved: it can never be reserved again. */
 static void
-test_issuer_issue_serial_is_reserved_forever(void **state)
+test_ra_issue_serial_is_reserved_forever(void **state)
 {
 	struct fixture		*f = *state;
 	struct acme_identifier	 ids[1];
@@ -143,7 +152,7 @@ test_issuer_issue_serial_is_reserved_forever(void **state)
 
 /* The hex serial is the certificate's own, as OpenSSL prints it. */
 static void
-test_issuer_serial_hex_matches_the_certificate(void **state)
+test_ca_serial_hex_matches_the_certificate(void **state)
 {
 	struct fixture		*f = *state;
 	struct acme_identifier	 ids[1];
@@ -155,7 +164,7 @@ test_issuer_serial_hex_matches_the_certificate(void **state)
 
 	idents(ids, &n, "localhost", NULL);
 	leaf = issue(f, ids, n, serial);
-	assert_int_equal(issuer_serial_hex(leaf, hex), 0);
+	assert_int_equal(ca_serial_hex(leaf, hex), 0);
 	assert_string_equal(hex, serial);
 	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(leaf), NULL);
 	bnhex = BN_bn2hex(bn);
@@ -170,7 +179,7 @@ test_issuer_serial_hex_matches_the_certificate(void **state)
 
 /* key_thumbprint is SHA-256 of the SubjectPublicKeyInfo, base64url. */
 static void
-test_issuer_cert_record_thumbprint_is_spki_sha256(void **state)
+test_ra_cert_record_thumbprint_is_spki_sha256(void **state)
 {
 	struct fixture		*f = *state;
 	struct acme_identifier	 ids[1];
@@ -183,8 +192,7 @@ test_issuer_cert_record_thumbprint_is_spki_sha256(void **state)
 
 	idents(ids, &n, "localhost", NULL);
 	leaf = issue(f, ids, n, serial);
-	assert_int_equal(issuer_cert_record(leaf, "chain", ids, n, "acme", &c),
-	    0);
+	assert_int_equal(ra_cert_record(leaf, "chain", ids, n, "acme", &c), 0);
 	len = i2d_PUBKEY(f->key, &der);
 	assert_true(len > 0);
 	assert_int_equal(EVP_Digest(der, (size_t)len, md, NULL, EVP_sha256(),
@@ -204,17 +212,17 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
-		    test_issuer_issue_records_the_certificate, setup, teardown),
+		    test_ra_issue_records_the_certificate, setup, teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_issuer_issue_serial_is_reserved_forever, setup,
+		    test_ra_issue_serial_is_reserved_forever, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_issuer_serial_hex_matches_the_certificate, setup,
+		    test_ca_serial_hex_matches_the_certificate, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_issuer_cert_record_thumbprint_is_spki_sha256, setup,
+		    test_ra_cert_record_thumbprint_is_spki_sha256, setup,
 		    teardown),
 	};
 
-	return cmocka_run_group_tests_name("issuer", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("ra_issue", tests, NULL, NULL);
 }
