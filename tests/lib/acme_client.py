@@ -359,13 +359,13 @@ class Transport:
         if c is None or fresh:
             if c is not None:
                 c.close()
-            old = c
+                with self._conns_lock:
+                    self._conns.discard(c)
             c = http.client.HTTPSConnection(
                 self.addr, self.port, timeout=self.timeout, context=self.ctx,
                 source_address=(self.source, 0) if self.source else None)
             self._local.conn = c
             with self._conns_lock:
-                self._conns.discard(old)
                 self._conns.add(c)
         return c
 
