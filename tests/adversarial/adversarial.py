@@ -40,36 +40,19 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import (dsa, ec, ed448,
                                                        ed25519, padding, rsa)
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature, encode_dss_signature)
+from cryptography.hazmat.primitives.asymmetric.utils import \
+    encode_dss_signature
 
-ERR = "urn:ietf:params:acme:error:"
-CT_JOSE = "application/jose+json"
-CT_PROBLEM = "application/problem+json"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+# From the shared client: the pieces (encoding, Key, JWS, HTTPS); the wrong
+# requests themselves are built in this file.
+import acme_client  # noqa: E402
+from acme_client import (CT_JOSE, CT_PROBLEM, Key, b64u, b64u_dec,  # noqa: E402
+                         int_bytes, jdump, key_authorization)
+
+ERR = acme_client.P_PREFIX
 B64URL_RE = re.compile(r"^[A-Za-z0-9_-]+$")
-
-# ---------------------------------------------------------------- encoding
-
-
-def b64u(b):
-    if isinstance(b, str):
-        b = b.encode()
-    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-
-
-def b64u_dec(s):
-    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
-
-
-def jdump(o):
-    return json.dumps(o, separators=(",", ":"))
-
-
-def int_bytes(n, length=None):
-    if length is None:
-        length = max(1, (n.bit_length() + 7) // 8)
-    return n.to_bytes(length, "big")
-
 
 # ---------------------------------------------------------------- DER (just enough for CSRs and certificates)
 
@@ -229,80 +212,7 @@ class RawRSA:
         return int_bytes(pow(m, self.d, self.n), self.k)
 
 
-# ---------------------------------------------------------------- keys
-
-
-class Key:
-    """An account or CSR key with its JWK and JWS signing."""
-
-    def __init__(self, kind="p256", priv=None):
-        self.kind = kind
-        if priv is not None:
-            self.priv = priv
-        elif kind == "p256":
-            self.priv = ec.generate_private_key(ec.SECP256R1())
-        elif kind == "p384":
-            self.priv = ec.generate_private_key(ec.SECP384R1())
-        elif kind.startswith("rsa"):
-            bits = int(kind[3:] or 2048)
-            self.priv = rsa.generate_private_key(65537, bits)
-        else:
-            raise ValueError(kind)
-        self.pub = self.priv.public_key()
-
-    @property
-    def alg(self):
-        return {"p256": "ES256", "p384": "ES384"}.get(self.kind, "RS256")
-
-    def jwk(self):
-        if isinstance(self.pub, ec.EllipticCurvePublicKey):
-            n = self.pub.public_numbers()
-            size = (self.pub.curve.key_size + 7) // 8
-            crv = {"secp256r1": "P-256", "secp384r1": "P-384"}[
-                self.pub.curve.name]
-            return {"kty": "EC", "crv": crv, "x": b64u(int_bytes(n.x, size)),
-                    "y": b64u(int_bytes(n.y, size))}
-        n = self.pub.public_numbers()
-        return {"kty": "RSA", "n": b64u(int_bytes(n.n)),
-                "e": b64u(int_bytes(n.e))}
-
-    def thumbprint(self):
-        j = self.jwk()
-        keys = ("crv", "kty", "x", "y") if j["kty"] == "EC" else (
-            "e", "kty", "n")
-        return b64u(hashlib.sha256(jdump({k: j[k] for k in keys}).encode())
-                    .digest())
-
-    def sign(self, data, alg=None):
-        alg = alg or self.alg
-        if isinstance(self.priv, ec.EllipticCurvePrivateKey):
-            h = {"ES256": hashes.SHA256(), "ES384": hashes.SHA384(),
-                 "ES512": hashes.SHA512()}.get(alg, hashes.SHA256())
-            r, s = decode_dss_signature(self.priv.sign(data, ec.ECDSA(h)))
-            size = (self.priv.curve.key_size + 7) // 8
-            return int_bytes(r, size) + int_bytes(s, size)
-        h = {"RS256": hashes.SHA256(), "RS384": hashes.SHA384(),
-             "RS512": hashes.SHA512(), "PS256": hashes.SHA256()}.get(
-                 alg, hashes.SHA256())
-        pad = (padding.PSS(padding.MGF1(h), 32) if alg.startswith("PS")
-               else padding.PKCS1v15())
-        return self.priv.sign(data, pad, h)
-
-    def sign_der(self, data):
-        """X.509-style signature (DER ECDSA / PKCS#1) and its AlgorithmIdentifier."""
-        if isinstance(self.priv, ec.EllipticCurvePrivateKey):
-            if self.kind == "p384":
-                return (self.priv.sign(data, ec.ECDSA(hashes.SHA384())),
-                        seq(oid("1.2.840.10045.4.3.3")))
-            return (self.priv.sign(data, ec.ECDSA(hashes.SHA256())),
-                    seq(oid("1.2.840.10045.4.3.2")))
-        return (self.priv.sign(data, padding.PKCS1v15(), hashes.SHA256()),
-                seq(oid("1.2.840.113549.1.1.11"), DER_NULL))
-
-    def spki(self):
-        return self.pub.public_bytes(serialization.Encoding.DER,
-                                     serialization.PublicFormat.
-                                     SubjectPublicKeyInfo)
+# ---------------------------------------------------------------- keys (Key is the shared client's)
 
 
 def generic_sign(priv, data, how="sha256"):
@@ -364,39 +274,12 @@ def make_csr(priv, dns=(), ips=(), cn=None, gns=None, exts=(), attrs=None,
 # ---------------------------------------------------------------- HTTP
 
 
-class Resp:
-    def __init__(self, status, headers, body):
-        self.status = status
-        self.headers = headers      # list of (name, value)
-        self.body = body
-        # What the envelope must hold (Client.request sets them):
-        # RFC 8555 §6.5, §7.2 a nonce on POST answers and on newNonce
-        # only; §7.1.1 Link rel="index" on every resource but the directory.
-        self.want_nonce = True
-        self.want_index = True
-
-    def header(self, name):
-        for k, v in self.headers:
-            if k.lower() == name.lower():
-                return v
-        return None
-
-    def header_all(self, name):
-        return [v for k, v in self.headers if k.lower() == name.lower()]
-
-    @property
-    def ctype(self):
-        return self.header("Content-Type")
-
-    def json(self):
-        try:
-            return json.loads(self.body)
-        except ValueError:
-            return None
-
-    def __repr__(self):
-        return "%d %s %s" % (self.status, self.ctype,
-                             self.body[:300].decode("utf-8", "replace"))
+class Resp(acme_client.Response):
+    # What the envelope must hold (Client.request sets them):
+    # RFC 8555 §6.5, §7.2 a nonce on POST answers and on newNonce
+    # only; §7.1.1 Link rel="index" on every resource but the directory.
+    want_nonce = True
+    want_index = True
 
 
 class Acct:
@@ -404,16 +287,19 @@ class Acct:
         self.key, self.kid, self.body = key, kid, body or {}
 
 
-class Client:
+class Client(acme_client.Transport):
+    """The shared transport (a keep-alive connection per thread) with this
+    suite's request layer: every answer recorded for N13 and D05, and
+    requests sent exactly as built."""
+
+    response_class = Resp
+
     def __init__(self, directory, cafile):
+        # Python 3.13's default (cpython#107361): also proves our chain is
+        # strict-clean.
+        super().__init__(directory, cafile, addr=urllib.parse.urlsplit(
+            directory).hostname, strict=True)
         self.directory = directory
-        u = urllib.parse.urlsplit(directory)
-        self.host, self.port = u.hostname, u.port or 443
-        self.base = "%s://%s" % (u.scheme, u.netloc)
-        self.ctx = ssl.create_default_context(cafile=cafile)
-        # Python 3.13's default (cpython#107361): also proves our chain is strict-clean.
-        self.ctx.verify_flags |= ssl.VERIFY_X509_STRICT
-        self.tl = threading.local()
         self.lock = threading.Lock()
         self.nonces_seen = set()
         self.nonce_dups = []
@@ -425,33 +311,14 @@ class Client:
         self.dir = self.get(directory).json()
 
     # -- transport
-    def _conn(self, fresh=False):
-        c = getattr(self.tl, "conn", None)
-        if c is None or fresh:
-            if c is not None:
-                c.close()
-            c = http.client.HTTPSConnection(self.host, self.port,
-                                            context=self.ctx, timeout=60)
-            self.tl.conn = c
-        return c
-
     def request(self, method, url, body=None, headers=None):
         path = url[len(self.base):] if url.startswith(self.base) else url
-        headers = dict(headers or {})
         for attempt in (0, 1):
-            c = self._conn(fresh=attempt == 1)
             try:
-                c.request(method, path, body=body, headers=headers)
-                r = c.getresponse()
-                data = r.read()
-                resp = Resp(r.status, r.getheaders(), data)
-                if r.will_close:
-                    c.close()
-                    self.tl.conn = None
+                resp = self.exchange(method, path, body, headers,
+                                     fresh=attempt == 1)
                 break
-            except (http.client.HTTPException, ConnectionError,
-                    ssl.SSLError, OSError):
-                self.tl.conn = None
+            except acme_client.TRANSPORT_ERRORS:
                 if attempt == 1:
                     raise
         rpath = urllib.parse.urlsplit(path).path
@@ -485,49 +352,20 @@ class Client:
         return self.request("GET", url, headers=headers)
 
     def nonce(self):
-        r = self.request("HEAD", self.dir["newNonce"])
-        n = r.header("Replay-Nonce")
-        if not n:
-            raise RuntimeError("HEAD newNonce gave no Replay-Nonce")
-        return n
+        return self.head_nonce(self.dir["newNonce"], any_status=True)
 
     def url(self, name):
         return self.dir[name]
 
     # -- JWS
-    def jws(self, key, url, payload, kid=None, nonce=True, alg=None,
-            extra=None, drop=(), jwk=None, protected=None, sign_key=None,
-            sig=None, hdr=None):
-        """A flattened JWS. payload: None = "" (POST-as-GET), dict/list =
-        JSON, bytes/str = raw. nonce=True fetches a fresh one. hdr replaces
-        the whole header object; protected the whole encoded header."""
-        if hdr is None:
-            hdr = {"alg": alg or key.alg}
-            if kid is not None:
-                hdr["kid"] = kid
-            else:
-                hdr["jwk"] = jwk if jwk is not None else key.jwk()
-            if nonce is True:
-                nonce = self.nonce()
-            if nonce is not None:
-                hdr["nonce"] = nonce
-            hdr["url"] = url
-            hdr.update(extra or {})
-            for d in drop:
-                hdr.pop(d, None)
-        if protected is None:
-            protected = b64u(jdump(hdr))
-        if payload is None:
-            pl = ""
-        elif isinstance(payload, (bytes, str)):
-            pl = b64u(payload)
-        else:
-            pl = b64u(jdump(payload))
-        if sig is None:
-            sig = (sign_key or key).sign(("%s.%s" % (protected, pl)).encode(),
-                                        hdr.get("alg") if isinstance(
-                                            hdr.get("alg"), str) else None)
-        return {"protected": protected, "payload": pl, "signature": b64u(sig)}
+    def jws(self, key, url, payload, kid=None, nonce=True, **kw):
+        """acme_client.jws(); nonce=True fetches a fresh one (unless kw
+        gives the whole header, hdr)."""
+        if nonce is True and kw.get("hdr") is None:
+            nonce = self.nonce()
+        elif nonce is True:
+            nonce = None
+        return acme_client.jws(key, url, payload, nonce=nonce, kid=kid, **kw)
 
     def post_raw(self, url, body, ctype=CT_JOSE, headers=None, path=None):
         h = {} if ctype is None else {"Content-Type": ctype}
@@ -875,7 +713,7 @@ class Env:
         raise CaseFail("no %s challenge in %r" % (typ, authz))
 
     def keyauth(self, acct, token):
-        return token + "." + acct.key.thumbprint()
+        return key_authorization(token, acct.key)
 
     def poll(self, acct, url, done, timeout=40):
         end = time.monotonic() + timeout
@@ -2163,7 +2001,7 @@ def n12(env, t):
     def burn(i):
         cc = Client.__new__(Client)
         cc.__dict__.update(c.__dict__)
-        cc.tl = threading.local()
+        cc._local = threading.local()
         conn = http.client.HTTPSConnection(c.host, c.port, context=c.ctx,
                                            timeout=60)
         path = c.url("newNonce")[len(c.base):]

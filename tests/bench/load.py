@@ -25,8 +25,8 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "e2e"))
-from lib_acmeclient import Client, Key, jws  # noqa: E402
+                                "..", "lib"))
+from acme_client import Client, jws  # noqa: E402
 
 
 def pct(v, p):

@@ -10,11 +10,14 @@
 # connection, so they reach the server together. Exit 0 if each race had
 # exactly one winner, the losers the documented problem, and the database
 # one row.
+import os
 import sqlite3
 import sys
 import threading
 
-from lib_acmeclient import Client, Key, b64u, jws, make_csr, P_PREFIX
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+from acme_client import Client, Key, b64u, jws, make_csr, P_PREFIX  # noqa: E402
 
 URL, ROOT, DB = sys.argv[1], sys.argv[2], sys.argv[3]
 N = int(sys.argv[4]) if len(sys.argv) > 4 else 50
@@ -60,7 +63,7 @@ def tally(rs):
         if isinstance(r, Exception):
             k = ("exception", repr(r)[:80])
         else:
-            k = (r.status, r.json().get("type", "").replace(P_PREFIX, "")
+            k = (r.status, (r.json() or {}).get("type", "").replace(P_PREFIX, "")
                  if r.status >= 400 else "")
         t[k] = t.get(k, 0) + 1
     return t
@@ -112,7 +115,7 @@ def x19():
         c.directory()["newAccount"], {"termsOfServiceAgreed": True},
         key=key, nonce=nonce, embed_jwk=True))
     t = tally(rs)
-    locs = set(r.headers.get("location") for r in rs
+    locs = set(r.header("Location") for r in rs
                if not isinstance(r, Exception) and r.status in (200, 201))
     check(t.get((201, ""), 0) == 1 and t.get((200, ""), 0) == N - 1,
           "X19: %d newAccounts with one key: %s" % (N, t))
@@ -123,8 +126,7 @@ def x19():
 
 def key_change_body(c, acct_key, kid, new_key, nonce):
     url = c.directory()["keyChange"]
-    inner = jws(new_key, url, {"account": kid, "oldKey": acct_key.jwk()},
-                embed_jwk=True)
+    inner = jws(new_key, url, {"account": kid, "oldKey": acct_key.jwk()})
     return c.post_raw(url, inner, key=acct_key, kid=kid, nonce=nonce)
 
 
@@ -145,7 +147,7 @@ def r13(rounds=10):
                if not isinstance(r, Exception) and r.status == 200]
         lost = [r for r in rs if not isinstance(r, Exception) and r.status == 409]
         good = len(won) == 1 and len(lost) == 1 and \
-            lost[0].headers.get("location") == accts[won[0]][1]
+            lost[0].header("Location") == accts[won[0]][1]
         good = good and db_one("SELECT count(*) FROM accounts WHERE "
                                "thumbprint = ?", new.thumbprint()) == 1
         if not good:

@@ -16,7 +16,7 @@ res_init
 # connections per address).
 acme_start --validation skip --threads 16 --per-ip-conn-limit 128
 res_snapshot
-PYTHONPATH="$here" python3 "$here/concurrency.py" "$ACME_DIR" "$ACME_ROOT" \
+python3 "$here/concurrency.py" "$ACME_DIR" "$ACME_ROOT" \
     "$LOCALACME_HOME/localacme.db" "${CONCURRENCY_N:-50}" ||
     e2e_fail "a race had more or fewer than one winner (see above)"
 kill -0 "$ACME_PID" || e2e_fail "the server died"

@@ -37,10 +37,10 @@ lego_try "$lg0" --domains eab.localhost --http --http.port "127.0.0.1:$HTTP01" r
 grep -q 'requires External Account Binding' "$E2E_TMP/lego.out" ||
     e2e_fail "lego did not see externalAccountRequired: $(tail -5 "$E2E_TMP/lego.out")"
 # lego checks the directory meta itself; ask the server directly too.
-python3 "$here/lib_client.py" --dir "$ACME_DIR" --ca "$ACME_ROOT" --out "$E2E_TMP/py" \
+python3 "$here/acme_cli.py" --dir "$ACME_DIR" --ca "$ACME_ROOT" order --out "$E2E_TMP/py" \
     --expect-account-error externalAccountRequired x.localhost >"$E2E_TMP/py.log" 2>&1 ||
     e2e_fail "newAccount without EAB: $(tail -3 "$E2E_TMP/py.log")"
-python3 "$here/lib_client.py" --dir "$ACME_DIR" --ca "$ACME_ROOT" --out "$E2E_TMP/py" \
+python3 "$here/acme_cli.py" --dir "$ACME_DIR" --ca "$ACME_ROOT" order --out "$E2E_TMP/py" \
     --eab "nosuchkid:$HMAC" --expect-account-error unauthorized x.localhost >"$E2E_TMP/py.log" 2>&1 ||
     e2e_fail "newAccount with an unknown kid: $(tail -3 "$E2E_TMP/py.log")"
 e2e_ok "an account without EAB is externalAccountRequired, an unknown kid unauthorized"
@@ -67,11 +67,11 @@ grep -q unauthorized "$E2E_TMP/lego.out" || e2e_fail "reused kid: $(tail -5 "$E2
 e2e_ok "a reused single-use kid is unauthorized"
 
 # RFC 8555 §7.3.4: the account object echoes the binding as sent
-# (lib_client.py compares it on the newAccount answer and a re-read).
+# (acme_cli.py order compares it on the newAccount answer and a re-read).
 "$LOCALACME" eab add --kid echo-key >"$E2E_TMP/eab2.out" 2>"$E2E_TMP/eab2.err" ||
     e2e_fail "eab add echo-key: $(cat "$E2E_TMP/eab2.err")"
 HMAC2=$(sed -n 's/^HMAC=//p' "$E2E_TMP/eab2.out")
-python3 "$here/lib_client.py" --dir "$ACME_DIR" --ca "$ACME_ROOT" --out "$E2E_TMP/py" \
+python3 "$here/acme_cli.py" --dir "$ACME_DIR" --ca "$ACME_ROOT" order --out "$E2E_TMP/py" \
     --eab "echo-key:$HMAC2" --account-only x.localhost >"$E2E_TMP/py.log" 2>&1 ||
     e2e_fail "EAB echo: $(tail -3 "$E2E_TMP/py.log")"
 e2e_ok "the account object carries externalAccountBinding as sent"

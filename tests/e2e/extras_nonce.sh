@@ -39,23 +39,24 @@ e2e_ok "lego issued twice while $rejected nonces were rejected"
 python3 -c 'import cryptography' 2>/dev/null || { echo "1 passed, 0 failed"; exit 0; }
 acme_restart --validation skip --strict
 grep -qF 'strict mode' "$E2E_TMP/serve.log" || e2e_fail "strict mode not announced"
-python3 - "$ACME_DIR" "$ACME_ROOT" "$here" <<'PY' || e2e_fail "strict mode"
+python3 - "$ACME_DIR" "$ACME_ROOT" "$here/../lib" <<'PY' || e2e_fail "strict mode"
 import json, sys
 sys.path.insert(0, sys.argv[3])
-from lib_client import Client
-from cryptography.hazmat.primitives.asymmetric import ec
-c = Client(sys.argv[1], sys.argv[2], ec.generate_private_key(ec.SECP256R1()))
-st, _ = c.account()
-assert st == 201, st
-st, h, body = c.post(c.dir["newOrder"], {"identifiers": [{"type": "dns", "value": "s.localhost"}]})
-assert st == 201, (st, body)
-o = json.loads(body)
-_, _, ab = c.post(o["authorizations"][0], None)
+from acme_client import Client, Key
+c = Client(sys.argv[1], sys.argv[2])
+c.key = Key()
+r = c.post_any(c.directory()["newAccount"], {"termsOfServiceAgreed": True}, embed_jwk=True)
+assert r.status == 201, r.status
+c.kid = r.header("Location")
+r = c.post_any(c.dir["newOrder"], {"identifiers": [{"type": "dns", "value": "s.localhost"}]})
+assert r.status == 201, (r.status, r.body)
+o = json.loads(r.body)
+ab = c.post_any(o["authorizations"][0], None).body
 ch = json.loads(ab)["challenges"][0]["url"]
-st, _, body = c.post(ch, {"keyAuthorization": "x"})
-assert st == 400 and b"malformed" in body, (st, body)
-st, _, body = c.post(ch, {})
-assert st == 200, (st, body)
+r = c.post_any(ch, {"keyAuthorization": "x"})
+assert r.status == 400 and b"malformed" in r.body, (r.status, r.body)
+r = c.post_any(ch, {})
+assert r.status == 200, (r.status, r.body)
 PY
 e2e_ok "strict mode refuses a challenge response other than {}"
 echo "1 passed, 0 failed"

@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: MIT
 # Source after lib.sh, lib_acme.sh and e2e_init.
 #
-#   extras_client ARGS...      run tests/e2e/lib_client.py against ACME_DIR/ACME_ROOT
+#   extras_client ARGS...      run tests/e2e/acme_cli.py order against ACME_DIR/ACME_ROOT
 #   extras_certid CERT         prints the RFC 9773 certID of a PEM certificate
 #   extras_days CERT           prints notAfter - notBefore in seconds
 
 EXTRAS_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 extras_client() {
-	python3 "$EXTRAS_HERE/lib_client.py" --dir "$ACME_DIR" --ca "$ACME_ROOT" "$@"
+	python3 "$EXTRAS_HERE/acme_cli.py" --dir "$ACME_DIR" --ca "$ACME_ROOT" order "$@"
 }
 
 extras_certid() {

@@ -3,7 +3,7 @@
 #
 #   res_init                 finds localacme-faults (FAULTS; exit 77 if it was not built),
 #                            the Python client (ACMEPY) and the invariant checker
-#   res_client CMD ARGS...   runs tests/e2e/lib_acmeclient.py against the running server
+#   res_client CMD ARGS...   runs tests/e2e/acme_cli.py against the running server
 #   res_snapshot             records the CA files for I7 (E2E_TMP/ca.snap)
 #   res_invariants [ARGS...] HARDENING §4.1 I1-I7 on LOCALACME_HOME, with every
 #                            directory of received certificates in RES_RECEIVED
@@ -16,7 +16,7 @@
 res_init() {
 	local here
 	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-	ACMEPY="$here/lib_acmeclient.py"
+	ACMEPY="$here/acme_cli.py"
 	INVARIANTS="$here/invariants.py"
 	FAULTS=${LOCALACME_FAULTS:-}
 	if [ -z "$FAULTS" ]; then

@@ -19,7 +19,8 @@ import ssl
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
 
 
 class Stats:
@@ -123,7 +124,7 @@ async def attack(mode, argv):
 
 
 def issue(dir_url, root, n, maxsecs):
-    from lib_acmeclient import Client
+    from acme_client import Client
     worst, failed = 0.0, 0
     for i in range(n):
         t0 = time.monotonic()
