@@ -41,6 +41,19 @@ void		 ra_unlock(struct ra *ra);
 int		 ra_internal(struct store *st, struct acme_problem *prob,
 		    const char *what);
 
+/* A 404 malformed "no such WHAT" (HARDENING Z01). Returns -1. */
+int		 ra_not_found(struct acme_problem *prob, const char *what);
+
+/*
+ * Load order id of account acct into *out (an order of another account is
+ * a 404, as if missing: HARDENING Z01), sweeping it first if it expired.
+ * The caller holds the RA's lock (st from ra_lock). Returns 0 or -1 with
+ * *prob set.
+ */
+int		 ra_own_order(struct ra *ra, struct store *st,
+		    const struct acme_account *acct, const char *id,
+		    struct acme_order *out, struct acme_problem *prob);
+
 /* The stored form of a problem (an order's or a challenge's error). */
 void		 ra_error_from_problem(struct acme_error *e,
 		    const struct acme_problem *p);

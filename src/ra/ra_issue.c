@@ -1,4 +1,4 @@
-/* ra_issue.c - the one issuance cycle: reserve a serial, sign, record (finalize, `localacme issue`, the server's certificate) */
+/* ra_issue.c - the one issuance cycle (reserve a serial, sign, record) and finalize, its use for orders (RFC 8555 §7.4) */
 /* SPDX-License-Identifier: MIT */
 #include <pthread.h>
 #include <stdio.h>
@@ -11,12 +11,17 @@
 
 #include "acme/acme.h"
 #include "acme/b64url.h"
+#include "acme/csr.h"
+#include "acme/ident.h"
+#include "acme/jwk.h"
 #include "acme/problem.h"
 #include "store/store.h"
 #include "ca.h"
 #include "fault.h"
 #include "keys.h"
 #include "log.h"
+#include "metrics.h"
+#include "profile.h"
 #include "ra.h"
 #include "ra_internal.h"
 
@@ -273,5 +278,175 @@ ra_issue(struct ra *ra, struct ca_leaf_req *req,
 out:
 	ra_unlock(ra);
 	ra_issue_cycle_clear(&c);
+	return ret;
+}
+
+/* ---------- finalize and certificates ---------- */
+
+/* F22: every authorization of the order must still be valid now. */
+static int
+recheck_authzs(struct store *st, const struct acme_order *o,
+    struct acme_problem *prob)
+{
+	struct acme_authz	 a = { 0 };
+	time_t			 now = time(NULL);
+
+	for (size_t i = 0; i < o->nident; i++) {
+		if (store_authz_get(st, o->authz_ids[i], &a) != STORE_OK) {
+			acme_authz_clear(&a);
+			return ra_internal(st, prob, "authz recheck");
+		}
+		if (a.status != ACME_AUTHZ_VALID || a.expires <= now) {
+			acme_authz_clear(&a);
+			return acme_problem_set(prob, ACME_P_ORDERNOTREADY,
+			    "the authorization for %s is no longer valid",
+			    o->idents[i].value);
+		}
+		acme_authz_clear(&a);
+	}
+	return 0;
+}
+
+/* RFC 8555 §11.1: the CSR key is no account's key. */
+/* tp: the CSR key's JWK thumbprint ("" when JWK cannot express the key). */
+static int
+csr_key_is_account_key(struct store *st, const char *tp, bool *is,
+    struct acme_problem *prob)
+{
+	struct acme_account	 a = { 0 };
+	enum store_status	 rc;
+
+	*is = false;
+	if (tp[0] == '\0')
+		return 0;
+	rc = store_account_get_by_thumbprint(st, tp, &a);
+	acme_account_clear(&a);
+	if (rc == STORE_OK)
+		*is = true;
+	else if (rc != STORE_NOTFOUND)
+		return ra_internal(st, prob, "account key check");
+	return 0;
+}
+
+int
+ra_finalize(struct ra *ra, const struct acme_account *acct,
+    EVP_PKEY *account_key, const char *order_id, const char *csr_b64,
+    struct acme_order *out, struct acme_problem *prob)
+{
+	struct store		*st;
+	struct acme_order	 o = { 0 };
+	struct acme_problem	 csr_prob;
+	struct ra_issue_cycle	 cyc;
+	struct ca_leaf_req	 lr;
+	const struct profile	*prof;
+	X509_REQ		*csr;
+	EVP_PKEY		*csr_key = NULL;
+	EVP_PKEY		*forbidden[1] = { account_key };
+	char			 serial[ACME_SERIAL_SIZE];
+	char			 csr_tp[ACME_THUMBPRINT_SIZE];
+	bool			 is_acct_key;
+	int			 ret = -1;
+
+	memset(&cyc, 0, sizeof(cyc));
+	/*
+	 * Pure computation, before the lock: decode the CSR and verify its
+	 * self-signature (F09). The result waits for the order checks: an
+	 * order that is not ready answers orderNotReady whatever its CSR.
+	 */
+	csr = acme_csr_decode_key(csr_b64, &csr_key, &csr_prob);
+
+	st = ra_lock(ra);
+	if (ra_own_order(ra, st, acct, order_id, &o, prob) == -1)
+		goto out;
+	/* RFC 8555 §7.4: finalize only a ready order (F01-F03). */
+	if (o.status != ACME_ORDER_READY) {
+		acme_problem_set(prob, ACME_P_ORDERNOTREADY,
+		    "the order is %s, not ready",
+		    acme_order_status_str(o.status));
+		goto out;
+	}
+	if (recheck_authzs(st, &o, prob) == -1)
+		goto out;
+	/* The CSR; a bad one leaves the order ready (§7.4, F26). */
+	if (csr == NULL) {
+		*prob = csr_prob;
+		goto out;
+	}
+	if (acme_csr_check_key(csr, csr_key, o.idents, o.nident, forbidden, 1,
+	    prob) == -1)
+		goto out;
+	if (acme_jwk_thumbprint(csr_key, csr_tp) == -1)
+		csr_tp[0] = '\0';	/* a key type JWK cannot express */
+	if (csr_key_is_account_key(st, csr_tp, &is_acct_key, prob) == -1)
+		goto out;
+	if (is_acct_key) {
+		acme_problem_set(prob, ACME_P_BADCSR,
+		    "the CSR's key is an account key; use a separate key "
+		    "(RFC 8555 §11.1)");
+		goto out;
+	}
+	/*
+	 * RFC 8555 §7.4: requested times are issued exactly or not at all.
+	 * newOrder checked them against the intermediate of the day; one
+	 * renewed since may not cover them any more. The order stays ready
+	 * (it cannot succeed; it expires).
+	 */
+	if (o.not_before != 0 &&
+	    o.not_before < ca_intermediate_not_before(ra->ca)) {
+		acme_problem_set(prob, ACME_P_MALFORMED, "the requested "
+		    "notBefore is earlier than the current issuing CA's "
+		    "(renewed since the order was made); create a new order");
+		goto out;
+	}
+	if (o.not_after != 0 &&
+	    o.not_after > ca_intermediate_not_after(ra->ca)) {
+		acme_problem_set(prob, ACME_P_MALFORMED, "the requested "
+		    "notAfter is later than the current issuing CA's; "
+		    "create a new order");
+		goto out;
+	}
+
+	memset(&lr, 0, sizeof(lr));
+	lr.pubkey = csr_key;
+	lr.spki = X509_REQ_get_X509_PUBKEY(csr);
+	lr.idents = o.idents;
+	lr.nident = o.nident;
+	lr.days = ra->opts.leaf_days;
+	if (ra->opts.profiles != NULL && (prof = profile_find(ra->opts.profiles,
+	    o.profile[0] != '\0' ? o.profile :
+	    ra->opts.profiles->default_name)) != NULL) {
+		lr.days = prof->days;
+		lr.client_auth = prof->client_auth;
+		lr.no_cn = prof->no_cn;
+	}
+	lr.crl_url = ra->opts.crl_url;
+	lr.not_before = o.not_before;
+	lr.not_after = o.not_after;
+
+	/*
+	 * Reserve (ready -> processing and the serial), sign without the
+	 * lock, record (the certificate and the order valid): ra_issue.c.
+	 */
+	cyc.kind = "finalize";
+	cyc.order_id = o.id;
+	cyc.source = "acme";
+	cyc.req = &lr;
+	cyc.serial = serial;
+	cyc.prob = prob;
+	if (ra_issue_cycle(ra, st, &cyc) == -1)
+		goto out;
+	log_info("issued %s for order %s (%s)", serial, o.id, cyc.rec.names);
+	metrics_issuance(o.profile);
+	if (store_order_get(st, o.id, out) != STORE_OK) {
+		ra_internal(st, prob, "order reread");
+		goto out;
+	}
+	ret = 0;
+out:
+	ra_unlock(ra);
+	ra_issue_cycle_clear(&cyc);
+	acme_order_clear(&o);
+	EVP_PKEY_free(csr_key);
+	X509_REQ_free(csr);
 	return ret;
 }
