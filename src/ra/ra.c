@@ -131,8 +131,8 @@ ra_new(const struct ra_opts *opts, struct ca *ca, const struct policy *policy,
 		log_warn("ra: no memory for the account key cache");
 	/* Open (and migrate) the database now, so start-up fails early. */
 	if ((ra->st = store_open(ra->db_path, serr, sizeof(serr))) == NULL) {
-		snprintf(err, errsz, "cannot open the database %s: %s",
-		    opts->db_path, serr);
+		/* serr names the file already */
+		snprintf(err, errsz, "cannot open the database: %s", serr);
 		ra_free(ra);
 		return NULL;
 	}

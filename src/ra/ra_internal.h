@@ -94,6 +94,23 @@ enum store_status ra_state_expire(struct store *st, time_t now,
 /* Start-up recovery's edges (ACME_EDGE_RECOVERY, HARDENING I5). */
 enum store_status ra_state_recover(struct store *st, time_t now,
 		    const struct acme_error *err, size_t *norder);
+/*
+ * The claim and the issuance steps, each one named edge checked in the
+ * table, then the store's compare-and-set of that edge (store.h says what
+ * each does): challenge pending -> processing (store_challenge_begin);
+ * order ready -> processing with the serial reserved
+ * (store_order_begin_processing), processing -> valid with the
+ * certificate (store_order_finish), processing -> invalid
+ * (store_order_fail).
+ */
+enum store_status ra_state_claim(struct store *st, const char *chall_id);
+enum store_status ra_state_begin_processing(struct store *st,
+		    const char *order_id, const char *serial,
+		    bool *serial_conflict);
+enum store_status ra_state_finish(struct store *st, const char *order_id,
+		    const struct acme_cert *cert);
+enum store_status ra_state_fail(struct store *st, const char *order_id,
+		    const struct acme_error *err, bool cert_may_exist);
 
 /*
  * One issuance (docs/ARCHITECTURE.md §7.7, HARDENING §4): what to sign,

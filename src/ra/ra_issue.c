@@ -131,7 +131,7 @@ order_fail(struct store *st, struct ra_issue_cycle *c, const char *detail,
 
 	acme_problem_set(c->prob, ACME_P_SERVERINTERNAL, "%s", detail);
 	ra_error_from_problem(&e, c->prob);
-	(void)store_order_fail(st, c->order_id, &e, cert_may_exist);
+	(void)ra_state_fail(st, c->order_id, &e, cert_may_exist);
 	return -1;
 }
 
@@ -151,7 +151,7 @@ cycle_reserve(struct store *st, struct ra_issue_cycle *c)
 			return -1;
 		}
 		if (c->order_id != NULL)
-			rc = store_order_begin_processing(st, c->order_id,
+			rc = ra_state_begin_processing(st, c->order_id,
 			    c->serial, &taken);
 		else
 			rc = store_serial_reserve(st, c->serial, NULL);
@@ -189,7 +189,7 @@ cycle_record(struct store *st, struct ra_issue_cycle *c)
 			return 0;
 		snprintf(c->err, c->errsz, "database: %s", store_errmsg(st));
 		return -1;
-	} else if ((rc = store_order_finish(st, c->order_id, &c->rec)) ==
+	} else if ((rc = ra_state_finish(st, c->order_id, &c->rec)) ==
 	    STORE_OK)
 		return 0;
 	if (rc == STORE_ERR)

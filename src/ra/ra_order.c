@@ -563,7 +563,7 @@ ra_challenge(struct ra *ra, const struct acme_account *acct, const char *id,
 		goto out;
 	}
 	/* One validation at a time per authorization (HARDENING X20). */
-	rc = store_challenge_begin(st, id);
+	rc = ra_state_claim(st, id);
 	if (rc != STORE_OK && skip)
 		(void)store_rollback(st);
 	if (rc == STORE_CONFLICT)

@@ -207,3 +207,48 @@ ra_state_recover(struct store *st, time_t now, const struct acme_error *err,
 		    acme_chall_status_str(r.chall_to));
 	return store_recover_processing(st, now, &r, err, norder);
 }
+
+/*
+ * The named edges of the claim and of issuance. Each store call below is
+ * one fixed edge (its name says which); the RA checks that edge in the
+ * table before the store runs it as a compare-and-set, so the table
+ * governs issuance as it governs validation: an edge taken out of
+ * acme/object.c stops finalize here, logged, with nothing written.
+ */
+enum store_status
+ra_state_claim(struct store *st, const char *chall_id)
+{
+	if (!acme_chall_transition_ok(ACME_CHALL_PENDING,
+	    ACME_CHALL_PROCESSING))
+		return refused("challenge", chall_id, "pending", "processing");
+	return store_challenge_begin(st, chall_id);
+}
+
+enum store_status
+ra_state_begin_processing(struct store *st, const char *order_id,
+    const char *serial, bool *serial_conflict)
+{
+	if (!acme_order_transition_ok(ACME_ORDER_READY, ACME_ORDER_PROCESSING))
+		return refused("order", order_id, "ready", "processing");
+	return store_order_begin_processing(st, order_id, serial,
+	    serial_conflict);
+}
+
+enum store_status
+ra_state_finish(struct store *st, const char *order_id,
+    const struct acme_cert *cert)
+{
+	if (!acme_order_transition_ok(ACME_ORDER_PROCESSING, ACME_ORDER_VALID))
+		return refused("order", order_id, "processing", "valid");
+	return store_order_finish(st, order_id, cert);
+}
+
+enum store_status
+ra_state_fail(struct store *st, const char *order_id,
+    const struct acme_error *err, bool cert_may_exist)
+{
+	if (!acme_order_transition_ok(ACME_ORDER_PROCESSING,
+	    ACME_ORDER_INVALID))
+		return refused("order", order_id, "processing", "invalid");
+	return store_order_fail(st, order_id, err, cert_may_exist);
+}
