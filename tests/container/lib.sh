@@ -1,0 +1,83 @@
+# lib.sh - containers for tests, offline (sourced, not run): podman set up
+# for this kind of machine, and a Debian base image built from packages.
+# SPDX-License-Identifier: MIT
+#
+#   ct_setup      exit 77 (CTest "skipped", with the reason) where containers
+#                 cannot run at all; otherwise exports CONTAINERS_CONF for a
+#                 configuration that works here (below) and sets CT_PODMAN
+#   ct_base       makes sure the image named by the Containerfiles' FROM
+#                 (docker.io/library/debian:bookworm-slim) exists: built once
+#                 with mmdebstrap from Debian's packages, imported and tagged
+#                 under that name; CI cannot pull images
+#   ct_podman ... podman with this configuration
+#
+# Why this configuration (found by trying on the CI machine's kind):
+#   - crun fails with "cgroups in hybrid mode not supported": runc instead,
+#     with the cgroupfs manager (no systemd session in CI);
+#   - runc refuses podman's default RLIMIT settings there: default_ulimits = [];
+#   - netavark needs iptables on the host; aardvark-dns gives name resolution
+#     on networks a test creates (services reached by name);
+#   - `podman build --isolation chroot` builds without a runtime.
+# Networks and containers a test makes carry its own prefix and are removed
+# by the test; nothing here touches another's.
+
+CT_CACHE=${LOCALACME_CT_CACHE:-/var/cache/localacme-ci}
+CT_BASE_IMAGE=docker.io/library/debian:bookworm-slim
+CT_MIRROR=${LOCALACME_CT_MIRROR:-http://deb.debian.org/debian}
+
+ct_skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+ct_setup() {
+	command -v podman >/dev/null 2>&1 ||
+	    ct_skip "podman is not installed (contrib/setup.sh --test installs it)"
+	command -v runc >/dev/null 2>&1 || ct_skip "runc is not installed"
+	command -v mmdebstrap >/dev/null 2>&1 || ct_skip "mmdebstrap is not installed"
+	[ "$(id -u)" -eq 0 ] || ct_skip "container tests run as root (CI does)"
+	mkdir -p "$CT_CACHE"
+	CONTAINERS_CONF="$CT_CACHE/containers.conf"
+	if [ ! -s "$CONTAINERS_CONF" ]; then
+		cat >"$CONTAINERS_CONF.tmp" <<'EOF'
+# written by tests/container/lib.sh (see there for why)
+[containers]
+default_ulimits = []
+log_driver = "k8s-file"
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+[network]
+network_backend = "netavark"
+EOF
+		mv "$CONTAINERS_CONF.tmp" "$CONTAINERS_CONF"
+	fi
+	export CONTAINERS_CONF
+	CT_PODMAN="podman"
+	if ! ct_podman info >/dev/null 2>"$CT_CACHE/info.err"; then
+		ct_skip "podman cannot run here: $(tail -1 "$CT_CACHE/info.err")"
+	fi
+}
+
+ct_podman() {
+	podman "$@"
+}
+
+# Build the base once per machine (about 30 s); concurrent tests wait on
+# the lock instead of building it twice.
+ct_base() {
+	(
+		flock 9
+		if ct_podman image exists "$CT_BASE_IMAGE"; then
+			exit 0
+		fi
+		local tar="$CT_CACHE/bookworm-minbase.tar"
+		if [ ! -s "$tar" ]; then
+			echo "ct_base: mmdebstrap --variant=minbase bookworm (once)"
+			mmdebstrap --variant=minbase --quiet bookworm "$tar.tmp" \
+			    "$CT_MIRROR" && mv "$tar.tmp" "$tar"
+		fi
+		ct_podman import --quiet "$tar" "$CT_BASE_IMAGE" >/dev/null
+	) 9>"$CT_CACHE/base.lock"
+}
