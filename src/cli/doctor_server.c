@@ -195,7 +195,18 @@ doctor_check_server(struct doctor_report *r, const struct config *cfg,
 		return;
 	}
 	if ((fd = dial(host, port, &gai)) == -1) {
+		size_t o;
+
 		doctor_fmt(fix, sizeof(fix), "localacme serve --state %s", qdir);
+		/* The listen addresses doctor was given, unless the default. */
+		if (!(cfg->nlisten == 2 &&
+		    strcmp(cfg->listen[0], "127.0.0.1:8555") == 0 &&
+		    strcmp(cfg->listen[1], "[::1]:8555") == 0))
+			for (size_t i = 0; i < cfg->nlisten; i++) {
+				o = strlen(fix);
+				doctor_fmt(fix + o, sizeof(fix) - o, " --listen %s",
+				    cfg->listen[i]);
+			}
 		doctor_add(r, "server", DOCTOR_FAIL, fix, "nothing answers at "
 		    "%s (%s:%d: %s)", url, host, port, gai != 0 ?
 		    gai_strerror(gai) : strerror(errno));
