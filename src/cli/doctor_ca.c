@@ -65,8 +65,12 @@ doctor_check_ca(struct doctor_report *r, const struct config *cfg,
 		if (errno == ENOENT)
 			doctor_add(r, "ca", DOCTOR_FAIL, fix,
 			    "no state directory %s: no CA yet", cfg->state_dir);
-		else
-			doctor_add(r, "ca", DOCTOR_FAIL, NULL, "%s", err);
+		else {
+			/* Group/world-writable, a symlink, another owner. */
+			doctor_fmt(fix, sizeof(fix), "chmod 700 %s  # as its "
+			    "owner; a symlink: use the real directory", qdir);
+			doctor_add(r, "ca", DOCTOR_FAIL, fix, "%s", err);
+		}
 		return NULL;
 	}
 	if (statedir_path(cfg, "root.pem", path, sizeof(path)) == -1 ||

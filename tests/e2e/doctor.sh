@@ -43,7 +43,7 @@ has "healthy: ca" "^ok    ca: root and intermediate in $S "
 has "healthy: intermediate" '^ok    intermediate: valid until [0-9-]{10} \(10[0-9]{2} days left\)$'
 has "healthy: server" "^ok    server: https://localhost:$port/directory answers: an ACME directory, over a certificate from this CA, valid until .* that covers localhost$"
 has "healthy: clock" "^ok    clock: .*, the server's Date agrees$"
-has "healthy: trust" "^(ok|warn)  trust system: "
+has "healthy: trust" "^(ok {4}|warn {2})trust system: "
 has "healthy: http-01 port" "^ok    port $h01: free: an ACME client can answer http-01 here$"
 has "healthy: tls-alpn-01 port" "^ok    port $alpn: free: an ACME client can answer tls-alpn-01 here$"
 has "healthy: listen port" "^ok    port $port: held by localacme[^ ]* \(pid $spid\) \(listen 127.0.0.1:$port\)$"
@@ -134,6 +134,11 @@ has "no state dir fix" "^      fix: localacme init --state $E/none$"
 doctor "empty state dir" 1 --state "$E"
 has "empty" "^fail  ca: no CA in $E \(root.pem missing\)$"
 has "empty fix" "^      fix: localacme init --state $E$"
+G=$(e2e_tmpdir)
+chmod 777 "$G"
+doctor "writable state dir" 1 --state "$G"
+has "writable" "^fail  ca: $G: group or world writable \(mode 0777\); refusing$"
+has "writable fix" "^      fix: chmod 700 $G  # as its owner"
 doctor "empty --json" 1 --state "$E" --json
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["ok"] is False and d["worst"] == "fail"; assert any(f["check"] == "ca" and f["status"] == "fail" and f["fix"].startswith("localacme init") for f in d["findings"])' "$OUT" ||
 	e2e_fail "empty --json: $(cat "$OUT")"
