@@ -51,6 +51,36 @@ intermediate_life(struct doctor_report *r, struct ca *ca, const char *qdir,
 		    "valid until %s (%ld days left)", when, left);
 }
 
+/*
+ * The fix for ca_open's refusal, whose message starts "FILE: ": a key
+ * others may read or owned by another user is ours to repair; anything
+ * else (missing, corrupt, mismatched) only a backup or a new CA fixes,
+ * and a CA is never regenerated over a broken one (X08).
+ */
+static void
+ca_fix(const char *err, const char *qdir, char *fix, size_t sz)
+{
+	char	 file[PATH_MAX], qfile[PATH_MAX + 64];
+	size_t	 n = strcspn(err, ":");
+
+	if (err[n] == ':' && n < sizeof(file)) {
+		memcpy(file, err, n);
+		file[n] = '\0';
+		doctor_shell_quote(file, qfile, sizeof(qfile));
+		if (strstr(err, "lets others read the key") != NULL) {
+			doctor_fmt(fix, sz, "chmod 600 %s", qfile);
+			return;
+		}
+		if (strstr(err, "owned by uid") != NULL) {
+			doctor_fmt(fix, sz, "sudo chown %lu %s",
+			    (unsigned long)geteuid(), qfile);
+			return;
+		}
+	}
+	doctor_fmt(fix, sz, "mv %s %s.broken && localacme init --state %s",
+	    qdir, qdir, qdir);
+}
+
 struct ca *
 doctor_check_ca(struct doctor_report *r, const struct config *cfg,
     time_t now)
@@ -81,9 +111,7 @@ doctor_check_ca(struct doctor_report *r, const struct config *cfg,
 	}
 	if ((ca = ca_open(cfg->state_dir, false, NULL, NULL, err,
 	    sizeof(err))) == NULL) {
-		/* Never regenerate over a broken CA (X08): set it aside. */
-		doctor_fmt(fix, sizeof(fix), "mv %s %s.broken && localacme init "
-		    "--state %s", qdir, qdir, qdir);
+		ca_fix(err, qdir, fix, sizeof(fix));
 		doctor_add(r, "ca", DOCTOR_FAIL, fix,
 		    "the CA in %s cannot be used: %s", cfg->state_dir, err);
 		return NULL;
