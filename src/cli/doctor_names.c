@@ -210,7 +210,9 @@ doctor_check_names(struct doctor_report *r, const struct config *cfg,
 		return;
 	}
 	one(r, cfg, "localhost");
+	/* A wildcard is no name to look up: NAME... can give one under it. */
 	for (size_t i = 0; i < cfg->nhostnames; i++)
-		if (strcasecmp(cfg->hostnames[i], "localhost") != 0)
+		if (strcasecmp(cfg->hostnames[i], "localhost") != 0 &&
+		    strncmp(cfg->hostnames[i], "*.", 2) != 0)
 			one(r, cfg, cfg->hostnames[i]);
 }

@@ -261,7 +261,9 @@ listen_port(struct doctor_report *r, const char *hostport)
 	}
 	if (h.pid != 0)
 		doctor_fmt(fix, sizeof(fix), "kill %ld  # or: localacme serve "
-		    "--listen %s:OTHERPORT", (long)h.pid, host);
+		    "--listen %s%s%s:OTHERPORT", (long)h.pid,
+		    strchr(host, ':') != NULL ? "[" : "", host,
+		    strchr(host, ':') != NULL ? "]" : "");
 	else
 		doctor_fmt(fix, sizeof(fix), "ss -ltnp 'sport = :%d'", port);
 	doctor_add(r, check, DOCTOR_FAIL, fix, "held by %s, not localacme: "

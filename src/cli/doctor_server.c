@@ -203,9 +203,12 @@ doctor_check_server(struct doctor_report *r, const struct config *cfg,
 		    strcmp(cfg->listen[0], "127.0.0.1:8555") == 0 &&
 		    strcmp(cfg->listen[1], "[::1]:8555") == 0))
 			for (size_t i = 0; i < cfg->nlisten; i++) {
+				char q[128];
+
+				doctor_shell_quote(cfg->listen[i], q, sizeof(q));
 				o = strlen(fix);
 				doctor_fmt(fix + o, sizeof(fix) - o, " --listen %s",
-				    cfg->listen[i]);
+				    q);
 			}
 		doctor_add(r, "server", DOCTOR_FAIL, fix, "nothing answers at "
 		    "%s (%s:%d: %s)", url, host, port, gai != 0 ?
