@@ -22,6 +22,7 @@ int	 cmd_issue(int argc, char **argv);
 int	 cmd_list(int argc, char **argv);
 int	 cmd_revoke(int argc, char **argv);
 int	 cmd_eab(int argc, char **argv);	/* cli_eab.c */
+int	 cmd_doctor(int argc, char **argv);	/* cli_doctor.c */
 
 /* Print "localacme: <message>\n" on stderr. */
 void	 cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -32,6 +32,8 @@ struct command {
 static const struct command commands[] = {
 	{ "bench", cmd_bench, NULL, NULL,
 	    "load-test an ACME server with complete issuances" },
+	{ "doctor", cmd_doctor, NULL, NULL,
+	    "check the set-up; each finding with the command that fixes it" },
 	{ "eab", cmd_eab, NULL, NULL,
 	    "add, list or remove external account binding keys" },
 	{ "init", cmd_init, NULL, NULL,

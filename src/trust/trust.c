@@ -568,6 +568,58 @@ out:
 }
 
 int
+trust_status_each(const char *state_dir, trust_each_fn fn, void *arg)
+{
+	struct trust_env	 env;
+	struct trust_root	 root = { 0 };
+	struct trust_status	 st;
+	FILE			*null = NULL;
+	bool			 selected[8];
+	char			 pem[PATH_MAX];
+	int			 rc = -1, saved;
+
+	trust_env_init(&env);
+	env.quiet = true;
+	if ((null = fopen("/dev/null", "w")) == NULL)
+		goto out;
+	env.out = env.err = null;
+	if (env.stores != NULL) {
+		if (trust_parse_stores(&env, env.stores, selected) == -1) {
+			errno = EINVAL;
+			goto out;
+		}
+	} else
+		for (size_t i = 0; i < trust_nstores; i++)
+			selected[i] = true;
+	if (snprintf(pem, sizeof(pem), "%s/root.pem", state_dir) >=
+	    (int)sizeof(pem)) {
+		errno = ENAMETOOLONG;
+		goto out;
+	}
+	if (trust_root_load(&root, pem) == -1)
+		goto out;
+	env.root = &root;
+	for (size_t i = 0; i < trust_nstores; i++) {
+		bool ok;
+
+		if (!selected[i])
+			continue;
+		memset(&st, 0, sizeof(st));
+		ok = trust_stores[i]->status(&env, &st) == 0;
+		fn(arg, trust_stores[i]->name, ok, ok && st.found,
+		    ok && st.trusted, ok && st.any, ok ? st.where : "");
+	}
+	rc = 0;
+out:
+	saved = errno;
+	trust_root_clear(&root);
+	if (null != NULL)
+		fclose(null);
+	errno = saved;
+	return rc;
+}
+
+int
 cmd_trust(const struct config *cfg, int argc, char **argv)
 {
 	struct trust_env env;

@@ -36,4 +36,16 @@ int	 cmd_trust(const struct config *cfg, int argc, char **argv);
  */
 bool	 trust_root_installed_anywhere(const char *root_pem_path);
 
+/*
+ * What `trust status` finds, store by store, for `localacme doctor`: for
+ * each store selected by $TRUST_STORES (default every one), calls fn with
+ * its name, whether its check ran (ok), and what it found: present on
+ * this machine, trusted by every consumer, by some, and where it looked.
+ * Changes and prints nothing. Returns 0, or -1 with errno when
+ * <state_dir>/root.pem cannot be read (ENOENT: no CA) or the list is bad.
+ */
+typedef void (*trust_each_fn)(void *arg, const char *store, bool ok,
+	    bool found, bool trusted, bool any, const char *where);
+int	 trust_status_each(const char *state_dir, trust_each_fn fn, void *arg);
+
 #endif /* LOCALACME_TRUST_H */
