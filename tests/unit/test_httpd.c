@@ -408,6 +408,7 @@ test_httpd_tls_get_reaches_handler_with_fields(void **state)
 	struct httpd_opts o = { 0 };
 	struct sink hd = { 0 }, body = { 0 };
 	struct httpd *h;
+	char want[80];
 
 	(void)state;
 	o.cert_pem = p.cert;
@@ -427,12 +428,8 @@ test_httpd_tls_get_reaches_handler_with_fields(void **state)
 	assert_int_equal(strlen(S.reqid), 36);
 	assert_int_equal(S.reqid[14], '4');
 	assert_non_null(strchr("89ab", S.reqid[19]));
-	{
-		char want[80];
-
-		snprintf(want, sizeof(want), "X-Request-Id: %s\r\n", S.reqid);
-		assert_non_null(strstr(hd.buf, want));
-	}
+	snprintf(want, sizeof(want), "X-Request-Id: %s\r\n", S.reqid);
+	assert_non_null(strstr(hd.buf, want));
 	assert_int_equal(S.listener, 0);
 	assert_string_equal(body.buf, "hello GET 0");
 	assert_non_null(strstr(hd.buf, "X-Test: yes 1\r\n"));
