@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -33,6 +34,7 @@
 #define MAX_ERRTYPES	32
 #define BADNONCE_RETRIES 10
 #define POLL_MAX	2000	/* polls of one object before giving up */
+#define DRAIN_S		5	/* after Ctrl-C: in-flight issuances may finish */
 #define ACME_ERR_PREFIX	"urn:ietf:params:acme:error:"
 
 /* What the latency tables are keyed by: one row per request kind. */
@@ -68,6 +70,7 @@ struct bench_opts {
 	long		 server_pid;	/* 0: none */
 	unsigned	 timeout_s;	/* per request */
 	unsigned	 stall_s;	/* no progress at all for this long */
+	unsigned	 deadline_s;	/* one whole issuance */
 	unsigned long	 max_errors;	/* failed issuances before stopping */
 	bool		 quiet;
 };
@@ -107,6 +110,7 @@ struct worker {
 	struct samples		 done_at;	/* completion, us since start */
 	unsigned long		 badnonce_retries;
 	bool			 ready;		/* account created */
+	uint64_t		 deadline_us;	/* of the issuance running; 0: none */
 };
 
 struct errcount {
@@ -139,7 +143,10 @@ struct bench {
 	atomic_ulong		 failed;
 	atomic_ulong		 requests;
 	atomic_bool		 stop;
+	atomic_bool		 draining;	/* Ctrl-C: start no new issuance */
 	bool			 stalled;
+	bool			 interrupted;	/* the report is partial */
+	bool			 progress;	/* a \r-updated line on stderr */
 	pthread_mutex_t		 errlock;
 	struct errcount		 errs[MAX_ERRTYPES];
 	size_t			 nerrs;
@@ -147,6 +154,17 @@ struct bench {
 	struct tick		*ticks;
 	size_t			 nticks, capticks;
 };
+
+/* Ctrl-C presses (SIGINT), counted by the handler, read by watch(). */
+static volatile sig_atomic_t sigints;
+
+static void
+on_sigint(int sig)
+{
+	(void)sig;
+	if (sigints < 100)
+		sigints++;
+}
 
 /* ---------- small helpers ---------- */
 
@@ -366,17 +384,32 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+static bool
+past_deadline(const struct worker *w)
+{
+	return w->deadline_us != 0 && now_us() > w->deadline_us;
+}
+
+/* w->errtype for an issuance past --deadline, waiting on `what`. */
+static void
+deadline_error(struct worker *w, const char *what)
+{
+	snprintf(w->errtype, sizeof(w->errtype), "deadline: %s after %u s "
+	    "(--deadline)", what, w->b->o.deadline_s);
+}
+
 static int
 on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
     curl_off_t un)
 {
-	struct bench *b = arg;
+	struct worker *w = arg;
 
 	(void)dt;
 	(void)dn;
 	(void)ut;
 	(void)un;
-	return atomic_load(&b->stop) ? 1 : 0;	/* abort: a stalled server */
+	/* abort: a stalled server, Ctrl-C, or the issuance's deadline */
+	return atomic_load(&w->b->stop) || past_deadline(w) ? 1 : 0;
 }
 
 static CURL *
@@ -400,7 +433,7 @@ http_handle(struct bench *b, struct worker *w)
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, w);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, b);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, w);
 	return c;
 }
 
@@ -441,9 +474,27 @@ http_do(struct worker *w, enum ep ep, const char *method, const char *url,
 	t = now_us();
 	cc = curl_easy_perform(w->curl);
 	if (cc != CURLE_OK) {
-		snprintf(w->errtype, sizeof(w->errtype), "transport: %s",
-		    atomic_load(&b->stop) ? "aborted (server stalled)" :
-		    curl_easy_strerror(cc));
+		if (atomic_load(&b->stop))
+			snprintf(w->errtype, sizeof(w->errtype), "transport: "
+			    "aborted (%s)", b->interrupted ? "interrupted" :
+			    "server stalled");
+		else if (past_deadline(w)) {
+			char what[64];
+
+			snprintf(what, sizeof(what), "no answer to %s",
+			    ep_names[ep]);
+			deadline_error(w, what);
+		} else if (cc == CURLE_PEER_FAILED_VERIFICATION)
+			/* libcurl's own words say nothing of what to do */
+			snprintf(w->errtype, sizeof(w->errtype), "%s",
+			    b->o.cacert == NULL ? "transport: TLS certificate "
+			    "not trusted; pass --cacert FILE (for localacme: "
+			    "root.pem in its state directory)" : "transport: "
+			    "TLS certificate not trusted; is --cacert the CA "
+			    "that issued it?");
+		else
+			snprintf(w->errtype, sizeof(w->errtype), "transport: "
+			    "%s", curl_easy_strerror(cc));
 		w->nonce[0] = '\0';
 		return -1;
 	}
@@ -573,6 +624,7 @@ poll_status(struct worker *w, enum ep ep, const char *url,
 {
 	json_t *j;
 
+	status[0] = '\0';
 	for (int i = 0; i < POLL_MAX; i++) {
 		if (atomic_load(&w->b->stop)) {
 			snprintf(w->errtype, sizeof(w->errtype),
@@ -580,6 +632,15 @@ poll_status(struct worker *w, enum ep ep, const char *url,
 			return -1;
 		}
 		sleep_us(backoff_us(i));
+		if (past_deadline(w)) {
+			char what[64];
+
+			/* e.g. a challenge left pending after a failure */
+			snprintf(what, sizeof(what), "%s: still %s", ep_names[ep],
+			    status[0] != '\0' ? status : "unanswered");
+			deadline_error(w, what);
+			return -1;
+		}
 		if (acme_post(w, ep, url, w->kid, NULL) == -1)
 			return -1;
 		if ((j = body_json(w)) == NULL)
@@ -836,6 +897,7 @@ worker_run(void *arg)
 	struct bench	*b = w->b;
 	unsigned long	 n;
 	uint64_t	 t, t0;
+	int		 rc;
 
 	if (worker_setup(w) == 0)
 		w->ready = true;
@@ -851,12 +913,15 @@ worker_run(void *arg)
 		goto out;
 	t0 = (uint64_t)b->t0.tv_sec * 1000000u +
 	    (uint64_t)b->t0.tv_nsec / 1000u;
-	while (!atomic_load(&b->stop)) {
+	while (!atomic_load(&b->stop) && !atomic_load(&b->draining)) {
 		n = atomic_fetch_add(&b->next_order, 1);
 		if (n >= b->o.orders)
 			break;
 		t = now_us();
-		if (issue_one(w, n) == 0) {
+		w->deadline_us = t + (uint64_t)b->o.deadline_s * 1000000u;
+		rc = issue_one(w, n);
+		w->deadline_us = 0;
+		if (rc == 0) {
 			uint64_t end = now_us();
 
 			(void)samples_add(&w->iss, end - t);
@@ -865,7 +930,7 @@ worker_run(void *arg)
 			continue;
 		}
 		if (atomic_load(&b->stop))
-			break;	/* aborted by the stall watchdog */
+			break;	/* aborted: stall watchdog or Ctrl-C */
 		record_error(b, w->errtype);
 		if (atomic_fetch_add(&b->failed, 1) + 1 >= b->o.max_errors)
 			atomic_store(&b->stop, true);
@@ -953,7 +1018,8 @@ print_report(struct bench *b, struct result *r)
 	unsigned long	 ok = atomic_load(&b->ok), failed = atomic_load(&b->failed);
 	const char	*kt = b->o.keytype == ACME_CLIENT_EC256 ? "ec256" : "rsa2048";
 
-	printf("bench: %s\n", b->o.directory);
+	printf("bench: %s%s\n", b->o.directory, b->interrupted ?
+	    " (PARTIAL: interrupted by Ctrl-C)" : "");
 	printf("  %lu issued, %lu failed%s in %.3f s: %.1f issuances/s "
 	    "(concurrency %u, %u name%s/order, %s account keys)\n", ok,
 	    failed, b->stalled ? ", SERVER STALLED" : "", r->wall_s,
@@ -1010,7 +1076,7 @@ write_json(struct bench *b, struct result *r)
 	json_t		*j, *eps, *errs, *tl;
 	int		 rc;
 
-	j = json_pack("{s:s,s:s,s:I,s:i,s:i,s:I,s:I,s:b,s:f,s:f,s:f,s:f,"
+	j = json_pack("{s:s,s:s,s:I,s:i,s:i,s:I,s:I,s:b,s:b,s:f,s:f,s:f,s:f,"
 	    "s:I,s:f,s:f}",
 	    "directory", b->o.directory,
 	    "key_type", b->o.keytype == ACME_CLIENT_EC256 ? "ec256" : "rsa2048",
@@ -1020,6 +1086,7 @@ write_json(struct bench *b, struct result *r)
 	    "issued", (json_int_t)ok,
 	    "failed", (json_int_t)atomic_load(&b->failed),
 	    "stalled", b->stalled,
+	    "partial", b->interrupted,
 	    "wall_s", r->wall_s,
 	    "issuances_per_s", r->wall_s > 0 ? ok / r->wall_s : 0.0,
 	    "client_cpu_s", r->cpu_s,
@@ -1088,18 +1155,47 @@ tick(struct bench *b, double t)
 	b->nticks++;
 }
 
-/* Wait for the workers; stop them when nothing moved for stall_s. */
+/* The line a person watches on a terminal: done/target, rate, errors. */
+static void
+show_progress(struct bench *b, double elapsed, bool last)
+{
+	unsigned long ok = atomic_load(&b->ok), failed = atomic_load(&b->failed);
+
+	if (!b->progress)
+		return;
+	fprintf(stderr, "\rbench: %lu/%lu issued, %.1f/s, %lu error%s, %.0f s"
+	    "%s\033[K%s", ok, b->o.orders, elapsed > 0 ? ok / elapsed : 0.0,
+	    failed, failed == 1 ? "" : "s", elapsed, b->interrupted ?
+	    " (interrupted: finishing the issuances in flight)" : "",
+	    last ? "\n" : "");
+	fflush(stderr);
+}
+
+/*
+ * Wait for the workers; stop them when nothing moved for stall_s. The
+ * first Ctrl-C starts no new issuance and gives those in flight DRAIN_S
+ * seconds; a second one, or the end of that time, stops them at once.
+ */
 static void
 watch(struct bench *b, size_t nworkers)
 {
 	unsigned long	 last = 0, cur;
 	double		 start = now_s(), moved = start, next_tick = start + 1, t;
+	double		 next_show = start, drain_until = 0;
 	bool		 done;
 
 	for (;;) {
 		sleep_us(20000);
 		done = atomic_load(&b->finished) >= nworkers;
 		t = now_s();
+		if (sigints > 0 && !b->interrupted) {
+			b->interrupted = true;
+			atomic_store(&b->draining, true);
+			drain_until = t + DRAIN_S;
+		}
+		if (b->interrupted && !done && (sigints > 1 ||
+		    t >= drain_until))
+			atomic_store(&b->stop, true);
 		cur = atomic_load(&b->requests);
 		if (cur != last) {
 			last = cur;
@@ -1109,11 +1205,16 @@ watch(struct bench *b, size_t nworkers)
 			tick(b, t - start);
 			next_tick += 1;
 		}
+		if (t >= next_show || done) {
+			show_progress(b, t - start, done);
+			next_show = t + 0.25;
+		}
 		if (done)
 			return;
-		if (t - moved > b->o.stall_s) {
+		if (t - moved > b->o.stall_s && !b->interrupted) {
 			b->stalled = true;
 			atomic_store(&b->stop, true);
+			show_progress(b, t - start, true);
 			return;
 		}
 	}
@@ -1147,13 +1248,19 @@ usage(FILE *fp)
 	    "S s without\n"
 	    "                        any response (10)\n"
 	    "  --max-errors E        stop after E failed issuances (100)\n"
-	    "  --quiet               no text report (with --json)\n");
+	    "  --deadline S          an issuance not done after S s is a "
+	    "reported error (30)\n"
+	    "  --quiet               no text report (with --json)\n\n"
+	    "On a terminal, a progress line on stderr shows issuances done, "
+	    "the rate and\nthe errors. Ctrl-C starts no new issuance, lets "
+	    "those in flight finish (5 s;\na second Ctrl-C stops them), "
+	    "prints the partial report and exits 130.\n");
 }
 
 enum {
 	OPT_DIRECTORY = 1, OPT_CACERT, OPT_ORDERS, OPT_CONCURRENCY, OPT_NAMES,
 	OPT_KEYTYPE, OPT_JSON, OPT_HTTP01, OPT_PID, OPT_TIMEOUT, OPT_STALL,
-	OPT_MAXERR, OPT_DOMAIN, OPT_QUIET, OPT_HELP
+	OPT_MAXERR, OPT_DOMAIN, OPT_QUIET, OPT_DEADLINE, OPT_HELP
 };
 
 static const struct option longopts[] = {
@@ -1171,6 +1278,7 @@ static const struct option longopts[] = {
 	{ "max-errors", required_argument, NULL, OPT_MAXERR },
 	{ "domain", required_argument, NULL, OPT_DOMAIN },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "deadline", required_argument, NULL, OPT_DEADLINE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 }
 };
@@ -1207,6 +1315,7 @@ parse_args(struct bench_opts *o, int argc, char **argv)
 	o->keytype = ACME_CLIENT_EC256;
 	o->timeout_s = 30;
 	o->stall_s = 10;
+	o->deadline_s = 30;
 	o->max_errors = 100;
 	o->domain = "bench.test";
 	optind = 1;
@@ -1234,12 +1343,14 @@ parse_args(struct bench_opts *o, int argc, char **argv)
 		case OPT_PID:
 		case OPT_TIMEOUT:
 		case OPT_STALL:
+		case OPT_DEADLINE:
 		case OPT_MAXERR: {
 			static const unsigned long max[] = {
 			    [OPT_ORDERS] = 100000000, [OPT_CONCURRENCY] = 4096,
 			    [OPT_NAMES] = MAX_NAMES, [OPT_HTTP01] = 65535,
 			    [OPT_PID] = 4194304, [OPT_TIMEOUT] = 3600,
-			    [OPT_STALL] = 3600, [OPT_MAXERR] = 100000000 };
+			    [OPT_STALL] = 3600, [OPT_MAXERR] = 100000000,
+			    [OPT_DEADLINE] = 86400 };
 
 			if (parse_num(a, 1, max[c], &v) == -1) {
 				log_cli_error("--%s: \"%s\" is not a number in "
@@ -1253,6 +1364,7 @@ parse_args(struct bench_opts *o, int argc, char **argv)
 			else if (c == OPT_PID) o->server_pid = (long)v;
 			else if (c == OPT_TIMEOUT) o->timeout_s = (unsigned)v;
 			else if (c == OPT_STALL) o->stall_s = (unsigned)v;
+			else if (c == OPT_DEADLINE) o->deadline_s = (unsigned)v;
 			else o->max_errors = v;
 			break;
 		}
@@ -1302,6 +1414,7 @@ cmd_bench(int argc, char **argv)
 	struct bench	 b;
 	struct worker	 dirw;
 	struct result	 r;
+	struct sigaction sa, old_sa;
 	unsigned char	 rnd[4];
 	char		 err[256];
 	double		 cpu0, t0, srv0 = -1;
@@ -1313,6 +1426,13 @@ cmd_bench(int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	if ((rc = parse_args(&b.o, argc, argv)) != 0)
 		return rc == 1 ? 0 : 2;
+	/* Ctrl-C ends the run with a partial report (watch()). */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sigints = 0;
+	sigaction(SIGINT, &sa, &old_sa);
+	b.progress = !b.o.quiet && isatty(STDERR_FILENO);
 	pthread_mutex_init(&b.errlock, NULL);
 	atomic_init(&b.next_order, 0);
 	atomic_init(&b.ok, 0);
@@ -1408,6 +1528,8 @@ cmd_bench(int argc, char **argv)
 		goto out;
 	exit_code = atomic_load(&b.failed) == 0 && !b.stalled && ready > 0 &&
 	    atomic_load(&b.ok) == b.o.orders ? 0 : 1;
+	if (b.interrupted)
+		exit_code = 130;	/* 128 + SIGINT, as a shell reports it */
 out:
 	if (b.w != NULL) {
 		for (size_t i = 0; i < b.o.concurrency; i++)
@@ -1425,5 +1547,6 @@ out:
 	pthread_mutex_destroy(&b.golock);
 	pthread_cond_destroy(&b.gocond);
 	curl_global_cleanup();
+	sigaction(SIGINT, &old_sa, NULL);
 	return exit_code;
 }

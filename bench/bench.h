@@ -11,7 +11,8 @@
  * by problem type and the generator's own CPU time (optionally also the
  * server's, read from /proc). argv[0] is "bench". Returns the exit code:
  * 0 every issuance succeeded, 1 a failure or a stalled server (the
- * report is still printed), 2 a usage error.
+ * report is still printed), 2 a usage error, 130 interrupted by Ctrl-C
+ * (SIGINT; the partial report is printed).
  */
 int	 cmd_bench(int argc, char **argv);
 

@@ -61,6 +61,18 @@ log_set_request_id(const char *id)
 		snprintf(tl_reqid, sizeof(tl_reqid), "%s", id);
 }
 
+const char *
+log_time_rfc3339(time_t t, char buf[static LOG_TIME_RFC3339_SIZE])
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || tm.tm_year < -1900 ||
+	    strftime(buf, LOG_TIME_RFC3339_SIZE, "%Y-%m-%dT%H:%M:%SZ",
+	    &tm) != LOG_TIME_RFC3339_SIZE - 1)
+		snprintf(buf, LOG_TIME_RFC3339_SIZE, "(time out of range)");
+	return buf;
+}
+
 /* "2026-11-28T06:58:37.577Z" (UTC, milliseconds). */
 static void
 timestamp(char *ts, size_t sz)

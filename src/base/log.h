@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <time.h>
 
 enum log_level {
 	LOG_LVL_ERROR = 0,
@@ -36,6 +37,14 @@ bool	 log_enabled(enum log_level level);
  * line logged by that thread until cleared with NULL.
  */
 void	 log_set_request_id(const char *id);
+
+/*
+ * t as an RFC 3339 (§5.6) UTC time, "2026-12-06T05:00:00Z", for log and
+ * CLI lines that name a moment (never a raw epoch). Returns buf; a time
+ * that cannot be written in 20 characters gives "(time out of range)".
+ */
+#define LOG_TIME_RFC3339_SIZE	21
+const char *log_time_rfc3339(time_t t, char buf[static LOG_TIME_RFC3339_SIZE]);
 
 void	 log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*

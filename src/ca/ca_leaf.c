@@ -155,13 +155,14 @@ static int
 leaf_validity(const struct ca_leaf_req *req, const struct ca_intermediate *is,
     time_t *nb, time_t *na)
 {
-	time_t now = time(NULL);
+	time_t	 now = time(NULL);
+	char	 t1[LOG_TIME_RFC3339_SIZE], t2[LOG_TIME_RFC3339_SIZE];
 
 	if (req->not_before != 0) {
 		*nb = req->not_before;
 		if (*nb < is->not_before) {
-			log_err("ca_sign_leaf: requested notBefore %lld is "
-			    "before the issuer's", (long long)*nb);
+			log_err("ca_sign_leaf: requested notBefore %s is "
+			    "before the issuer's", log_time_rfc3339(*nb, t1));
 			return -1;
 		}
 	} else {
@@ -172,8 +173,8 @@ leaf_validity(const struct ca_leaf_req *req, const struct ca_intermediate *is,
 	if (req->not_after != 0) {
 		*na = req->not_after;
 		if (*na > is->not_after) {
-			log_err("ca_sign_leaf: requested notAfter %lld is "
-			    "after the issuer's", (long long)*na);
+			log_err("ca_sign_leaf: requested notAfter %s is "
+			    "after the issuer's", log_time_rfc3339(*na, t1));
 			return -1;
 		}
 	} else {
@@ -188,8 +189,8 @@ leaf_validity(const struct ca_leaf_req *req, const struct ca_intermediate *is,
 			*na = is->not_after;
 	}
 	if (*na <= *nb || *na - *nb > (time_t)PROFILE_MAX_DAYS * CA_DAY) {
-		log_err("ca_sign_leaf: bad validity %lld..%lld",
-		    (long long)*nb, (long long)*na);
+		log_err("ca_sign_leaf: bad validity %s..%s",
+		    log_time_rfc3339(*nb, t1), log_time_rfc3339(*na, t2));
 		return -1;
 	}
 	return 0;

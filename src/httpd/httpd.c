@@ -27,8 +27,8 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509.h>
+#include <uuid/uuid.h>
 
 #include "httpd.h"
 #include "log.h"
@@ -152,7 +152,7 @@ struct reqctx {
 	bool		 responded;
 	bool		 must_close;	/* Content-Length with Transfer-Encoding */
 	bool		 has_query;
-	char		 reqid[9];
+	char		 reqid[HTTP_REQID_SIZE];
 	char		*raw_path;	/* path as received (in the same block) */
 	char		 query[];	/* raw query, when has_query */
 };
@@ -243,30 +243,26 @@ elapsed_us(const struct timespec *start)
 	    (now.tv_nsec - start->tv_nsec) / 1000;
 }
 
-/* 48 random bits as 8 base64url characters. */
+/*
+ * The request id: a random (version 4) UUID from libuuid, lower case
+ * (RFC 9562 §5.4, §4), what people see in the X-Request-Id header and in
+ * every log line of the request.
+ */
 static void
-make_reqid(char out[9])
+make_reqid(char out[HTTP_REQID_SIZE])
 {
-	static const char abc[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	static atomic_uint fallback;
-	unsigned char b[6];
-	uint64_t v = 0;
-	int i;
+	uuid_t u;
 
-	if (RAND_bytes(b, sizeof(b)) != 1) {
-		unsigned int c = atomic_fetch_add(&fallback, 1);
+	uuid_generate_random(u);
+	uuid_unparse_lower(u, out);
+}
 
-		memcpy(b, &c, sizeof(c));
-		b[4] = b[5] = 0;
-	}
-	for (i = 0; i < 6; i++)
-		v = (v << 8) | b[i];
-	for (i = 7; i >= 0; i--) {
-		out[i] = abc[v & 63];
-		v >>= 6;
-	}
-	out[8] = '\0';
+/* Every response names its request, so a log line can be found from it. */
+static void
+add_reqid_header(struct MHD_Response *mr, const char *reqid)
+{
+	if (MHD_add_response_header(mr, "X-Request-Id", reqid) != MHD_YES)
+		log_err("httpd: cannot add X-Request-Id");
 }
 
 static void
@@ -1070,6 +1066,7 @@ dispatch(struct listener *l, struct reqctx *rc, struct MHD_Connection *c,
 		    resp.hdrs[i].value) != MHD_YES)
 			log_err("httpd: header %s refused", resp.hdrs[i].name);
 	}
+	add_reqid_header(mr, rc->reqid);
 	/* A refused body, or CL+TE (RFC 9112 §6.3): do not reuse the stream. */
 	if (resp.close || rc->too_large || rc->must_close)
 		MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION,

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #define HTTP_MAXHDRS	12
+#define HTTP_REQID_SIZE	37	/* a UUID, 36 characters, and the NUL */
 
 struct http_header {
 	const char	*name;	/* borrowed: a string literal (never freed) */
@@ -34,7 +35,9 @@ struct http_request {
 	bool		 body_too_large; /* body over max_body: answer 413 (T08-T10);
 					    body is then "" */
 	const char	*remote_addr;	/* peer address as text */
-	const char	*request_id;	/* random 8 chars; also the thread's log id */
+	const char	*request_id;	/* random UUID (36 chars); also the
+					   X-Request-Id header and the
+					   thread's log id */
 	int		 listener;	/* index into httpd_opts.listen */
 };
 

@@ -231,21 +231,63 @@ policy_allows(const struct policy *p, const struct acme_identifier *id,
 	return false;
 }
 
+/*
+ * Cut the comma-separated list in buf[0..] so it fits in `room` bytes
+ * (terminator included), at a ", " boundary, with ", ..." after it; a
+ * single item that does not fit is cut with "...".
+ */
+static void
+fit_list(char *buf, size_t room)
+{
+	char	*c;
+
+	if (room < 8 || strlen(buf) < room)
+		return;
+	buf[room - 6] = '\0';
+	if ((c = strrchr(buf, ',')) != NULL)
+		*c = '\0';
+	memcpy(buf + strlen(buf), c != NULL ? ", ..." : "...",
+	    c != NULL ? 6 : 4);
+}
+
+#define REFUSED_FMT "%s %s not allowed by this CA's name policy (allowed: " \
+	"%s; change with `localacme init --permit`)"
+
 int
 policy_check_list(const struct policy *p, const struct acme_identifier *ids,
     const bool *wildcards, size_t n, struct acme_problem *prob)
 {
-	size_t bad = 0;
+	/*
+	 * The top-level detail names what was refused and what is allowed
+	 * (RFC 8555 §6.7.1 keeps the per-identifier subproblems); it must
+	 * fit ACME_PROBLEM_DETAIL_MAX, so both lists are cut to fit.
+	 */
+	char	 names[ACME_PROBLEM_DETAIL_MAX], allowed[2048];
+	size_t	 bad = 0, off = 0, budget, nlen;
 
-	for (size_t i = 0; i < n; i++)
-		if (!policy_allows(p, &ids[i], wildcards != NULL ?
-		    wildcards[i] : false))
-			bad++;
+	names[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		bool wild = wildcards != NULL ? wildcards[i] : false;
+
+		if (policy_allows(p, &ids[i], wild))
+			continue;
+		bad++;
+		if (off < sizeof(names))
+			off += (size_t)snprintf(names + off, sizeof(names) - off,
+			    "%s%s%s", off > 0 ? ", " : "", wild &&
+			    strncmp(ids[i].value, "*.", 2) != 0 ? "*." : "",
+			    ids[i].value);
+	}
 	if (bad == 0)
 		return 0;
-	acme_problem_set(prob, ACME_P_REJECTEDIDENTIFIER, "%zu identifier%s "
-	    "outside what this CA may issue (its name constraints)", bad,
-	    bad == 1 ? " is" : "s are");
+	policy_describe(p, allowed, sizeof(allowed));
+	/* The names get up to half the room left by the fixed text. */
+	budget = ACME_PROBLEM_DETAIL_MAX - (sizeof(REFUSED_FMT) - 6) - 4;
+	fit_list(names, budget / 2);
+	nlen = strlen(names);
+	fit_list(allowed, budget - nlen);
+	acme_problem_set(prob, ACME_P_REJECTEDIDENTIFIER, REFUSED_FMT, names,
+	    bad == 1 ? "is" : "are", allowed);
 	for (size_t i = 0; i < n; i++)
 		if (!policy_allows(p, &ids[i], wildcards != NULL ?
 		    wildcards[i] : false))

@@ -48,7 +48,7 @@ struct seen {
 	char		 nonce[128];
 	char		 origin[128];
 	char		 remote[64];
-	char		 reqid[32];
+	char		 reqid[64];
 	char		*body;
 	size_t		 bodysz;
 	bool		 too_large;
@@ -408,6 +408,7 @@ test_httpd_tls_get_reaches_handler_with_fields(void **state)
 	struct httpd_opts o = { 0 };
 	struct sink hd = { 0 }, body = { 0 };
 	struct httpd *h;
+	char want[80];
 
 	(void)state;
 	o.cert_pem = p.cert;
@@ -423,7 +424,12 @@ test_httpd_tls_get_reaches_handler_with_fields(void **state)
 	assert_string_equal(S.origin, "https://example.test");
 	assert_string_equal(S.nonce, "(null)");
 	assert_string_equal(S.remote, "127.0.0.1");
-	assert_int_equal(strlen(S.reqid), 8);
+	/* a random UUID (RFC 9562 §5.4), also the X-Request-Id header */
+	assert_int_equal(strlen(S.reqid), 36);
+	assert_int_equal(S.reqid[14], '4');
+	assert_non_null(strchr("89ab", S.reqid[19]));
+	snprintf(want, sizeof(want), "X-Request-Id: %s\r\n", S.reqid);
+	assert_non_null(strstr(hd.buf, want));
 	assert_int_equal(S.listener, 0);
 	assert_string_equal(body.buf, "hello GET 0");
 	assert_non_null(strstr(hd.buf, "X-Test: yes 1\r\n"));

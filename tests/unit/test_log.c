@@ -277,6 +277,25 @@ test_log_text_msg_invalid_utf8_and_controls_replaced(void **state)
 	free(c.text);
 }
 
+/* RFC 3339 §5.6 UTC times for log lines, never a raw epoch. */
+static void
+test_log_time_rfc3339(void **state)
+{
+	char buf[LOG_TIME_RFC3339_SIZE];
+
+	(void)state;
+	assert_string_equal(log_time_rfc3339(1799094582, buf),
+	    "2027-01-04T20:29:42Z");
+	assert_string_equal(log_time_rfc3339(0, buf), "1970-01-01T00:00:00Z");
+	assert_string_equal(log_time_rfc3339(-1, buf), "1969-12-31T23:59:59Z");
+	assert_string_equal(log_time_rfc3339((time_t)253402300799LL, buf),
+	    "9999-12-31T23:59:59Z");
+	/* year 10000 needs 21 characters: said, not cut */
+	assert_string_equal(log_time_rfc3339((time_t)253402300800LL, buf),
+	    "(time out of range)");
+	assert_ptr_equal(log_time_rfc3339(0, buf), buf);
+}
+
 int
 main(void)
 {
@@ -285,6 +304,7 @@ main(void)
 		cmocka_unit_test(test_log_json_request_path_and_method_invalid_utf8_stay_json),
 		cmocka_unit_test(test_log_json_truncated_line_is_still_json),
 		cmocka_unit_test(test_log_text_msg_invalid_utf8_and_controls_replaced),
+		cmocka_unit_test(test_log_time_rfc3339),
 	};
 
 	return cmocka_run_group_tests_name("log", tests, NULL, NULL);

@@ -167,6 +167,76 @@ test_policy_check_list_fills_subproblems(void **state)
 	assert_int_equal(policy_check_list(&p, ids, NULL, 1, &prob), 0);
 }
 
+/*
+ * RFC 8555 §6.7.1: the subproblems stay; the top-level detail names the
+ * refused identifiers and what the policy allows, and says how to widen it.
+ */
+static void
+test_policy_refusal_detail_names_refused_and_allowed(void **state)
+{
+	struct policy		 p;
+	struct acme_problem	 prob;
+	struct acme_identifier	 ids[3];
+	bool			 wild[3] = { false, true, false };
+	char			 err[128];
+
+	(void)state;
+	policy_init_default(&p);
+	ids[0] = dns("acme.example.com");
+	ids[1] = dns("example.org");
+	ids[2] = dns("ok.test");
+	memset(&prob, 0, sizeof(prob));
+	assert_int_equal(policy_check_list(&p, ids, NULL, 1, &prob), -1);
+	assert_string_equal(prob.detail, "acme.example.com is not allowed by "
+	    "this CA's name policy (allowed: localhost, test, example, "
+	    "invalid, local, internal, home.arpa, 127.0.0.0/8, ::1/128, "
+	    "10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7; change with "
+	    "`localacme init --permit`)");
+	assert_int_equal(prob.nsub, 1);
+	/* several: all named, a wildcard as the client wrote it */
+	assert_int_equal(policy_check_list(&p, ids, wild, 3, &prob), -1);
+	assert_non_null(strstr(prob.detail,
+	    "acme.example.com, *.example.org are not allowed"));
+	assert_int_equal(prob.nsub, 2);
+	/* a widened policy names its own suffixes */
+	assert_int_equal(policy_permit(&p, "corp.example", err, sizeof(err)),
+	    0);
+	assert_int_equal(policy_check_list(&p, ids, NULL, 1, &prob), -1);
+	assert_non_null(strstr(prob.detail, "home.arpa, corp.example, "));
+}
+
+/* Long names are cut to fit the detail, whose end is never lost. */
+static void
+test_policy_refusal_detail_fits(void **state)
+{
+	struct policy		 p;
+	struct acme_problem	 prob;
+	struct acme_identifier	 ids[4];
+	char			 err[128];
+
+	(void)state;
+	policy_init_default(&p);
+	for (size_t i = 0; i < 4; i++) {
+		ids[i] = dns("x");
+		memset(ids[i].value, 'a', 200);
+		snprintf(ids[i].value + 200, 16, "%zu.com", i);
+	}
+	for (int i = 0; i < 20; i++) {
+		char suf[64];
+
+		snprintf(suf, sizeof(suf), "some-longer-suffix-%d.example", i);
+		assert_int_equal(policy_permit(&p, suf, err, sizeof(err)), 0);
+	}
+	assert_int_equal(policy_check_list(&p, ids, NULL, 4, &prob), -1);
+	assert_true(strlen(prob.detail) < ACME_PROBLEM_DETAIL_MAX - 1);
+	assert_non_null(strstr(prob.detail, "aaa..."));
+	assert_non_null(strstr(prob.detail, " are not allowed by this CA's "
+	    "name policy (allowed: localhost, test, "));
+	assert_non_null(strstr(prob.detail, ", ...; change with "
+	    "`localacme init --permit`)"));
+	assert_int_equal(prob.nsub, 4);
+}
+
 /* Round trip through a certificate: the root is the source of truth. */
 static void
 test_policy_nc_extension_roundtrip_equal(void **state)
@@ -221,6 +291,8 @@ main(void)
 		cmocka_unit_test(test_policy_permit_garbage_fails),
 		cmocka_unit_test(test_policy_unconstrained_allows_all),
 		cmocka_unit_test(test_policy_check_list_fills_subproblems),
+		cmocka_unit_test(test_policy_refusal_detail_names_refused_and_allowed),
+		cmocka_unit_test(test_policy_refusal_detail_fits),
 		cmocka_unit_test(test_policy_nc_extension_roundtrip_equal),
 		cmocka_unit_test(test_policy_from_cert_without_nc_unconstrained),
 	};

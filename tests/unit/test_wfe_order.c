@@ -353,6 +353,11 @@ test_wfe_o15_o16_outside_policy_is_rejected_identifier(void **state)
 	order_one(f, &a, "dns", "google.com", &r);
 	wh_assert_problem(&r, 400, "rejectedIdentifier");
 	assert_subproblems_have_identifiers(&r);
+	/* RFC 8555 §6.7.1: the detail names the name and what is allowed */
+	assert_non_null(strstr(wr_str(&r, "detail"), "google.com is not "
+	    "allowed by this CA's name policy (allowed: localhost, test, "));
+	assert_non_null(strstr(wr_str(&r, "detail"), "`localacme init "
+	    "--permit`"));
 	wr_clear(&r);
 	order_one(f, &a, "dns", "*.google.com", &r);
 	wh_assert_problem(&r, 400, "rejectedIdentifier");
