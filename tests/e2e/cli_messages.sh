@@ -52,6 +52,8 @@ check 2 'give add, list or remove'			eab
 check 2 'a kid is 1 to 63 of A-Z a-z 0-9 _ . -'		eab add --kid 'a b'
 check 2 '--state: empty path'				list --state ''
 check 2 'unknown or incomplete option'			bench --bogus
+LOCALACME_LEAF_DAYS=0 check 2 'LOCALACME_LEAF_DAYS: must be an integer from 1 to 825' list
+LOCALACME_LOG_FORMAT=xml check 2 'LOCALACME_LOG_FORMAT: must be text or json' list
 e2e_ok "usage errors: exit 2, one line naming the allowed values"
 
 # help --help is help, not an unknown command.
