@@ -387,6 +387,132 @@ fail:
 	return NULL;
 }
 
+/* "file:" URI of path with '%', '?' and '#' escaped (RFC 3986 §2.1). */
+static int
+file_uri(const char *path, const char *query, char *buf, size_t sz)
+{
+	size_t	 o = 0;
+	int	 n;
+
+	n = snprintf(buf, sz, "file:");
+	o = (size_t)n;
+	for (const char *p = path; *p != '\0'; p++) {
+		if (o + 4 >= sz)
+			return -1;
+		if (*p == '%' || *p == '?' || *p == '#')
+			o += (size_t)snprintf(buf + o, sz - o, "%%%02X",
+			    (unsigned char)*p);
+		else
+			buf[o++] = *p;
+	}
+	n = snprintf(buf + o, sz - o, "?%s", query);
+	return n < 0 || (size_t)n >= sz - o ? -1 : 0;
+}
+
+/* Open uri read-only and read the schema version: the first real read. */
+static int
+open_ro_try(struct store *st, const char *uri, int *version)
+{
+	sqlite3_stmt *q = NULL;
+
+	if (st->db != NULL) {
+		sqlite3_close(st->db);
+		st->db = NULL;
+	}
+	if (sqlite3_open_v2(uri, &st->db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
+		if (st->db != NULL)
+			store_fail(st, "open");
+		else
+			store_fail_msg(st, "open", "out of memory");
+		return -1;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	if (store_set_busy(st->db, STORE_BUSY_TIMEOUT_MS) != SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q,
+	    NULL) != SQLITE_OK || sqlite3_step(q) != SQLITE_ROW) {
+		store_fail(st, "open");
+		sqlite3_finalize(q);
+		return -1;
+	}
+	*version = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	return 0;
+}
+
+struct store *
+store_open_readonly(const char *path, char *err, size_t errsz)
+{
+	struct store	*st = NULL;
+	char		 uri[4200], wal[4200];
+	int		 version = -1;
+
+	if (err != NULL && errsz > 0)
+		err[0] = '\0';
+	if (path == NULL || path[0] == '\0' || is_memory(path)) {
+		if (err != NULL)
+			snprintf(err, errsz, "store: no database file");
+		return NULL;
+	}
+	if (access(path, R_OK) == -1) {
+		if (err != NULL)
+			snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		if (err != NULL)
+			snprintf(err, errsz, "store: out of memory");
+		return NULL;
+	}
+	st->wal_fd = -1;
+	pthread_mutex_init(&st->sync_mu, NULL);
+	pthread_cond_init(&st->sync_cv, NULL);
+	pthread_cond_init(&st->ckpt_cv, NULL);
+	if (file_uri(path, "mode=ro", uri, sizeof(uri)) == -1 ||
+	    snprintf(wal, sizeof(wal), "%s-wal", path) >= (int)sizeof(wal)) {
+		if (err != NULL)
+			snprintf(err, errsz, "%s: path too long", path);
+		goto fail;
+	}
+	/*
+	 * A WAL database read-only needs its -shm, which SQLite cannot
+	 * create in a directory we may not write. Without a -wal file no
+	 * writer is active and everything is in the main file: read it
+	 * as immutable (no locks, no -shm). With one, a writer (serve) may
+	 * be running and the main file alone may be stale: say so.
+	 */
+	if (open_ro_try(st, uri, &version) == -1) {
+		if (access(wal, F_OK) == 0) {
+			if (err != NULL)
+				snprintf(err, errsz, "%s: cannot read it "
+				    "without write access while %s exists "
+				    "(a server is running or stopped "
+				    "uncleanly): %s", path, wal, st->errmsg);
+			goto fail;
+		}
+		if (file_uri(path, "immutable=1", uri, sizeof(uri)) == -1 ||
+		    open_ro_try(st, uri, &version) == -1) {
+			if (err != NULL)
+				snprintf(err, errsz, "%s: %s", path,
+				    st->errmsg);
+			goto fail;
+		}
+	}
+	if (version != STORE_SCHEMA_VERSION) {
+		if (err != NULL)
+			snprintf(err, errsz, "%s: schema version %d, not %d; "
+			    "a command run with write access migrates it",
+			    path, version, STORE_SCHEMA_VERSION);
+		goto fail;
+	}
+	st->errmsg[0] = '\0';
+	st->errcode = 0;
+	return st;
+fail:
+	store_close(st);
+	return NULL;
+}
+
 void
 store_close(struct store *st)
 {

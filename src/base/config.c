@@ -384,6 +384,93 @@ find_by_name(const char *name)
 	return NULL;
 }
 
+size_t
+config_edit_distance(const char *a, const char *b)
+{
+	size_t	 la = strlen(a), lb = strlen(b), row[65], prev, tmp;
+
+	/* Levenshtein over bytes, one row; long words are never "near". */
+	if (la > 64 || lb > 64)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			tmp = row[j];
+			row[j] = prev + (a[i - 1] != b[j - 1]);
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			if (tmp + 1 < row[j])
+				row[j] = tmp + 1;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+const char *
+config_nearest(const char *word, const char *const *cands, size_t n)
+{
+	const char	*best = NULL;
+	size_t		 bestd = SIZE_MAX, d, len = strlen(word);
+
+	for (size_t i = 0; i < n; i++) {
+		if (cands[i] == NULL)
+			continue;
+		d = config_edit_distance(word, cands[i]);
+		if (d < bestd) {
+			bestd = d;
+			best = cands[i];
+		}
+	}
+	/* Close enough to be a typo: at most 2 edits, and under half the word. */
+	if (best == NULL || bestd > 2 || bestd * 2 >= len)
+		return NULL;
+	return best;
+}
+
+/* The setting name nearest to key, or NULL. */
+static const char *
+nearest_setting(const char *key)
+{
+	const char *names[NSETTINGS];
+
+	for (size_t i = 0; i < NSETTINGS; i++)
+		names[i] = settings[i].name;
+	return config_nearest(key, names, NSETTINGS);
+}
+
+/*
+ * Where the first byte that no JSON text holds (NUL, other C0 controls
+ * but TAB/LF/CR, DEL) is, so a binary file is named as such at its real
+ * position: Jansson stops at a NUL and reports "end of file" at 1:1.
+ */
+static bool
+binary_pos(const char *t, size_t len, int *line, int *col, unsigned *byte)
+{
+	int l = 1, c = 1;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)t[i];
+
+		if ((ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') ||
+		    ch == 0x7f) {
+			*line = l;
+			*col = c;
+			*byte = ch;
+			return true;
+		}
+		if (ch == '\n') {
+			l++;
+			c = 1;
+		} else
+			c++;
+	}
+	return false;
+}
+
 static int
 load_file(struct config *cfg, const char *path, char *err, size_t errsz)
 {
@@ -394,6 +481,7 @@ load_file(struct config *cfg, const char *path, char *err, size_t errsz)
 	json_error_t	 jerr;
 	const char	*key;
 	int		 rc = -1, line, col;
+	unsigned	 bad;
 
 	if ((fp = fopen(path, "re")) == NULL) {
 		seterr(err, errsz, "%s: %s", path, strerror(errno));
@@ -413,6 +501,11 @@ load_file(struct config *cfg, const char *path, char *err, size_t errsz)
 		goto out;
 	}
 	text[len] = '\0';
+	if (binary_pos(text, len, &line, &col, &bad)) {
+		seterr(err, errsz, "%s:%d:%d: binary data (byte 0x%02x), not "
+		    "a JSON configuration file", path, line, col, bad);
+		goto out;
+	}
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
 		seterr(err, errsz, "%s:%d:%d: %s", path, jerr.line,
@@ -431,8 +524,15 @@ load_file(struct config *cfg, const char *path, char *err, size_t errsz)
 		snprintf(origin, sizeof(origin), "%s:%d:%d: %s", path, line,
 		    col, key);
 		if (s == NULL) {
-			seterr(err, errsz, "%s:%d:%d: unknown setting \"%s\"",
-			    path, line, col, key);
+			const char *near = nearest_setting(key);
+
+			if (near != NULL)
+				seterr(err, errsz, "%s:%d:%d: unknown setting "
+				    "\"%s\"; did you mean \"%s\"?", path, line,
+				    col, key, near);
+			else
+				seterr(err, errsz, "%s:%d:%d: unknown setting "
+				    "\"%s\"", path, line, col, key);
 			goto out;
 		}
 		switch (s->type) {
@@ -702,6 +802,49 @@ finish(struct config *cfg, char *err, size_t errsz)
 	return 0;
 }
 
+/*
+ * "unknown option --X", with the nearest known option when it looks like
+ * a typo, and the way to say --port (a common guess) with --listen.
+ */
+static void
+unknown_option(const struct option *opts, size_t nopts, const char *sub,
+    const char *arg, char *err, size_t errsz)
+{
+	const char	*names[NSETTINGS + 64], *near;
+	char		 word[72];
+	size_t		 n = 0, len;
+
+	len = strcspn(arg, "=");
+	if (strncmp(arg, "--", 2) != 0 || len - 2 >= sizeof(word)) {
+		seterr(err, errsz, "%s: unknown option %s", sub, arg);
+		return;
+	}
+	memcpy(word, arg + 2, len - 2);
+	word[len - 2] = '\0';
+	if (strcmp(word, "port") == 0) {
+		seterr(err, errsz, "%s: unknown option --port; the address and "
+		    "port go together: --listen 127.0.0.1:PORT (repeatable, "
+		    "e.g. also --listen [::1]:PORT)", sub);
+		return;
+	}
+	for (size_t i = 0; i < nopts && n < sizeof(names) / sizeof(names[0]);
+	    i++) {
+		if (strcmp(opts[i].name, word) == 0) {
+			/* getopt's "--flag=value" on a flag without one */
+			seterr(err, errsz, "%s: option --%s takes no value",
+			    sub, word);
+			return;
+		}
+		names[n++] = opts[i].name;
+	}
+	if ((near = config_nearest(word, names, n)) != NULL)
+		seterr(err, errsz, "%s: unknown option --%s; did you mean "
+		    "--%s?", sub, word, near);
+	else
+		seterr(err, errsz, "%s: unknown option --%s (see `localacme %s "
+		    "--help`)", sub, word, sub);
+}
+
 static void
 setting_origin_flag(const struct setting *s, char *buf, size_t sz)
 {
@@ -772,8 +915,8 @@ config_parse(struct config *cfg, const char *subcommand, int argc,
 				seterr(err, errsz, "%s: unknown option -%c",
 				    subcommand, optopt);
 			else
-				seterr(err, errsz, "%s: unknown option %s",
-				    subcommand, argv[optind - 1]);
+				unknown_option(opts, o, subcommand,
+				    argv[optind - 1], err, errsz);
 			goto out;
 		} else if (c == ':') {
 			seterr(err, errsz, "%s: option %s needs a value",
@@ -818,6 +961,12 @@ config_parse(struct config *cfg, const char *subcommand, int argc,
 	for (size_t i = 0; i < NSETTINGS; i++) {
 		if ((ev = getenv(settings[i].env)) == NULL)
 			continue;
+		/*
+		 * A computed default (state_dir): set but empty is unset, so
+		 * `LOCALACME_HOME=` does not hide the file's state_dir.
+		 */
+		if (settings[i].def == NULL && ev[0] == '\0')
+			continue;
 		if (set_text(cfg, &settings[i], ev, false, settings[i].env,
 		    err, errsz) == -1)
 			goto fail;
@@ -827,6 +976,10 @@ config_parse(struct config *cfg, const char *subcommand, int argc,
 		const struct setting *s = &settings[fidx[i]];
 
 		setting_origin_flag(s, origin, sizeof(origin));
+		if (s->def == NULL && fval[i][0] == '\0') {
+			seterr(err, errsz, "%s: empty path", origin);
+			goto fail;
+		}
 		if (s->type == CT_LIST && !seen[fidx[i]])
 			list_reset(cfg, s);
 		seen[fidx[i]] = true;

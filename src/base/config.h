@@ -104,6 +104,16 @@ int	 config_parse(struct config *cfg, const char *subcommand, int argc,
 /* Free the members and zero *cfg. NULL-safe and idempotent. */
 void	 config_clear(struct config *cfg);
 
+/*
+ * Levenshtein distance of a and b in bytes (SIZE_MAX if either is longer
+ * than 64), and the candidate nearest to word when it looks like a typo
+ * of it (at most 2 edits, fewer than half of word's length), else NULL:
+ * for "did you mean" hints. NULL entries in cands are skipped.
+ */
+size_t		 config_edit_distance(const char *a, const char *b);
+const char	*config_nearest(const char *word, const char *const *cands,
+		    size_t n);
+
 /* Print the common options (one per table row) for --help output. */
 void	 config_usage(FILE *fp, bool server);
 

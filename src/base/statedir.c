@@ -78,14 +78,14 @@ statedir_check_dir(const char *dir, char *err, size_t errsz)
 }
 
 /* mkdir -p with mode 0700 for every directory we create. */
-static int
-mkdirs(const char *dir, char *err, size_t errsz)
+int
+statedir_mkdir_p(const char *dir, char *err, size_t errsz)
 {
 	char	 buf[PATH_MAX];
 	size_t	 n = strlen(dir);
 
 	if (n == 0 || n >= sizeof(buf)) {
-		snprintf(err, errsz, "state directory: bad path");
+		snprintf(err, errsz, "%s: bad directory path", dir);
 		return -1;
 	}
 	memcpy(buf, dir, n + 1);
@@ -114,7 +114,7 @@ statedir_ensure_dir(const char *dir, char *err, size_t errsz)
 		return 0;
 	if (errno != ENOENT)
 		return -1;
-	if (mkdirs(dir, err, errsz) == -1)
+	if (statedir_mkdir_p(dir, err, errsz) == -1)
 		return -1;
 	return statedir_check_dir(dir, err, errsz);
 }

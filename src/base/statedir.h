@@ -26,6 +26,13 @@ int	 statedir_join(const char *dir, const char *name, char *buf,
  */
 int	 statedir_ensure(const struct config *cfg, char *err, size_t errsz);
 
+/*
+ * mkdir -p: create dir and its missing parents, each new one 0700 (an
+ * output directory may hold private keys). An existing directory is
+ * left as it is. -1 with "DIR: cannot create: REASON" in err.
+ */
+int	 statedir_mkdir_p(const char *dir, char *err, size_t errsz);
+
 /* As statedir_ensure for an explicit directory. */
 int	 statedir_ensure_dir(const char *dir, char *err, size_t errsz);
 

@@ -27,6 +27,9 @@ int	 cmd_doctor(int argc, char **argv);	/* cli_doctor.c */
 /* Print "localacme: <message>\n" on stderr. */
 void	 cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* "ec256, ec384, ..." : the --key-type values, for error messages. */
+void	 cli_key_types(char *buf, size_t sz);
+
 /*
  * Make sure the state directory is fit (statedir_ensure) and open the CA
  * in it, creating it when `create` (opts may be NULL). On failure prints
@@ -43,5 +46,13 @@ struct ca *cli_open_ca(const struct config *cfg, bool create,
  * Prints one line and returns NULL on failure; ra_free closes it.
  */
 struct ra *cli_open_ra(const struct config *cfg, struct ca *ca);
+
+/*
+ * As cli_open_ra(cfg, NULL) for a command that only reads (`list`): when
+ * the database or the state directory is not writable for us (mode,
+ * owner, read-only mount), it is opened read-only (store_open_readonly)
+ * instead of failing. cli_open_ra then names that cause.
+ */
+struct ra *cli_open_ra_readonly(const struct config *cfg);
 
 #endif /* LOCALACME_CLI_H */

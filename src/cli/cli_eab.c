@@ -151,7 +151,11 @@ cmd_eab(int argc, char **argv)
 	first = config_parse(&cfg, "eab", argc, argv, eab_opts, eab_opt, &a,
 	    err, sizeof(err));
 	if (first == -1) {
-		cli_error("%s", err);
+		if (strncmp(err, "--kid", 5) == 0)
+			cli_error("%s: a kid is 1 to 63 of A-Z a-z 0-9 _ . -",
+			    err);
+		else
+			cli_error("%s", err);
 		return 2;
 	}
 	if (cfg.help) {
@@ -178,7 +182,9 @@ cmd_eab(int argc, char **argv)
 		cli_error("%s", err);
 		goto out;
 	}
-	if ((ra = cli_open_ra(&cfg, NULL)) == NULL)
+	ra = strcmp(verb, "list") == 0 ? cli_open_ra_readonly(&cfg) :
+	    cli_open_ra(&cfg, NULL);
+	if (ra == NULL)
 		goto out;
 	if (strcmp(verb, "add") == 0)
 		ret = eab_add(ra, &a);

@@ -1,5 +1,8 @@
 /* cli_init.c - `localacme init` and the helpers every subcommand shares */
 /* SPDX-License-Identifier: MIT */
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -7,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ca.h"
 #include "cli.h"
@@ -25,6 +29,17 @@ cli_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_cli_verror(fmt, ap);
 	va_end(ap);
+}
+
+void
+cli_key_types(char *buf, size_t sz)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int t = KEYS_EC256; t <= KEYS_RSA4096 && off < sz; t++)
+		off += (size_t)snprintf(buf + off, sz - off, "%s%s",
+		    t > KEYS_EC256 ? ", " : "", keys_type_name((enum keys_type)t));
 }
 
 struct ca *
@@ -49,23 +64,75 @@ cli_open_ca(const struct config *cfg, bool create,
 	return ca;
 }
 
-struct ra *
-cli_open_ra(const struct config *cfg, struct ca *ca)
+/*
+ * Why we cannot write the database at path (or create it, or the files
+ * SQLite keeps beside it, in dir): "" when we can. Names the mode and
+ * owner, since permission bits (or a read-only mount) are the cause.
+ */
+static void
+write_problem(const char *dir, const char *path, char *buf, size_t sz)
+{
+	struct stat	 st;
+	const char	*what = path;
+	int		 saved;
+
+	buf[0] = '\0';
+	if (access(path, W_OK) == 0 || errno == ENOENT) {
+		if (access(dir, W_OK | X_OK) == 0)
+			return;
+		what = dir;
+	}
+	saved = errno;
+	if (stat(what, &st) == -1) {
+		snprintf(buf, sz, "%s: %s", what, strerror(saved));
+		return;
+	}
+	snprintf(buf, sz, "%s: cannot write it: %s (mode %04o, owner uid "
+	    "%lu, we are uid %lu)", what, strerror(saved),
+	    (unsigned)(st.st_mode & 07777), (unsigned long)st.st_uid,
+	    (unsigned long)geteuid());
+}
+
+static struct ra *
+open_ra(const struct config *cfg, struct ca *ca, bool read_only)
 {
 	struct ra_opts	 ro;
 	struct ra	*ra;
-	char		 path[PATH_MAX], err[1024];
+	char		 path[PATH_MAX], err[1024], why[PATH_MAX + 128];
 
 	if (statedir_path(cfg, "localacme.db", path, sizeof(path)) == -1) {
 		cli_error("%s: path too long", cfg->state_dir);
 		return NULL;
 	}
+	write_problem(cfg->state_dir, path, why, sizeof(why));
+	if (why[0] != '\0' && !read_only) {
+		/* Say what is wrong, not SQLite's "unable to open". */
+		cli_error("%s; this command changes the database", why);
+		return NULL;
+	}
 	memset(&ro, 0, sizeof(ro));
 	ro.db_path = path;
+	ro.read_only = why[0] != '\0';
 	if ((ra = ra_new(&ro, ca, ca != NULL ? ca_policy(ca) : NULL, err,
-	    sizeof(err))) == NULL)
-		cli_error("%s", err);
+	    sizeof(err))) == NULL) {
+		if (ro.read_only)
+			cli_error("%s (opened read-only: %s)", err, why);
+		else
+			cli_error("%s", err);
+	}
 	return ra;
+}
+
+struct ra *
+cli_open_ra(const struct config *cfg, struct ca *ca)
+{
+	return open_ra(cfg, ca, false);
+}
+
+struct ra *
+cli_open_ra_readonly(const struct config *cfg)
+{
+	return open_ra(cfg, NULL, true);
 }
 
 enum {
@@ -107,7 +174,11 @@ init_opt(void *arg, int opt, const char *val)
 	switch (opt) {
 	case OPT_KEY_TYPE:
 		a->key_type_set = true;
-		return keys_type_parse(val, &a->key_type);
+		if (keys_type_parse(val, &a->key_type) == 0)
+			return 0;
+		memcpy(a->err, "the types are ", 15);
+		cli_key_types(a->err + 14, sizeof(a->err) - 14);
+		return -1;
 	case OPT_PERMIT:
 		a->npermit++;
 		return policy_permit(&a->policy, val, a->err,
@@ -120,7 +191,10 @@ init_opt(void *arg, int opt, const char *val)
 		return 0;
 	case OPT_PASS_FILE:
 		a->pass_file = val;
-		return val[0] != '\0' ? 0 : -1;
+		if (val[0] != '\0')
+			return 0;
+		snprintf(a->err, sizeof(a->err), "give a file name");
+		return -1;
 	case OPT_ROTATE:
 		a->rotate = true;
 		return 0;

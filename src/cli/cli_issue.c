@@ -57,6 +57,7 @@ struct issue_args {
 	const char	*csr;
 	bool		 pkcs12;
 	const char	*p12_pass_file;
+	char		 err[256];	/* why an option's value is bad */
 };
 
 static int
@@ -70,13 +71,20 @@ issue_opt(void *arg, int opt, const char *val)
 		a->out = val;
 		return 0;
 	case OPT_KEY_TYPE:
-		return keys_type_parse(val, &a->key_type);
+		if (keys_type_parse(val, &a->key_type) == 0)
+			return 0;
+		memcpy(a->err, "the types are ", 15);
+		cli_key_types(a->err + 14, sizeof(a->err) - 14);
+		return -1;
 	case OPT_DAYS:
 		errno = 0;
 		a->days = strtol(val, &end, 10);
 		if (*val == '\0' || *end != '\0' || errno != 0 ||
-		    a->days < 1 || a->days > PROFILE_MAX_DAYS)
+		    a->days < 1 || a->days > PROFILE_MAX_DAYS) {
+			snprintf(a->err, sizeof(a->err), "must be a whole "
+			    "number of days from 1 to %d", PROFILE_MAX_DAYS);
 			return -1;
+		}
 		return 0;
 	case OPT_CLIENT:
 		a->client = true;
@@ -101,7 +109,8 @@ issue_usage(void)
 	    "Issue a certificate for DNS names, wildcards (*.app.test) and IP "
 	    "addresses,\nwriting NAME[+N].pem (leaf + intermediate) and "
 	    "NAME[+N]-key.pem. Creates\nthe CA first if there is none.\n\n"
-	    "  --out DIR                  where to write (default: .)\n"
+	    "  --out DIR                  where to write (default: .); "
+	    "created 0700 if absent\n"
 	    "  --key-type TYPE            leaf key: ec256 (default), ec384, "
 	    "rsa2048, rsa3072, rsa4096\n"
 	    "  --days N                   validity, 1..%d (default %d)\n"
@@ -155,7 +164,8 @@ load_csr(const char *path)
 	EVP_PKEY	*pub;
 
 	if ((bio = BIO_new_file(path, "rb")) == NULL) {
-		cli_error("%s: %s", path, strerror(errno));
+		cli_error("--csr %s: cannot read the certificate request: %s",
+		    path, strerror(errno));
 		return NULL;
 	}
 	req = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL);
@@ -166,14 +176,15 @@ load_csr(const char *path)
 	BIO_free(bio);
 	if (req == NULL) {
 		log_openssl(LOG_LVL_DEBUG, "load_csr");
-		cli_error("%s: not a PEM or DER certificate request", path);
+		cli_error("--csr %s: not a PEM or DER certificate request",
+		    path);
 		return NULL;
 	}
 	if ((pub = X509_REQ_get0_pubkey(req)) == NULL ||
 	    X509_REQ_verify(req, pub) != 1) {
 		log_openssl(LOG_LVL_DEBUG, "load_csr");
-		cli_error("%s: the request's self-signature does not verify",
-		    path);
+		cli_error("--csr %s: the request's self-signature does not "
+		    "verify", path);
 		X509_REQ_free(req);
 		return NULL;
 	}
@@ -187,7 +198,7 @@ read_password(const char *path, char *buf, size_t sz)
 	size_t	 n;
 
 	if ((fp = fopen(path, "re")) == NULL) {
-		cli_error("%s: %s", path, strerror(errno));
+		cli_error("--p12-password-file %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fgets(buf, (int)sz, fp) == NULL) {
@@ -197,7 +208,7 @@ read_password(const char *path, char *buf, size_t sz)
 	n = strcspn(buf, "\r\n");
 	buf[n] = '\0';
 	if (n == 0) {
-		cli_error("%s: empty password", path);
+		cli_error("--p12-password-file %s: empty password", path);
 		return -1;
 	}
 	return 0;
@@ -294,7 +305,7 @@ cmd_issue(int argc, char **argv)
 	first = config_parse(&cfg, "issue", argc, argv, issue_opts, issue_opt,
 	    &a, err, sizeof(err));
 	if (first == -1) {
-		cli_error("%s", err);
+		cli_error("%s%s%s", err, a.err[0] != '\0' ? ": " : "", a.err);
 		return 2;
 	}
 	if (cfg.help) {
@@ -323,12 +334,6 @@ cmd_issue(int argc, char **argv)
 	if (argc - first > ACME_MAX_IDENTIFIERS) {
 		cli_error("issue: at most %d names", ACME_MAX_IDENTIFIERS);
 		rc = 2;
-		goto out;
-	}
-	/* Fail before anything is created or recorded. */
-	if (access(a.out, W_OK | X_OK) == -1) {
-		cli_error("%s: not a writable directory: %s", a.out,
-		    strerror(errno));
 		goto out;
 	}
 	pass[0] = '\0';
@@ -378,6 +383,19 @@ cmd_issue(int argc, char **argv)
 		}
 	}
 
+	/*
+	 * The names are good: fail now, before anything is recorded. --out is made like mkdir -p,
+	 * 0700 (it will hold a private key).
+	 */
+	if (statedir_mkdir_p(a.out, err, sizeof(err)) == -1) {
+		cli_error("--out %s", err);
+		goto out;
+	}
+	if (access(a.out, W_OK | X_OK) == -1) {
+		cli_error("--out %s: not a writable directory: %s", a.out,
+		    strerror(errno));
+		goto out;
+	}
 	if ((ca = cli_open_ca(&cfg, true, NULL, &created)) == NULL)
 		goto out;
 	if (created)

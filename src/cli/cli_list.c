@@ -157,7 +157,7 @@ cmd_list(int argc, char **argv)
 			cli_error("%s", err);
 		goto out;
 	}
-	if ((ra = cli_open_ra(&cfg, NULL)) == NULL)
+	if ((ra = cli_open_ra_readonly(&cfg)) == NULL)
 		goto out;
 	c.now = time(NULL);
 	if (c.json && (c.arr = json_array()) == NULL) {

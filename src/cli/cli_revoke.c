@@ -6,6 +6,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "acme/acme.h"
 #include "acme/serial.h"
 #include "cli.h"
@@ -43,6 +49,56 @@ revoke_opt(void *arg, int opt, const char *val)
 	return 0;
 }
 
+/*
+ * The serial of the certificate in file `path` (PEM, the first one of a
+ * chain file as issue and certbot write it, or DER), normalised. 0, or -1
+ * with a one-line message printed; *missing says the file is not there.
+ */
+static int
+serial_from_file(const char *path, char serial[ACME_SERIAL_SIZE],
+    bool *missing)
+{
+	BIO		*bio;
+	X509		*x = NULL;
+	BIGNUM		*bn = NULL;
+	char		*hex = NULL, err[256];
+	int		 rc = -1;
+
+	*missing = false;
+	if ((bio = BIO_new_file(path, "rb")) == NULL) {
+		*missing = errno == ENOENT;
+		if (!*missing)
+			cli_error("revoke: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
+		(void)BIO_reset(bio);
+		x = d2i_X509_bio(bio, NULL);
+	}
+	if (x == NULL) {
+		cli_error("revoke: %s is neither a serial number nor a "
+		    "certificate file (PEM or DER); `localacme list` shows "
+		    "the serials", path);
+		goto out;
+	}
+	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL)) ==
+	    NULL || (hex = BN_bn2hex(bn)) == NULL) {
+		cli_error("out of memory");
+		goto out;
+	}
+	if (acme_serial_normalize(hex, serial, err, sizeof(err)) == -1) {
+		cli_error("revoke: %s: serial %s: %s", path, hex, err);
+		goto out;
+	}
+	rc = 0;
+out:
+	OPENSSL_free(hex);
+	BN_free(bn);
+	X509_free(x);
+	BIO_free(bio);
+	return rc;
+}
+
 int
 cmd_revoke(int argc, char **argv)
 {
@@ -55,14 +111,20 @@ cmd_revoke(int argc, char **argv)
 	first = config_parse(&cfg, "revoke", argc, argv, revoke_opts,
 	    revoke_opt, &reason, err, sizeof(err));
 	if (first == -1) {
-		cli_error("%s (reasons: 0-6, 9, 10)", err);
+		if (strncmp(err, "--reason", 8) == 0)
+			cli_error("%s: the RFC 5280 reason codes are 0-6, 9 "
+			    "and 10", err);
+		else
+			cli_error("%s", err);
 		return 2;
 	}
 	if (cfg.help) {
-		printf("usage: localacme revoke SERIAL [--reason N] [options]\n\n"
+		printf("usage: localacme revoke SERIAL|CERTFILE [--reason N] "
+		    "[options]\n\n"
 		    "Mark a certificate revoked in the store. SERIAL is hex in "
 		    "either case, with\nor without ':' and leading zeros "
-		    "(as `localacme list`, certbot or openssl\nshow it).\n\n"
+		    "(as `localacme list`, certbot or openssl\nshow it); "
+		    "CERTFILE is the certificate itself (PEM or DER).\n\n"
 		    "  --reason N                 RFC 5280 reason code: 0-6, "
 		    "9 or 10 (default 0)\n\n");
 		config_usage(stdout, false);
@@ -70,15 +132,31 @@ cmd_revoke(int argc, char **argv)
 		goto out;
 	}
 	if (argc - first != 1) {
-		cli_error("revoke: give exactly one SERIAL");
+		cli_error("revoke: give exactly one SERIAL or certificate file "
+		    "(`localacme list` shows the serials)");
 		rc = 2;
 		goto out;
 	}
-	/* The number as people type it: certbot's 510caf0..., AB:CD:..., any case. */
+	/*
+	 * The number as people type it: certbot's 510caf0..., AB:CD:...,
+	 * any case; else a certificate file, whose serial is taken.
+	 */
 	if (acme_serial_normalize(argv[first], serial, err, sizeof(err)) == -1) {
-		cli_error("revoke: %s", err);
-		rc = 2;
-		goto out;
+		bool missing;
+
+		if (serial_from_file(argv[first], serial, &missing) == -1) {
+			const char *why = err;
+
+			if (strncmp(why, "not a serial number: ", 21) == 0)
+				why += 21;
+			if (missing)
+				cli_error("revoke: \"%s\" is neither a serial "
+				    "number (%s) nor a certificate file; "
+				    "`localacme list` shows the serials",
+				    argv[first], why);
+			rc = 2;
+			goto out;
+		}
 	}
 	if (statedir_check_dir(cfg.state_dir, err, sizeof(err)) == -1) {
 		if (errno == ENOENT)
@@ -97,7 +175,8 @@ cmd_revoke(int argc, char **argv)
 		rc = 0;
 		break;
 	case RA_NOTFOUND:
-		cli_error("no certificate with serial %s", serial);
+		cli_error("no certificate with serial %s (`localacme list` "
+		    "shows the serials)", serial);
 		break;
 	case RA_CONFLICT:
 		cli_error("%s is already revoked", serial);

@@ -63,6 +63,21 @@ usage(FILE *fp)
 	    "options; `localacme --version` for the version.\n");
 }
 
+static void
+unknown_command(const char *cmd)
+{
+	const char	*names[NCOMMANDS + 1], *near;
+
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		names[i] = commands[i].name;
+	names[NCOMMANDS] = "help";
+	if ((near = config_nearest(cmd, names, NCOMMANDS + 1)) != NULL)
+		cli_error("unknown command \"%s\"; did you mean \"%s\"?", cmd,
+		    near);
+	else
+		cli_error("unknown command \"%s\" (see `localacme help`)", cmd);
+}
+
 struct passthru {
 	const struct option	*opts;
 	char			**argv;
@@ -151,7 +166,8 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(cmd, "help") == 0) {
-		if (argc < 3) {
+		if (argc < 3 || strcmp(argv[2], "--help") == 0 ||
+		    strcmp(argv[2], "-h") == 0 || strcmp(argv[2], "help") == 0) {
 			usage(stdout);
 			return 0;
 		}
@@ -163,8 +179,7 @@ main(int argc, char **argv)
 				    commands[i].run(2, hargv) :
 				    run_with_config(&commands[i], 2, hargv);
 			}
-		cli_error("unknown command \"%s\" (see `localacme help`)",
-		    argv[2]);
+		unknown_command(argv[2]);
 		return 2;
 	}
 	for (size_t i = 0; i < NCOMMANDS; i++) {
@@ -174,6 +189,6 @@ main(int argc, char **argv)
 			return commands[i].run(argc - 1, argv + 1);
 		return run_with_config(&commands[i], argc - 1, argv + 1);
 	}
-	cli_error("unknown command \"%s\" (see `localacme help`)", cmd);
+	unknown_command(cmd);
 	return 2;
 }

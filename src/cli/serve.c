@@ -255,18 +255,24 @@ cmd_serve(int argc, char **argv)
 	time_t			 last_rotate_check;
 	const char		*pass_file = NULL;	/* borrowed from argv */
 	size_t			 recovered = 0;
-	int			 exit_code = 1, sig;
+	int			 exit_code = 1, sig, first;
 
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&svc, 0, sizeof(svc));
-	if (config_parse(&cfg, "serve", argc, argv, serve_opts, serve_opt,
-	    &pass_file, err, sizeof(err)) == -1) {
+	if ((first = config_parse(&cfg, "serve", argc, argv, serve_opts,
+	    serve_opt, &pass_file, err, sizeof(err))) == -1) {
 		cli_error("%s", err);
+		exit_code = 2;	/* a usage error */
 		goto out;
 	}
 	if (cfg.help) {
 		serve_usage(stdout);
 		exit_code = 0;
+		goto out;
+	}
+	if (first < argc) {
+		cli_error("serve: unexpected argument \"%s\"", argv[first]);
+		exit_code = 2;
 		goto out;
 	}
 	log_setup(cfg.log_level, cfg.log_format);

@@ -130,14 +130,16 @@ ra_new(const struct ra_opts *opts, struct ca *ca, const struct policy *policy,
 	if ((ra->keys = keycache_new(0)) == NULL)
 		log_warn("ra: no memory for the account key cache");
 	/* Open (and migrate) the database now, so start-up fails early. */
-	if ((ra->st = store_open(ra->db_path, serr, sizeof(serr))) == NULL) {
+	ra->st = opts->read_only ? store_open_readonly(ra->db_path, serr,
+	    sizeof(serr)) : store_open(ra->db_path, serr, sizeof(serr));
+	if (ra->st == NULL) {
 		/* serr names the file already */
 		snprintf(err, errsz, "cannot open the database: %s", serr);
 		ra_free(ra);
 		return NULL;
 	}
 	/* An in-memory database (tests) has nothing to fsync. */
-	if (store_set_group_commit(ra->st) != STORE_OK)
+	if (!opts->read_only && store_set_group_commit(ra->st) != STORE_OK)
 		log_debug("ra: no group commit: %s", store_errmsg(ra->st));
 	return ra;
 }

@@ -51,6 +51,7 @@ struct ra_opts {
 	const char	*crl_url;		/* CRL DP of leaves; NULL = none */
 	void		(*on_revoke)(void *arg);	/* after each revocation */
 	void		*on_revoke_arg;
+	bool		 read_only;	/* store_open_readonly: list only */
 };
 
 /*

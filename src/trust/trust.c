@@ -408,15 +408,29 @@ trust_command(struct trust_env *env, const char *state_dir, int argc,
 		else if (verb == NULL && argv[i][0] != '-')
 			verb = argv[i];
 		else {
-			fprintf(env->err, "trust: unknown argument '%s'\n",
-			    argv[i]);
-			usage(env->err);
+			fprintf(env->err, "localacme: trust: unknown argument "
+			    "'%s' (see `localacme trust --help`)\n", argv[i]);
 			return 2;
 		}
 	}
-	if (verb == NULL || (strcmp(verb, "install") != 0 &&
-	    strcmp(verb, "uninstall") != 0 && strcmp(verb, "status") != 0)) {
-		usage(env->err);
+	if (verb == NULL) {
+		fprintf(env->err, "localacme: trust: give an action: install, "
+		    "uninstall or status (see `localacme trust --help`)\n");
+		return 2;
+	}
+	if (strcmp(verb, "install") != 0 && strcmp(verb, "uninstall") != 0 &&
+	    strcmp(verb, "status") != 0) {
+		static const char *const verbs[] = { "install", "uninstall",
+		    "status" };
+		const char *near = config_nearest(verb, verbs, 3);
+
+		if (near != NULL)
+			fprintf(env->err, "localacme: trust: unknown action "
+			    "\"%s\"; did you mean \"%s\"?\n", verb, near);
+		else
+			fprintf(env->err, "localacme: trust: unknown action "
+			    "\"%s\"; the actions are install, uninstall and "
+			    "status\n", verb);
 		return 2;
 	}
 	status = strcmp(verb, "status") == 0;

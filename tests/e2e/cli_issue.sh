@@ -148,7 +148,8 @@ e2e_expect_fail "p521" "$LOCALACME" issue --key-type ec521 x.test
 e2e_one_line "$E2E_ERR"
 e2e_expect_fail "no names" "$LOCALACME" issue
 e2e_one_line "$E2E_ERR"
-e2e_expect_fail "unwritable out" "$LOCALACME" issue --out /nonexistent/dir x.test
+: >"$E2E_TMP/notadir"
+e2e_expect_fail "unwritable out" "$LOCALACME" issue --out "$E2E_TMP/notadir/dir" x.test
 e2e_one_line "$E2E_ERR"
 [ "$(ls "$OUT" | wc -l)" = "$before" ] || e2e_fail "a failed issue left files"
 e2e_expect_fail "unknown command" "$LOCALACME" frob

@@ -137,8 +137,8 @@ test_config_unknown_key_reports_line_col(void **state)
 
 	(void)state;
 	assert_int_equal(parse(&cfg, argv, err, sizeof(err)), -1);
-	snprintf(want, sizeof(want), "%s:3:3: unknown setting \"leaf_dayz\"",
-	    path);
+	snprintf(want, sizeof(want), "%s:3:3: unknown setting \"leaf_dayz\"; "
+	    "did you mean \"leaf_days\"?", path);
 	assert_string_equal(err, want);
 }
 
@@ -238,7 +238,8 @@ test_config_unknown_option_rejected(void **state)
 
 	(void)state;
 	assert_int_equal(parse(&cfg, argv, err, sizeof(err)), -1);
-	assert_string_equal(err, "test: unknown option --frobnicate");
+	assert_string_equal(err, "test: unknown option --frobnicate (see "
+	    "`localacme test --help`)");
 }
 
 struct extra_seen {
@@ -356,6 +357,79 @@ test_config_new_account_rate_per_listener(void **state)
 	assert_non_null(strstr(err, "new-account-rate"));
 }
 
+static void
+test_config_edit_distance_and_nearest(void **state)
+{
+	static const char *const c[] = { "leaf-days", "listen", "log-level",
+	    NULL, "strict" };
+
+	(void)state;
+	assert_int_equal(config_edit_distance("", ""), 0);
+	assert_int_equal(config_edit_distance("kitten", "sitting"), 3);
+	assert_int_equal(config_edit_distance("listen", "lsiten"), 2);
+	assert_int_equal(config_edit_distance("abc", ""), 3);
+	assert_string_equal(config_nearest("leaf-dayz", c, 5), "leaf-days");
+	assert_string_equal(config_nearest("lisen", c, 5), "listen");
+	assert_string_equal(config_nearest("strict", c, 5), "strict");
+	/* Not a typo of anything: no guess. */
+	assert_null(config_nearest("port", c, 5));
+	assert_null(config_nearest("xy", c, 5));
+	assert_null(config_nearest("z", c, 5));
+}
+
+static void
+test_config_unknown_option_suggests(void **state)
+{
+	struct config	 cfg;
+	char		 err[256];
+	char		*a1[] = { "test", "--leaf-dayz=3", NULL };
+	char		*a2[] = { "test", "--port", "15000", NULL };
+	char		*a3[] = { "test", "--strict=yes", NULL };
+
+	(void)state;
+	assert_int_equal(parse(&cfg, a1, err, sizeof(err)), -1);
+	assert_string_equal(err, "test: unknown option --leaf-dayz; did you "
+	    "mean --leaf-days?");
+	assert_int_equal(parse(&cfg, a2, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "--listen 127.0.0.1:PORT"));
+	assert_int_equal(parse(&cfg, a3, err, sizeof(err)), -1);
+	assert_string_equal(err, "test: option --strict takes no value");
+}
+
+static void
+test_config_binary_file_position(void **state)
+{
+	struct config	 cfg;
+	char		 err[512], want[160];
+	const char	*path = write_tmp("{\n  \"a\": \x01\x7f");
+	char		*argv[] = { "test", "--config", (char *)path, NULL };
+
+	(void)state;
+	assert_int_equal(parse(&cfg, argv, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:2:8: binary data (byte 0x01), not a "
+	    "JSON configuration file", path);
+	assert_string_equal(err, want);
+}
+
+static void
+test_config_empty_home_env_is_unset(void **state)
+{
+	struct config	 cfg;
+	char		 err[512];
+	const char	*path = write_tmp("{\"state_dir\": \"/from/file\"}");
+	char		*argv[] = { "test", "--config", (char *)path, NULL };
+	char		*flag[] = { "test", "--state=", NULL };
+
+	(void)state;
+	setenv("LOCALACME_HOME", "", 1);
+	assert_int_equal(parse(&cfg, argv, err, sizeof(err)), 3);
+	assert_string_equal(cfg.state_dir, "/from/file");
+	config_clear(&cfg);
+	unsetenv("LOCALACME_HOME");
+	assert_int_equal(parse(&cfg, flag, err, sizeof(err)), -1);
+	assert_string_equal(err, "--state: empty path");
+}
+
 int
 main(void)
 {
@@ -371,6 +445,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_config_bad_flag_value_names_flag, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_repeated_list_flag_appends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_unknown_option_rejected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_edit_distance_and_nearest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_unknown_option_suggests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_binary_file_position, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_empty_home_env_is_unset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_extra_options_and_operands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_help_flag_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_split_hostport_forms, setup, teardown),

@@ -277,6 +277,38 @@ test_store_open_memory_has_current_schema(void **state)
 	assert_int_equal(v, STORE_SCHEMA_VERSION);
 }
 
+/* store_open_readonly: reads an existing database, never writes it. */
+static void
+test_store_open_readonly_reads_never_writes(void **state)
+{
+	struct fx	*f = *state;
+	struct store	*ro;
+	struct stat	 sb;
+	char		 err[256], *v = NULL, wal[4200];
+
+	/* No file: refused, nothing created. */
+	assert_null(store_open_readonly(f->path, err, sizeof(err)));
+	assert_non_null(strstr(err, "No such file"));
+	assert_int_equal(stat(f->path, &sb), -1);
+	/* A database written and closed (no -wal left). */
+	assert_non_null(f->st = store_open(f->path, err, sizeof(err)));
+	assert_int_equal(store_meta_set(f->st, "k", "v1"), STORE_OK);
+	store_close(f->st);
+	f->st = NULL;
+	snprintf(wal, sizeof(wal), "%s-wal", f->path);
+	assert_int_equal(access(wal, F_OK), -1);
+	assert_non_null(ro = store_open_readonly(f->path, err, sizeof(err)));
+	assert_int_equal(store_meta_get(ro, "k", &v), STORE_OK);
+	assert_string_equal(v, "v1");
+	free(v);
+	assert_int_equal(store_meta_set(ro, "k", "v2"), STORE_ERR);
+	store_close(ro);
+	/* A schema this program does not know: refused, not migrated. */
+	assert_int_equal(raw_exec(f->path, "PRAGMA user_version = 99"), 0);
+	assert_null(store_open_readonly(f->path, err, sizeof(err)));
+	assert_non_null(strstr(err, "schema version 99"));
+}
+
 static void
 test_store_open_new_file_mode_0600(void **state)
 {
@@ -2359,6 +2391,7 @@ main(void)
 #define FILE_(t) cmocka_unit_test_setup_teardown(t, setup_file, teardown)
 		MEM(test_store_open_memory_has_current_schema),
 		DIR(test_store_open_new_file_mode_0600),
+		DIR(test_store_open_readonly_reads_never_writes),
 		DIR(test_store_open_empty_file_migrates_to_version),
 		DIR(test_store_migrates_v2_database_keeping_rows),
 		DIR(test_store_migration_v4_keeps_accounts_adds_eab_binding),

@@ -441,13 +441,14 @@ test_trust_command_no_ca_prints_init_hint(void **state)
 }
 
 static void
-test_trust_command_unknown_verb_is_usage(void **state)
+test_trust_command_unknown_verb_says_unknown_action(void **state)
 {
 	struct fx	*f = *state;
 	char		*argv[] = { "trust", "frobnicate", NULL };
 
 	assert_int_equal(trust_command(&f->env, f->state, 2, argv), 2);
-	assert_non_null(strstr(errtext(f), "usage:"));
+	assert_string_equal(errtext(f), "localacme: trust: unknown action "
+	    "\"frobnicate\"; the actions are install, uninstall and status\n");
 	assert_int_equal(f->rec.calls.n, 0);
 }
 
@@ -1781,7 +1782,7 @@ main(void)
 		T(test_trust_root_certfile_stays_in_state_dir),
 		T(test_trust_root_file_matches_other_root_is_false),
 		T(test_trust_command_no_ca_prints_init_hint),
-		T(test_trust_command_unknown_verb_is_usage),
+		T(test_trust_command_unknown_verb_says_unknown_action),
 		T(test_trust_command_unknown_store_is_usage),
 		T(test_trust_parse_stores_list_selects_named),
 		T(test_trust_command_env_trust_stores_limits_status),

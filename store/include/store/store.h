@@ -74,6 +74,14 @@ extern const char store_schema_sql[];
  * NULL). A database of a newer schema version is refused.
  */
 struct store	*store_open(const char *path, char *err, size_t errsz);
+/*
+ * Open an existing database file read-only, for commands that only read
+ * (`localacme list`) on a state directory we may not write: no creation,
+ * no migration, no journal mode change. Uses SQLite's mode=ro, or
+ * immutable=1 when the -shm cannot be made and no -wal exists (no
+ * writer). NULL with a one-line reason naming the file in err.
+ */
+struct store	*store_open_readonly(const char *path, char *err, size_t errsz);
 /* Finalise statements and close. NULL-safe. Rolls back an open transaction. */
 void		 store_close(struct store *st);
 
