@@ -279,18 +279,23 @@ recipes(struct buf *b, const struct page_view *v)
 	put(b, "/directory \\\n  -d example.localhost --agree-tos "
 	    "--register-unsafely-without-email");
 	endcode(b);
-	code(b, "compose", "docker compose (Caddy in a container)");
-	put(b, "# the container reaches this host as host.docker.internal:"
-	    "\n# serve with --listen 0.0.0.0:PORT and a base URL whose name"
-	    "\n# the server's certificate carries\nservices:\n  web:\n"
-	    "    image: caddy:2\n    ports: [\"443:443\", \"80:80\"]\n"
+	code(b, "compose", "docker compose (Caddy in a container, "
+	    "compose.yaml)");
+	put(b, "# serve must be reachable from the container: run it with\n"
+	    "# --listen 0.0.0.0:PORT and a --base-url whose host the\n"
+	    "# container resolves (--hostname adds it to serve's certificate)"
+	    "\nservices:\n  web:\n    image: caddy:2\n"
+	    "    ports: [\"80:80\", \"443:443\"]\n"
 	    "    extra_hosts: [\"host.docker.internal:host-gateway\"]\n"
-	    "    volumes: [\"./root.pem:/etc/localacme/root.pem:ro\"]\n"
 	    "    environment:\n      ACME_CA: ");
 	esc(b, u);
-	put(b, "/directory\n    command: caddy reverse-proxy --from "
-	    "example.localhost --to app:8080\n    # Caddyfile: "
-	    "tls { ca {$ACME_CA}  ca_root /etc/localacme/root.pem }");
+	put(b, "/directory\n    volumes:\n"
+	    "      - ./root.pem:/etc/localacme/root.pem:ro\n"
+	    "      - ./Caddyfile:/etc/caddy/Caddyfile:ro\n"
+	    "# Caddyfile:\n# example.localhost {\n"
+	    "#\ttls {\n#\t\tca {$ACME_CA}\n"
+	    "#\t\tca_root /etc/localacme/root.pem\n#\t}\n"
+	    "#\treverse_proxy app:8080\n# }");
 	endcode(b);
 	code(b, "cert-manager", "cert-manager (ClusterIssuer)");
 	put(b, "apiVersion: cert-manager.io/v1\nkind: ClusterIssuer\n"
