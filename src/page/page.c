@@ -206,13 +206,22 @@ parse_before(const char *query, time_t *issued, char serial[ACME_SERIAL_SIZE])
 	return 0;
 }
 
+/* A bad request: an RFC 7807 problem, as everywhere on this listener. */
 static void
-plain(struct http_response *resp, int status, const char *msg)
+problem(struct http_response *resp, int status, const char *detail)
 {
-	char *s = strdup(msg);
+	char	*s;
+	int	 n;
 
-	http_response_set_body(resp, status, "text/plain; charset=utf-8", s,
-	    s != NULL ? strlen(s) : 0);
+	if ((s = malloc(256)) == NULL) {
+		resp->status = 500;
+		return;
+	}
+	/* detail is one of our literals: nothing to escape in JSON. */
+	n = snprintf(s, 256, "{\"type\":\"urn:ietf:params:acme:error:"
+	    "malformed\",\"detail\":\"%s\",\"status\":%d}", detail, status);
+	http_response_set_body(resp, status, "application/problem+json", s,
+	    n > 0 && n < 256 ? (size_t)n : strlen(s));
 }
 
 static void
@@ -227,8 +236,8 @@ get_page(struct page *pg, const struct http_request *req,
 	size_t			 len;
 
 	if (parse_before(req->query, &issued, serial) == -1) {
-		plain(resp, 400, "bad query: the only one is "
-		    "?before=ISSUED.SERIAL\n");
+		problem(resp, 400, "bad query: the only one is "
+		    "?before=ISSUED.SERIAL");
 		return;
 	}
 	if ((rs = calloc(1, sizeof(*rs))) == NULL) {
@@ -304,7 +313,7 @@ page_handle(void *arg, const struct http_request *req,
 	    strcmp(p, "/root.der") != 0 && strcmp(p, "/root.mobileconfig") != 0)
 		return 0;
 	if (!get) {
-		plain(resp, 405, "use GET\n");
+		problem(resp, 405, "use GET");
 		http_response_add_header(resp, "Allow", "GET, HEAD");
 		return 1;
 	}

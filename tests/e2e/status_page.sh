@@ -64,10 +64,12 @@ c = p["PayloadContent"][0]
 assert p["PayloadType"] == "Configuration" and c["PayloadType"] == "com.apple.security.root"
 assert c["PayloadContent"] == ssl.PEM_cert_to_DER_cert(open(sys.argv[2]).read())
 PY
-code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$ACME_ROOT" -X POST "$BASE/")
-[ "$code" = 405 ] || e2e_fail "POST / answered $code, want 405"
-code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$ACME_ROOT" "$BASE/?before=x")
-[ "$code" = 400 ] || e2e_fail "a bad cursor answered $code, want 400"
+code=$(curl -s -o /dev/null -w '%{http_code} %{content_type}' --cacert "$ACME_ROOT" -X POST "$BASE/")
+[ "$code" = "405 application/problem+json" ] || e2e_fail "POST / answered $code, want a 405 problem"
+code=$(curl -s -o /dev/null -w '%{http_code} %{content_type}' --cacert "$ACME_ROOT" "$BASE/?before=x")
+[ "$code" = "400 application/problem+json" ] || e2e_fail "a bad cursor answered $code, want a 400 problem"
+code=$(curl -s -o /dev/null -w '%{http_code} %{content_type}' --cacert "$ACME_ROOT" -I "$BASE/")
+[ "$code" = "200 text/html; charset=utf-8" ] || e2e_fail "HEAD / answered $code"
 e2e_ok "the page is clean HTML; root.pem, root.der and root.mobileconfig are the root"
 
 # 3. Headless Chromium trusts the root (NSS) and reads the page's DOM.
