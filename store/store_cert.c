@@ -1,6 +1,7 @@
 /* store_cert.c - serial reservations (the issuance intent) and certificate rows */
 /* SPDX-License-Identifier: MIT */
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -334,6 +335,74 @@ store_cert_count(struct store *st, size_t *n)
 	}
 	*n = (size_t)sqlite3_column_int64(q, 0);
 out:
+	store_reset(q);
+	return rc;
+}
+
+enum store_status
+store_cert_page(struct store *st, const struct store_cert_query *qy,
+    int (*cb)(const struct acme_cert *cert,
+    const struct store_cert_info *info, void *arg), void *arg)
+{
+	sqlite3_stmt		*q;
+	struct acme_cert	 c;
+	struct store_cert_info	 info;
+	enum store_status	 rc = STORE_ERR;
+	int			 stop = 0;
+
+	memset(&c, 0, sizeof(c));
+	/*
+	 * The columns of read_cert, then the order's profile and the first
+	 * later certificate for the same names (certificates_names). The
+	 * cursor is a row value, so certificates_issued serves the order.
+	 */
+	if ((q = store_prep(st, STMT_CERT_PAGE,
+	    "SELECT c.serial, c.account_id, c.order_id, c.status, c.names, "
+	    "NULL, NULL, c.key_thumbprint, c.source, c.not_before, "
+	    "c.not_after, c.issued, c.revocation_reason, c.revoked_at, "
+	    "coalesce(o.profile, ''), "
+	    "(SELECT min(r.issued) FROM certificates r "
+	    " WHERE r.names = c.names AND r.issued > c.issued) "
+	    "FROM certificates c LEFT JOIN orders o ON o.id = c.order_id "
+	    "WHERE (?1 IS NULL OR c.source = ?1) "
+	    "AND (?2 = 0 OR (c.status = ?7 AND c.not_after >= ?3 "
+	    " AND c.not_after < ?2)) "
+	    "AND (c.issued, c.serial) < (?4, ?5) "
+	    "ORDER BY c.issued DESC, c.serial DESC LIMIT ?6")) == NULL)
+		goto out;
+	if (store_bind_text_or_null(q, 1, qy->source) != 0 ||
+	    sqlite3_bind_int64(q, 2, (sqlite3_int64)qy->expiring_before) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int64(q, 3, (sqlite3_int64)qy->now) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 4, qy->before_serial != NULL ?
+	    (sqlite3_int64)qy->before_issued : INT64_MAX) != SQLITE_OK ||
+	    store_bind_text(q, 5, qy->before_serial != NULL ?
+	    qy->before_serial : "") != 0 ||
+	    sqlite3_bind_int64(q, 6, qy->limit > 0 &&
+	    qy->limit < (size_t)INT64_MAX ? (sqlite3_int64)qy->limit : -1) !=
+	    SQLITE_OK ||
+	    store_bind_text(q, 7, acme_cert_status_str(ACME_CERT_VALID)) != 0) {
+		rc = store_fail(st, "cert_page");
+		goto out;
+	}
+	while (stop == 0 &&
+	    (rc = store_step_row(st, q, "cert_page")) == STORE_OK) {
+		if ((rc = read_cert(st, q, &c)) != STORE_OK)
+			goto out;
+		memset(&info, 0, sizeof(info));
+		if (store_col_copy(q, 14, info.profile,
+		    sizeof(info.profile)) != 0) {
+			rc = store_fail_msg(st, "cert_page", "malformed row");
+			goto out;
+		}
+		info.next_issued = (time_t)sqlite3_column_int64(q, 15);
+		stop = cb(&c, &info, arg);
+		acme_cert_clear(&c);
+	}
+	if (rc == STORE_NOTFOUND || stop != 0)
+		rc = STORE_OK;
+out:
+	acme_cert_clear(&c);
 	store_reset(q);
 	return rc;
 }

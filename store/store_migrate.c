@@ -62,6 +62,14 @@ static const char store_migration_v4_sql[] =
 	"ALTER TABLE accounts ADD COLUMN eab_binding TEXT;";
 
 /*
+ * 4 -> 5: renewal health (store_cert_page): the first later certificate
+ * for the very same names is one index probe per listed row, not a scan
+ * of every certificate.
+ */
+static const char store_migration_v5_sql[] =
+	"CREATE INDEX certificates_names ON certificates (names, issued);";
+
+/*
  * 2 -> 3, part 2: CHECK (x IN (a, b, c)) becomes CHECK (x = a OR x = b OR
  * x = c). SQLite evaluates a constant IN list of three or more values by
  * building an ephemeral b-tree each time the check runs: 17 of them per
@@ -218,6 +226,8 @@ static const struct migration {
 	{ store_migration_v3_sql, rewrite_in_checks },
 	/* 3 -> 4: the account's external account binding, echoed (§7.3.4) */
 	{ store_migration_v4_sql, NULL },
+	/* 4 -> 5: certificates by names (renewal health of the listing) */
+	{ store_migration_v5_sql, NULL },
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

@@ -74,6 +74,11 @@ rule "WFE must not include the store" 'store/store\.h|sqlite3\.h' $(files src/wf
 rule "only the RA may include the store" 'store/[a-z0-9_]+\.h' \
   $(printf '%s\n' "${SRC[@]}" | grep -v '^src/ra/')
 
+# The status page renders what the RA and the CA give it: no store, no
+# JSON, no ACME wire format (the WFE calls it through wfe_opts.page).
+rule "page must not include the store, jansson or the WFE" \
+  'store/[a-z0-9_]+\.h|sqlite3\.h|jansson\.h|wfe\.h' $(files src/page/*.[ch])
+
 # The RA never handles JSON or HTTP.
 rule "RA must not include jansson/httpd" 'jansson\.h|httpd\.h|microhttpd\.h' $(files src/ra/*.[ch])
 

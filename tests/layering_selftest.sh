@@ -50,6 +50,8 @@ store/store_order.c	static const char *inj = "UPDATE orders SET status = 'valid'
 src/crl/crl.c	#include "ca_internal.h"
 src/ra/ra.c	#include "va_internal.h"
 src/wfe/wfe.c	#include "ra_internal.h"
+src/page/page_render.c	#include "store/store.h"
+src/page/page.c	#include <jansson.h>
 EOT
 )
 fail=0 n=0

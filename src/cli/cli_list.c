@@ -1,4 +1,4 @@
-/* cli_list.c - `localacme list [--json]`: what was issued, newest first */
+/* cli_list.c - `localacme list [--json] [--source S] [--expiring[=DAYS]]`: what was issued, newest first */
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <stdio.h>
@@ -14,15 +14,23 @@
 #include "ra.h"
 #include "statedir.h"
 
-enum { OPT_JSON = 1 };
+enum { OPT_JSON = 1, OPT_SOURCE, OPT_EXPIRING };
 
 static const struct option list_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "source", required_argument, NULL, OPT_SOURCE },
+	{ "expiring", optional_argument, NULL, OPT_EXPIRING },
 	{ NULL, 0, NULL, 0 }
 };
 
+/* --expiring without a number: within this many days. */
+#define EXPIRING_DAYS	30
+
 struct list_ctx {
 	bool	 json;
+	const char *source;	/* borrowed from argv, or NULL */
+	long	 expiring_days;	/* -1 = no filter */
+	char	 bad[160];	/* a usage error seen by list_opt */
 	json_t	*arr;
 	time_t	 now;
 	size_t	 n;
@@ -34,11 +42,48 @@ list_opt(void *arg, int opt, const char *val)
 {
 	struct list_ctx *c = arg;
 
-	(void)val;
-	if (opt != OPT_JSON)
+	char			*end;
+
+	switch (opt) {
+	case OPT_JSON:
+		c->json = true;
+		return 0;
+	case OPT_SOURCE:
+		if (strcmp(val, "acme") != 0 && strcmp(val, "cli") != 0 &&
+		    strcmp(val, "server") != 0) {
+			snprintf(c->bad, sizeof(c->bad), "list: --source must "
+			    "be acme, cli or server, not \"%.40s\"", val);
+			return 0;
+		}
+		c->source = val;
+		return 0;
+	case OPT_EXPIRING:
+		if (val == NULL) {
+			c->expiring_days = EXPIRING_DAYS;
+			return 0;
+		}
+		errno = 0;
+		c->expiring_days = strtol(val, &end, 10);
+		if (*val == '\0' || *end != '\0' || errno != 0 ||
+		    c->expiring_days < 1 || c->expiring_days > 36500)
+			snprintf(c->bad, sizeof(c->bad), "list: --expiring=DAYS "
+			    "takes 1 to 36500, not \"%.40s\"", val);
+		return 0;
+	default:
 		return -1;
-	c->json = true;
-	return 0;
+	}
+}
+
+static const char *
+renewal_str(enum ra_renewal r)
+{
+	switch (r) {
+	case RA_RENEWAL_RENEWED:	return "renewed";
+	case RA_RENEWAL_LATE:		return "late";
+	case RA_RENEWAL_MISSING:	return "missing";
+	case RA_RENEWAL_REVOKED:	return "revoked";
+	default:			return "current";
+	}
 }
 
 static const char *
@@ -81,7 +126,7 @@ names_array(const char *names)
 }
 
 static int
-one(const struct acme_cert *cert, void *arg)
+one(const struct acme_cert *cert, const struct ra_cert_info *info, void *arg)
 {
 	struct list_ctx	*c = arg;
 	char		 nb[32], na[32], is[32];
@@ -114,6 +159,10 @@ one(const struct acme_cert *cert, void *arg)
 	}
 	if (cert->order_id[0] != '\0')
 		json_object_set_new(o, "order", json_string(cert->order_id));
+	if (info->profile[0] != '\0')
+		json_object_set_new(o, "profile", json_string(info->profile));
+	json_object_set_new(o, "renewal",
+	    json_string(renewal_str(info->renewal)));
 	json_array_append_new(c->arr, o);
 	return 0;
 }
@@ -123,11 +172,13 @@ cmd_list(int argc, char **argv)
 {
 	struct config	 cfg;
 	struct list_ctx	 c;
+	struct ra_cert_query q;
 	struct ra	*ra = NULL;
 	char		 err[1024], *text;
 	int		 first, rc = 1;
 
 	memset(&c, 0, sizeof(c));
+	c.expiring_days = -1;
 	first = config_parse(&cfg, "list", argc, argv, list_opts, list_opt,
 	    &c, err, sizeof(err));
 	if (first == -1) {
@@ -135,13 +186,27 @@ cmd_list(int argc, char **argv)
 		return 2;
 	}
 	if (cfg.help) {
-		printf("usage: localacme list [--json] [options]\n\n"
+		printf("usage: localacme list [--json] [--source S] "
+		    "[--expiring[=DAYS]] [options]\n\n"
 		    "List issued certificates, newest first: serial, expiry, "
 		    "status, source, names.\n\n"
 		    "  --json                     a JSON array instead of "
-		    "a table\n\n");
+		    "a table\n"
+		    "  --source acme|cli|server   only those issued over ACME, "
+		    "by `issue`, or\n"
+		    "                             as serve's own TLS "
+		    "certificate\n"
+		    "  --expiring[=DAYS]          only valid ones whose notAfter "
+		    "is within DAYS\n"
+		    "                             (default %d)\n\n",
+		    EXPIRING_DAYS);
 		config_usage(stdout, false);
 		rc = 0;
+		goto out;
+	}
+	if (c.bad[0] != '\0') {
+		cli_error("%s", c.bad);
+		rc = 2;
 		goto out;
 	}
 	if (first < argc) {
@@ -167,7 +232,12 @@ cmd_list(int argc, char **argv)
 	if (!c.json)
 		printf("%-34s  %-20s  %-7s  %-6s  %s\n", "SERIAL", "NOT AFTER",
 		    "STATUS", "SOURCE", "NAMES");
-	if (ra_cert_list(ra, one, &c, err, sizeof(err)) != RA_OK ||
+	memset(&q, 0, sizeof(q));
+	q.now = c.now;
+	q.source = c.source;
+	if (c.expiring_days > 0)
+		q.expiring_before = c.now + (time_t)c.expiring_days * 86400;
+	if (ra_cert_page(ra, &q, one, &c, err, sizeof(err)) != RA_OK ||
 	    c.failed) {
 		cli_error("database: %s", err);
 		goto out;

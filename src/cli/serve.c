@@ -29,10 +29,12 @@
 #include "keys.h"
 #include "log.h"
 #include "nonce.h"
+#include "page.h"
 #include "passphrase.h"
 #include "policy.h"
 #include "ra.h"
 #include "serve.h"
+#include "serve_page.h"
 #include "statedir.h"
 #include "va.h"
 #include "wfe.h"
@@ -242,6 +244,7 @@ cmd_serve(int argc, char **argv)
 	struct ra		*ra = NULL;
 	struct va		*va = NULL;
 	struct wfe		*wfe = NULL;
+	struct page		*page = NULL;	/* the status page on / */
 	struct httpd		*httpd = NULL;
 	struct ra_opts		 ro;
 	struct va_opts		 vo;
@@ -395,6 +398,12 @@ cmd_serve(int argc, char **argv)
 	wo.nlisteners = cfg.nlisten < WFE_MAX_LISTENERS ? cfg.nlisten :
 	    WFE_MAX_LISTENERS;
 	services_wfe_opts(&svc, &wo);
+	if ((page = serve_page_new(&cfg, svc.crl_url, ra, ca)) == NULL) {
+		cli_error("cannot set up the status page");
+		goto out;
+	}
+	wo.page = page_handle;
+	wo.page_arg = page;
 	if ((wfe = wfe_new(&wo, ra, nonces)) == NULL) {
 		cli_error("cannot set up the web front end");
 		goto out;
@@ -495,6 +504,7 @@ out:
 	httpd_free(httpd);
 	va_free(va);
 	wfe_free(wfe);
+	page_free(page);
 	nonce_free(nonces);
 	ra_free(ra);
 	server_cert_clear(&sc);

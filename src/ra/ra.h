@@ -272,6 +272,53 @@ enum ra_result	 ra_cert_list(struct ra *ra,
 		    void *arg, char *err, size_t errsz);
 
 /*
+ * One page of the listing (`localacme list` filters, the status page):
+ * newest issued first, keyset-paged by (issued, serial). Zero/NULL
+ * fields do not filter. expiring_before: only valid, unrevoked
+ * certificates with now <= notAfter < expiring_before.
+ */
+struct ra_cert_query {
+	const char	*source;	/* "acme", "cli", "server"; NULL = all */
+	time_t		 expiring_before;
+	time_t		 now;		/* also what renewal health is judged at */
+	time_t		 before_issued;	/* cursor: strictly older than */
+	const char	*before_serial;	/* (before_issued, before_serial); NULL = newest */
+	size_t		 limit;		/* 0 = no limit */
+};
+
+/*
+ * Renewal health of a listed certificate: was a certificate for the very
+ * same set of names issued before this one reached its notAfter?
+ */
+enum ra_renewal {
+	RA_RENEWAL_CURRENT,	/* not expired and not replaced yet */
+	RA_RENEWAL_RENEWED,	/* replaced before its notAfter */
+	RA_RENEWAL_LATE,	/* expired, replaced only afterwards */
+	RA_RENEWAL_MISSING,	/* expired with no replacement: flagged */
+	RA_RENEWAL_REVOKED	/* revoked: ended on purpose, not judged */
+};
+
+struct ra_cert_info {
+	char		 profile[ACME_PROFILE_SIZE];	/* its order's; "" */
+	time_t		 next_issued;	/* the replacement's issuance, 0 = none */
+	enum ra_renewal	 renewal;
+};
+
+/* Judge one certificate (pure): next_issued as in ra_cert_info. */
+enum ra_renewal	 ra_renewal_of(const struct acme_cert *cert,
+		    time_t next_issued, time_t now);
+
+/*
+ * cb for each row of q (PEMs not loaded; both structs borrowed for the
+ * call); a non-zero return stops the walk (RA_OK). cb runs under the
+ * RA's lock and must not call the RA.
+ */
+enum ra_result	 ra_cert_page(struct ra *ra, const struct ra_cert_query *q,
+		    int (*cb)(const struct acme_cert *cert,
+		    const struct ra_cert_info *info, void *arg), void *arg,
+		    char *err, size_t errsz);
+
+/*
  * The management API's set-renewal-info (RFC 9773): the window
  * renewalInfo answers for the certificate `serial` from now on
  * (explanation_url may be NULL). RA_NOTFOUND if no such certificate.

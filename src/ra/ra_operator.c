@@ -82,6 +82,66 @@ ra_cert_list(struct ra *ra, int (*cb)(const struct acme_cert *cert, void *arg),
 	return r;
 }
 
+enum ra_renewal
+ra_renewal_of(const struct acme_cert *cert, time_t next_issued, time_t now)
+{
+	if (cert->status == ACME_CERT_REVOKED)
+		return RA_RENEWAL_REVOKED;
+	if (next_issued != 0 && next_issued <= cert->not_after)
+		return RA_RENEWAL_RENEWED;
+	if (cert->not_after >= now)
+		return RA_RENEWAL_CURRENT;
+	return next_issued != 0 ? RA_RENEWAL_LATE : RA_RENEWAL_MISSING;
+}
+
+struct page_walk {
+	int		(*cb)(const struct acme_cert *,
+			    const struct ra_cert_info *, void *);
+	void		*arg;
+	time_t		 now;
+};
+
+static int
+page_row(const struct acme_cert *cert, const struct store_cert_info *si,
+    void *arg)
+{
+	struct page_walk	*w = arg;
+	struct ra_cert_info	 info;
+
+	memset(&info, 0, sizeof(info));
+	snprintf(info.profile, sizeof(info.profile), "%s", si->profile);
+	info.next_issued = si->next_issued;
+	info.renewal = ra_renewal_of(cert, si->next_issued, w->now);
+	return w->cb(cert, &info, w->arg);
+}
+
+enum ra_result
+ra_cert_page(struct ra *ra, const struct ra_cert_query *q,
+    int (*cb)(const struct acme_cert *cert, const struct ra_cert_info *info,
+    void *arg), void *arg, char *err, size_t errsz)
+{
+	struct store		*st;
+	struct store_cert_query	 sq;
+	struct page_walk	 w;
+	enum ra_result		 r;
+
+	memset(&sq, 0, sizeof(sq));
+	sq.source = q->source;
+	sq.expiring_before = q->expiring_before;
+	sq.now = q->now;
+	sq.before_issued = q->before_issued;
+	sq.before_serial = q->before_serial;
+	sq.limit = q->limit;
+	w.cb = cb;
+	w.arg = arg;
+	w.now = q->now;
+	st = ra_lock(ra);
+	r = result(st, store_cert_page(st, &sq, page_row, &w), NULL, err,
+	    errsz);
+	ra_unlock(ra);
+	return r;
+}
+
 enum ra_result
 ra_renewal_info_set(struct ra *ra, const char *serial, time_t start,
     time_t end, const char *explanation_url, char *err, size_t errsz)

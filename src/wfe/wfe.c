@@ -47,6 +47,9 @@ struct wfe {
 	struct nonce_table	*nonces;
 	unsigned char		*(*crl_fetch)(void *, size_t *);
 	void			*crl_arg;
+	int			(*page)(void *, const struct http_request *,
+				    struct http_response *);
+	void			*page_arg;
 	struct ratelimit	*new_account_rl;	/* NULL: no limit */
 	bool			 limited[WFE_MAX_LISTENERS];
 };
@@ -915,6 +918,9 @@ handle(struct wfe *w, const struct http_request *req,
 	char			 id[ACME_URL_ID_MAX + 1];
 
 	memset(&prob, 0, sizeof(prob));
+	/* The status page and the root's downloads: not ACME resources. */
+	if (w->page != NULL && w->page(w->page_arg, req, resp))
+		return;
 	cors(req, resp);
 
 	if (w->crl_fetch != NULL && strcmp(req->path, WFE_CRL_PATH) == 0) {
@@ -1072,6 +1078,8 @@ wfe_new(const struct wfe_opts *opts, struct ra *ra,
 	meta.nprofiles = opts->nprofiles;
 	w->crl_fetch = opts->crl_fetch;
 	w->crl_arg = opts->crl_arg;
+	w->page = opts->page;
+	w->page_arg = opts->page_arg;
 	if (opts->new_account_rate > 0) {
 		for (size_t i = 0; i < WFE_MAX_LISTENERS; i++)
 			w->limited[i] = opts->new_account_limited == NULL ||

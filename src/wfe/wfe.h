@@ -28,6 +28,13 @@ struct wfe_opts {
 	unsigned char		*(*crl_fetch)(void *arg, size_t *len);
 	void			*crl_arg;
 	/*
+	 * The status page (src/page/, page_handle): sees each request
+	 * first and returns non-zero when it answered it. NULL = none.
+	 */
+	int			(*page)(void *arg, const struct http_request *req,
+				    struct http_response *resp);
+	void			*page_arg;
+	/*
 	 * newAccount requests per minute per client address, burst the
 	 * same (0 = no limit), on the listeners (http_request.listener)
 	 * whose new_account_limited[i] is true; beyond it 429 rateLimited

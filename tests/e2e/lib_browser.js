@@ -1,7 +1,7 @@
 // lib_browser.js - drive Debian's headless Chromium over the Chrome DevTools Protocol (no npm packages)
 // SPDX-License-Identifier: MIT
 //
-// usage: node lib_browser.js URL [--screenshot FILE]
+// usage: node lib_browser.js URL [--screenshot FILE] [--eval EXPR] [--size WxH]
 //
 // Starts Chromium (CHROMIUM, default /usr/bin/chromium) with a fresh
 // --user-data-dir and --remote-debugging-pipe (CDP as NUL-terminated JSON
@@ -10,7 +10,8 @@
 // and prints the page's text (document.body.innerText) on stdout: exit 0.
 // If the navigation fails (a certificate error, a refused connection) it
 // prints the network error code instead, e.g. net::ERR_CERT_AUTHORITY_INVALID,
-// and exits 3. Other failures exit 2. Chromium reads HOME's ~/.pki/nssdb,
+// and exits 3. Other failures exit 2. With --eval it prints the JSON of
+// EXPR's value (evaluated in the page) instead of the text (DOM checks). Chromium reads HOME's ~/.pki/nssdb,
 // so the caller's HOME decides which NSS database is used.
 'use strict';
 
@@ -21,8 +22,12 @@ const path = require('path');
 
 const url = process.argv[2];
 let shot = null;
+let evalExpr = null;
+let size = '800,600';
 for (let i = 3; i < process.argv.length; i++) {
   if (process.argv[i] === '--screenshot' && i + 1 < process.argv.length) shot = process.argv[++i];
+  else if (process.argv[i] === '--eval' && i + 1 < process.argv.length) evalExpr = process.argv[++i];
+  else if (process.argv[i] === '--size' && i + 1 < process.argv.length) size = process.argv[++i].replace('x', ',');
   else { console.error('lib_browser: unknown argument ' + process.argv[i]); process.exit(2); }
 }
 if (!url) { console.error('usage: lib_browser.js URL [--screenshot FILE]'); process.exit(2); }
@@ -33,7 +38,7 @@ const flags = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
   '--no-default-browser-check', '--disable-dev-shm-usage', '--password-store=basic',
-  '--window-size=800,600', '--remote-debugging-pipe',
+  '--window-size=' + size, '--remote-debugging-pipe',
   '--user-data-dir=' + profile, 'about:blank',
 ];
 // fd 3: our commands to Chromium; fd 4: its answers and events.
@@ -110,8 +115,10 @@ async function main() {
   } else {
     await withTimeout(loaded, 60000, 'load event');
     const r = await cdp.send('Runtime.evaluate', {
-      expression: 'document.body ? document.body.innerText : ""', returnByValue: true,
+      expression: evalExpr !== null ? 'JSON.stringify(' + evalExpr + ')' :
+        'document.body ? document.body.innerText : ""', returnByValue: true,
     }, sessionId);
+    if (r.exceptionDetails) throw new Error('eval: ' + JSON.stringify(r.exceptionDetails));
     process.stdout.write(String(r.result.value) + '\n');
     if (shot) {
       const { data } = await cdp.send('Page.captureScreenshot', { format: 'png' }, sessionId);

@@ -6,6 +6,8 @@
 #   browser_fetch_text URL       page text on stdout, exit 0; or the network error
 #                                code (net::ERR_CERT_AUTHORITY_INVALID ...), exit 3
 #   browser_screenshot URL FILE  as browser_fetch_text, and a PNG of the page in FILE
+#   browser_eval URL EXPR [ARGS]  the JSON of EXPR evaluated in the loaded page (DOM
+#                                checks); ARGS: --screenshot FILE, --size WxH
 #   fastapi_python               prints a python3 that imports fastapi and uvicorn
 #   tls_fixture OUTDIR           $LOCALACME init + issue localhost 127.0.0.1 ::1 into
 #                                OUTDIR; sets FIX_ROOT, FIX_CERT (leaf + chain), FIX_KEY
@@ -35,6 +37,12 @@ browser_fetch_text() {
 
 browser_screenshot() {
 	node "$LIB_BROWSER_DIR/lib_browser.js" "$1" --screenshot "$2"
+}
+
+browser_eval() {
+	local url=$1 expr=$2
+	shift 2
+	node "$LIB_BROWSER_DIR/lib_browser.js" "$url" --eval "$expr" "$@"
 }
 
 fastapi_python() {

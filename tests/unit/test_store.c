@@ -493,6 +493,45 @@ make_v2_database(const char *path, const char *extra)
 	free(sql);
 }
 
+static int
+count_page(const struct acme_cert *c, const struct store_cert_info *info,
+    void *arg)
+{
+	(void)c;
+	(void)info;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/*
+ * 4 -> 5: an older file gains the names index of the listing's renewal
+ * health; its certificates stay and are listed.
+ */
+static void
+test_store_migration_v5_keeps_certificates_adds_names_index(void **state)
+{
+	struct fx		*f = *state;
+	struct store_cert_query	 q;
+	char			 err[256];
+	int			 n = 0;
+
+	make_v2_database(f->path, "INSERT INTO serials (serial, order_id, "
+	    "reserved_at, state) VALUES ('01', NULL, 1, 'issued');"
+	    "INSERT INTO certificates (serial, status, names, pem, source, "
+	    "not_before, not_after, issued) VALUES ('01', 'valid', 'a.test', "
+	    "'P', 'server', 1, 2, 1);");
+	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM "
+	    "sqlite_master WHERE name = 'certificates_names'"), 0);
+	f->st = store_open(f->path, err, sizeof(err));
+	assert_non_null(f->st);
+	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM "
+	    "sqlite_master WHERE name = 'certificates_names'"), 1);
+	memset(&q, 0, sizeof(q));
+	q.source = "server";
+	assert_int_equal(store_cert_page(f->st, &q, count_page, &n), STORE_OK);
+	assert_int_equal(n, 1);
+}
+
 /*
  * 3 -> 4 (RFC 8555 §7.3.4): an older file gains accounts.eab_binding; its
  * accounts keep every column and read back with no binding; a binding
@@ -515,7 +554,7 @@ test_store_migration_v4_keeps_accounts_adds_eab_binding(void **state)
 	f->st = store_open(f->path, err, sizeof(err));
 	assert_non_null(f->st);
 	assert_int_equal(store_schema_version(f->st, &v), STORE_OK);
-	assert_int_equal(v, 4);
+	assert_int_equal(v, STORE_SCHEMA_VERSION);
 	assert_int_equal(store_account_get(f->st, "acct", &a), STORE_OK);
 	assert_string_equal(a.thumbprint, "tp");
 	assert_string_equal(a.eab_kid, "k0");
@@ -2395,6 +2434,7 @@ main(void)
 		DIR(test_store_open_empty_file_migrates_to_version),
 		DIR(test_store_migrates_v2_database_keeping_rows),
 		DIR(test_store_migration_v4_keeps_accounts_adds_eab_binding),
+		DIR(test_store_migration_v5_keeps_certificates_adds_names_index),
 		DIR(test_store_failed_migration_changes_nothing),
 		DIR(test_store_new_database_checks_cheap_and_strict),
 		DIR(test_store_open_newer_schema_refused),

@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "page.h"
 #include "wfe_harness.h"
 
 /* A valid newOrder body for a fresh account, sent with content type ct. */
@@ -144,6 +145,68 @@ test_wfe_t06_unknown_path_is_404_problem(void **state)
 		wh_assert_problem(&r, 404, "malformed");
 		wr_clear(&r);
 	}
+}
+
+/* The status page's hook (wfe_opts.page) sees a request first. */
+struct page_hook {
+	struct page	*pg;
+};
+
+static int
+page_hook(void *arg, const struct http_request *req,
+    struct http_response *resp)
+{
+	struct page_hook *h = arg;
+
+	return page_handle(h->pg, req, resp);
+}
+
+/*
+ * Issue #16: with the hook, `/` and the root's downloads are the page's;
+ * every ACME path, and any other, answers as without it.
+ */
+static void
+test_wfe_page_hook_serves_root_and_leaves_acme(void **state)
+{
+	struct wh		*f = *state;
+	struct page_hook	 h = { NULL };
+	struct page_opts	 po = { .base_url = WH_BASE };
+	struct wr		 r;
+
+	f->wo.page = page_hook;
+	f->wo.page_arg = &h;
+	assert_int_equal(wh_start(f, false), 0);
+	assert_non_null(h.pg = page_new(&po, f->ra, f->ca));
+	wh_req_full(f, "GET", "/", NULL, NULL, 0, NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.ctype, "text/html"));
+	assert_non_null(strstr(r.body, WH_BASE "/directory"));
+	assert_non_null(strstr(r.body, "id=\"fingerprint\""));
+	wr_clear(&r);
+	wh_req_full(f, "GET", "/root.pem", NULL, NULL, 0, NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, ca_root_pem(f->ca));
+	wr_clear(&r);
+	/* not ACME resources: problems, without nonce or index link */
+	wh_req_full(f, "POST", "/", WH_JOSE, "{}", 2, NULL, NULL, &r);
+	assert_int_equal(r.status, 405);
+	assert_string_equal(r.ctype, WH_PROBLEM);
+	assert_string_equal(wr_header(&r, "Allow"), "GET, HEAD");
+	wr_clear(&r);
+	wh_req_full(f, "GET", "/?before=1", NULL, NULL, 0, NULL, NULL, &r);
+	assert_int_equal(r.status, 400);
+	assert_string_equal(wr_str(&r, "type"), WH_URN "malformed");
+	wr_clear(&r);
+	wh_req_full(f, "GET", "/acme/nope", NULL, NULL, 0, NULL, NULL, &r);
+	wh_assert_problem(&r, 404, "malformed");
+	wr_clear(&r);
+	wh_req_full(f, "GET", "/directory", NULL, NULL, 0, NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(r.json);
+	wr_clear(&r);
+	page_free(h.pg);
+	f->wo.page = NULL;
+	f->wo.page_arg = NULL;
 }
 
 /* T07: POST without a body is malformed. */
@@ -531,6 +594,7 @@ main(void)
 		WH_TEST(test_wfe_t04_get_on_post_resources_is_405_with_allow),
 		WH_TEST(test_wfe_t05_put_delete_patch_are_405_with_allow),
 		WH_TEST(test_wfe_t06_unknown_path_is_404_problem),
+		WH_TEST(test_wfe_page_hook_serves_root_and_leaves_acme),
 		WH_TEST(test_wfe_t07_empty_body_is_malformed),
 		WH_TEST(test_wfe_t08_body_too_large_flag_is_413),
 		WH_TEST(test_wfe_t12_replay_nonce_request_header_is_malformed),

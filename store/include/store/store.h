@@ -47,7 +47,7 @@
 #include "acme/acme.h"
 
 /* Schema version this code writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION	4
+#define STORE_SCHEMA_VERSION	5
 /* Default wait for a locked database, in milliseconds (HARDENING X12). */
 #define STORE_BUSY_TIMEOUT_MS	5000
 
@@ -411,6 +411,34 @@ enum store_status store_cert_get(struct store *st, const char *serial,
  */
 enum store_status store_cert_list(struct store *st, bool with_pem,
 		    int (*cb)(const struct acme_cert *cert, void *arg), void *arg);
+/*
+ * One page of the listing (`localacme list`, the status page): newest
+ * issued first, keyset-paged by (issued, serial), so a page costs the
+ * same at any depth. Every field may be zero/NULL (no filter).
+ */
+struct store_cert_query {
+	const char	*source;	/* "acme", "cli", "server"; NULL = all */
+	time_t		 expiring_before; /* 0 = any; else valid, not
+					   revoked, now <= not_after < this */
+	time_t		 now;
+	time_t		 before_issued;	/* cursor: rows strictly older than */
+	const char	*before_serial;	/* (before_issued, before_serial); NULL = newest */
+	size_t		 limit;		/* 0 = no limit */
+};
+/* What the listing adds to a row. */
+struct store_cert_info {
+	char		 profile[ACME_PROFILE_SIZE]; /* its order's; "" */
+	time_t		 next_issued;	/* the first later certificate for the
+					   very same names: its issued; 0 = none */
+};
+/*
+ * cb for each row of the query (PEMs not loaded); both structs are
+ * borrowed for the call. A non-zero cb return stops the walk (STORE_OK).
+ */
+enum store_status store_cert_page(struct store *st,
+		    const struct store_cert_query *q,
+		    int (*cb)(const struct acme_cert *cert,
+		    const struct store_cert_info *info, void *arg), void *arg);
 /*
  * CAS valid -> revoked with reason and time (HARDENING V06, X21):
  * STORE_CONFLICT if already revoked; STORE_NOTFOUND.
