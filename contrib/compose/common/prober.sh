@@ -1,0 +1,39 @@
+#!/bin/sh
+# prober.sh URL - request URL over HTTPS once a second, trusting only the
+# localacme root (/trust/root.pem, nothing from the system store), and log
+# one line per request:
+#   <UTC time> ok serial=<hex> notAfter=<date>    (the certificate served)
+#   <UTC time> FAIL <what went wrong>
+# Lines before the first answer say "wait" (the stack is still starting).
+# SPDX-License-Identifier: MIT
+set -u
+url=$1
+root=${PROBE_ROOT:-/trust/root.pem}
+want=${PROBE_BODY:-Hello, World!}
+up=0
+tmp=$(mktemp -d)
+mkdir "$tmp/none"	# an empty CA directory: no system CA is trusted
+while :; do
+	sec=$(date +%s)
+	now=$(date -u -d "@$sec" +%Y-%m-%dT%H:%M:%SZ)
+	# -w %{certs}: the chain this very connection was served, after the body
+	if [ -s "$root" ] && curl -sS --max-time 5 --cacert "$root" \
+	    --capath "$tmp/none" -w '\n%{certs}' -o "$tmp/body" "$url" \
+	    >"$tmp/certs" 2>"$tmp/err"; then
+		if [ "$(cat "$tmp/body")" != "$want" ]; then
+			[ $up -eq 1 ] && what=FAIL || what=wait
+			echo "$now $what body: $(head -c 200 "$tmp/body")"
+		else
+			up=1
+			info=$(sed -n '/BEGIN CERT/,/END CERT/p;/END CERT/q' "$tmp/certs" |
+			    openssl x509 -noout -serial -enddate 2>&1 | tr '\n' ' ')
+			echo "$now ok ${info% }"
+		fi
+	elif [ $up -eq 0 ]; then
+		echo "$now wait $(tail -1 "$tmp/err" 2>/dev/null)"
+	else
+		echo "$now FAIL $(tail -1 "$tmp/err")"
+	fi
+	# the next request at the next second
+	while [ "$(date +%s)" -eq "$sec" ]; do sleep 0.1; done
+done
