@@ -9,6 +9,10 @@
 #                 (docker.io/library/debian:bookworm-slim) exists: built once
 #                 with mmdebstrap from Debian's packages, imported and tagged
 #                 under that name; CI cannot pull images
+#   ct_image      makes sure localhost/localacme:test (CT_IMAGE) is the image
+#                 of this tree's contrib/container/Containerfile: built once
+#                 per machine and tree, rebuilt when the sources it copies
+#                 change (the image carries their hash as a label)
 #   ct_podman ... podman with this configuration
 #
 # Why this configuration (found by trying on the CI machine's kind):
@@ -24,6 +28,10 @@
 CT_CACHE=${LOCALACME_CT_CACHE:-/var/cache/localacme-ci}
 CT_BASE_IMAGE=docker.io/library/debian:bookworm-slim
 CT_MIRROR=${LOCALACME_CT_MIRROR:-http://deb.debian.org/debian}
+CT_IMAGE=localhost/localacme:test
+CT_SRCDIR=${LOCALACME_TEST_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+# What the Containerfile copies (the root .dockerignore lets in the same).
+CT_IMAGE_INPUTS="CMakeLists.txt acme store src bench contrib/container .dockerignore"
 
 ct_skip() {
 	echo "SKIP: $*"
@@ -80,4 +88,41 @@ ct_base() {
 		fi
 		ct_podman import --quiet "$tar" "$CT_BASE_IMAGE" >/dev/null
 	) 9>"$CT_CACHE/base.lock"
+}
+
+# The hash of every file the image is built from, path and content.
+ct_tree_hash() {
+	(
+		cd "$CT_SRCDIR" || exit 1
+		# shellcheck disable=SC2086
+		find $CT_IMAGE_INPUTS -type f -print0 | LC_ALL=C sort -z |
+		    xargs -0 sha256sum | sha256sum | cut -c1-16
+	)
+}
+
+# Build the image when this tree's is absent (first build a few minutes:
+# apt-get in both stages, then the compile with -j2; unchanged trees reuse
+# it). The lock is the machine's: two trees never build at once, and the
+# tag names the last one built. Its layers stay cached: a change to the
+# entrypoint does not compile again.
+ct_image() {
+	local hash
+	hash=$(ct_tree_hash) || ct_skip "cannot read the sources in $CT_SRCDIR"
+	(
+		flock 9
+		if [ "$(ct_podman image inspect --format \
+		    '{{index .Labels "org.localacme.tree"}}' "$CT_IMAGE" \
+		    2>/dev/null)" = "$hash" ]; then
+			exit 0
+		fi
+		echo "ct_image: building $CT_IMAGE (tree $hash)"
+		if ! ct_podman build --isolation chroot --format docker \
+		    --label "org.localacme.tree=$hash" \
+		    -f "$CT_SRCDIR/contrib/container/Containerfile" \
+		    -t "$CT_IMAGE" "$CT_SRCDIR" >"$CT_CACHE/image-build.log" 2>&1; then
+			tail -30 "$CT_CACHE/image-build.log" >&2
+			echo "ct_image: podman build failed" >&2
+			exit 1
+		fi
+	) 9>"$CT_CACHE/image.lock" || exit 1
 }
