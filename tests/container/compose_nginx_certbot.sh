@@ -2,7 +2,7 @@
 # compose_nginx_certbot.sh - contrib/compose/nginx-certbot brought up with
 # podman-compose as a reader would: certbot gets web.internal's certificate
 # from localacme by http-01 through nginx's webroot and renews it in a loop;
-# its deploy hook makes nginx reload. Certificates live 90 s, so the loop
+# its deploy hook makes nginx reload. Certificates live 2 min, so the loop
 # renews them while a prober in the network requests https://web.internal/
 # once a second trusting only the root. Pass: three different certificates
 # served one after another, no failed request, nothing done by hand

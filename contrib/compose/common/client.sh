@@ -12,7 +12,11 @@ set -u
 url=$1
 until [ -s /trust/root.pem ]; do sleep 1; done
 cp /trust/root.pem /usr/local/share/ca-certificates/localacme-root.crt
-update-ca-certificates >/dev/null 2>&1 || echo "client: update-ca-certificates failed"
+if update-ca-certificates >/dev/null 2>&1; then
+	echo "client: the root is in the system store"
+else
+	echo "client: update-ca-certificates failed"
+fi
 while :; do
 	out=$(curl -fsS --max-time 5 "$url" 2>&1) && echo "client: system store (curl): $out" ||
 	    echo "client: system store (curl) FAIL: $out"

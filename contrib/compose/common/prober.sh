@@ -11,11 +11,11 @@ url=$1
 root=${PROBE_ROOT:-/trust/root.pem}
 want=${PROBE_BODY:-Hello, World!}
 up=0
+info=
 tmp=$(mktemp -d)
 mkdir "$tmp/none"	# an empty CA directory: no system CA is trusted
 while :; do
-	sec=$(date +%s)
-	now=$(date -u -d "@$sec" +%Y-%m-%dT%H:%M:%SZ)
+	now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	# -w %{certs}: the chain this very connection was served, after the body
 	if [ -s "$root" ] && curl -sS --max-time 5 --cacert "$root" \
 	    --capath "$tmp/none" -w '\n%{certs}' -o "$tmp/body" "$url" \
@@ -25,8 +25,14 @@ while :; do
 			echo "$now $what body: $(head -c 200 "$tmp/body")"
 		else
 			up=1
-			info=$(sed -n '/BEGIN CERT/,/END CERT/p;/END CERT/q' "$tmp/certs" |
-			    openssl x509 -noout -serial -enddate 2>&1 | tr '\n' ' ')
+			# read the certificate only when it is not the last one
+			sed -n '/BEGIN CERT/,/END CERT/p;/END CERT/q' "$tmp/certs" \
+			    >"$tmp/leaf"
+			if ! cmp -s "$tmp/leaf" "$tmp/last"; then
+				info=$(openssl x509 -noout -serial -enddate \
+				    -in "$tmp/leaf" 2>&1 | tr '\n' ' ')
+				mv "$tmp/leaf" "$tmp/last"
+			fi
 			echo "$now ok ${info% }"
 		fi
 	elif [ $up -eq 0 ]; then
@@ -34,6 +40,6 @@ while :; do
 	else
 		echo "$now FAIL $(tail -1 "$tmp/err")"
 	fi
-	# the next request at the next second
-	while [ "$(date +%s)" -eq "$sec" ]; do sleep 0.1; done
+	# the next request at the start of the next second
+	sleep "$(date +%N | awk '{ printf "%.3f", (1e9 - $1) / 1e9 }')"
 done
