@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib_compose.sh - run a stack of contrib/compose/ for real with
 # podman-compose and watch its prober (sourced after lib.sh, not run).
 # SPDX-License-Identifier: MIT
@@ -47,6 +48,7 @@ cs_compose() {
 	podman-compose -p "$CS_P" "$@"
 }
 
+# shellcheck disable=SC2046 # the lists are IDs and names, one word each
 cs_down() {
 	local rc=$? c
 	set +e		# clean up all of it, whatever fails

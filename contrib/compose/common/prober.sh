@@ -21,7 +21,8 @@ while :; do
 	    --capath "$tmp/none" -w '\n%{certs}' -o "$tmp/body" "$url" \
 	    >"$tmp/certs" 2>"$tmp/err"; then
 		if [ "$(cat "$tmp/body")" != "$want" ]; then
-			[ $up -eq 1 ] && what=FAIL || what=wait
+			what="wait"
+			[ $up -eq 1 ] && what=FAIL
 			echo "$now $what body: $(head -c 200 "$tmp/body")"
 		else
 			up=1
@@ -36,9 +37,9 @@ while :; do
 			echo "$now ok ${info% }"
 		fi
 	elif [ $up -eq 0 ]; then
-		echo "$now wait $(tail -1 "$tmp/err" 2>/dev/null)"
+		echo "$now wait $(head -n 1 "$tmp/err")"
 	else
-		echo "$now FAIL $(tail -1 "$tmp/err")"
+		echo "$now FAIL $(head -n 1 "$tmp/err")"
 	fi
 	# the next request at the start of the next second
 	sleep "$(date +%N | awk '{ printf "%.3f", (1e9 - $1) / 1e9 }')"
