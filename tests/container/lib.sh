@@ -12,7 +12,9 @@
 #   ct_image      makes sure localhost/localacme:test (CT_IMAGE) is the image
 #                 of this tree's contrib/container/Containerfile: built once
 #                 per machine and tree, rebuilt when the sources it copies
-#                 change (the image carries their hash as a label)
+#                 change (the image carries their hash as a label).
+#                 LOCALACME_CT_IMAGE names another tag (e.g. to try a changed
+#                 tree without replacing the one other tests run)
 #   ct_podman ... podman with this configuration
 #
 # Why this configuration (found by trying on the CI machine's kind):
@@ -28,7 +30,7 @@
 CT_CACHE=${LOCALACME_CT_CACHE:-/var/cache/localacme-ci}
 CT_BASE_IMAGE=docker.io/library/debian:bookworm-slim
 CT_MIRROR=${LOCALACME_CT_MIRROR:-http://deb.debian.org/debian}
-CT_IMAGE=localhost/localacme:test
+CT_IMAGE=${LOCALACME_CT_IMAGE:-localhost/localacme:test}
 CT_SRCDIR=${LOCALACME_TEST_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 # What the Containerfile copies (the root .dockerignore lets in the same).
 CT_IMAGE_INPUTS="CMakeLists.txt acme store src bench contrib/container .dockerignore"
@@ -102,8 +104,8 @@ ct_tree_hash() {
 
 # Build the image when this tree's is absent (first build a few minutes:
 # apt-get in both stages, then the compile with -j2; unchanged trees reuse
-# it). The lock is the machine's: two trees never build at once, and the
-# tag names the last one built. Its layers stay cached: a change to the
+# it). One lock per tag: two builds of a tag never run at once, and the tag
+# names the last tree built. The layers stay cached: a change to the
 # entrypoint does not compile again.
 ct_image() {
 	local hash
@@ -124,5 +126,5 @@ ct_image() {
 			echo "ct_image: podman build failed" >&2
 			exit 1
 		fi
-	) 9>"$CT_CACHE/image.lock" || exit 1
+	) 9>"$CT_CACHE/image-${CT_IMAGE//[^A-Za-z0-9.-]/_}.lock" || exit 1
 }
