@@ -119,7 +119,7 @@ static const struct setting settings[] = {
 	    "require external account binding" },
 	{ "profiles", "LOCALACME_PROFILES", "profile", CT_LIST, "", 0, 0,
 	    F(profiles), F(nprofiles),
-	    "NAME:DAYS[:serverauth|clientauth][:cn|nocn] (repeatable)" },
+	    "NAME:N[s|m|h|d][:serverauth|clientauth][:cn|nocn] (repeatable)" },
 	{ "default_profile", "LOCALACME_DEFAULT_PROFILE", "default-profile",
 	    CT_STR, "default", 0, 0, F(default_profile), NONE,
 	    "profile of orders that name none" },

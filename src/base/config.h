@@ -51,7 +51,7 @@ struct config {
 	size_t		 ncaa_identities;
 	bool		 eab_required;
 	/* profiles, CRLs, management API, test knobs */
-	char		**profiles;	/* "NAME:DAYS[:OPTION]..." */
+	char		**profiles;	/* "NAME:LIFETIME[:OPTION]..." */
 	size_t		 nprofiles;
 	char		*default_profile;
 	bool		 crl;		/* publish a CRL, CRL DP in leaves */

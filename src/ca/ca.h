@@ -12,7 +12,7 @@
 
 #include "acme/acme.h"
 #include "keys.h"
-#include "profile.h"	/* PROFILE_MAX_DAYS, the leaf lifetime ceiling */
+#include "profile.h"	/* PROFILE_MIN_ and _MAX_LIFETIME, the leaf lifetime bounds */
 
 struct ca;
 struct passphrase;
@@ -74,13 +74,18 @@ struct ca_leaf_req {
 	const X509_PUBKEY		*spki;
 	const struct acme_identifier	*idents;	/* SAN, in this order; "*." kept */
 	size_t				 nident;
-	unsigned			 days;		/* used when not_after == 0 */
+	/*
+	 * Seconds, PROFILE_MIN_LIFETIME to PROFILE_MAX_LIFETIME: the
+	 * leaf's notAfter - notBefore + 1 when not_after == 0 (RFC 5280
+	 * §4.1.2.5: both ends inclusive); it also sets the backdate.
+	 */
+	time_t				 lifetime;
 	/*
 	 * Requested times (RFC 8555 §7.4) are used exactly or refused,
 	 * never moved: the RA checks them at newOrder.
 	 */
-	time_t				 not_before;	/* 0 = now - 1 h */
-	time_t				 not_after;	/* 0 = not_before + days*86400 - 1 */
+	time_t				 not_before;	/* 0 = now - ca_leaf_backdate */
+	time_t				 not_after;	/* 0 = not_before + lifetime - 1 */
 	bool				 client_auth;	/* add clientAuth to the EKU */
 	const char			*serial;	/* from ca_new_serial, reserved */
 	bool				 no_cn;		/* profile: empty subject, critical SAN */
@@ -88,9 +93,20 @@ struct ca_leaf_req {
 };
 
 /*
+ * How far before now a leaf of this lifetime starts when no notBefore is
+ * requested: CA_BACKDATE (clients with a slow clock accept it at once),
+ * but at most a tenth of the lifetime. Clients (Caddy, certbot, ARI) take
+ * notAfter - notBefore as the lifetime and renew at a fraction of it; a
+ * full hour's backdate would leave a 90-second leaf expired when issued.
+ * With a tenth, the lifetime a client sees is the profile's and at least
+ * 9/10 of it is still ahead when the leaf is issued.
+ */
+time_t		 ca_leaf_backdate(time_t lifetime);
+
+/*
  * Sign a leaf with the current intermediate (HARDENING §5.3); a computed
  * notBefore/notAfter is clamped to the intermediate's, a requested one
- * outside it (or a lifetime over PROFILE_MAX_DAYS) fails the signing. The identifiers must already have passed
+ * outside it (or a lifetime outside the profile bounds) fails the signing. The identifiers must already have passed
  * the policy. Before returning, the certificate is checked against our
  * own profile (ca_check_leaf); a violation is an internal error, never a
  * certificate. Thread-safe: may be called from many threads at once.

@@ -145,6 +145,14 @@ add_crldp(X509 *x, const char *url)
 	return rc;
 }
 
+time_t
+ca_leaf_backdate(time_t lifetime)
+{
+	time_t	 b = lifetime / 10;
+
+	return b < CA_BACKDATE ? (b > 0 ? b : 0) : CA_BACKDATE;
+}
+
 /*
  * Compute the leaf's validity (HARDENING §5.3). 0 or -1. RFC 8555 §7.4:
  * a requested time is the certificate's exactly; what the issuer cannot
@@ -166,7 +174,7 @@ leaf_validity(const struct ca_leaf_req *req, const struct ca_intermediate *is,
 			return -1;
 		}
 	} else {
-		*nb = now - CA_BACKDATE;
+		*nb = now - ca_leaf_backdate(req->lifetime);
 		if (*nb < is->not_before)
 			*nb = is->not_before;
 	}
@@ -178,17 +186,18 @@ leaf_validity(const struct ca_leaf_req *req, const struct ca_intermediate *is,
 			return -1;
 		}
 	} else {
-		if (req->days < 1 || req->days > PROFILE_MAX_DAYS) {
-			log_err("ca_sign_leaf: %u days is out of range",
-			    req->days);
+		if (req->lifetime < PROFILE_MIN_LIFETIME ||
+		    req->lifetime > PROFILE_MAX_LIFETIME) {
+			log_err("ca_sign_leaf: a lifetime of %lld s is out of "
+			    "range", (long long)req->lifetime);
 			return -1;
 		}
-		/* A day is 86400 s; one more second would be another day. */
-		*na = *nb + (time_t)req->days * CA_DAY - 1;
+		/* Both ends count (RFC 5280 §4.1.2.5): one second less. */
+		*na = *nb + req->lifetime - 1;
 		if (*na > is->not_after)
 			*na = is->not_after;
 	}
-	if (*na <= *nb || *na - *nb > (time_t)PROFILE_MAX_DAYS * CA_DAY) {
+	if (*na <= *nb || *na - *nb > PROFILE_MAX_LIFETIME) {
 		log_err("ca_sign_leaf: bad validity %s..%s",
 		    log_time_rfc3339(*nb, t1), log_time_rfc3339(*na, t2));
 		return -1;

@@ -436,7 +436,7 @@ cmd_issue(int argc, char **argv)
 	req.pubkey = key;
 	req.idents = ids;
 	req.nident = n;
-	req.days = (unsigned)a.days;
+	req.lifetime = (time_t)a.days * 86400;
 	req.client_auth = a.client;
 	if (ra_issue(ra, &req, serial, "cli", &leaf, &chain, err,
 	    sizeof(err)) == -1) {

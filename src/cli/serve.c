@@ -147,7 +147,7 @@ server_cert_issue(const struct config *cfg, struct ca *ca, struct ra *ra,
 	lr.pubkey = key;
 	lr.idents = ids;
 	lr.nident = n;
-	lr.days = SERVER_CERT_DAYS;
+	lr.lifetime = (time_t)SERVER_CERT_DAYS * 86400;
 	if (ra_issue(ra, &lr, serial, "server", &leaf, &chain, err,
 	    sizeof(err)) == -1) {
 		log_err("serve: server certificate: %s", err);

@@ -1,29 +1,80 @@
-/* profile.c - the certificate profile table: built-ins, "NAME:DAYS[:OPT]" configuration, selection */
+/* profile.c - the certificate profile table: built-ins, "NAME:LIFETIME[:OPT]" configuration, selection */
 /* SPDX-License-Identifier: MIT */
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "acme/acme.h"
 #include "acme/problem.h"
 #include "profile.h"
 
+#define DAY	86400
+
+int
+profile_parse_lifetime(const char *s, size_t n, time_t *out)
+{
+	unsigned long long	 v = 0;
+	time_t			 unit = DAY;
+	size_t			 i;
+
+	for (i = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+		if (v > (unsigned long long)PROFILE_MAX_LIFETIME)
+			return -1;	/* too many digits; no overflow */
+		v = v * 10 + (unsigned long long)(s[i] - '0');
+	}
+	if (i == 0)
+		return -1;
+	if (i + 1 == n) {
+		switch (s[i]) {
+		case 's': unit = 1; break;
+		case 'm': unit = 60; break;
+		case 'h': unit = 3600; break;
+		case 'd': unit = DAY; break;
+		default: return -1;
+		}
+	} else if (i != n)
+		return -1;
+	if (v > (unsigned long long)(PROFILE_MAX_LIFETIME / unit) ||
+	    (time_t)v * unit < PROFILE_MIN_LIFETIME)
+		return -1;
+	*out = (time_t)v * unit;
+	return 0;
+}
+
+void
+profile_format_lifetime(time_t secs, char *out, size_t outsz)
+{
+	static const struct { time_t s; const char *name; } u[] = {
+		{ DAY, "day" }, { 3600, "hour" }, { 60, "minute" },
+		{ 1, "second" },
+	};
+
+	for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++)
+		if (secs > 0 && secs % u[i].s == 0) {
+			snprintf(out, outsz, "%lld-%s",
+			    (long long)(secs / u[i].s), u[i].name);
+			return;
+		}
+	snprintf(out, outsz, "%lld-second", (long long)secs);
+}
+
 static void
 describe(struct profile *p)
 {
-	snprintf(p->desc, sizeof(p->desc), "%u-day certificates, %s, %s",
-	    p->days, p->client_auth ? "serverAuth and clientAuth" :
+	char	 life[32];
+
+	profile_format_lifetime(p->lifetime, life, sizeof(life));
+	snprintf(p->desc, sizeof(p->desc), "%s certificates, %s, %s",
+	    life, p->client_auth ? "serverAuth and clientAuth" :
 	    "serverAuth", p->no_cn ? "no subject CN" : "CN = first DNS name");
 }
 
 static void
-set(struct profile *p, const char *name, unsigned days, bool client,
+set(struct profile *p, const char *name, time_t lifetime, bool client,
     bool no_cn)
 {
 	memset(p, 0, sizeof(*p));
 	snprintf(p->name, sizeof(p->name), "%s", name);
-	p->days = days;
+	p->lifetime = lifetime;
 	p->client_auth = client;
 	p->no_cn = no_cn;
 	describe(p);
@@ -35,9 +86,10 @@ profile_table_init(struct profile_table *t, unsigned default_days)
 	memset(t, 0, sizeof(*t));
 	if (default_days < 1 || default_days > PROFILE_MAX_DAYS)
 		default_days = 90;
-	set(&t->p[t->n++], "default", default_days, false, false);
-	set(&t->p[t->n++], "tlsserver", 45, false, true);
-	set(&t->p[t->n++], "shortlived", 6, false, true);
+	set(&t->p[t->n++], "default", (time_t)default_days * DAY, false,
+	    false);
+	set(&t->p[t->n++], "tlsserver", 45 * DAY, false, true);
+	set(&t->p[t->n++], "shortlived", 6 * DAY, false, true);
 	snprintf(t->default_name, sizeof(t->default_name), "default");
 }
 
@@ -67,33 +119,35 @@ profile_table_apply(struct profile_table *t, const char *spec, char *err,
     size_t errsz)
 {
 	struct profile	 np, *dst;
-	const char	*colon, *opt, *next;
-	char		 name[ACME_PROFILE_SIZE], *end;
-	unsigned long	 days;
+	const char	*colon, *opt, *next, *end;
+	char		 name[ACME_PROFILE_SIZE];
+	time_t		 lifetime;
 	size_t		 n;
 
 	if ((colon = strchr(spec, ':')) == NULL ||
 	    !name_ok(spec, (size_t)(colon - spec))) {
-		snprintf(err, errsz, "profile \"%s\": want NAME:DAYS[:OPTION]..."
-		    " with NAME of [a-z0-9-]", spec);
+		snprintf(err, errsz, "profile \"%s\": want NAME:LIFETIME"
+		    "[:OPTION]... with NAME of [a-z0-9-]", spec);
 		return -1;
 	}
 	memcpy(name, spec, (size_t)(colon - spec));
 	name[colon - spec] = '\0';
-	errno = 0;
-	days = strtoul(colon + 1, &end, 10);
-	if (end == colon + 1 || (*end != '\0' && *end != ':') || errno != 0 ||
-	    days < 1 || days > PROFILE_MAX_DAYS) {
-		snprintf(err, errsz, "profile \"%s\": DAYS must be 1 to %d",
-		    spec, PROFILE_MAX_DAYS);
+	if ((end = strchr(colon + 1, ':')) == NULL)
+		end = colon + strlen(colon);
+	if (profile_parse_lifetime(colon + 1, (size_t)(end - colon - 1),
+	    &lifetime) == -1) {
+		snprintf(err, errsz, "profile \"%s\": LIFETIME must be a "
+		    "number with a unit s, m, h or d (no unit: days), "
+		    "%ds to %dd", spec, PROFILE_MIN_LIFETIME,
+		    PROFILE_MAX_DAYS);
 		return -1;
 	}
 	dst = (struct profile *)profile_find(t, name);
 	if (dst != NULL)
 		np = *dst;
 	else
-		set(&np, name, (unsigned)days, false, false);
-	np.days = (unsigned)days;
+		set(&np, name, lifetime, false, false);
+	np.lifetime = lifetime;
 	for (opt = *end == ':' ? end + 1 : NULL; opt != NULL; opt = next) {
 		next = strchr(opt, ':');
 		n = next != NULL ? (size_t)(next - opt) : strlen(opt);

@@ -411,11 +411,11 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 	lr.spki = X509_REQ_get_X509_PUBKEY(csr);
 	lr.idents = o.idents;
 	lr.nident = o.nident;
-	lr.days = ra->opts.leaf_days;
+	lr.lifetime = (time_t)ra->opts.leaf_days * 86400;
 	if (ra->opts.profiles != NULL && (prof = profile_find(ra->opts.profiles,
 	    o.profile[0] != '\0' ? o.profile :
 	    ra->opts.profiles->default_name)) != NULL) {
-		lr.days = prof->days;
+		lr.lifetime = prof->lifetime;
 		lr.client_auth = prof->client_auth;
 		lr.no_cn = prof->no_cn;
 	}

@@ -151,16 +151,18 @@ challenge_types(const struct acme_identifier *id, bool wildcard,
 /*
  * RFC 8555 §7.1.3, §7.4: a requested validity is issued exactly as asked
  * (ca_leaf.c never moves a requested time), so what this server cannot honour
- * is refused here, before anything is stored. days is the profile's
- * lifetime: the longest certificate it issues is days * 86400 s.
+ * is refused here, before anything is stored. lifetime is the profile's,
+ * in seconds: the longest certificate it issues; without a notBefore the
+ * leaf starts ca_leaf_backdate(lifetime) before now.
  */
 static int
-check_validity(struct ra *ra, time_t nb, time_t na, unsigned days,
+check_validity(struct ra *ra, time_t nb, time_t na, time_t lifetime,
     time_t now, struct acme_problem *prob)
 {
 	time_t	 inb = ca_intermediate_not_before(ra->ca);
 	time_t	 ina = ca_intermediate_not_after(ra->ca);
-	time_t	 start = nb != 0 ? nb : now - CA_BACKDATE;
+	time_t	 start = nb != 0 ? nb : now - ca_leaf_backdate(lifetime);
+	char	 life[32];
 
 	if (nb == 0 && na == 0)
 		return 0;
@@ -174,10 +176,12 @@ check_validity(struct ra *ra, time_t nb, time_t na, unsigned days,
 		if (na <= start || na <= now)
 			return acme_problem_set(prob, ACME_P_MALFORMED,
 			    "notAfter must be after notBefore and now");
-		if (na - start > (time_t)days * 86400)
+		if (na - start > lifetime) {
+			profile_format_lifetime(lifetime, life, sizeof(life));
 			return acme_problem_set(prob, ACME_P_MALFORMED,
 			    "the requested validity exceeds this profile's "
-			    "%u days", days);
+			    "%s lifetime", life);
+		}
 		if (na > ina)
 			return acme_problem_set(prob, ACME_P_MALFORMED,
 			    "notAfter is later than the issuing CA's expiry");
@@ -220,7 +224,8 @@ ra_new_order(struct ra *ra, const struct acme_account *acct,
 		goto out;
 	}
 	if (check_validity(ra, req->not_before, req->not_after,
-	    prof != NULL ? prof->days : ra->opts.leaf_days, now, prob) == -1)
+	    prof != NULL ? prof->lifetime : (time_t)ra->opts.leaf_days * 86400,
+	    now, prob) == -1)
 		goto out;
 	if (req->replaces[0] != '\0' && check_replaces(st, acct, req,
 	    prob) == -1)

@@ -266,7 +266,7 @@ sign_and_check(X509_REQ *req, const struct acme_identifier *ids, size_t n)
 	lr.spki = X509_REQ_get_X509_PUBKEY(req);
 	lr.idents = ids;
 	lr.nident = n;
-	lr.days = 90;
+	lr.lifetime = 90 * 86400;
 	lr.serial = serial;
 	FUZZ_CHECK(ca_sign_leaf(ca, &lr, &leaf, NULL) == 0,
 	    "an accepted CSR could not be signed (profile check)");

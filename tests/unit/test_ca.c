@@ -31,6 +31,8 @@
 #include "policy.h"
 #include "testutil.h"
 
+#define D	((time_t)86400)
+
 struct fx {
 	char		 dir[64];
 	struct ca	*ca;
@@ -121,8 +123,8 @@ ident(enum acme_ident_type t, const char *v)
 
 /* Sign a leaf for ids with a fresh key of `kt`; asserts success. */
 static X509 *
-sign(struct fx *f, const struct acme_identifier *ids, size_t n, unsigned days,
-    bool client, EVP_PKEY *key)
+sign(struct fx *f, const struct acme_identifier *ids, size_t n,
+    time_t lifetime, bool client, EVP_PKEY *key)
 {
 	struct ca_leaf_req	 req;
 	char			 serial[ACME_SERIAL_SIZE];
@@ -134,7 +136,7 @@ sign(struct fx *f, const struct acme_identifier *ids, size_t n, unsigned days,
 	req.pubkey = key;
 	req.idents = ids;
 	req.nident = n;
-	req.days = days;
+	req.lifetime = lifetime;
 	req.client_auth = client;
 	req.serial = serial;
 	assert_int_equal(ca_sign_leaf(f->ca, &req, &x, &chain), 0);
@@ -152,7 +154,7 @@ sign_default(struct fx *f)
 
 	ids[0] = ident(ACME_IDENT_DNS, "app.test");
 	ids[1] = ident(ACME_IDENT_IP, "127.0.0.1");
-	x = sign(f, ids, 2, 90, false, k);
+	x = sign(f, ids, 2, 90 * D, false, k);
 	EVP_PKEY_free(k);
 	return x;
 }
@@ -383,6 +385,63 @@ test_ca_leaf_validity_days_minus_one_second(void **state)
 	X509_free(x);
 }
 
+/*
+ * Short lifetimes (issue #14): notAfter - notBefore + 1 is the lifetime
+ * asked for, and the backdate is at most a tenth of it, so a client that
+ * renews at 2/3 of notAfter - notBefore sees the profile's lifetime and
+ * gets a leaf that is not spent when issued.
+ */
+static void
+test_ca_leaf_short_lifetime_exact_small_backdate(void **state)
+{
+	struct fx		*f = *state;
+	struct acme_identifier	 id = ident(ACME_IDENT_DNS, "a.test");
+	EVP_PKEY		*k = tu_key_ec256();
+	static const time_t	 lt[] = { 60, 90, 600, 7200, 36000, 86400 };
+	X509			*x;
+	time_t			 nb, na, before, after;
+
+	for (size_t i = 0; i < sizeof(lt) / sizeof(lt[0]); i++) {
+		before = time(NULL);
+		x = sign(f, &id, 1, lt[i], false, k);
+		after = time(NULL);
+		nb = t_of(X509_get0_notBefore(x));
+		na = t_of(X509_get0_notAfter(x));
+		assert_int_equal(na - nb + 1, lt[i]);
+		assert_int_equal(ca_leaf_backdate(lt[i]),
+		    lt[i] / 10 < 3600 ? lt[i] / 10 : 3600);
+		assert_true(nb >= before - ca_leaf_backdate(lt[i]));
+		assert_true(nb <= after - ca_leaf_backdate(lt[i]));
+		X509_free(x);
+	}
+	EVP_PKEY_free(k);
+}
+
+static void
+test_ca_leaf_lifetime_under_a_minute_refused(void **state)
+{
+	struct fx		*f = *state;
+	struct acme_identifier	 id = ident(ACME_IDENT_DNS, "a.test");
+	struct ca_leaf_req	 req;
+	char			 serial[ACME_SERIAL_SIZE];
+	EVP_PKEY		*k = tu_key_ec256();
+	X509			*x = NULL;
+
+	memset(&req, 0, sizeof(req));
+	assert_int_equal(ca_new_serial(serial), 0);
+	req.pubkey = k;
+	req.idents = &id;
+	req.nident = 1;
+	req.serial = serial;
+	req.lifetime = PROFILE_MIN_LIFETIME - 1;
+	assert_int_equal(ca_sign_leaf(f->ca, &req, &x, NULL), -1);
+	assert_null(x);
+	req.lifetime = 0;
+	assert_int_equal(ca_sign_leaf(f->ca, &req, &x, NULL), -1);
+	assert_null(x);
+	EVP_PKEY_free(k);
+}
+
 static void
 test_ca_leaf_not_after_clamped_to_intermediate(void **state)
 {
@@ -403,7 +462,7 @@ test_ca_leaf_not_after_clamped_to_intermediate(void **state)
 	    &rotated, err, sizeof(err)), 0);
 	assert_true(rotated);
 	assert_int_equal(ca_intermediate_not_after(f->ca), root_na);
-	x = sign(f, &id, 1, 825, false, k);
+	x = sign(f, &id, 1, 825 * D, false, k);
 	assert_int_equal(t_of(X509_get0_notAfter(x)),
 	    ca_intermediate_not_after(f->ca));
 	X509_free(x);
@@ -426,7 +485,7 @@ sign_times(struct fx *f, time_t nb, time_t na, X509 **x)
 	req.pubkey = k;
 	req.idents = &id;
 	req.nident = 1;
-	req.days = 90;
+	req.lifetime = 90 * D;
 	req.not_before = nb;
 	req.not_after = na;
 	req.serial = serial;
@@ -510,7 +569,7 @@ test_ca_leaf_days_over_825_refused(void **state)
 	req.pubkey = k;
 	req.idents = &id;
 	req.nident = 1;
-	req.days = 826;
+	req.lifetime = 826 * D;
 	req.serial = serial;
 	assert_int_equal(ca_sign_leaf(f->ca, &req, &x, NULL), -1);
 	assert_null(x);
@@ -591,7 +650,7 @@ test_ca_leaf_cn_is_first_dns_name(void **state)
 	ids[0] = ident(ACME_IDENT_IP, "::1");
 	ids[1] = ident(ACME_IDENT_DNS, "first.test");
 	ids[2] = ident(ACME_IDENT_DNS, "second.test");
-	x = sign(f, ids, 3, 30, false, k);
+	x = sign(f, ids, 3, 30 * D, false, k);
 	s = X509_get_subject_name(x);
 	assert_int_equal(X509_NAME_entry_count(s), 1);
 	assert_true(X509_NAME_get_text_by_NID(s, NID_commonName, cn,
@@ -607,7 +666,7 @@ test_ca_leaf_ip_only_empty_subject_critical_san(void **state)
 	struct fx		*f = *state;
 	struct acme_identifier	 id = ident(ACME_IDENT_IP, "127.0.0.1");
 	EVP_PKEY		*k = tu_key_ec256();
-	X509			*x = sign(f, &id, 1, 30, false, k);
+	X509			*x = sign(f, &id, 1, 30 * D, false, k);
 
 	assert_int_equal(X509_NAME_entry_count(X509_get_subject_name(x)), 0);
 	assert_int_equal(crit(x, NID_subject_alt_name), 1);
@@ -627,7 +686,7 @@ test_ca_leaf_long_dns_name_empty_subject(void **state)
 	id = ident(ACME_IDENT_DNS,
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.test");
 	assert_int_equal(strlen(id.value), 65);
-	x = sign(f, &id, 1, 30, false, k);
+	x = sign(f, &id, 1, 30 * D, false, k);
 	assert_int_equal(X509_NAME_entry_count(X509_get_subject_name(x)), 0);
 	assert_int_equal(crit(x, NID_subject_alt_name), 1);
 	X509_free(x);
@@ -649,7 +708,7 @@ test_ca_leaf_san_exactly_the_identifiers(void **state)
 	ids[1] = ident(ACME_IDENT_IP, "127.0.0.1");
 	ids[2] = ident(ACME_IDENT_IP, "::1");
 	ids[3] = ident(ACME_IDENT_DNS, "*.app.test");
-	x = sign(f, ids, 4, 30, false, k);
+	x = sign(f, ids, 4, 30 * D, false, k);
 	g = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
 	assert_non_null(g);
 	assert_int_equal(sk_GENERAL_NAME_num(g), 4);
@@ -682,7 +741,7 @@ test_ca_leaf_rsa_key_adds_key_encipherment(void **state)
 	struct fx		*f = *state;
 	struct acme_identifier	 id = ident(ACME_IDENT_DNS, "rsa.test");
 	EVP_PKEY		*k = tu_key_rsa(2048);
-	X509			*x = sign(f, &id, 1, 30, false, k);
+	X509			*x = sign(f, &id, 1, 30 * D, false, k);
 
 	assert_int_equal(X509_get_key_usage(x),
 	    KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT);
@@ -696,7 +755,7 @@ test_ca_leaf_client_flag_adds_client_auth(void **state)
 	struct fx		*f = *state;
 	struct acme_identifier	 id = ident(ACME_IDENT_DNS, "c.test");
 	EVP_PKEY		*k = tu_key_ec256();
-	X509			*x = sign(f, &id, 1, 30, true, k);
+	X509			*x = sign(f, &id, 1, 30 * D, true, k);
 
 	assert_int_equal(X509_get_extended_key_usage(x),
 	    XKU_SSL_SERVER | XKU_SSL_CLIENT);
@@ -719,7 +778,7 @@ test_ca_leaf_p521_key_refused(void **state)
 	req.pubkey = k;
 	req.idents = &id;
 	req.nident = 1;
-	req.days = 30;
+	req.lifetime = 30 * D;
 	req.serial = serial;
 	assert_int_equal(ca_sign_leaf(f->ca, &req, &x, NULL), -1);
 	assert_null(x);
@@ -744,7 +803,7 @@ test_ca_check_leaf_extra_extension_rejected(void **state)
 	req.pubkey = k;
 	req.idents = &id;
 	req.nident = 1;
-	req.days = 30;
+	req.lifetime = 30 * D;
 	req.serial = serial;
 	assert_int_equal(ca_sign_leaf(f->ca, &req, &x, NULL), 0);
 	assert_int_equal(ca_check_leaf(x, ca_intermediate_cert(f->ca), &req,
@@ -793,7 +852,7 @@ test_ca_sign_leaf_spki_copied_and_checked(void **state)
 	req.spki = spki;
 	req.idents = &id;
 	req.nident = 1;
-	req.days = 30;
+	req.lifetime = 30 * D;
 	req.serial = serial;
 	assert_int_equal(ca_sign_leaf(f->ca, &req, &x, NULL), 0);
 	alen = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &a);
@@ -999,7 +1058,7 @@ signer(void *arg)
 		req.pubkey = t->key;
 		req.idents = &id;
 		req.nident = 1;
-		req.days = 10;
+		req.lifetime = 10 * D;
 		req.serial = serial;
 		if (ca_sign_leaf(t->f->ca, &req, &x, NULL) == 0 &&
 		    X509_verify(x, X509_get0_pubkey(
@@ -1045,6 +1104,8 @@ main(void)
 		T(test_ca_leaf_requested_times_exact_or_refused),
 		T(test_ca_leaf_requested_not_after_past_issuer_not_clamped),
 		T(test_ca_leaf_days_over_825_refused),
+		T(test_ca_leaf_short_lifetime_exact_small_backdate),
+		T(test_ca_leaf_lifetime_under_a_minute_refused),
 		T(test_ca_leaf_aki_equals_issuer_ski),
 		T(test_ca_leaf_ecdsa_algid_has_no_params),
 		cmocka_unit_test_setup_teardown(test_ca_ec384_signs_with_sha384,

@@ -93,7 +93,7 @@ leaf(struct fx *f, const char *serial)
 	r.pubkey = k;
 	r.idents = &id;
 	r.nident = 1;
-	r.days = 10;
+	r.lifetime = 10 * 86400;
 	r.serial = serial;
 	r.crl_url = "https://localhost:8555/crl/intermediate.crl";
 	assert_int_equal(ca_sign_leaf(f->ca, &r, &x, NULL), 0);

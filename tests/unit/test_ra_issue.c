@@ -98,7 +98,7 @@ issue(struct fixture *f, struct acme_identifier *ids, size_t n,
 	req.pubkey = f->key;
 	req.idents = ids;
 	req.nident = n;
-	req.days = 30;
+	req.lifetime = 30 * 86400;
 	assert_int_equal(ra_issue(f->ra, &req, serial, "cli", &leaf, &chain,
 	    err, sizeof(err)), 0);
 	assert_string_equal(req.serial, serial);

@@ -1358,7 +1358,7 @@ test_wfe_v11_accountless_cert_revoked_only_by_its_key(void **state)
 	lr.pubkey = ck;
 	lr.idents = ids;
 	lr.nident = 3;
-	lr.days = 30;
+	lr.lifetime = 30 * 86400;
 	assert_int_equal(ra_issue(f->ra, &lr, serial, "server", &leaf,
 	    &chain, err, sizeof(err)), 0);
 	assert_true((len = i2d_X509(leaf, &buf)) > 0);
