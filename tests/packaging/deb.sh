@@ -1,0 +1,172 @@
+#!/bin/bash
+# deb.sh - container.deb: build the .deb, install it with apt into a clean
+# Debian root, and run localacme there: --version, an issue, and the system
+# unit's own ExecStart as its user under the unit's restrictions (emulated)
+# SPDX-License-Identifier: MIT
+#
+# Environment (set by CTest): LOCALACME (the built binary, used as the ACME
+# client: `localacme bench`), LOCALACME_BUILD_DIR (CPackConfig.cmake),
+# LOCALACME_TEST_SRCDIR, LOCALACME_VERSION.
+#
+# The root is the mmdebstrap minbase bookworm tarball of tests/container/lib.sh
+# (ct_base), unpacked into a temp dir and entered with chroot, in a private
+# mount namespace (unshare -m) so every mount goes away with it. apt-get
+# fetches the package's run-time dependencies from the Debian mirror (the
+# one network use outside loopback, as ct_base's own); the build tree is not
+# visible in the chroot, so the package must stand alone.
+#
+# systemd is not PID 1 here, so the unit is not started by systemd: its
+# ExecStart line runs as User=localacme through setpriv (no new privileges,
+# empty bounding and inheritable capability sets, UMask 077), in
+# /var/lib/localacme made as StateDirectory= makes it, with the rest of the
+# root read-only (ProtectSystem=strict), an empty /tmp (PrivateTmp) and /home
+# and /root hidden (ProtectHome). Traffic: loopback only.
+# Wall time: about 90 s on the 2-core CI machine under load (cpack 55 s of
+# it, as its preinstall step checks every target; apt-get 30 s).
+set -euo pipefail
+
+SRC=${LOCALACME_TEST_SRCDIR:?} BUILD=${LOCALACME_BUILD_DIR:?}
+VERSION=${LOCALACME_VERSION:?}
+# shellcheck source=../container/lib.sh
+. "$SRC/tests/container/lib.sh"
+# shellcheck source=../e2e/lib.sh
+. "$SRC/tests/e2e/lib.sh"
+e2e_init
+ct_setup
+command -v unshare >/dev/null 2>&1 || ct_skip "unshare (util-linux) is not installed"
+command -v cpack >/dev/null 2>&1 || ct_skip "cpack is not installed"
+
+# The base tarball: ct_base builds it with the image; keep it if the image
+# came from elsewhere.
+ct_base
+TAR=$CT_CACHE/bookworm-minbase.tar
+if [ ! -s "$TAR" ]; then
+	(
+		flock 9
+		[ -s "$TAR" ] || { mmdebstrap --variant=minbase --quiet bookworm \
+		    "$TAR.tmp" "$CT_MIRROR" && mv "$TAR.tmp" "$TAR"; }
+	) 9>"$CT_CACHE/base.lock"
+fi
+
+# 1. the package, from the configured build (the same files `cmake --build
+#    build --target package` makes, written into our temp dir)
+PKG=$E2E_TMP/pkg
+mkdir -p "$PKG"
+(cd "$BUILD" && cpack --config CPackConfig.cmake -B "$PKG" >"$E2E_TMP/cpack.log" 2>&1) ||
+    { cat "$E2E_TMP/cpack.log" >&2; e2e_fail "cpack failed"; }
+DEB=$(ls "$PKG"/localacme_"$VERSION"_*.deb 2>/dev/null | head -1)
+[ -n "$DEB" ] || e2e_fail "no localacme_${VERSION}_*.deb in $PKG"
+e2e_ok "built $(basename "$DEB") ($(stat -c %s "$DEB") bytes) [${SECONDS}s]"
+dpkg-deb -c "$DEB" >"$E2E_TMP/contents"
+for f in ./usr/bin/localacme ./usr/lib/systemd/system/localacme.service \
+    ./usr/lib/systemd/user/localacme.service ./usr/lib/sysusers.d/localacme.conf \
+    ./etc/localacme/localacme.conf ./usr/share/man/man1/localacme.1.gz \
+    ./usr/share/doc/localacme/examples/localacme.conf.example \
+    ./usr/share/doc/localacme/examples/root-passphrase.conf; do
+	grep -q " $f\$" "$E2E_TMP/contents" || e2e_fail "the package lacks $f"
+done
+dpkg-deb -f "$DEB" Depends | grep -q 'libssl3' ||
+    e2e_fail "Depends has no libssl3 (dpkg-shlibdeps not run?): $(dpkg-deb -f "$DEB" Depends)"
+dpkg-deb --ctrl-tarfile "$DEB" | tar -tf - | grep -qx './conffiles' ||
+    e2e_fail "no conffiles: /etc/localacme/localacme.conf would be overwritten"
+e2e_ok "contents: program, units, sysusers, /etc conffile, man page, examples; Depends from dpkg-shlibdeps [${SECONDS}s]"
+
+# 2. a clean Debian root with the package installed by apt (dependencies
+#    from the mirror)
+ROOT=$E2E_TMP/root
+mkdir "$ROOT"
+tar -xf "$TAR" -C "$ROOT"
+cp "$DEB" "$ROOT/tmp/"
+cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf"
+# inroot CMD...: CMD in the chroot with /proc, in a mount namespace of its own.
+inroot() {
+	unshare -m -- sh -c 'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"' \
+	    "$ROOT" "$@"
+}
+inroot sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends /tmp/$(basename "$DEB")" \
+    >"$E2E_TMP/apt.log" 2>&1 || { tail -20 "$E2E_TMP/apt.log" >&2; e2e_fail "apt-get install failed"; }
+e2e_ok "apt-get install ./$(basename "$DEB") in a clean bookworm root [${SECONDS}s]"
+
+# 3. the program runs there, and knows its version
+got=$(inroot localacme --version)
+[ "$got" = "localacme $VERSION" ] || e2e_fail "--version printed '$got', not 'localacme $VERSION'"
+inroot ldd /usr/bin/localacme >"$E2E_TMP/ldd" 2>&1
+! grep -q 'not found' "$E2E_TMP/ldd" || { cat "$E2E_TMP/ldd" >&2; e2e_fail "a library is missing"; }
+e2e_ok "localacme --version: $got; every library found [${SECONDS}s]"
+inroot sh -c 'mkdir -p /srv/certs && cd /srv/certs &&
+    localacme issue --state /srv/ca app.test 127.0.0.1' >"$E2E_TMP/issue.log" 2>&1 ||
+    { cat "$E2E_TMP/issue.log" >&2; e2e_fail "localacme issue failed in the root"; }
+openssl verify -CAfile "$ROOT/srv/ca/root.pem" -untrusted "$ROOT/srv/certs/app.test+1.pem" \
+    -verify_hostname app.test "$ROOT/srv/certs/app.test+1.pem" >/dev/null ||
+    e2e_fail "the issued certificate does not verify against the root"
+e2e_ok "localacme issue app.test 127.0.0.1: the certificate verifies (openssl verify, hostname app.test) [${SECONDS}s]"
+
+# 4. what the package set up for the unit
+inroot getent passwd localacme >"$E2E_TMP/user" || e2e_fail "postinst made no user localacme"
+e2e_ok "user: $(cat "$E2E_TMP/user") [${SECONDS}s]"
+inroot man -w localacme >/dev/null 2>&1 || [ -s "$ROOT/usr/share/man/man1/localacme.1.gz" ] ||
+    e2e_fail "no man page installed"
+zcat "$ROOT/usr/share/man/man1/localacme.1.gz" | grep -q 'localacme serve' ||
+    e2e_fail "the man page lacks the serve command's help"
+
+# 5. the system unit's ExecStart, as the unit runs it
+UNIT=$ROOT/usr/lib/systemd/system/localacme.service
+EXEC=$(sed -n 's/^ExecStart=//p' "$UNIT")
+case "$EXEC" in
+*"serve"*"--state /var/lib/localacme"*) ;;
+*) e2e_fail "unexpected ExecStart: $EXEC" ;;
+esac
+grep -qx 'StateDirectory=localacme' "$UNIT" || e2e_fail "the unit has no StateDirectory=localacme"
+# StateDirectory=localacme, StateDirectoryMode=0700: systemd makes it so.
+inroot install -d -m 0700 -o localacme -g localacme /var/lib/localacme
+PORT=$(e2e_free_port)
+cat >"$ROOT/tmp/unit.sh" <<INNER
+#!/bin/sh
+# Run inside the namespace, before chroot: the unit's file-system view.
+set -e
+R=$ROOT
+mount --bind "\$R" "\$R"                           # ProtectSystem=strict:
+mount -o remount,bind,ro "\$R"                    #   the root read-only,
+mount --bind "\$R/var/lib/localacme" "\$R/var/lib/localacme"
+mount -o remount,bind,rw "\$R/var/lib/localacme"  #   but StateDirectory=
+mount -t proc proc "\$R/proc"
+mount -t tmpfs -o mode=1777 tmpfs "\$R/tmp"                # PrivateTmp=yes
+mount -t tmpfs -o ro,mode=0755 tmpfs "\$R/home"            # ProtectHome=yes
+mount -t tmpfs -o ro,mode=0700 tmpfs "\$R/root"
+exec chroot "\$R" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+    LOCALACME_LISTEN=127.0.0.1:$PORT LOCALACME_VALIDATION=skip \
+    setpriv --reuid=localacme --regid=localacme --clear-groups \
+    --no-new-privs --bounding-set=-all --inh-caps=-all \
+    sh -c 'umask 077; exec \$0 "\$@"' $EXEC
+INNER
+cp "$ROOT/tmp/unit.sh" "$E2E_TMP/unit.sh"
+# No --fork: unit.sh execs down to serve, so E2E_PID is the server itself.
+e2e_start serve unshare -m -- sh "$E2E_TMP/unit.sh"
+for _ in $(seq 600); do
+	(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
+	kill -0 "$E2E_PID" 2>/dev/null || {
+		cat "$E2E_TMP/serve.log" >&2
+		e2e_fail "the unit's ExecStart exited before listening"; }
+	sleep 0.1
+done
+e2e_wait_port "$PORT" 1
+# The state is the service user's alone.
+STATE=$ROOT/var/lib/localacme
+uid=$(inroot id -u localacme)
+[ "$(stat -c %u "$STATE/root.pem")" = "$uid" ] || e2e_fail "root.pem is not owned by localacme"
+[ "$(e2e_mode "$STATE/intermediate.key")" = 600 ] || e2e_fail "intermediate.key is not 0600"
+[ -f "$STATE/localacme.db" ] || e2e_fail "no localacme.db in /var/lib/localacme"
+# A real ACME client (RFC 8555 issuances) against the service.
+"$LOCALACME" bench --directory "https://localhost:$PORT/directory" \
+    --cacert "$STATE/root.pem" --orders 3 --concurrency 1 --quiet \
+    --json "$E2E_TMP/bench.json" >"$E2E_TMP/bench.log" 2>&1 ||
+    { cat "$E2E_TMP/bench.log" "$E2E_TMP/serve.log" >&2; e2e_fail "bench against the unit's server failed"; }
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["issued"] == 3 and d["failed"] == 0 else 1)' \
+    "$E2E_TMP/bench.json" 2>/dev/null || {
+	cat "$E2E_TMP/bench.json" >&2; e2e_fail "bench did not complete 3 issuances"; }
+e2e_ok "ExecStart ($EXEC) as localacme, read-only root, no capabilities: 3 ACME issuances [${SECONDS}s]"
+e2e_stop "$E2E_PID"
+grep -qi 'read-only\|permission denied' "$E2E_TMP/serve.log" &&
+    e2e_fail "serve hit a restriction: $(grep -i 'read-only\|permission denied' "$E2E_TMP/serve.log" | head -1)"
+e2e_ok "container.deb [${SECONDS}s]"
