@@ -20,7 +20,9 @@
 # empty bounding and inheritable capability sets, UMask 077), in
 # /var/lib/localacme made as StateDirectory= makes it, with the rest of the
 # root read-only (ProtectSystem=strict), an empty /tmp (PrivateTmp) and /home
-# and /root hidden (ProtectHome). Traffic: loopback only.
+# and /root hidden (ProtectHome); under strace, every system call it makes
+# must pass the unit's SystemCallFilter= (tests/packaging/syscalls.py).
+# Traffic: loopback only.
 # Wall time: 90-130 s on the 2-core CI machine under load (cpack 45-55 s of
 # it, as its preinstall step checks every target; apt-get 30 s).
 set -euo pipefail
@@ -141,8 +143,14 @@ exec chroot "\$R" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
     sh -c 'umask 077; exec \$0 "\$@"' $EXEC
 INNER
 cp "$ROOT/tmp/unit.sh" "$E2E_TMP/unit.sh"
-# No --fork: unit.sh execs down to serve, so E2E_PID is the server itself.
-e2e_start serve unshare -m -- sh "$E2E_TMP/unit.sh"
+# No --fork: unit.sh execs down to serve, so one PID is the server itself.
+# Under strace (when installed) to check its system calls against the
+# unit's SystemCallFilter= (syscalls.py); the server is then strace's child.
+TRACE=()
+if command -v strace >/dev/null 2>&1; then
+	TRACE=(strace -f -qq -o "$E2E_TMP/strace.log")
+fi
+e2e_start serve "${TRACE[@]}" unshare -m -- sh "$E2E_TMP/unit.sh"
 for _ in $(seq 600); do
 	(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
 	kill -0 "$E2E_PID" 2>/dev/null || {
@@ -173,7 +181,20 @@ inroot setpriv --reuid=localacme --regid=localacme --clear-groups \
 [ "$(grep -c 'bench.test' "$E2E_TMP/list")" -eq 3 ] ||
     { cat "$E2E_TMP/list" >&2; e2e_fail "list as localacme does not show the 3 certificates"; }
 e2e_ok "localacme list as localacme, beside the running service: 3 certificates [${SECONDS}s]"
+if [ ${#TRACE[@]} -gt 0 ]; then
+	# SIGTERM to the server (strace's child, ours), as systemctl stop does.
+	SERVE_PID=$(pgrep -P "$E2E_PID" | head -1)
+	[ -n "$SERVE_PID" ] || e2e_fail "no server under strace"
+	kill -TERM "$SERVE_PID"
+fi
 e2e_stop "$E2E_PID"
+if [ ${#TRACE[@]} -gt 0 ]; then
+	python3 "$SRC/tests/packaging/syscalls.py" "$UNIT" "$E2E_TMP/strace.log" \
+	    >"$E2E_TMP/syscalls" || e2e_fail "serve needs a system call the unit refuses"
+	e2e_ok "every system call serve made is allowed by the unit's SystemCallFilter= ($(cut -d' ' -f1 "$E2E_TMP/syscalls") calls) [${SECONDS}s]"
+else
+	echo "note: strace is not installed: SystemCallFilter= not checked"
+fi
 grep -qi 'read-only\|permission denied' "$E2E_TMP/serve.log" &&
     e2e_fail "serve hit a restriction: $(grep -i 'read-only\|permission denied' "$E2E_TMP/serve.log" | head -1)"
 e2e_ok "container.deb [${SECONDS}s]"

@@ -138,3 +138,19 @@ broken caps_allowed system/localacme.service 's/^CapabilityBoundingSet=$/Capabil
 broken wrong_credential system/root-passphrase.conf 's/localacme-root-passphrase:/root-passphrase:/'
 broken hardening_lost system/localacme.service '/^ProtectKernel\|^ProtectC\|^ProtectProc\|^PrivateDevices\|^SystemCall\|^Restrict\|^MemoryDeny\|^LockPersonality/d'
 echo "ok: $n broken copies caught"
+
+# syscalls.py (container.deb's SystemCallFilter= check) refuses a call the
+# filter denies (mount: in @mount, which @system-service lacks)
+# and passes one it allows; calls before the program's execve do not count.
+log=$TMP/strace.log
+printf '%s\n' '7 mount("x", "y") = 0' '7 execve("/usr/bin/localacme", ["localacme"]) = 0' \
+    '7 read(3, "", 1) = 0' '8 futex(0x1, FUTEX_WAIT) = 0' >"$log"
+python3 "$SRC/tests/packaging/syscalls.py" "$UNITS/system/localacme.service" "$log" >/dev/null ||
+    { echo "FAIL: syscalls.py refused read/futex" >&2; exit 1; }
+echo '8 mount("a", "b") = 0' >>"$log"
+if python3 "$SRC/tests/packaging/syscalls.py" "$UNITS/system/localacme.service" "$log" \
+    >/dev/null 2>&1; then
+	echo "FAIL: syscalls.py allowed mount after the execve" >&2
+	exit 1
+fi
+echo "ok: syscalls.py refuses mount after the execve, allows read and futex"
