@@ -1,7 +1,8 @@
 #!/bin/bash
 # deb.sh - container.deb: build the .deb, install it with apt into a clean
 # Debian root, and run localacme there: --version, an issue, and the system
-# unit's own ExecStart as its user under the unit's restrictions (emulated)
+# unit's own ExecStart as its user under the unit's restrictions (emulated);
+# then the unit under systemd in a podman container
 # SPDX-License-Identifier: MIT
 #
 # Environment (set by CTest): LOCALACME (the built binary, used as the ACME
@@ -15,16 +16,19 @@
 # one network use outside loopback, as ct_base's own); the build tree is not
 # visible in the chroot, so the package must stand alone.
 #
-# systemd is not PID 1 here, so the unit is not started by systemd: its
-# ExecStart line runs as User=localacme through setpriv (no new privileges,
+# systemd is not PID 1 on the CI machine. First, in the chroot, the unit's
+# ExecStart line runs by hand as User=localacme through setpriv (no new privileges,
 # empty bounding and inheritable capability sets, UMask 077), in
 # /var/lib/localacme made as StateDirectory= makes it, with the rest of the
 # root read-only (ProtectSystem=strict), an empty /tmp (PrivateTmp) and /home
 # and /root hidden (ProtectHome); under strace, every system call it makes
 # must pass the unit's SystemCallFilter= (tests/packaging/syscalls.py).
-# Traffic: loopback only.
-# Wall time: 90-130 s on the 2-core CI machine under load (cpack 45-55 s of
-# it, as its preinstall step checks every target; apt-get 30 s).
+# Traffic: loopback; the container's own network; apt's mirror (as ct_base).
+# Then the same package beside systemd in a podman container where systemd
+# is PID 1, on a network the test makes: the README's recipes (encrypted
+# root + LoadCredential=, port 443), enable --now, issuances, a clean stop.
+# Wall time: 130 s on the loaded 2-core CI machine (cpack 45-55 s, as its
+# preinstall step checks every target; apt-get 20-30 s twice).
 set -euo pipefail
 
 SRC=${LOCALACME_TEST_SRCDIR:?} BUILD=${LOCALACME_BUILD_DIR:?}
@@ -197,4 +201,71 @@ else
 fi
 grep -qi 'read-only\|permission denied' "$E2E_TMP/serve.log" &&
     e2e_fail "serve hit a restriction: $(grep -i 'read-only\|permission denied' "$E2E_TMP/serve.log" | head -1)"
-e2e_ok "container.deb [${SECONDS}s]"
+# 6. under systemd itself, in a podman container (systemd as PID 1), on a
+#    network this test makes: the README's recipes as written (root instead
+#    of sudo): an encrypted root whose passphrase comes as a credential
+#    (LoadCredential=), port 443 (low-port.conf), enable --now, 3
+#    issuances, a clean stop.
+CT_NAME=la-deb-$$
+CT_NET=la-deb-$$
+deb_cleanup() {
+	ct_podman rm -f -t 2 "$CT_NAME" >/dev/null 2>&1 || true
+	ct_podman network rm -f "$CT_NET" >/dev/null 2>&1 || true
+	_e2e_cleanup
+}
+trap deb_cleanup EXIT
+ct_podman network create "$CT_NET" >/dev/null
+ct_podman run -d --name "$CT_NAME" --network "$CT_NET" --systemd=always \
+    -v "$PKG:/pkg:ro" "$CT_BASE_IMAGE" /bin/sh -c "apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    systemd /pkg/$(basename "$DEB") >/var/log/la-apt.log 2>&1 && exec /lib/systemd/systemd" \
+    >/dev/null
+for _ in $(seq 600); do
+	ct_podman exec "$CT_NAME" test -d /run/systemd/system 2>/dev/null && break
+	[ "$(ct_podman inspect -f '{{.State.Running}}' "$CT_NAME")" = true ] || {
+		ct_podman logs "$CT_NAME" >&2; e2e_fail "the systemd container stopped (apt-get?)"; }
+	sleep 0.5
+done
+ct_podman exec "$CT_NAME" test -d /run/systemd/system || e2e_fail "systemd did not boot in the container"
+ct_podman exec "$CT_NAME" bash -c '
+set -eu
+asla() { setpriv --reuid=localacme --regid=localacme --clear-groups "$@"; }
+# bench has no http-01 responder for its names here: validation off.
+mkdir -p /etc/systemd/system/localacme.service.d
+printf "[Service]\nEnvironment=LOCALACME_VALIDATION=skip\n" \
+    >/etc/systemd/system/localacme.service.d/test.conf
+# README: an encrypted root
+sh -c "umask 077; head -c 32 /dev/urandom | base64 > /etc/localacme/root-passphrase"
+install -d -m 0700 -o localacme -g localacme /var/lib/localacme
+chown localacme /etc/localacme/root-passphrase
+asla localacme init --state /var/lib/localacme --encrypt-root \
+    --root-passphrase-file /etc/localacme/root-passphrase >/dev/null
+chown root /etc/localacme/root-passphrase
+for f in root-passphrase low-port; do
+	install -D -m 0644 /usr/share/doc/localacme/examples/$f.conf \
+	    /etc/systemd/system/localacme.service.d/$f.conf
+done
+printf "{ \"listen\": [\"127.0.0.1:443\", \"[::1]:443\"] }\n" >/etc/localacme/localacme.conf
+systemctl daemon-reload
+systemctl enable --now localacme
+for i in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/443) 2>/dev/null && break; sleep 0.1; done
+localacme bench --directory https://localhost:443/directory \
+    --cacert /var/lib/localacme/root.pem --orders 3 --concurrency 1 --quiet --json /tmp/b.json
+grep -q "\"issued\": 3," /tmp/b.json || { cat /tmp/b.json; exit 1; }
+test "$(systemctl is-active localacme)" = active
+grep -q "BEGIN ENCRYPTED PRIVATE KEY" /var/lib/localacme/root.key
+test -s /run/credentials/localacme.service/localacme-root-passphrase
+[ "$(asla localacme list --state /var/lib/localacme | grep -c bench.test)" -eq 3 ]
+systemctl stop localacme
+test "$(systemctl show localacme -p Result --value)" = success
+test "$(systemctl show localacme -p ExecMainStatus --value)" = 0
+' >"$E2E_TMP/systemd.log" 2>&1 || {
+	cat "$E2E_TMP/systemd.log" >&2
+	ct_podman exec "$CT_NAME" journalctl -u localacme --no-pager >&2 || true
+	e2e_fail "the unit under systemd (see above)"; }
+ct_podman exec "$CT_NAME" journalctl -u localacme --no-pager -o cat >"$E2E_TMP/journal"
+if grep -iE "denied|not permitted|read-only|warn  serve: (setrlimit|prctl)" "$E2E_TMP/journal"; then
+	e2e_fail "serve hit a restriction of the unit under systemd"
+fi
+e2e_ok "under systemd (podman): enable --now on port 443, encrypted root + LoadCredential, 3 issuances, clean stop [${SECONDS}s]"
+e2e_ok "container.deb"
