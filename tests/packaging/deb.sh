@@ -27,7 +27,7 @@
 # Then the same package beside systemd in a podman container where systemd
 # is PID 1, on a network the test makes: the README's recipes (encrypted
 # root + LoadCredential=, port 443), enable --now, issuances, a clean stop.
-# Wall time: 130 s on the loaded 2-core CI machine (cpack 45-55 s, as its
+# Wall time: 90-130 s on the loaded 2-core CI machine (cpack 25-55 s, as its
 # preinstall step checks every target; apt-get 20-30 s twice).
 set -euo pipefail
 
