@@ -9,7 +9,7 @@ set -eu
 BUILD_PKGS="cmake gcc make pkg-config libssl-dev libmicrohttpd-dev
 libgnutls28-dev libjansson-dev uuid-dev libcmocka-dev libsqlite3-dev sqlite3
 libcurl4-openssl-dev libc-ares-dev openssl ca-certificates"
-TEST_PKGS="clang libclang-rt-14-dev certbot lego caddy pebble uacme gnutls-bin
+TEST_PKGS="clang dpkg-dev systemd libclang-rt-14-dev certbot lego caddy pebble uacme gnutls-bin
 libnss3-tools python3 python3-cryptography python3-fastapi python3-uvicorn chromium curl
 faketime slowhttptest valgrind strace procps iproute2 util-linux ruby-acme-client
 podman runc mmdebstrap netavark aardvark-dns podman-compose iptables help2man tidy
