@@ -3,7 +3,7 @@
 # named, with --listen suggested, before any CA exists; the first start names root.pem and the
 # trust command; the --base-url host is in the server certificate, or refused naming the policy;
 # plain HTTP on the TLS port gets a readable 400 and a log line.
-# Wall time: about 15 s.
+# Wall time: about 6 s (4 s under ASan).
 # SPDX-License-Identifier: MIT
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
