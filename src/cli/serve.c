@@ -100,9 +100,67 @@ admin_listen_ip(const char *listen, char *host, size_t hostsz)
 }
 
 /*
+ * The host of --base-url ("https://HOST[:PORT][/PATH]", HOST may be
+ * "[v6]"), as an identifier. Clients connect by that name, so the server
+ * certificate must carry it (issue #14 item 7). 0, or -1 with err.
+ */
+static int
+base_url_ident(const struct config *cfg, struct acme_identifier *id,
+    char *err, size_t errsz)
+{
+	struct acme_problem	 prob;
+	const char		*h = cfg->base_url + 8;	/* after https:// */
+	char			 host[ACME_IDENT_VALUE_SIZE];
+	size_t			 n;
+	bool			 wild = false;
+
+	n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/");
+	if (strncmp(cfg->base_url, "https://", 8) != 0 || n == 0 ||
+	    n >= sizeof(host)) {
+		snprintf(err, errsz, "--base-url %.100s: no host",
+		    cfg->base_url);
+		return -1;
+	}
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (acme_ident_from_cli(host, id, &wild, &prob) == -1 || wild) {
+		snprintf(err, errsz, "--base-url host %.64s: %.120s", host,
+		    wild ? "a wildcard" : prob.detail);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Before anything listens: the --base-url host must be a name this CA may
+ * issue, or no client could verify the server. One line naming the
+ * policy (the root's name constraints) and how to widen it.
+ */
+static int
+check_base_url(const struct config *cfg, struct ca *ca)
+{
+	struct acme_identifier	 id;
+	char			 err[512], allowed[1024];
+
+	if (base_url_ident(cfg, &id, err, sizeof(err)) == -1) {
+		cli_error("%s", err);
+		return -1;
+	}
+	if (!policy_allows(ca_policy(ca), &id, false)) {
+		policy_describe(ca_policy(ca), allowed, sizeof(allowed));
+		cli_error("--base-url host %s is outside this CA's name "
+		    "constraints (allowed: %s); use a name inside them, or "
+		    "a new CA made with `localacme init --permit %s`",
+		    id.value, allowed, id.value);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Issue the server's certificate from our own intermediate (so a client
  * that trusts the root trusts the API) for localhost, 127.0.0.1, ::1 and
- * the configured hostnames, and record it in the store before use: the
+ * the configured hostnames and the --base-url host, and record it in the store before use: the
  * RA's issuance cycle, on the RA's connection.
  */
 static int
@@ -129,6 +187,10 @@ server_cert_issue(const struct config *cfg, struct ca *ca, struct ra *ra,
 		if (add_ident(ids, wild, &n, ACME_MAX_IDENTIFIERS,
 		    cfg->hostnames[i]) == -1)
 			goto out;
+	/* Clients connect by the --base-url host (checked: check_base_url). */
+	if (n < ACME_MAX_IDENTIFIERS && base_url_ident(cfg, &ids[n], err,
+	    sizeof(err)) == 0)
+		wild[n++] = false;
 	/* The HTTPS management API shares this certificate: name its address. */
 	if (cfg->admin_listen[0] != '\0' && !cfg->admin_insecure_http &&
 	    admin_listen_ip(cfg->admin_listen, host, sizeof(host)) &&
@@ -199,6 +261,62 @@ harden_process(void)
 		log_warn("serve: prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 }
 
+/*
+ * Every listen address must be free before anything is created (issue
+ * #16): a busy port used to fail after a new CA and a server certificate,
+ * with "bind: Address already in use" naming neither address nor remedy.
+ */
+static int
+check_listeners(const struct config *cfg)
+{
+	char	 err[256];
+
+	for (size_t i = 0; i < cfg->nlisten; i++)
+		if (httpd_check_listen(cfg->listen[i], err, sizeof(err)) ==
+		    -1) {
+			cli_error("%s; is another server using it? Choose "
+			    "another address with --listen 127.0.0.1:PORT",
+			    err);
+			return -1;
+		}
+	if (cfg->admin_listen[0] != '\0' && httpd_check_listen(
+	    cfg->admin_listen, err, sizeof(err)) == -1) {
+		cli_error("%s; is another server using it? Choose another "
+		    "address with --admin-listen 127.0.0.1:PORT", err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The first start: where the new root is and how to trust it. The state
+ * directory is named only when it is not the default one.
+ */
+static void
+first_start_note(const struct config *cfg)
+{
+	const char	*xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+	char		 dflt[4096], root[4096];
+	bool		 is_default = false;
+
+	if (xdg != NULL && xdg[0] == '/')
+		is_default = snprintf(dflt, sizeof(dflt), "%s/localacme",
+		    xdg) < (int)sizeof(dflt) &&
+		    strcmp(dflt, cfg->state_dir) == 0;
+	else if (home != NULL && home[0] != '\0')
+		is_default = snprintf(dflt, sizeof(dflt),
+		    "%s/.local/share/localacme", home) < (int)sizeof(dflt) &&
+		    strcmp(dflt, cfg->state_dir) == 0;
+	if (statedir_path(cfg, "root.pem", root, sizeof(root)) == -1)
+		return;
+	log_info("serve: new CA; its root certificate is %s", root);
+	if (is_default)
+		log_info("serve: trust it with: localacme trust install");
+	else
+		log_info("serve: trust it with: localacme trust install "
+		    "--state '%s'", cfg->state_dir);
+}
+
 static void
 serve_usage(FILE *fp)
 {
@@ -253,7 +371,7 @@ cmd_serve(int argc, char **argv)
 	struct httpd_opts	 ho;
 	struct serve_services	 svc;
 	sigset_t		 sigs;
-	char			 err[512], db_path[4096];
+	char			 err[512], db_path[4096], https_url[1024];
 	bool			 created = false, rotated = false;
 	time_t			 last_rotate_check;
 	const char		*pass_file = NULL;	/* borrowed from argv */
@@ -293,7 +411,15 @@ cmd_serve(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
-	/* 1. the state directory and the CA (created on first run) */
+	/* 1. what can fail without leaving anything behind: ports, profiles */
+	if (check_listeners(&cfg) == -1)
+		goto out;
+	if (services_setup(&svc, &cfg, err, sizeof(err)) == -1) {
+		cli_error("%s", err);
+		goto out;
+	}
+
+	/* 2. the state directory and the CA (created on first run) */
 	if ((ca = cli_open_ca(&cfg, true, NULL, &created)) == NULL)
 		goto out;
 	/*
@@ -312,6 +438,8 @@ cmd_serve(int argc, char **argv)
 		passphrase_clear(pp);
 		free(pp);
 	}
+	if (check_base_url(&cfg, ca) == -1)
+		goto out;
 	if (ca_set_root_passphrase(ca, pass_file,
 	    getenv("CREDENTIALS_DIRECTORY"), NULL) == -1) {
 		cli_error("out of memory");
@@ -323,11 +451,6 @@ cmd_serve(int argc, char **argv)
 	if (statedir_path(&cfg, "localacme.db", db_path, sizeof(db_path)) ==
 	    -1) {
 		cli_error("state directory path too long");
-		goto out;
-	}
-	/* 2. knobs, profiles, the CRL's URL */
-	if (services_setup(&svc, &cfg, err, sizeof(err)) == -1) {
-		cli_error("%s", err);
 		goto out;
 	}
 
@@ -426,6 +549,8 @@ cmd_serve(int argc, char **argv)
 	ho.threads = (unsigned)cfg.threads;
 	ho.cert_pem = sc.chain_pem;
 	ho.key_pem = sc.key_pem;
+	snprintf(https_url, sizeof(https_url), "%s/directory", cfg.base_url);
+	ho.https_url = https_url;
 	if ((httpd = httpd_new(&ho, wfe_handle, wfe, err, sizeof(err))) ==
 	    NULL || httpd_start(httpd, err, sizeof(err)) == -1) {
 		cli_error("%s", err);
@@ -451,6 +576,8 @@ cmd_serve(int argc, char **argv)
 	log_info("serve: state in %s%s", cfg.state_dir,
 	    created ? " (new CA created)" : "");
 	log_info("serve: ACME directory at %s/directory", cfg.base_url);
+	if (created)
+		first_start_note(&cfg);
 
 	/* 5. wait for a signal; do maintenance in between */
 	for (;;) {

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -68,6 +69,8 @@ struct conn {
 	bool		 closing;	/* shut down by us, MHD closes it */
 	sa_family_t	 family;
 	unsigned char	 addr[16];	/* peer, for the per-address cap */
+	struct httpd	*h;
+	bool		 tls_read;	/* TLS: the first bytes were read */
 };
 
 /* The kinds of closure and refusal, each logged at most once a second. */
@@ -78,6 +81,7 @@ enum limit_kind {
 	LK_RECLAIM_WAITING,	/* at the limit: oldest one without a request */
 	LK_FULL,		/* at the limit, every connection busy: refused */
 	LK_PER_IP,		/* per-address cap (non-loopback peers) */
+	LK_PLAIN,		/* plain HTTP on a TLS port: answered 400 */
 	LK_COUNT
 };
 
@@ -118,6 +122,7 @@ struct httpd {
 	unsigned int	 header_timeout;
 	unsigned int	 threads;
 	bool		 tls;
+	char		*https_url;	/* for plain HTTP on a TLS port */
 	pthread_mutex_t	 credlk;	/* guards cur and retired */
 	struct creds	*cur;
 	struct creds	*retired;	/* freed in httpd_free */
@@ -530,6 +535,11 @@ limit_flush(struct httpd *h, enum limit_kind k)
 		log_warn("httpd: refused %u connection(s) over the per-address "
 		    "limit (%u)", n, h->per_ip);
 		break;
+	case LK_PLAIN:
+		log_warn("httpd: answered %u plain HTTP request(s) on the "
+		    "HTTPS port with 400 (the client must use %s)", n,
+		    h->https_url != NULL ? h->https_url : "https://");
+		break;
 	case LK_COUNT:
 		break;
 	}
@@ -775,6 +785,130 @@ size_limits(struct httpd *h)
 	    h->deadline);
 }
 
+/* ---- plain HTTP on a TLS port ---- */
+
+/*
+ * Issue #14 item 7: a client that speaks plain HTTP to the TLS port
+ * (http:// instead of https://, a misconfigured proxy) used to see the
+ * connection drop. MHD does the TLS, so our reading of a TLS connection
+ * goes through tls_pull (set in on_connection), which looks at the very
+ * first byte: a TLS client starts with a handshake record (0x16), a
+ * plain HTTP request with its method (an upper-case letter). For those
+ * we answer a plain-text 400 naming the https:// URL ourselves, count it
+ * for the log (a line a second at most) and fail the read, so MHD closes
+ * the connection. Nothing changes for a client that sends nothing: no
+ * read happens, and the header timeout closes it as before.
+ */
+static void
+plain_http_answer(struct conn *cn)
+{
+	struct httpd	*h = cn->h;
+	char		 body[512], resp[768], junk[4096];
+	int		 nb, nr;
+
+	/*
+	 * Read what the client already sent (its request, usually one
+	 * segment): closing with unread data would reset the connection
+	 * and the client could lose the answer.
+	 */
+	for (int i = 0; i < 4 &&
+	    recv(cn->fd, junk, sizeof(junk), MSG_DONTWAIT) > 0; i++)
+		;
+	nb = snprintf(body, sizeof(body), "this is an HTTPS port; use %s\n",
+	    h->https_url != NULL ? h->https_url : "https://");
+	if (nb < 0 || (size_t)nb >= sizeof(body))
+		return;
+	nr = snprintf(resp, sizeof(resp), "HTTP/1.1 400 Bad Request\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Length: %d\r\nConnection: close\r\n\r\n%s", nb, body);
+	if (nr < 0 || (size_t)nr >= sizeof(resp))
+		return;
+	(void)send(cn->fd, resp, (size_t)nr, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)shutdown(cn->fd, SHUT_WR);
+	limit_note(h, LK_PLAIN, 1);
+}
+
+/* GnuTLS's read of a tracked TLS connection (recv_ptr = its struct conn). */
+static ssize_t
+tls_pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
+{
+	struct conn	*cn = ptr;
+	ssize_t		 n;
+
+	n = recv(cn->fd, buf, len, 0);
+	if (n > 0 && !cn->tls_read) {
+		cn->tls_read = true;
+		if (((unsigned char *)buf)[0] >= 'A' &&
+		    ((unsigned char *)buf)[0] <= 'Z') {
+			plain_http_answer(cn);
+			errno = ECONNRESET;
+			return -1;
+		}
+	}
+	return n;
+}
+
+static int
+tls_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
+{
+	struct conn	*cn = ptr;
+	struct pollfd	 p = { .fd = cn->fd, .events = POLLIN };
+
+	return poll(&p, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int)ms);
+}
+
+/* After NOTIFY_CLOSED (cn is freed): GnuTLS reads the descriptor itself. */
+static ssize_t
+fd_pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
+{
+	return recv((int)(intptr_t)ptr, buf, len, 0);
+}
+
+static int
+fd_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
+{
+	struct pollfd	 p = { .fd = (int)(intptr_t)ptr, .events = POLLIN };
+
+	return poll(&p, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int)ms);
+}
+
+/* NOTIFY_STARTED of a TLS connection: its reads go through tls_pull. */
+static void
+plain_watch(struct httpd *h, gnutls_session_t s, struct conn *cn)
+{
+	gnutls_transport_ptr_t	 rp, sp;
+
+	if (cn == NULL)
+		return;		/* untracked: no check, TLS as usual */
+	cn->h = h;
+	gnutls_transport_get_ptr2(s, &rp, &sp);
+	gnutls_transport_set_ptr2(s, cn, sp);
+	gnutls_transport_set_pull_function(s, tls_pull);
+	gnutls_transport_set_pull_timeout_function(s, tls_pull_timeout);
+}
+
+/* NOTIFY_CLOSED, before cn is freed: back to the plain descriptor. */
+static void
+plain_unwatch(struct MHD_Connection *c, struct conn *cn)
+{
+	const union MHD_ConnectionInfo	*ci;
+	gnutls_transport_ptr_t		 rp, sp;
+	gnutls_session_t		 s;
+
+	if (cn == NULL || cn->h == NULL)
+		return;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (ci == NULL || (s = (gnutls_session_t)ci->tls_session) == NULL)
+		return;
+	gnutls_transport_get_ptr2(s, &rp, &sp);
+	if (rp != cn)
+		return;
+	gnutls_transport_set_ptr2(s, (gnutls_transport_ptr_t)(intptr_t)cn->fd,
+	    sp);
+	gnutls_transport_set_pull_function(s, fd_pull);
+	gnutls_transport_set_pull_timeout_function(s, fd_pull_timeout);
+}
+
 /* ---- MHD callbacks ---- */
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -827,12 +961,14 @@ static int
 on_tls_finished(gnutls_session_t s, unsigned int htype, unsigned int when,
     unsigned int incoming, const gnutls_datum_t *msg)
 {
-	int fd, on = 1, off = 0;
+	int fd, rfd, on = 1, off = 0;
 
 	(void)htype;
 	(void)when;
 	(void)msg;
-	if (!incoming || (fd = gnutls_transport_get_int(s)) < 0)
+	/* The send side: the receive side may be our struct conn (tls_pull). */
+	gnutls_transport_get_int2(s, &rfd, &fd);
+	if (!incoming || fd < 0)
 		return 0;
 	/* On: the pending ACK goes now. Off: back to the usual delays. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof(on));
@@ -847,6 +983,8 @@ on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 	struct listener *l = cls;
 	const union MHD_ConnectionInfo *ci;
 
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED && l->h->tls)
+		plain_unwatch(c, *socket_context);
 	conn_track(l->h, c, socket_context, toe);
 	if (toe != MHD_CONNECTION_NOTIFY_STARTED || !l->h->tls)
 		return;
@@ -858,6 +996,8 @@ on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 		    (gnutls_session_t)ci->tls_session,
 		    GNUTLS_HANDSHAKE_FINISHED, GNUTLS_HOOK_POST,
 		    on_tls_finished);
+		plain_watch(l->h, (gnutls_session_t)ci->tls_session,
+		    *socket_context);
 	}
 }
 
@@ -1196,6 +1336,22 @@ parse_listen(const char *spec, struct listener *l)
 	return 0;
 }
 
+/* "cannot listen on 127.0.0.1:8555: Address already in use" */
+static void
+listen_error(const struct listener *l, int e, char *err, size_t errsz)
+{
+	char	 addr[INET6_ADDRSTRLEN];
+	int	 port;
+
+	addr_text((const struct sockaddr *)&l->ss, addr, sizeof(addr));
+	port = ntohs(l->ss.ss_family == AF_INET6 ?
+	    ((const struct sockaddr_in6 *)(const void *)&l->ss)->sin6_port :
+	    ((const struct sockaddr_in *)(const void *)&l->ss)->sin_port);
+	snprintf(err, errsz, "cannot listen on %s%s%s:%d: %s",
+	    l->ss.ss_family == AF_INET6 ? "[" : "", addr,
+	    l->ss.ss_family == AF_INET6 ? "]" : "", port, strerror(e));
+}
+
 static int
 bind_listener(struct listener *l, char *err, size_t errsz)
 {
@@ -1218,7 +1374,7 @@ bind_listener(struct listener *l, char *err, size_t errsz)
 	if (bind(fd, (struct sockaddr *)&l->ss, l->sslen) != 0 ||
 	    listen(fd, SOMAXCONN) != 0 ||
 	    getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
-		snprintf(err, errsz, "bind: %s", strerror(errno));
+		listen_error(l, errno, err, errsz);
 		goto fail;
 	}
 	l->port = ntohs(ss.ss_family == AF_INET6 ?
@@ -1284,6 +1440,25 @@ start_listener(struct httpd *h, struct listener *l, char *err, size_t errsz)
 }
 
 /* ---- public ---- */
+
+int
+httpd_check_listen(const char *spec, char *err, size_t errsz)
+{
+	struct listener	 l;
+
+	memset(&l, 0, sizeof(l));
+	l.fd = -1;
+	if (parse_listen(spec, &l) != 0) {
+		snprintf(err, errsz, "bad listen address \"%.64s\" (want "
+		    "numeric IPv4:port or [IPv6]:port)", spec != NULL ? spec :
+		    "");
+		return -1;
+	}
+	if (bind_listener(&l, err, errsz) != 0)
+		return -1;
+	close(l.fd);
+	return 0;
+}
 
 struct httpd *
 httpd_new(const struct httpd_opts *o, http_handler_fn fn, void *arg,
@@ -1354,6 +1529,11 @@ httpd_new(const struct httpd_opts *o, http_handler_fn fn, void *arg,
 		    errsz)) == NULL)
 			goto fail;
 		h->tls = true;
+	}
+	if (o->https_url != NULL &&
+	    (h->https_url = strdup(o->https_url)) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		goto fail;
 	}
 	return h;
 fail:
@@ -1473,5 +1653,6 @@ httpd_free(struct httpd *h)
 	}
 	pthread_cond_destroy(&h->reapcv);
 	pthread_mutex_destroy(&h->connlk);
+	free(h->https_url);
 	free(h);
 }

@@ -105,6 +105,12 @@ struct httpd_opts {
 	unsigned	 threads;	/* per listener; 0 = two per core */
 	const char	*cert_pem;	/* TLS chain (leaf first) and key as PEM */
 	const char	*key_pem;	/* text; both NULL = plain HTTP */
+	/*
+	 * With TLS: where a client that sent plain HTTP to this port is
+	 * told to go ("https://localhost:8555/directory"); NULL = "https://".
+	 * Copied.
+	 */
+	const char	*https_url;
 };
 
 struct httpd;
@@ -116,6 +122,14 @@ struct httpd;
  */
 struct httpd *httpd_new(const struct httpd_opts *opts, http_handler_fn fn,
     void *arg, char *err, size_t errsz);
+
+/*
+ * Can spec ("IPv4:port" or "[IPv6]:port") be listened on now? Binds it
+ * as httpd_start would, then closes it: a caller checks its addresses
+ * before work it would have to undo. 0, or -1 with err naming the
+ * address ("cannot listen on 127.0.0.1:8555: Address already in use").
+ */
+int	 httpd_check_listen(const char *spec, char *err, size_t errsz);
 
 /*
  * Bind every listen address (SO_REUSEADDR; IPV6_V6ONLY for v6) and start
