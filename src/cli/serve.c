@@ -165,7 +165,7 @@ check_base_url(const struct config *cfg, struct ca *ca)
  */
 static int
 server_cert_issue(const struct config *cfg, struct ca *ca, struct ra *ra,
-    struct server_cert *out)
+    struct server_cert *out, char *why, size_t whysz)
 {
 	struct acme_identifier	 ids[ACME_MAX_IDENTIFIERS];
 	bool			 wild[ACME_MAX_IDENTIFIERS];
@@ -197,13 +197,15 @@ server_cert_issue(const struct config *cfg, struct ca *ca, struct ra *ra,
 	    add_ident(ids, wild, &n, ACME_MAX_IDENTIFIERS, host) == -1)
 		goto out;
 	acme_ident_list_normalize(ids, &n);
+	snprintf(why, whysz, "%s", "see the log above");
 	if (policy_check_list(ca_policy(ca), ids, wild, n, &prob) == -1) {
-		log_err("serve: a --hostname or the --admin-listen address "
-		    "is outside the CA's name policy: %s", prob.detail);
+		/* The detail names the refused name and what is allowed. */
+		snprintf(why, whysz, "a --hostname or the --admin-listen "
+		    "address is outside the CA's name policy: %s", prob.detail);
 		goto out;
 	}
 	if ((key = keys_generate(KEYS_EC256, err, sizeof(err))) == NULL) {
-		log_err("serve: server key: %s", err);
+		snprintf(why, whysz, "server key: %s", err);
 		goto out;
 	}
 	lr.pubkey = key;
@@ -212,7 +214,7 @@ server_cert_issue(const struct config *cfg, struct ca *ca, struct ra *ra,
 	lr.lifetime = (time_t)SERVER_CERT_DAYS * 86400;
 	if (ra_issue(ra, &lr, serial, "server", &leaf, &chain, err,
 	    sizeof(err)) == -1) {
-		log_err("serve: server certificate: %s", err);
+		snprintf(why, whysz, "%s", err);
 		goto out;
 	}
 	if ((out->chain_pem = ca_fullchain_pem(leaf, chain)) == NULL ||
@@ -372,6 +374,7 @@ cmd_serve(int argc, char **argv)
 	struct serve_services	 svc;
 	sigset_t		 sigs;
 	char			 err[512], db_path[4096], https_url[1024];
+	char			 why[512];
 	bool			 created = false, rotated = false;
 	time_t			 last_rotate_check;
 	const char		*pass_file = NULL;	/* borrowed from argv */
@@ -416,6 +419,7 @@ cmd_serve(int argc, char **argv)
 		goto out;
 	if (services_setup(&svc, &cfg, err, sizeof(err)) == -1) {
 		cli_error("%s", err);
+		exit_code = 2;	/* a bad --profile, --default-profile... */
 		goto out;
 	}
 
@@ -533,8 +537,8 @@ cmd_serve(int argc, char **argv)
 	}
 
 	/* 4. the API's own certificate, then the listeners */
-	if (server_cert_issue(&cfg, ca, ra, &sc) == -1) {
-		cli_error("cannot issue the server's own certificate");
+	if (server_cert_issue(&cfg, ca, ra, &sc, why, sizeof(why)) == -1) {
+		cli_error("cannot issue the server's own certificate: %s", why);
 		goto out;
 	}
 	memset(&ho, 0, sizeof(ho));
@@ -603,7 +607,8 @@ cmd_serve(int argc, char **argv)
 			struct server_cert next = { 0 };
 
 			rotated = false;
-			if (server_cert_issue(&cfg, ca, ra, &next) == 0 &&
+			if (server_cert_issue(&cfg, ca, ra, &next, why,
+			    sizeof(why)) == 0 &&
 			    httpd_set_certificate(httpd, next.chain_pem,
 			    next.key_pem) == 0) {
 				/* the management API presents the same one */
@@ -615,7 +620,7 @@ cmd_serve(int argc, char **argv)
 			} else {
 				server_cert_clear(&next);
 				log_warn("serve: server certificate renewal "
-				    "failed; retrying later");
+				    "failed (%s); retrying later", why);
 			}
 		}
 	}

@@ -69,8 +69,19 @@ struct conn {
 	bool		 closing;	/* shut down by us, MHD closes it */
 	sa_family_t	 family;
 	unsigned char	 addr[16];	/* peer, for the per-address cap */
+};
+
+/*
+ * GnuTLS's read pointer for a TLS connection (tls_pull): one slot per
+ * descriptor, kept until httpd_free. MHD may free a session before or
+ * after it tells us the connection closed, and may read through it in
+ * between; a slot never goes away under it, and the next connection on
+ * the same descriptor starts its slot afresh.
+ */
+struct tls_slot {
 	struct httpd	*h;
-	bool		 tls_read;	/* TLS: the first bytes were read */
+	int		 fd;
+	atomic_bool	 read;		/* the first bytes were read */
 };
 
 /* The kinds of closure and refusal, each logged at most once a second. */
@@ -142,6 +153,8 @@ struct httpd {
 	bool		 reaper_on;
 	bool		 reaper_quit;
 	struct ratelog	 rl[LK_COUNT];
+	struct tls_slot	*slots;		/* by descriptor, nslots of them */
+	size_t		 nslots;
 };
 
 /* Per request; created when MHD has the request line (URI log callback). */
@@ -760,6 +773,7 @@ size_limits(struct httpd *h)
 		nofile = rl.rlim_cur == RLIM_INFINITY ? 1048576 :
 		    (unsigned long long)rl.rlim_cur;
 	}
+	h->nslots = (size_t)nofile;
 	budget = nofile > 2 * FD_RESERVE ? nofile - FD_RESERVE : nofile / 2;
 	want = budget * 7 / 8;
 	if (h->maxconn_opt == 0)
@@ -800,7 +814,7 @@ size_limits(struct httpd *h)
  * read happens, and the header timeout closes it as before.
  */
 static void
-plain_http_answer(struct conn *cn)
+plain_http_answer(struct tls_slot *cn)
 {
 	struct httpd	*h = cn->h;
 	char		 body[512], resp[768], junk[4096];
@@ -828,22 +842,20 @@ plain_http_answer(struct conn *cn)
 	limit_note(h, LK_PLAIN, 1);
 }
 
-/* GnuTLS's read of a tracked TLS connection (recv_ptr = its struct conn). */
+/* GnuTLS's read of a TLS connection (its pointer is the descriptor's slot). */
 static ssize_t
 tls_pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
 {
-	struct conn	*cn = ptr;
+	struct tls_slot	*sl = ptr;
 	ssize_t		 n;
 
-	n = recv(cn->fd, buf, len, 0);
-	if (n > 0 && !cn->tls_read) {
-		cn->tls_read = true;
-		if (((unsigned char *)buf)[0] >= 'A' &&
-		    ((unsigned char *)buf)[0] <= 'Z') {
-			plain_http_answer(cn);
-			errno = ECONNRESET;
-			return -1;
-		}
+	n = recv(sl->fd, buf, len, 0);
+	if (n > 0 && !atomic_exchange(&sl->read, true) &&
+	    ((unsigned char *)buf)[0] >= 'A' &&
+	    ((unsigned char *)buf)[0] <= 'Z') {
+		plain_http_answer(sl);
+		errno = ECONNRESET;
+		return -1;
 	}
 	return n;
 }
@@ -851,62 +863,29 @@ tls_pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
 static int
 tls_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
 {
-	struct conn	*cn = ptr;
-	struct pollfd	 p = { .fd = cn->fd, .events = POLLIN };
-
-	return poll(&p, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int)ms);
-}
-
-/* After NOTIFY_CLOSED (cn is freed): GnuTLS reads the descriptor itself. */
-static ssize_t
-fd_pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
-{
-	return recv((int)(intptr_t)ptr, buf, len, 0);
-}
-
-static int
-fd_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
-{
-	struct pollfd	 p = { .fd = (int)(intptr_t)ptr, .events = POLLIN };
+	struct tls_slot	*sl = ptr;
+	struct pollfd	 p = { .fd = sl->fd, .events = POLLIN };
 
 	return poll(&p, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int)ms);
 }
 
 /* NOTIFY_STARTED of a TLS connection: its reads go through tls_pull. */
 static void
-plain_watch(struct httpd *h, gnutls_session_t s, struct conn *cn)
+plain_watch(struct httpd *h, gnutls_session_t s, int fd)
 {
 	gnutls_transport_ptr_t	 rp, sp;
+	struct tls_slot		*sl;
 
-	if (cn == NULL)
-		return;		/* untracked: no check, TLS as usual */
-	cn->h = h;
+	if (fd < 0 || (size_t)fd >= h->nslots || h->slots == NULL)
+		return;		/* no slot: no check, TLS as usual */
+	sl = &h->slots[fd];
+	sl->h = h;
+	sl->fd = fd;
+	atomic_store(&sl->read, false);
 	gnutls_transport_get_ptr2(s, &rp, &sp);
-	gnutls_transport_set_ptr2(s, cn, sp);
+	gnutls_transport_set_ptr2(s, sl, sp);
 	gnutls_transport_set_pull_function(s, tls_pull);
 	gnutls_transport_set_pull_timeout_function(s, tls_pull_timeout);
-}
-
-/* NOTIFY_CLOSED, before cn is freed: back to the plain descriptor. */
-static void
-plain_unwatch(struct MHD_Connection *c, struct conn *cn)
-{
-	const union MHD_ConnectionInfo	*ci;
-	gnutls_transport_ptr_t		 rp, sp;
-	gnutls_session_t		 s;
-
-	if (cn == NULL || cn->h == NULL)
-		return;
-	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	if (ci == NULL || (s = (gnutls_session_t)ci->tls_session) == NULL)
-		return;
-	gnutls_transport_get_ptr2(s, &rp, &sp);
-	if (rp != cn)
-		return;
-	gnutls_transport_set_ptr2(s, (gnutls_transport_ptr_t)(intptr_t)cn->fd,
-	    sp);
-	gnutls_transport_set_pull_function(s, fd_pull);
-	gnutls_transport_set_pull_timeout_function(s, fd_pull_timeout);
 }
 
 /* ---- MHD callbacks ---- */
@@ -981,24 +960,23 @@ on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
     enum MHD_ConnectionNotificationCode toe)
 {
 	struct listener *l = cls;
-	const union MHD_ConnectionInfo *ci;
+	const union MHD_ConnectionInfo *ci, *fi;
+	gnutls_session_t s;
 
-	if (toe == MHD_CONNECTION_NOTIFY_CLOSED && l->h->tls)
-		plain_unwatch(c, *socket_context);
 	conn_track(l->h, c, socket_context, toe);
 	if (toe != MHD_CONNECTION_NOTIFY_STARTED || !l->h->tls)
 		return;
 	/* MHD made the session already and handshakes later, in this thread. */
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	if (ci != NULL && ci->tls_session != NULL) {
-		gnutls_session_set_ptr((gnutls_session_t)ci->tls_session, l->h);
-		gnutls_handshake_set_hook_function(
-		    (gnutls_session_t)ci->tls_session,
-		    GNUTLS_HANDSHAKE_FINISHED, GNUTLS_HOOK_POST,
-		    on_tls_finished);
-		plain_watch(l->h, (gnutls_session_t)ci->tls_session,
-		    *socket_context);
-	}
+	if (ci == NULL || ci->tls_session == NULL)
+		return;
+	s = (gnutls_session_t)ci->tls_session;
+	gnutls_session_set_ptr(s, l->h);
+	gnutls_handshake_set_hook_function(s, GNUTLS_HANDSHAKE_FINISHED,
+	    GNUTLS_HOOK_POST, on_tls_finished);
+	fi = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (fi != NULL)
+		plain_watch(l->h, s, fi->connect_fd);
 }
 
 static void *
@@ -1551,6 +1529,12 @@ httpd_start(struct httpd *h, char *err, size_t errsz)
 		return -1;
 	}
 	size_limits(h);
+	/* Untouched pages of this array are never made resident. */
+	if (h->tls && (h->slots = calloc(h->nslots,
+	    sizeof(*h->slots))) == NULL) {
+		snprintf(err, errsz, "httpd: out of memory");
+		return -1;
+	}
 	if (pthread_create(&h->reaper, NULL, reaper, h) != 0) {
 		snprintf(err, errsz, "httpd: cannot start a thread");
 		return -1;
@@ -1654,5 +1638,6 @@ httpd_free(struct httpd *h)
 	pthread_cond_destroy(&h->reapcv);
 	pthread_mutex_destroy(&h->connlk);
 	free(h->https_url);
+	free(h->slots);
 	free(h);
 }

@@ -83,9 +83,12 @@ check dflt2 6 0 0 "" shortlived
 e2e_expect_fail "--default-profile nosuch" "$LOCALACME" serve --listen 127.0.0.1:0 --default-profile nosuch
 # A lifetime outside 60 s..825 d, or with a unit we do not know: one line naming both.
 for bad in x:59s x:826d x:1w; do
-	e2e_expect_fail "--profile $bad" "$LOCALACME" serve --listen "127.0.0.1:$(e2e_free_port)" --profile "$bad"
+	rc=0
+	"$LOCALACME" serve --listen "127.0.0.1:$(e2e_free_port)" --profile "$bad" 2>"$E2E_TMP/last.err" || rc=$?
+	E2E_ERR="$E2E_TMP/last.err"
+	[ "$rc" -eq 2 ] || e2e_fail "--profile $bad: exit $rc, want 2 (a usage error)"
 	e2e_one_line "$E2E_ERR"
 	grep -q "s, m, h or d.*60s to 825d" "$E2E_ERR" || e2e_fail "--profile $bad: $(cat "$E2E_ERR")"
 done
-e2e_ok "--profile x:59s, x:826d, x:1w: one line with the units and the range"
+e2e_ok "--profile x:59s, x:826d, x:1w: exit 2, one line with the units and the range"
 echo "1 passed, 0 failed"

@@ -74,4 +74,12 @@ grep -q "base-url host example.com is outside this CA's name constraints (allowe
     e2e_fail "--base-url example.com: $(cat "$E2E_ERR")"
 grep -q -- "--permit example.com" "$E2E_ERR" || e2e_fail "--base-url example.com: no --permit hint"
 e2e_ok "a --base-url host outside the CA's name constraints is refused, naming them"
+
+# --- a --hostname the CA may not issue: one line naming it and what is allowed (issue #16)
+e2e_expect_fail "--hostname outside the policy" "$LOCALACME" serve \
+    --listen "127.0.0.1:$(e2e_free_port)" --hostname acme.example.com
+e2e_one_line "$E2E_ERR"
+grep -q "acme.example.com is not allowed by .*(allowed: .*localhost" "$E2E_ERR" ||
+    e2e_fail "--hostname acme.example.com: $(cat "$E2E_ERR")"
+e2e_ok "a --hostname outside the policy is refused in one line naming it and the allowed names"
 echo "1 passed, 0 failed"
