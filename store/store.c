@@ -317,6 +317,24 @@ is_memory(const char *path)
 	return strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0;
 }
 
+/* A handle with no connection yet: its sync state set up (store_sync.c). */
+static struct store *
+store_alloc(char *err, size_t errsz)
+{
+	struct store	*st;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		if (err != NULL)
+			snprintf(err, errsz, "store: out of memory");
+		return NULL;
+	}
+	st->wal_fd = -1;
+	pthread_mutex_init(&st->sync_mu, NULL);
+	pthread_cond_init(&st->sync_cv, NULL);
+	pthread_cond_init(&st->ckpt_cv, NULL);
+	return st;
+}
+
 struct store *
 store_open(const char *path, char *err, size_t errsz)
 {
@@ -349,15 +367,8 @@ store_open(const char *path, char *err, size_t errsz)
 			return NULL;
 		}
 	}
-	if ((st = calloc(1, sizeof(*st))) == NULL) {
-		if (err != NULL)
-			snprintf(err, errsz, "store: out of memory");
+	if ((st = store_alloc(err, errsz)) == NULL)
 		return NULL;
-	}
-	st->wal_fd = -1;
-	pthread_mutex_init(&st->sync_mu, NULL);
-	pthread_cond_init(&st->sync_cv, NULL);
-	pthread_cond_init(&st->ckpt_cv, NULL);
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
 	    NULL) != SQLITE_OK) {
@@ -459,15 +470,8 @@ store_open_readonly(const char *path, char *err, size_t errsz)
 			snprintf(err, errsz, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	if ((st = calloc(1, sizeof(*st))) == NULL) {
-		if (err != NULL)
-			snprintf(err, errsz, "store: out of memory");
+	if ((st = store_alloc(err, errsz)) == NULL)
 		return NULL;
-	}
-	st->wal_fd = -1;
-	pthread_mutex_init(&st->sync_mu, NULL);
-	pthread_cond_init(&st->sync_cv, NULL);
-	pthread_cond_init(&st->ckpt_cv, NULL);
 	if (file_uri(path, "mode=ro", uri, sizeof(uri)) == -1 ||
 	    snprintf(wal, sizeof(wal), "%s-wal", path) >= (int)sizeof(wal)) {
 		if (err != NULL)

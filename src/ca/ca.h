@@ -103,6 +103,9 @@ struct ca_leaf_req {
  */
 time_t		 ca_leaf_backdate(time_t lifetime);
 
+/* An ASN1_TIME (a certificate's notBefore/notAfter) as time_t, 0 if unreadable. */
+time_t		 ca_asn1_to_time(const ASN1_TIME *t);
+
 /*
  * Sign a leaf with the current intermediate (HARDENING §5.3); a computed
  * notBefore/notAfter is clamped to the intermediate's, a requested one

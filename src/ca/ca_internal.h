@@ -62,8 +62,6 @@ struct ca_intermediate *ca_current(struct ca *ca);
 /* A new intermediate for key, signed by rootkey (HARDENING §5.2), or NULL. */
 X509		*ca_make_intermediate(X509 *root, EVP_PKEY *rootkey,
 		    EVP_PKEY *key, const struct policy *p, time_t now);
-/* An ASN1_TIME as time_t, 0 if unreadable. */
-time_t		 ca_asn1_to_time(const ASN1_TIME *t);
 
 /* ca.c: certificate building blocks, shared with the leaf (ca_leaf.c). */
 

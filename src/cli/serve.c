@@ -175,6 +175,7 @@ server_cert_issue(const struct config *cfg, struct ca *ca, struct ra *ra,
 	X509			*leaf = NULL;
 	const char		*chain = NULL;
 	char			 serial[ACME_SERIAL_SIZE], err[256], host[64];
+	char			 until[LOG_TIME_RFC3339_SIZE];
 	size_t			 n = 0, len;
 	int			 rc = -1;
 
@@ -222,21 +223,10 @@ server_cert_issue(const struct config *cfg, struct ca *ca, struct ra *ra,
 		server_cert_clear(out);
 		goto out;
 	}
-	{
-		struct tm	 tm;
-		char		 until[32] = "?";
-
-		memset(&tm, 0, sizeof(tm));
-		if (ASN1_TIME_to_tm(X509_get0_notBefore(leaf), &tm) == 1)
-			out->not_before = timegm(&tm);
-		if (ASN1_TIME_to_tm(X509_get0_notAfter(leaf), &tm) == 1) {
-			out->not_after = timegm(&tm);
-			strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ",
-			    &tm);
-		}
-		log_info("server certificate %s for %zu names, valid until "
-		    "%s", serial, n, until);
-	}
+	out->not_before = ca_asn1_to_time(X509_get0_notBefore(leaf));
+	out->not_after = ca_asn1_to_time(X509_get0_notAfter(leaf));
+	log_info("server certificate %s for %zu names, valid until %s", serial,
+	    n, log_time_rfc3339(out->not_after, until));
 	rc = 0;
 out:
 	EVP_PKEY_free(key);

@@ -40,17 +40,6 @@ dup_or_null(const char *s)
 	return s != NULL && s[0] != '\0' ? strdup(s) : NULL;
 }
 
-static time_t
-asn1_time(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (ASN1_TIME_to_tm(t, &tm) != 1)
-		return 0;
-	return timegm(&tm);
-}
-
 static int
 root_info(struct page *pg, struct ca *ca)
 {
@@ -76,8 +65,8 @@ root_info(struct page *pg, struct ca *ca)
 		goto out;
 	n = BIO_read(bio, pg->root.subject, sizeof(pg->root.subject) - 1);
 	pg->root.subject[n > 0 ? n : 0] = '\0';
-	pg->root.not_before = asn1_time(X509_get0_notBefore(x));
-	pg->root.not_after = asn1_time(X509_get0_notAfter(x));
+	pg->root.not_before = ca_asn1_to_time(X509_get0_notBefore(x));
+	pg->root.not_after = ca_asn1_to_time(X509_get0_notAfter(x));
 	if ((n = i2d_X509(x, &der)) <= 0)
 		goto out;
 	pg->root_der = der;

@@ -35,17 +35,6 @@
  */
 #define ISSUE_SERIAL_TRIES	4
 
-static time_t
-asn1_time(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (ASN1_TIME_to_tm(t, &tm) != 1)
-		return 0;
-	return timegm(&tm);
-}
-
 /* SHA-256 of the SubjectPublicKeyInfo, base64url. "" on failure. */
 static void
 spki_thumbprint(X509 *x, char out[ACME_THUMBPRINT_SIZE])
@@ -91,8 +80,8 @@ ra_cert_record(X509 *leaf, const char *chain_pem,
 		return -1;
 	out->status = ACME_CERT_VALID;
 	snprintf(out->source, sizeof(out->source), "%s", source);
-	out->not_before = asn1_time(X509_get0_notBefore(leaf));
-	out->not_after = asn1_time(X509_get0_notAfter(leaf));
+	out->not_before = ca_asn1_to_time(X509_get0_notBefore(leaf));
+	out->not_after = ca_asn1_to_time(X509_get0_notAfter(leaf));
 	out->issued = time(NULL);
 	spki_thumbprint(leaf, out->key_thumbprint);
 	if ((out->names = names_csv(ids, n)) == NULL ||
