@@ -5,6 +5,7 @@
 #   ct_setup      exit 77 (CTest "skipped", with the reason) where containers
 #                 cannot run at all; otherwise exports CONTAINERS_CONF for a
 #                 configuration that works here (below) and sets CT_PODMAN
+#   ct_base_tar   the Debian base as a tarball (CT_BASE_TAR), for a chroot
 #   ct_base       makes sure the image named by the Containerfiles' FROM
 #                 (docker.io/library/debian:bookworm-slim) exists: built once
 #                 with mmdebstrap from Debian's packages, imported and tagged
@@ -49,7 +50,7 @@ ct_setup() {
 	mkdir -p "$CT_CACHE"
 	CONTAINERS_CONF="$CT_CACHE/containers.conf"
 	if [ ! -s "$CONTAINERS_CONF" ]; then
-		cat >"$CONTAINERS_CONF.tmp" <<'EOF'
+		cat >"$CONTAINERS_CONF.$$.tmp" <<'EOF'
 # written by tests/container/lib.sh (see there for why)
 [containers]
 default_ulimits = []
@@ -61,7 +62,8 @@ events_logger = "file"
 [network]
 network_backend = "netavark"
 EOF
-		mv "$CONTAINERS_CONF.tmp" "$CONTAINERS_CONF"
+		# Tests start together: each writes its own file, the rename is atomic.
+		mv -f "$CONTAINERS_CONF.$$.tmp" "$CONTAINERS_CONF"
 	fi
 	export CONTAINERS_CONF
 	CT_PODMAN="podman"
@@ -74,21 +76,30 @@ ct_podman() {
 	podman "$@"
 }
 
-# Build the base once per machine (about 30 s); concurrent tests wait on
-# the lock instead of building it twice.
-ct_base() {
+# The base as a tarball, made once per machine with mmdebstrap (about 30 s);
+# concurrent tests wait on the lock instead of making it twice. Sets CT_BASE_TAR.
+ct_base_tar() {
+	CT_BASE_TAR="$CT_CACHE/bookworm-minbase.tar"
 	(
 		flock 9
-		if ct_podman image exists "$CT_BASE_IMAGE"; then
-			exit 0
-		fi
-		local tar="$CT_CACHE/bookworm-minbase.tar"
-		if [ ! -s "$tar" ]; then
-			echo "ct_base: mmdebstrap --variant=minbase bookworm (once)"
-			mmdebstrap --variant=minbase --quiet bookworm "$tar.tmp" \
-			    "$CT_MIRROR" && mv "$tar.tmp" "$tar"
-		fi
-		ct_podman import --quiet "$tar" "$CT_BASE_IMAGE" >/dev/null
+		[ -s "$CT_BASE_TAR" ] && exit 0
+		echo "ct_base: mmdebstrap --variant=minbase bookworm (once)"
+		# mmdebstrap picks its output format by the name's ending
+		# unless told: say tar, and keep ".tar".
+		rm -rf "$CT_CACHE/partial.tar"
+		mmdebstrap --variant=minbase --format=tar --quiet bookworm \
+		    "$CT_CACHE/partial.tar" "$CT_MIRROR" &&
+		    mv "$CT_CACHE/partial.tar" "$CT_BASE_TAR"
+	) 9>"$CT_CACHE/base-tar.lock"
+}
+
+# The image the Containerfiles' FROM names, imported from that tarball.
+ct_base() {
+	ct_base_tar || return 1
+	(
+		flock 9
+		ct_podman image exists "$CT_BASE_IMAGE" && exit 0
+		ct_podman import --quiet "$CT_BASE_TAR" "$CT_BASE_IMAGE" >/dev/null
 	) 9>"$CT_CACHE/base.lock"
 }
 

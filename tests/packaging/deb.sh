@@ -42,17 +42,9 @@ ct_setup
 command -v unshare >/dev/null 2>&1 || ct_skip "unshare (util-linux) is not installed"
 command -v cpack >/dev/null 2>&1 || ct_skip "cpack is not installed"
 
-# The base tarball: ct_base builds it with the image; keep it if the image
-# came from elsewhere.
-ct_base
-TAR=$CT_CACHE/bookworm-minbase.tar
-if [ ! -s "$TAR" ]; then
-	(
-		flock 9
-		[ -s "$TAR" ] || { mmdebstrap --variant=minbase --quiet bookworm \
-		    "$TAR.tmp" "$CT_MIRROR" && mv "$TAR.tmp" "$TAR"; }
-	) 9>"$CT_CACHE/base.lock"
-fi
+# The base tarball (the same one the container image is built from).
+ct_base_tar
+TAR=$CT_BASE_TAR
 
 # 1. the package, from the configured build (the same files `cmake --build
 #    build --target package` makes, written into our temp dir)
