@@ -30,11 +30,12 @@ ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_
 
 # Container tests: mostly waiting (an image build, then certificates that
 # renew every minute), so they overlap the fuzzing below; -j3 lets both
-# compose stacks run while the image test ends. Their log is printed when
-# they finish.
+# compose stacks run while the image test ends. Their log (-V: also what
+# passing tests print, such as the certificates each stack's prober saw
+# and when) is printed when they finish.
 echo "== container tests (background, log in build-ci/ctest-container.log)"
 ct_start=$(date +%s)
-ctest --test-dir build-ci --output-on-failure -j 3 -L container \
+ctest --test-dir build-ci -V -j 3 -L container \
 	${LOCALACME_CTEST_ARGS:-} >build-ci/ctest-container.log 2>&1 &
 ct_pid=$!
 # A failure below ends the script: the background run goes with it.
