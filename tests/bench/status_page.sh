@@ -17,21 +17,7 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 pid=$!
 for _ in $(seq 100); do curl -skf -o /dev/null "https://127.0.0.1:$port/directory" && break; sleep 0.1; done
 # 10,000 rows beside serve's own certificate, as tests/e2e/status_page.sh puts them.
-python3 - "$LOCALACME_HOME/localacme.db" <<'PY'
-import sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1], timeout=30)
-now = int(time.time())
-pem = db.execute("SELECT pem FROM certificates LIMIT 1").fetchone()[0]
-rows = [("%032x" % (0xb0000000 + i), "bulk%d.localhost" % (i % 5000), pem,
-         now - 86400 * 400 - i, now - 86400 * 10 - i * 60, now - 86400 * 400 - i)
-        for i in range(10000)]
-with db:
-    db.executemany("INSERT INTO serials (serial, order_id, reserved_at, state) "
-                   "VALUES (?, NULL, ?, 'issued')", [(r[0], r[5]) for r in rows])
-    db.executemany("INSERT INTO certificates (serial, status, names, pem, source, "
-                   "not_before, not_after, issued) VALUES (?, 'valid', ?, ?, 'cli', ?, ?, ?)",
-                   [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows])
-PY
+python3 "$src/tests/lib/bulk_certs.py" "$LOCALACME_HOME/localacme.db"
 # time_starttransfer - time_appconnect: the request alone (query, render, send), no TLS set-up.
 t='%{time_starttransfer} %{time_appconnect} %{size_download}'
 ms() { awk '{ printf "%.1f ms, %d bytes\n", ($1 - $2) * 1000, $3 }'; }

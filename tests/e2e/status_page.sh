@@ -102,21 +102,7 @@ get "$BASE/root.pem" | openssl x509 -noout -fingerprint -sha256 | grep -q "=$fp$
 e2e_ok "Chromium: fingerprint, directory, rows and link as expected (screenshot: $shot)"
 # 4. 10,000 more certificates, older than these, half of them ended without a
 # replacement; rows put straight into the database (serve reads them at its next query).
-python3 - "$LOCALACME_HOME/localacme.db" <<'PY' || e2e_fail "bulk insert"
-import sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1], timeout=30)
-now = int(time.time())
-pem = db.execute("SELECT pem FROM certificates LIMIT 1").fetchone()[0]
-rows = [("%032x" % (0xb0000000 + i), "bulk%d.localhost" % (i % 5000), pem,
-         now - 86400 * 400 - i, now - 86400 * 10 - i * 60, now - 86400 * 400 - i)
-        for i in range(10000)]
-with db:
-    db.executemany("INSERT INTO serials (serial, order_id, reserved_at, state) "
-                   "VALUES (?, NULL, ?, 'issued')", [(r[0], r[5]) for r in rows])
-    db.executemany("INSERT INTO certificates (serial, status, names, pem, source, "
-                   "not_before, not_after, issued) VALUES (?, 'valid', ?, ?, 'cli', ?, ?, ?)",
-                   [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows])
-PY
+python3 "$here/../lib/bulk_certs.py" "$LOCALACME_HOME/localacme.db" || e2e_fail "bulk insert"
 python3 - "$BASE" "$ACME_ROOT" "$E2E_TMP" <<'PY' || e2e_fail "paging through 10,003 certificates"
 import html.parser, ssl, sys, urllib.request
 base, root, tmp = sys.argv[1:4]
