@@ -641,8 +641,21 @@ poll_status(struct worker *w, enum ep ep, const char *url,
 			deadline_error(w, what);
 			return -1;
 		}
-		if (acme_post(w, ep, url, w->kid, NULL) == -1)
+		if (acme_post(w, ep, url, w->kid, NULL) == -1) {
+			/*
+			 * The deadline can fall while a poll is in flight:
+			 * report the status last seen, not which side of a
+			 * request the clock happened to pass.
+			 */
+			if (past_deadline(w) && status[0] != '\0') {
+				char what[64];
+
+				snprintf(what, sizeof(what), "%s: still %s",
+				    ep_names[ep], status);
+				deadline_error(w, what);
+			}
 			return -1;
+		}
 		if ((j = body_json(w)) == NULL)
 			return -1;
 		if (!get_str(w, j, "status", status, statussz)) {

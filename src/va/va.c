@@ -37,6 +37,7 @@ struct va {
 
 	pthread_mutex_t		 mu;		/* guards everything below */
 	pthread_cond_t		 cv;		/* queue non-empty or stopping */
+	pthread_cond_t		 stop_cv;	/* stopping (ends a delay) */
 	struct va_request	*q;		/* ring of queue_max */
 	size_t			 qhead;
 	size_t			 qlen;
@@ -320,6 +321,11 @@ va_new(const struct va_opts *opts, va_done_fn done, void *arg, char *err,
 		pthread_mutex_destroy(&va->mu);
 		goto nomem;
 	}
+	if (pthread_cond_init(&va->stop_cv, NULL) != 0) {
+		pthread_cond_destroy(&va->cv);
+		pthread_mutex_destroy(&va->mu);
+		goto nomem;
+	}
 	return va;
 nomem:
 	snprintf(err, errsz, "va: out of memory");
@@ -332,14 +338,30 @@ nomem:
 	return NULL;
 }
 
-/* Sleep ms milliseconds (the validation-delay knob); 0 returns at once. */
+/*
+ * Wait ms milliseconds (the validation-delay knob), or until va_stop: a
+ * delay of minutes must not hold up a SIGTERM. A condition of its own,
+ * so a delayed worker never swallows a wake-up meant for the queue.
+ */
 static void
-delay_ms(unsigned ms)
+delay_ms(struct va *va, unsigned ms)
 {
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+	struct timespec	 until;
 
-	while (ms > 0 && nanosleep(&ts, &ts) == -1 && errno == EINTR)
+	if (ms == 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)(ms / 1000);
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&va->mu);
+	while (!va->stopping &&
+	    pthread_cond_timedwait(&va->stop_cv, &va->mu, &until) != ETIMEDOUT)
 		;
+	pthread_mutex_unlock(&va->mu);
 }
 
 static void *
@@ -368,7 +390,7 @@ worker(void *p)
 		va->qlen--;
 		pthread_mutex_unlock(&va->mu);
 
-		delay_ms(knobs_va_delay_ms());	/* --va-delay-ms test knob */
+		delay_ms(va, knobs_va_delay_ms());	/* --va-delay-ms test knob */
 		(void)va_validate(&va->opts, &req, &res);
 		va->done(va->arg, &req, &res);
 	}
@@ -439,6 +461,7 @@ va_stop(struct va *va)
 	pthread_mutex_lock(&va->mu);
 	va->stopping = true;
 	pthread_cond_broadcast(&va->cv);
+	pthread_cond_broadcast(&va->stop_cv);
 	pthread_mutex_unlock(&va->mu);
 	for (i = 0; i < va->nthreads; i++)
 		pthread_join(va->threads[i], NULL);
@@ -451,6 +474,7 @@ va_free(struct va *va)
 	if (va == NULL)
 		return;
 	va_stop(va);
+	pthread_cond_destroy(&va->stop_cv);
 	pthread_cond_destroy(&va->cv);
 	pthread_mutex_destroy(&va->mu);
 	free_opts(va);

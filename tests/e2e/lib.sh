@@ -37,12 +37,24 @@ _e2e_ours() {
 	[ "$(awk '{print $4}' "/proc/$1/stat" 2>/dev/null)" = "$$" ]
 }
 
+# On the way out (a failure included): SIGTERM to each process we started,
+# SIGKILL to any still running 5 s later, so a server stuck on its way down
+# cannot hold a failed test until ctest's timeout.
 _e2e_cleanup() {
-	local pid
+	local pid i left
 	for pid in "${E2E_PIDS[@]}"; do
 		_e2e_ours "$pid" && kill -TERM "$pid" 2>/dev/null || true
 	done
+	for i in $(seq 50); do
+		left=0
+		for pid in "${E2E_PIDS[@]}"; do
+			_e2e_ours "$pid" && kill -0 "$pid" 2>/dev/null && left=1
+		done
+		[ $left -eq 1 ] || break
+		sleep 0.1
+	done
 	for pid in "${E2E_PIDS[@]}"; do
+		_e2e_ours "$pid" && kill -KILL "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
 	if [ -n "${E2E_TMP:-}" ] && [ -d "$E2E_TMP" ] && [ -z "${E2E_KEEP:-}" ]; then
