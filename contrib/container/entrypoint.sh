@@ -12,7 +12,38 @@
 # --help`), else localhost (for `-p 8555:8555` on the host).
 # Logs (stderr) go to stdout; exec keeps localacme the process that gets
 # SIGTERM, on which serve stops cleanly.
+# A new CA's options are `localacme init` flags, not settings; for a
+# container that takes no arguments (a CI service) they are variables too,
+# read only when the volume holds no CA yet (serve then finds the CA made):
+#   LOCALACME_INIT_KEY_TYPE=ec384                 --key-type
+#   LOCALACME_INIT_PERMIT=corp.example,10.0.0.0/8 --permit, each
+#   LOCALACME_INIT_NO_NAME_CONSTRAINTS=true       --no-name-constraints
 set -eu
+
+init_from_env() {
+	set --
+	if [ -n "${LOCALACME_INIT_KEY_TYPE:-}" ]; then
+		set -- "$@" --key-type "$LOCALACME_INIT_KEY_TYPE"
+	fi
+	old_ifs=$IFS
+	IFS=,
+	for p in ${LOCALACME_INIT_PERMIT:-}; do
+		[ -n "$p" ] && set -- "$@" --permit "$p"
+	done
+	IFS=$old_ifs
+	case "${LOCALACME_INIT_NO_NAME_CONSTRAINTS:-}" in
+	"" | false | 0) ;;
+	true | 1) set -- "$@" --no-name-constraints ;;
+	*)
+		echo "localacme: LOCALACME_INIT_NO_NAME_CONSTRAINTS must be" \
+		    "true or false, not \"$LOCALACME_INIT_NO_NAME_CONSTRAINTS\""
+		exit 2
+		;;
+	esac
+	[ "$#" -gt 0 ] || return 0
+	[ -e "${LOCALACME_HOME:-/var/lib/localacme}/root.pem" ] && return 0
+	/usr/local/bin/localacme init "$@" 2>&1
+}
 
 case "${1:-}" in
 "" | -*) set -- serve "$@" ;;
@@ -28,5 +59,6 @@ if [ "$1" = serve ]; then
 		export LOCALACME_HOSTNAMES LOCALACME_BASE_URL
 		;;
 	esac
+	init_from_env
 fi
 exec /usr/local/bin/localacme "$@" 2>&1
