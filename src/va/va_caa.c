@@ -146,6 +146,16 @@ va_caa(const struct va_opts *opts, const struct va_request *req,
 		if (q.st.status == ARES_ENOTFOUND ||
 		    q.st.status == ARES_ENODATA)
 			continue;	/* empty: climb */
+		if (q.st.status == ARES_ESERVFAIL ||
+		    q.st.status == ARES_ECONNREFUSED) {
+			/* c-ares reports a SERVFAIL as "could not contact" */
+			res->valid = false;
+			acme_problem_set(&res->prob, ACME_P_DNS,
+			    "DNS problem: SERVFAIL (or no answer) looking up "
+			    "CAA for %s; issuance needs a CAA answer (RFC "
+			    "8659 §3)", at);
+			return 0;
+		}
 		if (q.st.status != ARES_SUCCESS) {
 			/* §3: a failed lookup is no permission. */
 			log_info("va: CAA %s: %s", at,

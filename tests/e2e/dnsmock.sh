@@ -13,6 +13,18 @@ here=$(cd "$(dirname "$0")" && pwd)
 e2e_init
 e2e_require lego openssl curl python3
 
+# bad settings: one line naming the setting, exit 2
+for args in "--dns-mock nope" "--dns-mock 127.0.0.1:1 --dns-resolver 127.0.0.1:53" \
+    "--dns-mock 127.0.0.1:1 --dns-mock-default-ipv4 ::1" \
+    "--dns-mock 127.0.0.1:1 --dns-mock-default-ipv6 10.0.0.1"; do
+	# shellcheck disable=SC2086
+	timeout 10 "$LOCALACME" serve $args 2>"$E2E_TMP/err" && e2e_fail "serve $args started"
+	[ $? -eq 2 ] || e2e_fail "serve $args: not exit 2"
+	e2e_one_line "$E2E_TMP/err"
+	grep -q "dns_mock" "$E2E_TMP/err" || e2e_fail "serve $args: $(cat "$E2E_TMP/err")"
+done
+e2e_ok "bad --dns-mock settings: one line naming the setting, exit 2"
+
 DNS=$(e2e_free_port)
 ADMIN=$(e2e_free_port)
 HP=$(e2e_free_port)
@@ -109,4 +121,4 @@ e2e_ok "/add-a sends http-01 to 127.0.0.2"
 mock set-default-ipv4 '{"ip":"127.0.0.2"}'
 lego_http other.test || e2e_fail "http-01 via the default A: $(tail -10 "$E2E_TMP/lego.out")"
 e2e_ok "/set-default-ipv4 sends http-01 for every other name to 127.0.0.2"
-echo "11 passed, 0 failed"
+echo "12 passed, 0 failed"
