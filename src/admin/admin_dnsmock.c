@@ -1,5 +1,6 @@
 /* admin_dnsmock.c - the management API's DNS mock routes, compatible with pebble-challtestsrv's */
 /* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,23 +101,28 @@ static int
 add_list(struct dnsmock *m, enum dnsmock_kind kind, const char *host,
     json_t *arr, char *err, size_t errsz)
 {
-	json_t	*v;
-	size_t	 i;
+	unsigned char	 buf[16];
+	json_t		*v;
+	size_t		 i;
 
 	if (!json_is_array(arr) || json_array_size(arr) == 0) {
 		snprintf(err, errsz, "want {\"host\", \"addresses\": [...]}, "
 		    "at least one address");
 		return -1;
 	}
+	/* All or nothing: every address checked before the first is added. */
 	json_array_foreach(arr, i, v) {
-		if (!json_is_string(v)) {
-			snprintf(err, errsz, "addresses must be strings");
+		if (!json_is_string(v) || inet_pton(kind == DNSMOCK_A ?
+		    AF_INET : AF_INET6, json_string_value(v), buf) != 1) {
+			snprintf(err, errsz, "addresses must be IPv%d address "
+			    "strings", kind == DNSMOCK_A ? 4 : 6);
 			return -1;
 		}
+	}
+	json_array_foreach(arr, i, v)
 		if (dnsmock_add(m, kind, host, json_string_value(v), err,
 		    errsz) == -1)
 			return -1;
-	}
 	return 0;
 }
 

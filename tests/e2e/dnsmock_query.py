@@ -148,7 +148,7 @@ mock("/clear-servfail", '{"host":"down.test"}')
 expect("down.test", "A", ["127.0.0.1"])
 print("ok: A, AAAA, TXT, CAA, CNAME and SERVFAIL answers follow the management API")
 
-for path, body in (("/add-a", '{"host":"x.test","addresses":["not-an-ip"]}'),
+for path, body in (("/add-a", '{"host":"x.test","addresses":["127.0.0.9","not-an-ip"]}'),
                    ("/clear-a", '{"host":"bad host"}'),
                    ("/set-txt", '{"host":"x.test"}'),
                    ("/add-caa", '{"host":"x.test","policies":[{"tag":"is sue","value":"a"}]}'),
@@ -162,7 +162,8 @@ code = post("/set-txt", '{"host":"x.test","value":"v"}',
 if code != 403:
     fail("a request with an Origin answered %d, not 403" % code)
 expect("x.test", "TXT", [])
-print("ok: bad bodies get 400, a web page's request 403 and changes nothing")
+expect("x.test", "A", ["127.0.0.1"])   # all or nothing: 127.0.0.9 not added
+print("ok: bad bodies get 400 and change nothing, a web page's request 403")
 
 # Malformed packets: FORMERR (1) or NOTIMP (4), or no answer at all.
 bad = [b"\0", b"\x12\x34",
