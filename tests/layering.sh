@@ -11,7 +11,8 @@
 # include root of every part that links it), and paths that climb around
 # the include roots. acme/ includes nothing of ours; store/ only
 # acme/acme.h (and its own); only src/httpd/httpd.c includes microhttpd.h;
-# only store/ includes sqlite3.h; the CA and VA never include the store,
+# only store/ includes sqlite3.h; the DNS mock knows DNS only and the VA
+# never includes it; the CA and VA never include the store,
 # the RA or the WFE; the WFE never includes the store (it reaches state
 # only through the RA), and of src/ only the RA does; the RA handles no
 # JSON or HTTP; httpd knows no ACME; and no status is a string literal in the store's UPDATEs (the RA
@@ -79,6 +80,13 @@ rule "only the RA may include the store" 'store/[a-z0-9_]+\.h' \
 rule "page must not include the store, jansson or the WFE" \
   'store/[a-z0-9_]+\.h|sqlite3\.h|jansson\.h|wfe\.h' $(files src/page/*.[ch])
 
+# The test DNS server (issue #15) knows DNS only: no ACME, store, HTTP,
+# JSON or c-ares (its clients reach it as a DNS server, the management
+# API through dnsmock.h); and the VA asks it over the wire, never calls it.
+rule "dnsmock must not include acme/, the store, HTTP, JSON or other parts" \
+  'acme/[a-z0-9_]+\.h|store/[a-z0-9_]+\.h|sqlite3\.h|jansson\.h|microhttpd\.h|httpd\.h|ares\.h|ra\.h|va\.h|wfe\.h|admin\.h' \
+  $(files src/dnsmock/*.[ch])
+rule "VA must not include dnsmock (it asks it over DNS)" 'dnsmock[a-z_]*\.h' $(files src/va/*.[ch])
 # The RA never handles JSON or HTTP.
 rule "RA must not include jansson/httpd" 'jansson\.h|httpd\.h|microhttpd\.h' $(files src/ra/*.[ch])
 

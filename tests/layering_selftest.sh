@@ -52,6 +52,9 @@ src/ra/ra.c	#include "va_internal.h"
 src/wfe/wfe.c	#include "ra_internal.h"
 src/page/page_render.c	#include "store/store.h"
 src/page/page.c	#include <jansson.h>
+src/dnsmock/dnsmock.c	#include "acme/acme.h"
+src/dnsmock/dnsmock_wire.c	#include <jansson.h>
+src/va/va_resolve.c	#include "dnsmock.h"
 EOT
 )
 fail=0 n=0

@@ -25,6 +25,7 @@
 #include "acme/render.h"
 #include "acme/serial.h"
 #include "admin.h"
+#include "admin_internal.h"
 #include "ca.h"
 #include "config.h"
 #include "httpd.h"
@@ -413,6 +414,16 @@ admin_handle(void *arg, const struct http_request *req,
 		loggable(req->origin, hv, sizeof(hv));
 		refuse(a, req, resp, REFUSE_ORIGIN, "forbidden: a request "
 		    "with an Origin (\"%s\") comes from a web page", hv);
+		return;
+	}
+	/* --dns-mock: no token on a loopback listener (README, ARCHITECTURE). */
+	if (a->opts.dns_mock != NULL && admin_dnsmock_path(p)) {
+		if (!config_hostport_is_loopback(a->listen) &&
+		    !token_ok(a, req->authorization))
+			refuse(a, req, resp, REFUSE_TOKEN, "unauthorized: "
+			    "send Authorization: Bearer <the admin token>");
+		else
+			admin_dnsmock_handle(a->opts.dns_mock, req, resp);
 		return;
 	}
 	if (strcmp(p, "/set-renewal-info/") == 0 ||

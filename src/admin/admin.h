@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 struct ca;
+struct dnsmock;
 struct ra;
 struct http_request;
 struct http_response;
@@ -23,6 +24,10 @@ struct http_response;
  *        window renewalInfo answers for that certificate (RFC 9773);
  *        the token and Content-Type: application/json
  *   GET  /metrics                            Prometheus text
+ *   POST /set-txt, /add-a, /add-caa, ...     with --dns-mock only: the
+ *        test DNS server's records, pebble-challtestsrv's routes and
+ *        bodies (admin_dnsmock.c); Host and Origin guarded, the token
+ *        only when the listener is not on loopback
  *
  * Any web page the user opens can make the browser talk to a loopback
  * port (issue #12), so every request must carry a Host naming us (the
@@ -39,6 +44,7 @@ struct admin_opts {
 	const char *const *hostnames;	/* more names Host may give */
 	size_t		 nhostnames;
 	size_t		 max_body;	/* 0 = 64 KiB */
+	struct dnsmock	*dns_mock;	/* --dns-mock: its routes; borrowed */
 };
 
 struct admin;

@@ -157,6 +157,19 @@ static const struct setting settings[] = {
 	    F(seed), NONE, "test knob: PRNG seed to replay a run (0 = random)" },
 	{ "strict", "LOCALACME_STRICT", "strict", CT_BOOL, "false", 0, 0,
 	    F(strict), NONE, "refuse what RFC 8555 only discourages" },
+	/* Issue #15: the built-in test DNS server (src/dnsmock/). */
+	{ "dns_mock", "LOCALACME_DNS_MOCK", "dns-mock", CT_STR, "", 0, 0,
+	    F(dns_mock), NONE,
+	    "IP:PORT of a built-in test DNS server (UDP) the VA resolves "
+	    "through (\"\" = off)" },
+	{ "dns_mock_default_ipv4", "LOCALACME_DNS_MOCK_DEFAULT_IPV4",
+	    "dns-mock-default-ipv4", CT_STR, "127.0.0.1", 0, 0,
+	    F(dns_mock_default_ipv4), NONE,
+	    "the DNS mock's A answer for names without one (\"\" = none)" },
+	{ "dns_mock_default_ipv6", "LOCALACME_DNS_MOCK_DEFAULT_IPV6",
+	    "dns-mock-default-ipv6", CT_STR, "::1", 0, 0,
+	    F(dns_mock_default_ipv6), NONE,
+	    "the DNS mock's AAAA answer for names without one (\"\" = none)" },
 };
 #define NSETTINGS	(sizeof(settings) / sizeof(settings[0]))
 
@@ -712,6 +725,7 @@ is_ip(const char *s)
 static int
 finish(struct config *cfg, char *err, size_t errsz)
 {
+	unsigned char	 abuf[16];
 	char	 host[256];
 	int	 port;
 
@@ -763,6 +777,31 @@ finish(struct config *cfg, char *err, size_t errsz)
 	    &port) == -1 || !is_ip(host))) {
 		seterr(err, errsz, "dns_resolver: \"%s\" is not IP:PORT or "
 		    "[IPV6]:PORT", cfg->dns_resolver);
+		return -1;
+	}
+	/* Issue #15: the DNS mock is the VA's resolver; one of the two. */
+	if (cfg->dns_mock[0] != '\0' &&
+	    (config_split_hostport(cfg->dns_mock, host, sizeof(host),
+	    &port) == -1 || !is_ip(host))) {
+		seterr(err, errsz, "dns_mock: \"%s\" is not IP:PORT or "
+		    "[IPV6]:PORT", cfg->dns_mock);
+		return -1;
+	}
+	if (cfg->dns_mock[0] != '\0' && cfg->dns_resolver[0] != '\0') {
+		seterr(err, errsz, "dns_mock: the VA resolves through the DNS "
+		    "mock; drop dns_resolver (\"%s\")", cfg->dns_resolver);
+		return -1;
+	}
+	if (cfg->dns_mock_default_ipv4[0] != '\0' &&
+	    inet_pton(AF_INET, cfg->dns_mock_default_ipv4, abuf) != 1) {
+		seterr(err, errsz, "dns_mock_default_ipv4: \"%s\" is not an "
+		    "IPv4 address", cfg->dns_mock_default_ipv4);
+		return -1;
+	}
+	if (cfg->dns_mock_default_ipv6[0] != '\0' &&
+	    inet_pton(AF_INET6, cfg->dns_mock_default_ipv6, abuf) != 1) {
+		seterr(err, errsz, "dns_mock_default_ipv6: \"%s\" is not an "
+		    "IPv6 address", cfg->dns_mock_default_ipv6);
 		return -1;
 	}
 	for (size_t i = 0; i < cfg->nresolve; i++) {

@@ -66,6 +66,10 @@ struct config {
 	char		*retry_after_form;	/* "seconds" | "date" */
 	int		 seed;		/* 0 = random */
 	bool		 strict;
+	/* issue #15: the built-in test DNS server */
+	char		*dns_mock;		/* "IP:PORT", "" = off */
+	char		*dns_mock_default_ipv4;	/* "" = no default A */
+	char		*dns_mock_default_ipv6;	/* "" = no default AAAA */
 	bool		 help;		/* -h/--help was given */
 };
 

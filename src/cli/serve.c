@@ -481,6 +481,7 @@ cmd_serve(int argc, char **argv)
 	vo.timeout_s = (unsigned)cfg.va_timeout_s;
 	vo.workers = (unsigned)cfg.va_workers;
 	vo.queue_max = 1024;
+	services_va_opts(&svc, &cfg, &vo);	/* --dns-mock */
 	if ((va = va_new(&vo, ra_va_done, ra, err, sizeof(err))) == NULL) {
 		cli_error("%s", err);
 		goto out;
@@ -620,9 +621,9 @@ out:
 	/* Reverse order: stop accepting, drain validations, then free. */
 	if (httpd != NULL)
 		httpd_stop(httpd);
-	services_clear(&svc);	/* management API, CRL publisher */
 	if (va != NULL)
-		va_stop(va);
+		va_stop(va);	/* drained before the DNS mock it may ask goes */
+	services_clear(&svc);	/* management API, CRL publisher, DNS mock */
 	httpd_free(httpd);
 	va_free(va);
 	wfe_free(wfe);

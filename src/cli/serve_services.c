@@ -6,6 +6,7 @@
 #include "admin.h"
 #include "config.h"
 #include "crl.h"
+#include "dnsmock.h"
 #include "serve_services.h"
 #include "knobs.h"
 #include "log.h"
@@ -13,6 +14,7 @@
 #include "profile.h"
 #include "ra.h"
 #include "statedir.h"
+#include "va.h"
 #include "wfe.h"
 
 int
@@ -93,6 +95,27 @@ services_open(struct serve_services *x, const struct config *cfg,
 	struct crl_opts		 co;
 	char			 out[4096], cerr[256];
 
+	if (cfg->dns_mock[0] != '\0') {
+		struct dnsmock_opts mo;
+
+		memset(&mo, 0, sizeof(mo));
+		mo.listen = cfg->dns_mock;
+		mo.default_ipv4 = cfg->dns_mock_default_ipv4;
+		mo.default_ipv6 = cfg->dns_mock_default_ipv6;
+		if ((x->dnsmock = dnsmock_new(&mo, err, errsz)) == NULL ||
+		    dnsmock_start(x->dnsmock, err, errsz) == -1)
+			return -1;
+		log_warn("serve: DNS MOCK ON (--dns-mock): a test DNS server "
+		    "answers on %s (UDP); the VA resolves every name through "
+		    "it (A %s, AAAA %s by default) and checks CAA; records "
+		    "are set through the management API%s. For tests only.",
+		    cfg->dns_mock, cfg->dns_mock_default_ipv4[0] != '\0' ?
+		    cfg->dns_mock_default_ipv4 : "none",
+		    cfg->dns_mock_default_ipv6[0] != '\0' ?
+		    cfg->dns_mock_default_ipv6 : "none",
+		    cfg->admin_listen[0] != '\0' ? "" :
+		    " (off: no --admin-listen)");
+	}
 	if (cfg->admin_listen[0] != '\0') {
 		struct admin_opts ao;
 
@@ -103,6 +126,7 @@ services_open(struct serve_services *x, const struct config *cfg,
 		ao.token_file = cfg->admin_token_file;
 		ao.hostnames = (const char *const *)cfg->hostnames;
 		ao.nhostnames = cfg->nhostnames;
+		ao.dns_mock = x->dnsmock;
 		if ((x->admin = admin_new(&ao, ra, ca, err, errsz)) == NULL)
 			return -1;
 	}
@@ -118,6 +142,18 @@ services_open(struct serve_services *x, const struct config *cfg,
 	}
 	log_info("serve: CRL published at %s", x->crl_url);
 	return 0;
+}
+
+void
+services_va_opts(struct serve_services *x, const struct config *cfg,
+    struct va_opts *vo)
+{
+	if (x->dnsmock == NULL)
+		return;
+	vo->dns_resolver = dnsmock_resolver(x->dnsmock);
+	vo->caa_check = true;
+	vo->caa_identities = (const char *const *)cfg->caa_identities;
+	vo->ncaa_identities = cfg->ncaa_identities;
 }
 
 void
@@ -165,6 +201,8 @@ services_clear(struct serve_services *x)
 {
 	admin_free(x->admin);
 	crl_free(x->crl);
+	dnsmock_free(x->dnsmock);
 	x->admin = NULL;
 	x->crl = NULL;
+	x->dnsmock = NULL;
 }

@@ -13,8 +13,10 @@ struct admin;
 struct ca;
 struct config;
 struct crl;
+struct dnsmock;
 struct ra;
 struct ra_opts;
+struct va_opts;
 struct wfe_opts;
 
 /*
@@ -32,6 +34,7 @@ struct serve_services {
 	char			 crl_url[ACME_URL_SIZE];
 	struct crl		*crl;		/* NULL unless --crl, until services_open */
 	struct admin		*admin;		/* NULL unless --admin-listen, until services_open */
+	struct dnsmock		*dnsmock;	/* NULL unless --dns-mock, until services_open */
 };
 
 /*
@@ -50,11 +53,18 @@ void	 services_ra_opts(struct serve_services *x, struct ra_opts *ro);
  * With the RA (the only store connection; neither opens one): with --crl
  * the CRL publisher, which builds the first CRL at once, and with
  * --admin-listen the management API and its token (not bound yet), so
- * a bad setting stops serve before anything listens. Returns 0, or -1
- * with a one-line reason in err naming the setting.
+ * a bad setting stops serve before anything listens; with --dns-mock the
+ * test DNS server, answering from then on (announced with a warning).
+ * Returns 0, or -1 with a one-line reason in err naming the setting.
  */
 int	 services_open(struct serve_services *x, const struct config *cfg,
 	    struct ra *ra, struct ca *ca, char *err, size_t errsz);
+/*
+ * With --dns-mock (after services_open): the VA resolves through the mock
+ * and checks CAA against --caa-identity (issue #15).
+ */
+void	 services_va_opts(struct serve_services *x, const struct config *cfg,
+	    struct va_opts *vo);
 /* meta.profiles and the CRL route into the WFE's options. */
 void	 services_wfe_opts(struct serve_services *x, struct wfe_opts *wo);
 /*
@@ -71,7 +81,7 @@ int	 services_set_certificate(struct serve_services *x, const char *cert_pem,
 	    const char *key_pem);
 /* Maintenance: refresh the CRL when revocations changed or it ages. */
 void	 services_tick(struct serve_services *x, time_t now);
-/* Stop the management API and free everything. Idempotent. */
+/* Stop the management API and the DNS mock, free everything. Idempotent. */
 void	 services_clear(struct serve_services *x);
 
 #endif /* LOCALACME_SERVE_SERVICES_H */

@@ -465,6 +465,7 @@ make_va_request(const struct acme_account *acct, const struct acme_authz *a,
 	memcpy(r->chall_id, c->id, ACME_ID_SIZE);
 	r->type = c->type;
 	r->ident = a->ident;
+	r->wildcard = a->wildcard;	/* RFC 8659 §4.3: issuewild */
 	memcpy(r->token, c->token, ACME_TOKEN_SIZE);
 	if ((ka = acme_challenge_key_authz(c->token, acct->thumbprint)) == NULL)
 		return -1;

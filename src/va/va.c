@@ -31,6 +31,8 @@ struct va {
 	char			*dns_resolver;
 	char			**resolve;
 	size_t			 nresolve;
+	char			**caa;		/* caa_identities, copied */
+	size_t			 ncaa;
 
 	va_done_fn		 done;
 	void			*arg;
@@ -202,6 +204,9 @@ va_validate(const struct va_opts *opts, const struct va_request *req,
 	}
 	if (rc == -1)
 		goto fail;
+	if (res->valid && opts->caa_check &&
+	    va_caa(opts, req, deadline, res) == -1)
+		goto fail;
 	if (res->valid) {
 		memset(&res->prob, 0, sizeof(res->prob));
 		log_info("va: %s for %s: valid",
@@ -227,6 +232,9 @@ free_opts(struct va *va)
 	for (i = 0; i < va->nresolve; i++)
 		free(va->resolve[i]);
 	free(va->resolve);
+	for (i = 0; i < va->ncaa; i++)
+		free(va->caa[i]);
+	free(va->caa);
 }
 
 struct va *
@@ -292,6 +300,21 @@ va_new(const struct va_opts *opts, va_done_fn done, void *arg, char *err,
 	va->opts.dns_resolver = NULL;
 	va->opts.resolve = NULL;
 	va->opts.nresolve = 0;
+	va->opts.caa_identities = NULL;
+	va->opts.ncaa_identities = 0;
+	if (opts->ncaa_identities > 0) {
+		if ((va->caa = calloc(opts->ncaa_identities,
+		    sizeof(*va->caa))) == NULL)
+			goto nomem;
+		for (i = 0; i < opts->ncaa_identities; i++) {
+			if ((va->caa[i] = strdup(opts->caa_identities[i])) ==
+			    NULL)
+				goto nomem;
+			va->ncaa++;
+		}
+		va->opts.caa_identities = (const char *const *)va->caa;
+		va->opts.ncaa_identities = va->ncaa;
+	}
 	if (opts->dns_resolver != NULL &&
 	    (va->dns_resolver = strdup(opts->dns_resolver)) == NULL)
 		goto nomem;

@@ -51,6 +51,17 @@ struct va_opts {
 	unsigned		 timeout_s;	/* per validation, total; 0 = 10 */
 	unsigned		 workers;	/* threads; 0 = 2 */
 	size_t			 queue_max;	/* bounded queue; 0 = 64 */
+	/*
+	 * CAA (RFC 8659) after a successful challenge, for DNS names (not
+	 * IP addresses, not localhost): the relevant record set, found by
+	 * climbing from the name towards the root, must let one of
+	 * caa_identities issue ("issuewild" first for a wildcard), else
+	 * the result is a caa problem; a failed lookup is a dns problem.
+	 * On with --dns-mock, whose records the tests set.
+	 */
+	bool			 caa_check;
+	const char *const	*caa_identities;	/* issuer domain names */
+	size_t			 ncaa_identities;
 };
 
 struct va_request {
@@ -58,6 +69,7 @@ struct va_request {
 	char			 chall_id[ACME_ID_SIZE];	/* opaque, echoed back */
 	enum acme_chall_type	 type;
 	struct acme_identifier	 ident;		/* wildcard: base name ("*." stripped by the RA) */
+	bool			 wildcard;	/* the order named "*." ident */
 	char			 token[ACME_TOKEN_SIZE];
 	char			 key_authz[128];	/* token "." thumbprint */
 	char			 dns01_value[48];	/* base64url(SHA-256(key_authz)) */

@@ -104,5 +104,12 @@ int		 va_tlsalpn01(const struct va_opts *opts,
 int		 va_dns01(const struct va_opts *opts,
 		    const struct va_request *req, int64_t deadline,
 		    struct va_result *res);
+/*
+ * RFC 8659 after a valid challenge (opts->caa_check): leaves res valid,
+ * or turns it into a caa or dns problem. 0, or -1 (internal error).
+ */
+int		 va_caa(const struct va_opts *opts,
+		    const struct va_request *req, int64_t deadline,
+		    struct va_result *res);
 
 #endif /* LOCALACME_VA_INTERNAL_H */
