@@ -23,6 +23,8 @@ struct http_response;
  *        window renewalInfo answers for that certificate (RFC 9773);
  *        the token and Content-Type: application/json
  *   GET  /metrics                            Prometheus text
+ *   GET  /conformance                        JSON: the client conformance
+ *                                            report (admin_conformance.h)
  *
  * Any web page the user opens can make the browser talk to a loopback
  * port (issue #12), so every request must carry a Host naming us (the

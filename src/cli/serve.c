@@ -23,6 +23,7 @@
 #include "ca.h"
 #include "cli.h"
 #include "config.h"
+#include "conformance.h"
 #include "fault.h"
 #include "serve_services.h"
 #include "httpd.h"
@@ -623,6 +624,9 @@ out:
 	services_clear(&svc);	/* management API, CRL publisher */
 	if (va != NULL)
 		va_stop(va);
+	/* One line per client that deviated (GET <admin>/conformance). */
+	conformance_log_summary();
+	conformance_clear();
 	httpd_free(httpd);
 	va_free(va);
 	wfe_free(wfe);
