@@ -83,7 +83,6 @@ static struct {
 	size_t		 nslots;
 	struct client	**order;	/* first-seen order, max entries */
 	size_t		 n, max;
-	unsigned long	 dropped;	/* clients refused a slot */
 	struct dev	 unattr[CONF__KINDS];
 } tab = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
@@ -112,7 +111,6 @@ clear_locked(void)
 	tab.slots = NULL;
 	tab.order = NULL;
 	tab.nslots = tab.n = tab.max = 0;
-	tab.dropped = 0;
 	memset(tab.unattr, 0, sizeof(tab.unattr));
 }
 
@@ -203,8 +201,8 @@ key_of(bool by_account, char key[CONF_KEY_MAX])
 
 /*
  * The client of the current request (under tab.mu). NULL when it is
- * not there and create is false, when the table is full (counted in
- * dropped once per attempt to add), or when there is no table.
+ * not there and create is false, when the table is full, or when there
+ * is no table.
  */
 static struct client *
 find(bool by_account, bool create)
@@ -223,10 +221,8 @@ find(bool by_account, bool create)
 			return tab.slots[i];
 	if (!create)
 		return NULL;
-	if (tab.n == tab.max) {
-		tab.dropped++;
+	if (tab.n == tab.max)
 		return NULL;
-	}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	memcpy(c->key, key, sizeof(c->key));
@@ -491,10 +487,10 @@ conformance_json(void)
 			return NULL;
 		}
 	}
-	root = json_pack("{s:o, s:o*, s:I, s:I, s:b}", "clients", clients,
-	    "unattributed", devs_json(tab.unattr), "clients_dropped",
-	    (json_int_t)tab.dropped, "max_clients", (json_int_t)tab.max,
-	    "strict", knobs_strict());
+	root = json_pack("{s:o, s:o*, s:b, s:I, s:I, s:b}", "clients", clients,
+	    "unattributed", devs_json(tab.unattr), "full", tab.n == tab.max,
+	    "clients_seen", (json_int_t)tab.n, "max_clients",
+	    (json_int_t)tab.max, "strict", knobs_strict());
 	pthread_mutex_unlock(&tab.mu);
 	return root;
 }

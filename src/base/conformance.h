@@ -56,11 +56,13 @@ const struct conf_kind_info *conformance_kind(enum conf_kind k);
 /*
  * Empty the report and set its cap: at most max_clients clients are
  * told apart (0 = CONF_MAX_CLIENTS_DEFAULT); each is allocated once, at
- * its first sight, never per request. When the table is full a new
- * client is not added: its deviations are still counted per kind under
- * "unattributed" and "clients_dropped" counts the clients refused a
- * slot. Call before threads start (and in tests). Returns 0 or -1
- * (out of memory; the report then records nothing).
+ * its first sight, never per request, and kept until conformance_clear
+ * (a client takes a slot when it deviates, when it POSTs, by User-Agent
+ * and address, and when its account is told Retry-After). When the
+ * table is full a new client is not added: its deviations are still
+ * counted per kind under "unattributed" (and "full" is true). Call
+ * before threads start (and in tests). Returns 0 or -1 (out of memory;
+ * deviations are then all unattributed).
  */
 int	 conformance_init(size_t max_clients);
 /* Free everything (at exit). */
@@ -115,7 +117,7 @@ bool	 conformance_has_account(void);
  * memory): {"clients": [{"client", "by", "user_agent", "address",
  * "deviations": [{"kind", "rfc", "description", "refused", "count",
  * "first_seen", "last_seen", "example"}]}], "unattributed": [...],
- * "clients_dropped", "max_clients", "strict"}. Clients without a
+ * "full", "clients_seen", "max_clients", "strict"}. Clients without a
  * deviation are left out; clients in first-seen order, kinds in enum
  * order.
  */

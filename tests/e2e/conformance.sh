@@ -3,7 +3,8 @@
 # a deliberately sloppy client's deviations, each kind and count asserted
 # exactly; the summary lines serve logs at shutdown; --strict refusing each
 # tolerated deviation (RFC 8555 §6.1, §6.2, §6.3, §6.5, §7.2-§7.5).
-# Wall time: about 30 s (three 2 s delayed validations polled at Retry-After,
+# Wall time: 30 s, up to 60 s on a loaded machine (three 2 s delayed
+# validations polled at Retry-After,
 # two server starts).
 # SPDX-License-Identifier: MIT
 here=$(cd "$(dirname "$0")" && pwd)
@@ -58,7 +59,7 @@ ex = {d["kind"]: d["example"] for c in rep["clients"] for d in c["deviations"]}
 assert ex["ignored-location"].startswith("/acme/finalize/") or \
     "finalize" in ex["ignored-location"], ex
 assert ex["user-agent-missing"] == "/directory", ex
-assert rep["unattributed"] == [] and rep["clients_dropped"] == 0, rep
+assert rep["unattributed"] == [] and rep["full"] is False, rep
 assert rep["strict"] is False, rep
 print("report ok: %d clients" % len(rep["clients"]))
 EOF

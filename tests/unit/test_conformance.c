@@ -178,8 +178,9 @@ test_conformance_full_table_counts_unattributed(void **state)
 	assert_null(client(rep, "c2|127.0.0.1"));
 	assert_int_equal(count_in(json_object_get(rep, "unattributed"),
 	    "get-instead-of-post-as-get"), 2);
+	assert_true(json_is_true(json_object_get(rep, "full")));
 	assert_int_equal(json_integer_value(json_object_get(rep,
-	    "clients_dropped")), 2);
+	    "clients_seen")), 2);
 	assert_int_equal(json_integer_value(json_object_get(rep,
 	    "max_clients")), 2);
 	json_decref(rep);
