@@ -4,8 +4,7 @@
 # exactly; the summary lines serve logs at shutdown; --strict refusing each
 # tolerated deviation (RFC 8555 §6.1, §6.2, §6.3, §6.5, §7.2-§7.5).
 # Wall time: 30 s, up to 60 s on a loaded machine (three 2 s delayed
-# validations polled at Retry-After,
-# two server starts).
+# validations polled at Retry-After, two server starts).
 # SPDX-License-Identifier: MIT
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
