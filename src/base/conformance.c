@@ -31,6 +31,8 @@ static const struct conf_kind_info kinds[CONF__KINDS] = {
 	    "is required", true },
 	[CONF_NONCE_INVALID] = { "nonce-invalid", "RFC 8555 §6.5",
 	    "a nonce used before, or never issued", true },
+	[CONF_URL_MISMATCH] = { "url-mismatch", "RFC 8555 §6.4",
+	    "JWS \"url\" other than the URL the request was sent to", true },
 	[CONF_NEWNONCE_NOT_REUSED] = { "newnonce-not-reused", "RFC 8555 §7.2",
 	    "newNonce fetched while holding the Replay-Nonce of the last "
 	    "answer on the same connection", false },

@@ -24,6 +24,7 @@ enum conf_kind {
 	CONF_GET_NOT_POST,	/* §6.3: GET where POST-as-GET is required (405) */
 	CONF_JWK_NOT_KID,	/* §6.2: jwk where the account's kid is required */
 	CONF_NONCE_INVALID,	/* §6.5: a nonce used twice or never issued */
+	CONF_URL_MISMATCH,	/* §6.4: JWS "url" is not the request's URL */
 	CONF_NEWNONCE_NOT_REUSED, /* §7.2: newNonce while holding a Replay-Nonce */
 	CONF_POLL_EARLY,	/* §7.4, §7.5.1: poll before Retry-After */
 	CONF_NEW_ACCOUNT_PER_RUN, /* §7.3: a new account again and again */

@@ -441,9 +441,11 @@ check_post(struct wfe *w, const struct route *r, struct post *p,
 	target = req->raw_path != NULL ? req->raw_path : "";
 	n = snprintf(url, sizeof(url), "%s%s%s%s", w->base, target,
 	    req->query != NULL ? "?" : "", req->query != NULL ? req->query : "");
-	if (n < 0 || (size_t)n >= sizeof(url) || strcmp(p->jws.url, url) != 0)
+	if (n < 0 || (size_t)n >= sizeof(url) || strcmp(p->jws.url, url) != 0) {
+		(void)conformance_note(CONF_URL_MISMATCH, NULL);
 		return acme_problem_set(prob, ACME_P_UNAUTHORIZED,
 		    "JWS url does not match the request URL");
+	}
 
 	/* Account status, now that the request is authentic (§7.3.6). */
 	if (p->has_acct && p->acct.status != ACME_ACCOUNT_VALID)

@@ -37,7 +37,7 @@ EXPECTED = {
     "ua": {"content-type": 2, "get-instead-of-post-as-get": 2,
            "jwk-instead-of-kid": 1, "newnonce-not-reused": 2},
     "noua": {"user-agent-missing": 1},
-    "acct1": {"nonce-invalid": 1, "ignored-location": 1,
+    "acct1": {"nonce-invalid": 1, "url-mismatch": 1, "ignored-location": 1,
               "finalize-not-ready": 1, "challenge-payload-not-empty": 1,
               "resource-member": 1, "poll-before-retry-after": 3,
               "csr-names-mismatch": 2, "cert-before-valid": 1},
@@ -163,6 +163,11 @@ def sloppy(a):
     n = c.nonce
     want(c.post_any(order_url, None, nonce=n), 200, "order")
     want(c.post_any(order_url, None, nonce=n), 400, "order, nonce again")
+
+    # url-mismatch x1 (refused): signed for the account, sent to the order
+    body = jdump(jws(c.key, acct1, None, c.nonce, c.kid))
+    want(raw_post(c, order_url, body, "application/jose+json"), 403,
+         "JWS url of another resource")
 
     # get-instead-of-post-as-get x2 (refused, 405)
     want(c.request_raw("GET", order_url, None, {"Host": c.netloc,
