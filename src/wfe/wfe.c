@@ -396,7 +396,6 @@ check_post(struct wfe *w, const struct route *r, struct post *p,
 		p->has_acct = true;
 		url_of(w, p->acct_url, sizeof(p->acct_url), ACME_URL_ACCOUNT,
 		    id);
-		conformance_set_account(p->acct_url);
 		vkey = p->acct_key;
 	} else {
 		if (r->auth == AUTH_KID) {
@@ -410,6 +409,9 @@ check_post(struct wfe *w, const struct route *r, struct post *p,
 	/* 6-7. alg implied by the key; signature over the received bytes */
 	if (acme_jws_verify(&p->jws, vkey, prob) == -1)
 		return -1;
+	/* Only a verified request is the account's (conformance report). */
+	if (p->has_acct)
+		conformance_set_account(p->acct_url);
 
 	/* 8. nonce, redeemed (spent) right after the parse */
 	if (!p->jws.nonce_present)
