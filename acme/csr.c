@@ -989,8 +989,8 @@ acme_csr_check_key(X509_REQ *req, EVP_PKEY *key,
 		}
 	}
 	if (nextra > 0 || nmissing > 0) {
-		acme_problem_set(prob, ACME_P_BADCSR, "CSR names do not match "
-		    "the order: %zu extra (%s), %zu missing (%s)", nextra,
+		acme_problem_set(prob, ACME_P_BADCSR, ACME_CSR_NAMES_MISMATCH
+		    ": %zu extra (%s), %zu missing (%s)", nextra,
 		    extra, nmissing, missing);
 		for (i = 0; i < n; i++)
 			if (!contains(want, nw, &have[i]))

@@ -26,6 +26,7 @@
 #include "acme/serial.h"
 #include "admin.h"
 #include "admin_internal.h"
+#include "admin_conformance.h"
 #include "ca.h"
 #include "config.h"
 #include "httpd.h"
@@ -468,6 +469,8 @@ admin_handle(void *arg, const struct http_request *req,
 	else if (strncmp(p, "/cert-status-by-serial/", 23) == 0 &&
 	    p[23] != '\0')
 		cert_status(a, p + 23, resp);
+	else if (strcmp(p, "/conformance") == 0)
+		admin_conformance(resp);
 	else if (strcmp(p, "/metrics") == 0) {
 		if ((m = metrics_render(&len)) == NULL)
 			reply_text(resp, 500, "out of memory\n");

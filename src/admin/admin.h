@@ -28,6 +28,8 @@ struct http_response;
  *        test DNS server's records, pebble-challtestsrv's routes and
  *        bodies (admin_dnsmock.c); Host and Origin guarded, the token
  *        only when the listener is not on loopback
+ *   GET  /conformance                        JSON: the client conformance
+ *                                            report (admin_conformance.h)
  *
  * Any web page the user opens can make the browser talk to a loopback
  * port (issue #12), so every request must carry a Host naming us (the

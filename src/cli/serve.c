@@ -23,6 +23,7 @@
 #include "ca.h"
 #include "cli.h"
 #include "config.h"
+#include "conformance.h"
 #include "fault.h"
 #include "serve_services.h"
 #include "httpd.h"
@@ -624,6 +625,9 @@ out:
 	if (va != NULL)
 		va_stop(va);	/* drained before the DNS mock it may ask goes */
 	services_clear(&svc);	/* management API, CRL publisher, DNS mock */
+	/* One line per client that deviated (GET <admin>/conformance). */
+	conformance_log_summary();
+	conformance_clear();
 	httpd_free(httpd);
 	va_free(va);
 	wfe_free(wfe);

@@ -8,6 +8,7 @@
 #include "crl.h"
 #include "dnsmock.h"
 #include "serve_services.h"
+#include "conformance.h"
 #include "knobs.h"
 #include "log.h"
 #include "metrics.h"
@@ -39,6 +40,11 @@ services_setup(struct serve_services *x, const struct config *cfg, char *err,
 	}
 	if (knobs_configure(&ko) == -1) {
 		snprintf(err, errsz, "cannot set up the test knobs");
+		return -1;
+	}
+	/* The client conformance report (GET <admin>/conformance). */
+	if (conformance_init(0) == -1) {
+		snprintf(err, errsz, "out of memory");
 		return -1;
 	}
 

@@ -297,6 +297,17 @@ addr_text(const struct sockaddr *sa, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "?");
 }
 
+/* The peer's TCP port (one connection of a client), or 0. */
+static unsigned
+addr_port(const struct sockaddr *sa)
+{
+	if (sa != NULL && sa->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
+	if (sa != NULL && sa->sa_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
+	return 0;
+}
+
 /* True when a Content-Length value is over max (or absurd). */
 static bool
 length_exceeds(const char *s, size_t max)
@@ -1150,12 +1161,14 @@ dispatch(struct listener *l, struct reqctx *rc, struct MHD_Connection *c,
 	req.content_type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
 	req.replay_nonce = header(c, "Replay-Nonce");
 	req.origin = header(c, "Origin");
+	req.user_agent = header(c, MHD_HTTP_HEADER_USER_AGENT);
 	req.host = header(c, MHD_HTTP_HEADER_HOST);
 	req.authorization = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
 	req.body = rc->body != NULL ? rc->body : "";
 	req.bodysz = rc->len;
 	req.body_too_large = rc->too_large;
 	req.remote_addr = addr;
+	req.remote_port = addr_port(ci != NULL ? ci->client_addr : NULL);
 	req.request_id = rc->reqid;
 	req.listener = l->idx;
 

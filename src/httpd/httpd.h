@@ -28,6 +28,7 @@ struct http_request {
 	const char	*content_type;	/* Content-Type header or NULL */
 	const char	*replay_nonce;	/* Replay-Nonce request header or NULL (T12) */
 	const char	*origin;	/* Origin header or NULL (CORS, T19) */
+	const char	*user_agent;	/* User-Agent header or NULL (RFC 8555 §6.1) */
 	const char	*host;		/* Host header or NULL (admin: DNS rebinding) */
 	const char	*authorization;	/* Authorization header or NULL (admin token) */
 	const char	*body;		/* never NULL; NUL-terminated ("" if none) */
@@ -35,6 +36,7 @@ struct http_request {
 	bool		 body_too_large; /* body over max_body: answer 413 (T08-T10);
 					    body is then "" */
 	const char	*remote_addr;	/* peer address as text */
+	unsigned	 remote_port;	/* peer TCP port (0 if unknown) */
 	const char	*request_id;	/* random UUID (36 chars); also the
 					   X-Request-Id header and the
 					   thread's log id */

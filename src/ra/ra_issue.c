@@ -17,6 +17,7 @@
 #include "acme/problem.h"
 #include "store/store.h"
 #include "ca.h"
+#include "conformance.h"
 #include "fault.h"
 #include "keys.h"
 #include "log.h"
@@ -352,6 +353,7 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 		acme_problem_set(prob, ACME_P_ORDERNOTREADY,
 		    "the order is %s, not ready",
 		    acme_order_status_str(o.status));
+		(void)conformance_note(CONF_FINALIZE_NOT_READY, NULL);
 		goto out;
 	}
 	if (recheck_authzs(st, &o, prob) == -1)
@@ -362,8 +364,13 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 		goto out;
 	}
 	if (acme_csr_check_key(csr, csr_key, o.idents, o.nident, forbidden, 1,
-	    prob) == -1)
+	    prob) == -1) {
+		/* RFC 8555 §7.4: the CSR asks for exactly the order's names. */
+		if (strncmp(prob->detail, ACME_CSR_NAMES_MISMATCH,
+		    strlen(ACME_CSR_NAMES_MISMATCH)) == 0)
+			(void)conformance_note(CONF_CSR_NAMES, NULL);
 		goto out;
+	}
 	if (acme_jwk_thumbprint(csr_key, csr_tp) == -1)
 		csr_tp[0] = '\0';	/* a key type JWK cannot express */
 	if (csr_key_is_account_key(st, csr_tp, &is_acct_key, prob) == -1)

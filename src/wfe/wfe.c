@@ -18,6 +18,7 @@
 #include "acme/problem.h"
 #include "acme/render.h"
 #include "acme/url.h"
+#include "conformance.h"
 #include "httpd.h"
 #include "knobs.h"
 #include "log.h"
@@ -77,6 +78,7 @@ struct post {
 	EVP_PKEY			*acct_key;	/* owned; kid requests */
 	json_t				*payload;	/* NULL for POST-as-GET */
 	const char			*id;		/* path parameter */
+	char				 acct_url[ACME_URL_SIZE]; /* has_acct */
 };
 
 typedef int (*post_fn)(struct wfe *, struct post *, struct http_response *,
@@ -350,9 +352,12 @@ check_post(struct wfe *w, const struct route *r, struct post *p,
 	int				 n;
 
 	/* 1. HTTP framing */
-	if (req->content_type == NULL || strcmp(req->content_type, CT_JOSE) != 0)
+	if (req->content_type == NULL ||
+	    strcmp(req->content_type, CT_JOSE) != 0) {
+		(void)conformance_note(CONF_CONTENT_TYPE, NULL);
 		return acme_problem_setx(prob, ACME_P_MALFORMED, 415,
 		    "Content-Type must be " CT_JOSE " (RFC 8555 §6.2)");
+	}
 	if (req->replay_nonce != NULL)
 		return acme_problem_set(prob, ACME_P_MALFORMED,
 		    "requests must not carry a Replay-Nonce header "
@@ -389,17 +394,24 @@ check_post(struct wfe *w, const struct route *r, struct post *p,
 		    prob) == -1)
 			return -1;
 		p->has_acct = true;
+		url_of(w, p->acct_url, sizeof(p->acct_url), ACME_URL_ACCOUNT,
+		    id);
 		vkey = p->acct_key;
 	} else {
-		if (r->auth == AUTH_KID)
+		if (r->auth == AUTH_KID) {
+			(void)conformance_note(CONF_JWK_NOT_KID, NULL);
 			return acme_problem_set(prob, ACME_P_MALFORMED,
 			    "this endpoint requires a kid, not an embedded jwk");
+		}
 		vkey = p->jws.key;
 	}
 
 	/* 6-7. alg implied by the key; signature over the received bytes */
 	if (acme_jws_verify(&p->jws, vkey, prob) == -1)
 		return -1;
+	/* Only a verified request is the account's (conformance report). */
+	if (p->has_acct)
+		conformance_set_account(p->acct_url);
 
 	/* 8. nonce, redeemed (spent) right after the parse */
 	if (!p->jws.nonce_present)
@@ -408,9 +420,11 @@ check_post(struct wfe *w, const struct route *r, struct post *p,
 	if (!nonce_is_wellformed(p->jws.nonce))
 		return acme_problem_set(prob, ACME_P_MALFORMED,
 		    "nonce is not base64url (RFC 8555 §6.5.2)");
-	if (!fresh)
+	if (!fresh) {
+		(void)conformance_note(CONF_NONCE_INVALID, NULL);
 		return acme_problem_set(prob, ACME_P_BADNONCE,
 		    "JWS has an invalid anti-replay nonce");
+	}
 	if (knobs_reject_nonce()) {
 		/* The --nonce-reject test knob: clients must retry (§6.5). */
 		metrics_nonce_rejected();
@@ -429,9 +443,11 @@ check_post(struct wfe *w, const struct route *r, struct post *p,
 	target = req->raw_path != NULL ? req->raw_path : "";
 	n = snprintf(url, sizeof(url), "%s%s%s%s", w->base, target,
 	    req->query != NULL ? "?" : "", req->query != NULL ? req->query : "");
-	if (n < 0 || (size_t)n >= sizeof(url) || strcmp(p->jws.url, url) != 0)
+	if (n < 0 || (size_t)n >= sizeof(url) || strcmp(p->jws.url, url) != 0) {
+		(void)conformance_note(CONF_URL_MISMATCH, NULL);
 		return acme_problem_set(prob, ACME_P_UNAUTHORIZED,
 		    "JWS url does not match the request URL");
+	}
 
 	/* Account status, now that the request is authentic (§7.3.6). */
 	if (p->has_acct && p->acct.status != ACME_ACCOUNT_VALID)
@@ -440,9 +456,14 @@ check_post(struct wfe *w, const struct route *r, struct post *p,
 
 	/* 10. payload shape (§6.3: POST-as-GET has the empty payload) */
 	if (p->jws.payload_len == 0) {
-		if (r->body == BODY_OBJECT)
+		if (r->body == BODY_OBJECT) {
+			/* Polling finalize: the order is at its Location. */
+			if (r == &routes[ACME_URL_FINALIZE])
+				(void)conformance_note(CONF_IGNORED_LOCATION,
+				    NULL);
 			return acme_problem_set(prob, ACME_P_MALFORMED,
 			    "this request needs a JSON object payload");
+		}
 	} else {
 		if (r->body == BODY_GET)
 			return acme_problem_set(prob, ACME_P_MALFORMED,
@@ -546,9 +567,30 @@ post_new_account(struct wfe *w, struct post *p, struct http_response *resp,
 		if (acme_eab_parse(req.eab, url, p->jws.key, &eab, prob) == -1)
 			return -1;
 	}
-	rc = ra_new_account_eab(w->ra, p->jws.key, &req,
-	    eab.signing_input != NULL ? &eab : NULL, &acct, &created, prob);
+	if (knobs_strict() && !req.only_return_existing &&
+	    conformance_has_account()) {
+		/*
+		 * --strict refuses a second new account of this client before
+		 * it exists: only an existing account's key passes.
+		 */
+		req.only_return_existing = true;
+		rc = ra_new_account_eab(w->ra, p->jws.key, &req, NULL, &acct,
+		    &created, prob);
+		if (rc == -1 && prob->type == ACME_P_ACCOUNTDOESNOTEXIST) {
+			memset(prob, 0, sizeof(*prob));
+			rc = conformance_account_created(prob);
+		}
+	} else
+		rc = ra_new_account_eab(w->ra, p->jws.key, &req,
+		    eab.signing_input != NULL ? &eab : NULL, &acct, &created,
+		    prob);
 	acme_eab_clear(&eab);
+	if (rc == 0 && created) {
+		url_of(w, p->acct_url, sizeof(p->acct_url), ACME_URL_ACCOUNT,
+		    acct.id);
+		conformance_set_account(p->acct_url);
+		(void)conformance_account_created(NULL);
+	}
 	if (rc == -1) {
 		/* RFC 8555 §7.3.3: userActionRequired links the terms (A04). */
 		if (prob->type == ACME_P_USERACTIONREQUIRED && w->tos != NULL)
@@ -700,10 +742,16 @@ static int
 render_order(struct wfe *w, const struct acme_order *o, int status,
     struct http_response *resp, struct acme_problem *prob)
 {
+	char url[1024];
+
 	if (set_json(resp, status, acme_render_order(w->base, o), prob) == -1)
 		return -1;
-	if (o->status == ACME_ORDER_PROCESSING)
+	if (o->status == ACME_ORDER_PROCESSING) {
 		retry_after(resp, w->retry_after_s);
+		url_of(w, url, sizeof(url), ACME_URL_ORDER, o->id);
+		conformance_retry_after(url + w->baselen, NULL,
+		    w->retry_after_s);
+	}
 	return 0;
 }
 
@@ -792,6 +840,8 @@ post_authz(struct wfe *w, struct post *p, struct http_response *resp,
 	for (size_t i = 0; i < a.nchall; i++)
 		if (a.chall[i].status == ACME_CHALL_PROCESSING) {
 			retry_after(resp, w->retry_after_s);
+			conformance_retry_after(p->req->path, NULL,
+			    w->retry_after_s);
 			break;
 		}
 	rc = 0;
@@ -818,8 +868,12 @@ post_challenge(struct wfe *w, struct post *p, struct http_response *resp,
 		goto out;
 	url_of(w, url, sizeof(url), ACME_URL_AUTHZ, a.id);
 	add_header(resp, "Link", "<%s>;rel=\"up\"", url);
-	if (c.status == ACME_CHALL_PROCESSING)
+	if (c.status == ACME_CHALL_PROCESSING) {
 		retry_after(resp, w->retry_after_s);
+		/* A client polls the challenge or its authorization. */
+		conformance_retry_after(p->req->path, url + w->baselen,
+		    w->retry_after_s);
+	}
 	rc = 0;
 out:
 	acme_authz_clear(&a);
@@ -832,8 +886,12 @@ post_cert(struct wfe *w, struct post *p, struct http_response *resp,
 {
 	char *chain;
 
-	if ((chain = ra_get_cert_chain(w->ra, &p->acct, p->id, prob)) == NULL)
+	if ((chain = ra_get_cert_chain(w->ra, &p->acct, p->id, prob)) == NULL) {
+		/* Only a valid order names its certificate (§7.4.2). */
+		if (prob->status == 404)
+			(void)conformance_note(CONF_CERT_BEFORE_VALID, NULL);
 		return -1;
+	}
 	http_response_set_body(resp, 200, CT_PEMCHAIN, chain, strlen(chain));
 	return 0;
 }
@@ -879,6 +937,28 @@ cors(const struct http_request *req, struct http_response *resp)
 	    "Link, Replay-Nonce, Location, Retry-After");
 }
 
+/*
+ * The deviations judged on an authentic POST (conformance.h): a poll
+ * before Retry-After, members of the ACME drafts, a challenge response
+ * other than {}. 0, or -1 with prob under --strict.
+ */
+static int
+post_conformance(enum acme_url_kind k, const struct post *p,
+    struct acme_problem *prob)
+{
+	if (p->payload == NULL && (k == ACME_URL_ORDER ||
+	    k == ACME_URL_AUTHZ || k == ACME_URL_CHALLENGE))
+		return conformance_poll(p->req->path, prob);
+	if (p->payload == NULL)
+		return 0;
+	if (json_object_get(p->payload, "resource") != NULL &&
+	    conformance_note(CONF_RESOURCE_MEMBER, prob) == -1)
+		return -1;
+	if (k == ACME_URL_CHALLENGE && json_object_size(p->payload) > 0)
+		return conformance_note(CONF_CHALLENGE_PAYLOAD, prob);
+	return 0;
+}
+
 static void
 handle_post(struct wfe *w, enum acme_url_kind k, const char *id,
     const struct http_request *req, struct http_response *resp,
@@ -894,6 +974,7 @@ handle_post(struct wfe *w, enum acme_url_kind k, const char *id,
 		acme_problem_setx(prob, ACME_P_MALFORMED, 404,
 		    "no such resource");
 	else if (check_post(w, r, &p, prob) == 0 &&
+	    post_conformance(k, &p, prob) == 0 &&
 	    knobs_strict_check(k, p.payload, prob) == 0 &&
 	    r->fn(w, &p, resp, prob) == 0)
 		goto out;
@@ -902,6 +983,9 @@ handle_post(struct wfe *w, enum acme_url_kind k, const char *id,
 	if (prob->status == 429 && !has_retry_after(resp))
 		retry_after(resp, w->retry_after_s);
 out:
+	/* Every answer to a POST carries a Replay-Nonce (§6.5). */
+	conformance_post_answered();
+	conformance_set_account(NULL);	/* p.acct_url goes */
 	post_clear(&p);
 }
 
@@ -969,6 +1053,12 @@ handle(struct wfe *w, const struct http_request *req,
 	}
 	add_common(w, resp, post || (get && k == ACME_URL_NEW_NONCE),
 	    k != ACME_URL_DIRECTORY);
+	/* RFC 8555 §6.1: ACME clients MUST send a User-Agent. */
+	if (req->user_agent == NULL &&
+	    conformance_note(CONF_USER_AGENT, &prob) == -1) {
+		set_problem(resp, &prob);
+		return;
+	}
 
 	if (k == ACME_URL_DIRECTORY) {
 		if (get) {
@@ -984,6 +1074,10 @@ handle(struct wfe *w, const struct http_request *req,
 		allow = "GET, HEAD";
 	} else if (k == ACME_URL_NEW_NONCE) {
 		/* RFC 8555 §7.2: HEAD 200, GET 204, no-store. */
+		if (get && conformance_new_nonce(&prob) == -1) {
+			set_problem(resp, &prob);
+			return;
+		}
 		if (strcmp(m, "HEAD") == 0) {
 			resp->status = 200;
 			return;
@@ -998,6 +1092,8 @@ handle(struct wfe *w, const struct http_request *req,
 
 	if (!post) {
 		/* RFC 8555 §6.3: GET only for the directory and newNonce. */
+		if (get)
+			(void)conformance_note(CONF_GET_NOT_POST, NULL);
 		acme_problem_setx(&prob, ACME_P_MALFORMED, 405,
 		    "method not allowed here; use %s%s", allow,
 		    get ? " (POST-as-GET to read a resource)" : "");
@@ -1019,7 +1115,10 @@ wfe_handle(void *arg, const struct http_request *req,
 	int			 ep;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	conformance_begin(req->user_agent, req->remote_addr, req->remote_port,
+	    req->path);
 	handle(arg, req, resp);
+	conformance_end();
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (renewal_info_certid(req->path) != NULL)
 		ep = ACME_URL_RENEWAL_INFO;

@@ -15,6 +15,8 @@
 #define ACME_CSR_MAX		16384
 /* Most names (SANs) in one CSR; the order limit (Boulder's maxNames). */
 #define ACME_CSR_MAX_NAMES	ACME_MAX_IDENTIFIERS
+/* How the detail of a badCSR for names unlike the order's begins. */
+#define ACME_CSR_NAMES_MISMATCH	"CSR names do not match the order"
 
 /*
  * Decode the "csr" member of a finalize payload (RFC 8555 §7.4):
