@@ -66,6 +66,13 @@ struct config {
 	char		*retry_after_form;	/* "seconds" | "date" */
 	int		 seed;		/* 0 = random */
 	bool		 strict;
+	/* issue #15 item 4: test knobs for ACME client suites (knobs.h) */
+	char		*http01_redirect_ports;	/* "PORT,..." or "" */
+	bool		 weak_keys;
+	char		*authz_lifetime;	/* duration or "" */
+	char		*order_lifetime;	/* duration or "" */
+	int		 retry_after;	/* seconds, 0 = default */
+	bool		 delete_revoked;
 	bool		 help;		/* -h/--help was given */
 };
 

@@ -13,6 +13,7 @@ struct admin;
 struct ca;
 struct config;
 struct crl;
+struct json_t;
 struct ra;
 struct ra_opts;
 struct wfe_opts;
@@ -32,6 +33,7 @@ struct serve_services {
 	char			 crl_url[ACME_URL_SIZE];
 	struct crl		*crl;		/* NULL unless --crl, until services_open */
 	struct admin		*admin;		/* NULL unless --admin-listen, until services_open */
+	struct json_t		*knobs_meta;	/* directory meta of the test knobs on, or NULL */
 };
 
 /*
