@@ -212,7 +212,16 @@ def lapse(c, o, ourl, csr_key, a):
     exp = rfc3339(o["expires"])
     azs = [(u, rfc3339(c.post_any(u, None).json()["expires"]))
            for u in o["authorizations"]]
-    lapse_at = min([exp] + [e for _, e in azs])
+    # a second order left pending: its challenge is answered after the lapse
+    r = c.post_any(c.dir["newOrder"], {"identifiers": [
+        {"type": "dns", "value": "pending-" + a.names[0]}]})
+    if r.status != 201:
+        raise SystemExit("newOrder: %d %s" % (r.status, r.body))
+    p_url, p_o = r.header("Location"), r.json()
+    p_az = p_o["authorizations"][0]
+    p_az_exp = rfc3339(c.post_any(p_az, None).json()["expires"])
+    lapse_at = max(min([exp] + [e for _, e in azs]),
+                   min(rfc3339(p_o["expires"]), p_az_exp))
     print("order expires in %d s, first authorization in %d s" % (
         exp - time.time(), min(e for _, e in azs) - time.time()))
     time.sleep(max(0, lapse_at - time.time()) + 1.5)
@@ -221,6 +230,14 @@ def lapse(c, o, ourl, csr_key, a):
     for u, _ in azs:
         print("authorization after expiry: %s" % c.post_any(
             u, None).json()["status"])
+    print("pending order after expiry: %s" % c.post_any(
+        p_url, None).json()["status"])
+    if p_az_exp < time.time():
+        az = c.post_any(p_az, None).json()
+        print("pending authorization after expiry: %s" % az["status"])
+        r = c.post_any(az["challenges"][0]["url"], {})
+        prob = (r.json() or {}) if r.status >= 400 else {}
+        print("its challenge answered: %d %s" % (r.status, prob.get("type")))
     r = c.post_any(o["finalize"], {"csr": b64u(make_csr(a.names, csr_key))})
     prob = (r.json() or {}) if r.body else {}
     if r.status < 400:

@@ -98,7 +98,10 @@ client l1 --lapse
 has l1 "order after expiry: invalid"
 has l1 "authorization after expiry: expired"
 has l1 "finalize refused: 403 urn:ietf:params:acme:error:orderNotReady"
-e2e_ok "--authz-lifetime 3s: authorization expired, order invalid, finalize refused (RFC 8555 §7.1.6)"
+has l1 "pending order after expiry: invalid"
+has l1 "pending authorization after expiry: expired"
+has l1 "its challenge answered: 404 urn:ietf:params:acme:error:malformed"
+e2e_ok "--authz-lifetime 3s: authorizations expired (a challenge of one: 404), orders invalid, finalize refused (RFC 8555 §7.1.6)"
 
 # 4. --order-lifetime: the order lapses, its valid authorization stays valid.
 acme_restart --validation skip --order-lifetime 3s
@@ -107,7 +110,8 @@ client l2 --lapse
 has l2 "order after expiry: invalid"
 has l2 "authorization after expiry: valid"
 has l2 "finalize refused: 403 urn:ietf:params:acme:error:orderNotReady"
-e2e_ok "--order-lifetime 3s: order invalid, finalize refused (RFC 8555 §7.1.6)"
+has l2 "pending order after expiry: invalid"
+e2e_ok "--order-lifetime 3s: orders invalid (ready and pending), finalize refused (RFC 8555 §7.1.6)"
 
 # 5. Real http-01 redirected to another port: refused by default (HARDENING C10).
 HTTP01=$(e2e_free_port)
