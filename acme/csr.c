@@ -25,6 +25,7 @@
 #include "acme/b64url.h"
 #include "acme/csr.h"
 #include "acme/ident.h"
+#include "acme/keypolicy.h"
 #include "acme/problem.h"
 
 #define DER_MAX_DEPTH	32
@@ -469,7 +470,9 @@ acme_csr_key_policy(EVP_PKEY *key, struct acme_problem *prob)
 	case EVP_PKEY_RSA:
 		/* BR §6.1.5: modulus a multiple of 8, >= 2048; we fix sizes */
 		bits = EVP_PKEY_get_bits(key);
-		if (bits != 2048 && bits != 3072 && bits != 4096) {
+		/* --weak-keys (a test mode): 1024 bits too */
+		if (bits != 2048 && bits != 3072 && bits != 4096 &&
+		    !(bits == ACME_WEAK_RSA_BITS && acme_keypolicy_weak())) {
 			acme_problem_set(prob, ACME_P_BADCSR, "RSA key must be "
 			    "2048, 3072 or 4096 bits");
 			goto out;
@@ -503,7 +506,9 @@ acme_csr_key_policy(EVP_PKEY *key, struct acme_problem *prob)
 			nid = NID_undef;
 		else
 			nid = OBJ_txt2nid(group);
-		if (nid != NID_X9_62_prime256v1 && nid != NID_secp384r1) {
+		/* --weak-keys (a test mode): P-521 too */
+		if (nid != NID_X9_62_prime256v1 && nid != NID_secp384r1 &&
+		    !(nid == NID_secp521r1 && acme_keypolicy_weak())) {
 			acme_problem_set(prob, ACME_P_BADCSR,
 			    "ECDSA key must be on P-256 or P-384");
 			goto out;

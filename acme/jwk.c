@@ -15,6 +15,7 @@
 
 #include "acme/b64url.h"
 #include "acme/jwk.h"
+#include "acme/keypolicy.h"
 
 /* The curves we accept: JWK name, OpenSSL group names, coordinate size. */
 static const struct curve {
@@ -174,7 +175,7 @@ static EVP_PKEY *
 import_rsa(const json_t *jwk, struct acme_problem *prob)
 {
 	unsigned char	*nb = NULL, *eb = NULL;
-	size_t		 nlen = 0, elen = 0, bits;
+	size_t		 nlen = 0, elen = 0, bits, minbits;
 	const char	*ns;
 	size_t		 nslen;
 	BIGNUM		*n = NULL, *e = NULL;
@@ -202,11 +203,13 @@ import_rsa(const json_t *jwk, struct acme_problem *prob)
 		goto out;
 	}
 	bits = (nlen - 1) * 8 + (size_t)bytebits(nb[0]);
-	if (bits < ACME_JWK_RSA_MIN_BITS || bits > ACME_JWK_RSA_MAX_BITS ||
-	    bits % 8 != 0) {
+	/* --weak-keys (a test mode): 1024 bits too, as client suites send. */
+	minbits = acme_keypolicy_weak() ? ACME_WEAK_RSA_BITS :
+	    ACME_JWK_RSA_MIN_BITS;
+	if (bits < minbits || bits > ACME_JWK_RSA_MAX_BITS || bits % 8 != 0) {
 		acme_problem_set(prob, ACME_P_BADPUBLICKEY,
-		    "RSA key size must be a multiple of 8 bits between %d "
-		    "and %d", ACME_JWK_RSA_MIN_BITS, ACME_JWK_RSA_MAX_BITS);
+		    "RSA key size must be a multiple of 8 bits between %zu "
+		    "and %d", minbits, ACME_JWK_RSA_MAX_BITS);
 		goto out;
 	}
 	/* Boulder goodKeyRSA: e must be 65537 (K11). */

@@ -144,6 +144,9 @@ render_meta(const struct acme_render_meta *m)
 	if (m->validation_skipped &&
 	    set_str(meta, "x-localacme-validation", "skip") == -1)
 		goto out;
+	if (m->test_knobs != NULL && json_object_set_new(meta,
+	    ACME_META_TEST_KNOBS, json_deep_copy(m->test_knobs)) != 0)
+		goto out;
 	ret = meta;
 	meta = NULL;
  out:

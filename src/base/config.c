@@ -170,6 +170,26 @@ static const struct setting settings[] = {
 	    "dns-mock-default-ipv6", CT_STR, "::1", 0, 0,
 	    F(dns_mock_default_ipv6), NONE,
 	    "the DNS mock's AAAA answer for names without one (\"\" = none)" },
+	/* issue #15 item 4: test knobs ACME client suites need (knobs.h) */
+	{ "http01_redirect_ports", "LOCALACME_HTTP01_REDIRECT_PORTS",
+	    "http01-redirect-ports", CT_STR, "", 0, 0,
+	    F(http01_redirect_ports), NONE, "test knob: PORT,... an http-01 "
+	    "fetch may also be redirected to (beside 80, 443, http01_port)" },
+	{ "weak_keys", "LOCALACME_WEAK_KEYS", "weak-keys", CT_BOOL, "false", 0,
+	    0, F(weak_keys), NONE, "test knob: accept RSA 1024 and P-521 "
+	    "account and CSR keys (never for real use)" },
+	{ "authz_lifetime", "LOCALACME_AUTHZ_LIFETIME", "authz-lifetime",
+	    CT_STR, "", 0, 0, F(authz_lifetime), NONE, "test knob: pending "
+	    "authorizations expire after N[s|m|h|d] (\"\" = 7d)" },
+	{ "order_lifetime", "LOCALACME_ORDER_LIFETIME", "order-lifetime",
+	    CT_STR, "", 0, 0, F(order_lifetime), NONE, "test knob: pending "
+	    "orders expire after N[s|m|h|d] (\"\" = 7d)" },
+	{ "retry_after", "LOCALACME_RETRY_AFTER", "retry-after", CT_INT, "0",
+	    0, 86400, F(retry_after), NONE, "test knob: Retry-After seconds "
+	    "on processing orders/challenges (0 = 1)" },
+	{ "delete_revoked", "LOCALACME_DELETE_REVOKED", "delete-revoked",
+	    CT_BOOL, "false", 0, 0, F(delete_revoked), NONE, "test knob: a "
+	    "revoked certificate's URL answers 404 (the CRL keeps it)" },
 };
 #define NSETTINGS	(sizeof(settings) / sizeof(settings[0]))
 

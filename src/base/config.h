@@ -70,6 +70,13 @@ struct config {
 	char		*dns_mock;		/* "IP:PORT", "" = off */
 	char		*dns_mock_default_ipv4;	/* "" = no default A */
 	char		*dns_mock_default_ipv6;	/* "" = no default AAAA */
+	/* issue #15 item 4: test knobs for ACME client suites (knobs.h) */
+	char		*http01_redirect_ports;	/* "PORT,..." or "" */
+	bool		 weak_keys;
+	char		*authz_lifetime;	/* duration or "" */
+	char		*order_lifetime;	/* duration or "" */
+	int		 retry_after;	/* seconds, 0 = default */
+	bool		 delete_revoked;
 	bool		 help;		/* -h/--help was given */
 };
 

@@ -59,12 +59,77 @@ knobs_retry_form_parse(const char *s, enum knobs_retry_form *out)
 }
 
 int
+knobs_parse_duration(const char *s, unsigned *out)
+{
+	unsigned long long	 v = 0;
+	unsigned		 unit = 86400;
+	size_t			 i, n = strlen(s);
+
+	if (n == 0) {
+		*out = 0;
+		return 0;
+	}
+	for (i = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+		if (v > KNOBS_MAX_LIFETIME_S)
+			return -1;	/* too many digits; no overflow */
+		v = v * 10 + (unsigned long long)(s[i] - '0');
+	}
+	if (i == 0)
+		return -1;
+	if (i + 1 == n) {
+		switch (s[i]) {
+		case 's': unit = 1; break;
+		case 'm': unit = 60; break;
+		case 'h': unit = 3600; break;
+		case 'd': unit = 86400; break;
+		default: return -1;
+		}
+	} else if (i != n)
+		return -1;
+	if (v == 0 || v > KNOBS_MAX_LIFETIME_S / unit)
+		return -1;
+	*out = (unsigned)v * unit;
+	return 0;
+}
+
+int
+knobs_parse_ports(const char *s, unsigned *ports, size_t *n)
+{
+	const char	*p = s;
+	unsigned long	 v;
+
+	*n = 0;
+	while (*p != '\0') {
+		v = 0;
+		if (*p < '0' || *p > '9')
+			return -1;	/* empty element, sign, space */
+		for (; *p >= '0' && *p <= '9'; p++)
+			if ((v = v * 10 + (unsigned long)(*p - '0')) > 65535)
+				return -1;
+		if (v == 0 || (*p != ',' && *p != '\0') ||
+		    (*p == ',' && p[1] == '\0') || *n == KNOBS_MAX_PORTS)
+			return -1;
+		for (size_t i = 0; i < *n; i++)
+			if (ports[i] == v)
+				return -1;
+		ports[(*n)++] = (unsigned)v;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+int
 knobs_configure(const struct knobs_opts *o)
 {
 	struct knobs_opts n = *o;
 
 	if (n.nonce_reject_pct > 100 || n.authz_reuse_pct > 100) {
 		log_err("knobs: percentages must be 0 to 100");
+		return -1;
+	}
+	if (n.nredirect_ports > KNOBS_MAX_PORTS) {
+		log_err("knobs: at most %d redirect ports", KNOBS_MAX_PORTS);
 		return -1;
 	}
 	if (n.seed == 0) {
@@ -91,6 +156,8 @@ knobs_seed(void)
 {
 	return cur.seed;
 }
+
+#define BANNER	"!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
 
 void
 knobs_announce(void)
@@ -120,6 +187,49 @@ knobs_announce(void)
 	if (cur.strict) {
 		log_warn("knobs: strict mode: refusing what RFC 8555 only "
 		    "discourages (--strict)");
+		any = true;
+	}
+	if (cur.nredirect_ports > 0) {
+		char	 list[KNOBS_MAX_PORTS * 6 + 1] = "";
+		size_t	 len = 0;
+
+		for (size_t i = 0; i < cur.nredirect_ports; i++)
+			len += (size_t)snprintf(list + len, sizeof(list) - len,
+			    "%s%u", i > 0 ? "," : "", cur.redirect_ports[i]);
+		log_warn("knobs: http-01 fetches may be redirected to port(s) "
+		    "%s too (--http01-redirect-ports)", list);
+		any = true;
+	}
+	if (cur.authz_lifetime_s > 0) {
+		log_warn("knobs: pending authorizations expire after %u s "
+		    "(--authz-lifetime)", cur.authz_lifetime_s);
+		any = true;
+	}
+	if (cur.order_lifetime_s > 0) {
+		log_warn("knobs: pending orders expire after %u s "
+		    "(--order-lifetime)", cur.order_lifetime_s);
+		any = true;
+	}
+	if (cur.retry_after_s > 0) {
+		log_warn("knobs: Retry-After is %u s on processing orders and "
+		    "challenges (--retry-after)", cur.retry_after_s);
+		any = true;
+	}
+	if (cur.delete_revoked) {
+		log_warn("knobs: revoked certificates answer 404 at their URL "
+		    "(--delete-revoked); the CRL still lists them");
+		any = true;
+	}
+	if (cur.weak_keys) {
+		/* A banner: this one makes the CA issue for keys no CA may. */
+		log_warn("knobs: %s", BANNER);
+		log_warn("knobs: !!! WEAK KEYS ACCEPTED (--weak-keys)");
+		log_warn("knobs: !!! RSA 1024-bit and P-521 account and CSR "
+		    "keys are accepted and certified.");
+		log_warn("knobs: !!! A test mode for ACME client suites only, "
+		    "never for real use: RSA 1024 is below the CA/B Forum "
+		    "minimum (BR 6.1.5).");
+		log_warn("knobs: %s", BANNER);
 		any = true;
 	}
 	if (any)
@@ -162,6 +272,45 @@ bool
 knobs_strict(void)
 {
 	return cur.strict;
+}
+
+bool
+knobs_http01_redirect_port(unsigned port)
+{
+	for (size_t i = 0; i < cur.nredirect_ports; i++)
+		if (cur.redirect_ports[i] == port)
+			return true;
+	return false;
+}
+
+bool
+knobs_weak_keys(void)
+{
+	return cur.weak_keys;
+}
+
+unsigned
+knobs_retry_after_s(void)
+{
+	return cur.retry_after_s;
+}
+
+unsigned
+knobs_authz_lifetime_s(void)
+{
+	return cur.authz_lifetime_s;
+}
+
+unsigned
+knobs_order_lifetime_s(void)
+{
+	return cur.order_lifetime_s;
+}
+
+bool
+knobs_delete_revoked(void)
+{
+	return cur.delete_revoked;
 }
 
 int

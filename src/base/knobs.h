@@ -28,6 +28,11 @@
  * replays the same decisions.
  */
 
+/* Most ports --http01-redirect-ports takes. */
+#define KNOBS_MAX_PORTS		16
+/* Longest --authz-lifetime / --order-lifetime: a year. */
+#define KNOBS_MAX_LIFETIME_S	(365U * 86400U)
+
 enum knobs_retry_form {
 	KNOBS_RETRY_SECONDS = 0,	/* Retry-After: 3 (RFC 9110 §10.2.3 delay-seconds) */
 	KNOBS_RETRY_DATE		/* Retry-After: Sun, 06 Nov 1994 08:49:37 GMT */
@@ -40,10 +45,31 @@ struct knobs_opts {
 	enum knobs_retry_form	 retry_form;
 	uint64_t		 seed;		/* 0 = a random seed (logged) */
 	bool			 strict;	/* refuse what RFC 8555 only discourages */
+	/* issue #15 item 4: what client test suites need, all off at 0 */
+	unsigned		 redirect_ports[KNOBS_MAX_PORTS];	/* http-01 may be redirected there too */
+	size_t			 nredirect_ports;
+	bool			 weak_keys;	/* RSA 1024, P-521 account and CSR keys */
+	unsigned		 authz_lifetime_s;	/* pending authz (0 = the RA's) */
+	unsigned		 order_lifetime_s;	/* pending order (0 = the RA's) */
+	unsigned		 retry_after_s;	/* on processing objects (0 = 1 s) */
+	bool			 delete_revoked;	/* revoked certificate URLs 404 */
 };
 
 /* Parse "seconds" or "date". 0, or -1. */
 int	 knobs_retry_form_parse(const char *s, enum knobs_retry_form *out);
+
+/*
+ * A duration in the profile lifetime syntax: a decimal number with an
+ * optional unit "s", "m", "h" or "d" (a bare number is days), 1 s to
+ * KNOBS_MAX_LIFETIME_S; "" is 0 (off). Returns 0, or -1.
+ */
+int	 knobs_parse_duration(const char *s, unsigned *out);
+
+/*
+ * A comma list of ports 1..65535, at most KNOBS_MAX_PORTS, no empty
+ * element, no repeat; "" is none. Returns 0, or -1 with *n undefined.
+ */
+int	 knobs_parse_ports(const char *s, unsigned *ports, size_t *n);
 
 /*
  * Set the knobs (before threads start; may be called again in tests).
@@ -66,6 +92,17 @@ bool	 knobs_reuse_authz(void);
 unsigned knobs_va_delay_ms(void);
 /* Is strict mode on? */
 bool	 knobs_strict(void);
+/* May an http-01 fetch be redirected to this port (--http01-redirect-ports)? */
+bool	 knobs_http01_redirect_port(unsigned port);
+/* Are RSA 1024 and P-521 keys accepted (--weak-keys)? */
+bool	 knobs_weak_keys(void);
+/* Seconds of Retry-After on processing objects (--retry-after; 0 = unset). */
+unsigned knobs_retry_after_s(void);
+/* Pending authorization and order lifetimes (0 = unset). */
+unsigned knobs_authz_lifetime_s(void);
+unsigned knobs_order_lifetime_s(void);
+/* Does a revoked certificate's URL answer 404 (--delete-revoked)? */
+bool	 knobs_delete_revoked(void);
 
 /*
  * A Retry-After value for `secs` seconds from now in the configured form
@@ -83,5 +120,16 @@ int	 knobs_retry_after(unsigned secs, time_t now, char *out, size_t outsz);
  */
 int	 knobs_strict_check(enum acme_url_kind k, const json_t *payload,
 	    struct acme_problem *prob);
+
+struct config;
+
+/*
+ * The value of the directory's meta member ACME_META_TEST_KNOBS
+ * (acme/render.h): an object with one member per test setting that is
+ * on, named by its flag without "--", with its value (knobs_meta.c; one
+ * line per setting). *out is a new object, or NULL when none is on.
+ * Returns 0, or -1 on allocation failure.
+ */
+int	 knobs_meta(const struct config *cfg, json_t **out);
 
 #endif /* LOCALACME_KNOBS_H */

@@ -192,7 +192,8 @@ ca_check_leaf(X509 *leaf, X509 *issuer, const struct ca_leaf_req *req,
 		check_fail(err, errsz, "basicConstraints not CA:FALSE");
 		goto out;
 	}
-	if (req->pubkey == NULL || !keys_acceptable(req->pubkey, &is_rsa)) {
+	if (req->pubkey == NULL ||
+	    !keys_leaf_acceptable(req->pubkey, &is_rsa)) {
 		check_fail(err, errsz, "subject key type");
 		goto out;
 	}

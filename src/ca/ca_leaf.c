@@ -227,7 +227,7 @@ ca_sign_leaf(struct ca *ca, const struct ca_leaf_req *req, X509 **out,
 		log_err("ca_sign_leaf: bad request");
 		return -1;
 	}
-	if (!keys_acceptable(req->pubkey, &is_rsa)) {
+	if (!keys_leaf_acceptable(req->pubkey, &is_rsa)) {
 		log_err("ca_sign_leaf: subject key type not allowed");
 		return -1;
 	}

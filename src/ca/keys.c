@@ -23,6 +23,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
+#include "acme/keypolicy.h"
 #include "keys.h"
 #include "log.h"
 
@@ -118,6 +119,34 @@ keys_acceptable(const EVP_PKEY *pkey, bool *is_rsa)
 		return ok;
 	}
 	return false;
+}
+
+bool
+keys_leaf_acceptable(const EVP_PKEY *pkey, bool *is_rsa)
+{
+	char	 group[64];
+	size_t	 glen = 0;
+	BIGNUM	*e = NULL;
+	bool	 ok;
+
+	if (keys_acceptable(pkey, is_rsa))
+		return true;
+	if (pkey == NULL || !acme_keypolicy_weak())
+		return false;
+	if (EVP_PKEY_is_a(pkey, "EC"))
+		ok = EVP_PKEY_get_group_name(pkey, group, sizeof(group),
+		    &glen) == 1 && (OBJ_txt2nid(group) == NID_secp521r1 ||
+		    EC_curve_nist2nid(group) == NID_secp521r1);
+	else if (EVP_PKEY_is_a(pkey, "RSA")) {
+		ok = EVP_PKEY_get_bits(pkey) == ACME_WEAK_RSA_BITS &&
+		    EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E,
+		    &e) == 1 && BN_is_word(e, 65537);
+		BN_free(e);
+	} else
+		ok = false;
+	if (ok && is_rsa != NULL)
+		*is_rsa = EVP_PKEY_is_a(pkey, "RSA");
+	return ok;
 }
 
 static int

@@ -38,6 +38,13 @@ EVP_PKEY *keys_generate(enum keys_type t, char *err, size_t errsz);
 bool	 keys_acceptable(const EVP_PKEY *pkey, bool *is_rsa);
 
 /*
+ * Is pkey one we certify in a leaf: keys_acceptable, or, with the weak
+ * policy of the --weak-keys test knob on (acme/keypolicy.h), RSA 1024
+ * with e = 65537 or ECDSA P-521. Never for CA keys.
+ */
+bool	 keys_leaf_acceptable(const EVP_PKEY *pkey, bool *is_rsa);
+
+/*
  * Write len bytes to path atomically (HARDENING §6.1 P4/P5): a temp file
  * in the same directory created O_CREAT|O_EXCL with `mode` from the
  * start, write, fsync, then link(2) into place (replace = false: fails

@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "acme/keypolicy.h"
 #include "admin.h"
 #include "config.h"
 #include "crl.h"
@@ -38,12 +41,40 @@ services_setup(struct serve_services *x, const struct config *cfg, char *err,
 		    "date");
 		return -1;
 	}
+	/* issue #15 item 4: the client suites' knobs */
+	if (knobs_parse_ports(cfg->http01_redirect_ports, ko.redirect_ports,
+	    &ko.nredirect_ports) == -1) {
+		snprintf(err, errsz, "http01_redirect_ports: must be a comma "
+		    "list of at most %d distinct ports 1-65535",
+		    KNOBS_MAX_PORTS);
+		return -1;
+	}
+	if (knobs_parse_duration(cfg->authz_lifetime,
+	    &ko.authz_lifetime_s) == -1) {
+		snprintf(err, errsz, "authz_lifetime: must be a duration such "
+		    "as 30s, 10m, 2h or 7d (1s to 365d)");
+		return -1;
+	}
+	if (knobs_parse_duration(cfg->order_lifetime,
+	    &ko.order_lifetime_s) == -1) {
+		snprintf(err, errsz, "order_lifetime: must be a duration such "
+		    "as 30s, 10m, 2h or 7d (1s to 365d)");
+		return -1;
+	}
+	ko.weak_keys = cfg->weak_keys;
+	ko.retry_after_s = (unsigned)cfg->retry_after;
+	ko.delete_revoked = cfg->delete_revoked;
 	if (knobs_configure(&ko) == -1) {
 		snprintf(err, errsz, "cannot set up the test knobs");
 		return -1;
 	}
 	/* The client conformance report (GET <admin>/conformance). */
 	if (conformance_init(0) == -1) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	acme_keypolicy_set_weak(cfg->weak_keys);	/* before any thread */
+	if (knobs_meta(cfg, &x->knobs_meta) == -1) {
 		snprintf(err, errsz, "out of memory");
 		return -1;
 	}
@@ -87,6 +118,8 @@ void
 services_ra_opts(struct serve_services *x, struct ra_opts *ro)
 {
 	ro->profiles = &x->profiles;
+	ro->authz_pending_s = knobs_authz_lifetime_s();	/* 0: the RA's */
+	ro->order_pending_s = knobs_order_lifetime_s();
 	if (x->crl_url[0] != '\0') {	/* --crl */
 		ro->crl_url = x->crl_url;
 		ro->on_revoke = services_on_revoke;
@@ -168,6 +201,9 @@ services_wfe_opts(struct serve_services *x, struct wfe_opts *wo)
 	wo->profile_names = x->pnames;
 	wo->profile_descs = x->pdescs;
 	wo->nprofiles = x->profiles.n;
+	wo->test_knobs = x->knobs_meta;
+	if (knobs_retry_after_s() > 0)
+		wo->retry_after_s = knobs_retry_after_s();
 	if (x->crl != NULL) {
 		wo->crl_fetch = crl_fetch;
 		wo->crl_arg = x->crl;
@@ -208,7 +244,9 @@ services_clear(struct serve_services *x)
 	admin_free(x->admin);
 	crl_free(x->crl);
 	dnsmock_free(x->dnsmock);
+	json_decref(x->knobs_meta);
 	x->admin = NULL;
 	x->crl = NULL;
 	x->dnsmock = NULL;
+	x->knobs_meta = NULL;
 }

@@ -14,6 +14,7 @@ struct ca;
 struct config;
 struct crl;
 struct dnsmock;
+struct json_t;
 struct ra;
 struct ra_opts;
 struct va_opts;
@@ -35,6 +36,7 @@ struct serve_services {
 	struct crl		*crl;		/* NULL unless --crl, until services_open */
 	struct admin		*admin;		/* NULL unless --admin-listen, until services_open */
 	struct dnsmock		*dnsmock;	/* NULL unless --dns-mock, until services_open */
+	struct json_t		*knobs_meta;	/* directory meta of the test knobs on, or NULL */
 };
 
 /*

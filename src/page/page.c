@@ -14,6 +14,7 @@
 #include "acme/acme.h"
 #include "ca.h"
 #include "httpd.h"
+#include "knobs.h"
 #include "log.h"
 #include "page.h"
 #include "ra.h"
@@ -258,6 +259,7 @@ get_page(struct page *pg, const struct http_request *req,
 	v.older = rs->n > PAGE_ROWS;
 	v.first = serial[0] == '\0';
 	v.now = q.now;
+	v.weak_keys = knobs_weak_keys();
 	if ((html = page_render(&v, &len)) == NULL) {
 		resp->status = 500;
 		goto out;

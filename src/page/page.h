@@ -47,6 +47,7 @@ struct page_view {
 	size_t			 nrows;
 	bool			 first;		/* the newest page */
 	bool			 older;		/* rows beyond this page exist */
+	bool			 weak_keys;	/* --weak-keys: a warning on top */
 	time_t			 now;
 };
 

@@ -139,8 +139,13 @@ head(struct buf *b, const struct page_view *v)
 	esc(b, v->base_url);
 	put(b, "</title>\n<style>");
 	put(b, style);
-	put(b, "</style>\n</head>\n<body>\n<h1>localacme</h1>\n"
-	    "<p>A local certificate authority speaking ACME (RFC 8555). "
+	put(b, "</style>\n</head>\n<body>\n<h1>localacme</h1>\n");
+	if (v->weak_keys)
+		put(b, "<p class=\"flag\" id=\"weak-keys\">WEAK KEYS ACCEPTED "
+		    "(--weak-keys): RSA 1024-bit and P-521 account and CSR "
+		    "keys are certified. A test mode for ACME client suites, "
+		    "never for real use.</p>\n");
+	put(b, "<p>A local certificate authority speaking ACME (RFC 8555). "
 	    "ACME directory: <code id=\"directory\">");
 	esc(b, v->base_url);
 	put(b, "/directory</code></p>\n<nav><a href=\"#root\">Root</a>"

@@ -113,6 +113,8 @@ ra_new(const struct ra_opts *opts, struct ca *ca, const struct policy *policy,
 	ra->opts = *opts;
 	if (ra->opts.authz_pending_s == 0)
 		ra->opts.authz_pending_s = DEFAULT_PENDING_S;
+	if (ra->opts.order_pending_s == 0)
+		ra->opts.order_pending_s = DEFAULT_PENDING_S;
 	if (ra->opts.authz_valid_s == 0)
 		ra->opts.authz_valid_s = DEFAULT_VALID_S;
 	if (ra->opts.leaf_days == 0)

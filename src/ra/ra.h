@@ -43,7 +43,8 @@ struct ra_opts {
 	bool		 validation_skip;	/* challenges valid without a check */
 	bool		 tos_required;		/* termsOfService configured */
 	bool		 eab_required;
-	unsigned	 authz_pending_s;	/* lifetime of a pending authz/order */
+	unsigned	 authz_pending_s;	/* lifetime of a pending authz (0 = 7 d) */
+	unsigned	 order_pending_s;	/* lifetime of a pending order (0 = 7 d) */
 	unsigned	 authz_valid_s;		/* lifetime of a valid authz */
 	size_t		 max_pending_authz;	/* per account; 0 = unlimited */
 	/* profiles (draft-ietf-acme-profiles), CRLs */

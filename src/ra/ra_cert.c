@@ -17,6 +17,7 @@
 #include "acme/problem.h"
 #include "store/store.h"
 #include "ca.h"
+#include "knobs.h"
 #include "log.h"
 #include "ra.h"
 #include "ra_internal.h"
@@ -38,6 +39,16 @@ ra_get_cert_chain(struct ra *ra, const struct acme_account *acct,
 	}
 	rc = store_cert_get(st, serial, &c);
 	if (rc == STORE_OK && strcmp(c.account_id, acct->id) != 0)
+		rc = STORE_NOTFOUND;
+	/*
+	 * --delete-revoked (Pebble's behaviour, which client suites expect):
+	 * a revoked certificate is answered exactly as one never issued,
+	 * 404 with the malformed type (RFC 8555 §6.7 has no "not found"
+	 * type; Boulder and Pebble use this one), while its row stays for
+	 * the CRL, `localacme list` and the management API.
+	 */
+	if (rc == STORE_OK && c.status == ACME_CERT_REVOKED &&
+	    knobs_delete_revoked())
 		rc = STORE_NOTFOUND;
 	if (rc == STORE_NOTFOUND)
 		ra_not_found(prob, "certificate");

@@ -250,7 +250,8 @@ ra_new_order(struct ra *ra, const struct acme_account *acct,
 		goto out;
 	}
 	memcpy(out->account_id, acct->id, ACME_ID_SIZE);
-	out->expires = now + ra->opts.authz_pending_s;
+	/* RFC 8555 §7.1.3 "expires"; at most its authorizations' (below). */
+	out->expires = now + ra->opts.order_pending_s;
 	out->not_before = req->not_before;
 	out->not_after = req->not_after;
 	snprintf(out->profile, sizeof(out->profile), "%s",
@@ -271,7 +272,7 @@ ra_new_order(struct ra *ra, const struct acme_account *acct,
 		    req->wildcard[i] ? v + 2 : v);
 		a->wildcard = req->wildcard[i];
 		a->status = ACME_AUTHZ_PENDING;
-		a->expires = out->expires;
+		a->expires = now + ra->opts.authz_pending_s;
 		a->nchall = challenge_types(&a->ident, a->wildcard, types);
 		for (size_t j = 0; j < a->nchall; j++) {
 			a->chall[j].type = types[j];
@@ -283,6 +284,14 @@ ra_new_order(struct ra *ra, const struct acme_account *acct,
 			}
 		}
 	}
+	/*
+	 * As Boulder: an order expires no later than its first authorization
+	 * (--authz-lifetime below --order-lifetime), so reading it after
+	 * that sweeps it to invalid (ra_state_expire).
+	 */
+	for (size_t i = 0; i < req->nids; i++)
+		if (authzs[i].expires != 0 && authzs[i].expires < out->expires)
+			out->expires = authzs[i].expires;
 	rc = store_order_create(st, out, authzs, req->nids);
 	if (rc == STORE_CONFLICT || rc == STORE_NOTFOUND) {
 		acme_problem_setx(prob, ACME_P_UNAUTHORIZED, 401,

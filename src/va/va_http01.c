@@ -13,6 +13,7 @@
 
 #include "acme/acme.h"
 #include "acme/problem.h"
+#include "knobs.h"
 #include "log.h"
 #include "va.h"
 #include "va_internal.h"
@@ -134,7 +135,9 @@ out:
 static bool
 port_allowed(const struct va_opts *opts, unsigned port)
 {
-	return port == 80 || port == 443 || port == va_opt_http01_port(opts);
+	/* --http01-redirect-ports: a test knob for client suites (C10). */
+	return port == 80 || port == 443 || port == va_opt_http01_port(opts) ||
+	    knobs_http01_redirect_port(port);
 }
 
 /*
@@ -200,7 +203,8 @@ next_hop(const struct va_opts *opts, const char *location, struct hop *hop,
 	if (!port_allowed(opts, (unsigned)pn)) {
 		acme_problem_set(prob, ACME_P_CONNECTION,
 		    "http-01 redirect to \"%s\" refused: port %lu is not "
-		    "allowed (only 80, 443 and the http-01 port %u)", ex, pn,
+		    "allowed (only 80, 443, the http-01 port %u and those of "
+		    "--http01-redirect-ports)", ex, pn,
 		    va_opt_http01_port(opts));
 		goto out;
 	}

@@ -1175,6 +1175,7 @@ wfe_new(const struct wfe_opts *opts, struct ra *ra,
 	meta.profile_names = opts->profile_names;
 	meta.profile_descs = opts->profile_descs;
 	meta.nprofiles = opts->nprofiles;
+	meta.test_knobs = opts->test_knobs;
 	w->crl_fetch = opts->crl_fetch;
 	w->crl_arg = opts->crl_arg;
 	w->page = opts->page;

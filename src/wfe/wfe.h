@@ -10,6 +10,7 @@ struct ra;
 struct nonce_table;
 struct http_request;
 struct http_response;
+struct json_t;
 
 struct wfe_opts {
 	const char		*base_url;	/* "https://localhost:8555", no trailing / */
@@ -24,6 +25,8 @@ struct wfe_opts {
 	const char *const	*profile_names;	/* meta.profiles (draft-ietf-acme-profiles) */
 	const char *const	*profile_descs;
 	size_t			 nprofiles;
+	/* directory meta ACME_META_TEST_KNOBS (knobs_meta); NULL = absent */
+	const struct json_t	*test_knobs;
 	/* GET WFE_CRL_PATH serves this when set (a new DER buffer, caller frees) */
 	unsigned char		*(*crl_fetch)(void *arg, size_t *len);
 	void			*crl_arg;

@@ -32,16 +32,37 @@
 #                          TYPE / --expect-error TYPE: newAccount / newOrder
 #                          must fail with urn:ietf:params:acme:error:TYPE
 #                          (exit 0 if so). badNonce is retried (§6.5).
+#                          The test knobs' cases (issue #15): --account-key-type
+#                          / --csr-key-type KIND (p256, p384, p521, rsa1024...)
+#                          for a new account / the CSR key; --expect-finalize-error
+#                          TYPE; --lapse: once the order is ready, wait past its
+#                          "expires" and print the order's and authorizations'
+#                          statuses and the finalize answer (must be refused);
+#                          --revoke: after issuance revoke the certificate and
+#                          print the status of its URL afterwards
+#   redirect NAME          real http-01 (the server runs with --http01-port P):
+#                          this program answers on 127.0.0.1:P with a 302 to
+#                          http://NAME:R/... (--http01-port P --redirect-port R)
+#                          and serves the key authorization on R; prints the
+#                          challenge answer's Retry-After, then the
+#                          authorization's final status and error (issues the
+#                          certificate when it is valid)
 import argparse
+import calendar
+import http.server
 import json
 import os
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
 from acme_client import (P_PREFIX, AcmeError, Client, Key, ServerGone,  # noqa: E402
-                         b64u, eab_jws, leaf_serial, make_csr, split_chain)
+                         b64u, eab_jws, key_authorization, leaf_serial,
+                         make_csr, split_chain)
+from cryptography import x509  # noqa: E402
+from cryptography.hazmat.primitives import serialization  # noqa: E402
 
 
 def write_cert(outdir, pem):
@@ -61,7 +82,7 @@ def cmd_order(c, a):
         with open(a.account_key) as f:
             c.key = Key.from_pem(f.read())
     else:
-        c.key = Key()
+        c.key = Key(a.account_key_type)
         if a.account_key:
             with open(a.account_key, "w") as f:
                 f.write(c.key.pem())
@@ -133,7 +154,19 @@ def cmd_order(c, a):
         time.sleep(0.1)
     if o["status"] != "ready":
         raise SystemExit("order is %s" % o["status"])
-    r = c.post_any(o["finalize"], {"csr": b64u(make_csr(a.names))})
+    csr_key = Key(a.csr_key_type) if a.csr_key_type else None
+    if a.lapse:
+        return lapse(c, o, ourl, csr_key, a)
+    r = c.post_any(o["finalize"], {"csr": b64u(make_csr(a.names, csr_key))})
+    if a.expect_finalize_error:
+        prob = (r.json() or {}) if r.body else {}
+        want = P_PREFIX + a.expect_finalize_error
+        if r.status < 400 or prob.get("type") != want:
+            raise SystemExit("finalize: want %s, got %d %s" % (
+                want, r.status, r.body))
+        print("finalize refused as expected: %d %s" % (r.status,
+                                                      prob.get("type")))
+        return 0
     if r.status != 200:
         raise SystemExit("finalize: %d %s" % (r.status, r.body))
     for _ in range(100):
@@ -155,7 +188,135 @@ def cmd_order(c, a):
     with open(os.path.join(a.out, "order.json"), "w") as f:
         json.dump(o, f)
     print("issued; badNonce retries: %d" % c.bad_nonces)
+    if a.revoke:
+        der = x509.load_pem_x509_certificate(leaf.encode()).public_bytes(
+            serialization.Encoding.DER)
+        r = c.post_any(c.dir["revokeCert"], {"certificate": b64u(der)})
+        if r.status != 200:
+            raise SystemExit("revokeCert: %d %s" % (r.status, r.body))
+        r = c.post_any(o["certificate"], None)
+        prob = (r.json() or {}) if r.status >= 400 else {}
+        print("certificate URL after revocation: %d %s" % (
+            r.status, prob.get("type", r.ctype)))
     return 0
+
+
+def rfc3339(s):
+    return calendar.timegm(time.strptime(s, "%Y-%m-%dT%H:%M:%SZ"))
+
+
+def lapse(c, o, ourl, csr_key, a):
+    """--lapse: wait past the ready order's "expires" (RFC 8555 §7.1.3),
+    then print what the order and its authorizations read and what
+    finalize answers; SystemExit if finalize is not refused."""
+    exp = rfc3339(o["expires"])
+    azs = [(u, rfc3339(c.post_any(u, None).json()["expires"]))
+           for u in o["authorizations"]]
+    # a second order left pending: its challenge is answered after the lapse
+    r = c.post_any(c.dir["newOrder"], {"identifiers": [
+        {"type": "dns", "value": "pending-" + a.names[0]}]})
+    if r.status != 201:
+        raise SystemExit("newOrder: %d %s" % (r.status, r.body))
+    p_url, p_o = r.header("Location"), r.json()
+    p_az = p_o["authorizations"][0]
+    p_az_exp = rfc3339(c.post_any(p_az, None).json()["expires"])
+    lapse_at = max(min([exp] + [e for _, e in azs]),
+                   min(rfc3339(p_o["expires"]), p_az_exp))
+    print("order expires in %d s, first authorization in %d s" % (
+        exp - time.time(), min(e for _, e in azs) - time.time()))
+    time.sleep(max(0, lapse_at - time.time()) + 1.5)
+    o = c.post_any(ourl, None).json()
+    print("order after expiry: %s" % o["status"])
+    for u, _ in azs:
+        print("authorization after expiry: %s" % c.post_any(
+            u, None).json()["status"])
+    print("pending order after expiry: %s" % c.post_any(
+        p_url, None).json()["status"])
+    if p_az_exp < time.time():
+        az = c.post_any(p_az, None).json()
+        print("pending authorization after expiry: %s" % az["status"])
+        r = c.post_any(az["challenges"][0]["url"], {})
+        prob = (r.json() or {}) if r.status >= 400 else {}
+        print("its challenge answered: %d %s" % (r.status, prob.get("type")))
+    r = c.post_any(o["finalize"], {"csr": b64u(make_csr(a.names, csr_key))})
+    prob = (r.json() or {}) if r.body else {}
+    if r.status < 400:
+        raise SystemExit("finalize of an expired order: %d %s" % (
+            r.status, r.body))
+    print("finalize refused: %d %s" % (r.status, prob.get("type")))
+    return 0
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """http-01 for the redirect case: on the http-01 port a 302 to the
+    other port; there the key authorization (RFC 8555 §8.3)."""
+    answers = {}
+    target = None       # "http://NAME:PORT" on the http-01 port
+
+    def do_GET(self):
+        if self.target:
+            self.send_response(302)
+            self.send_header("Location", self.target + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = self.answers.get(self.path.rsplit("/", 1)[-1])
+        if body is None:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def serve_on(port, target):
+    h = type("H", (_Handler,), {"target": target})
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), h)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+def cmd_redirect(c, a):
+    name = a.names[0]
+    srvs = [serve_on(a.http01_port, "http://%s:%d" % (name, a.redirect_port)),
+            serve_on(a.redirect_port, None)]
+    try:
+        c.key = Key()
+        c.new_account()
+        url, o = c.new_order([name])
+        az_url = o["authorizations"][0]
+        az = c.get(az_url, "authz").json()
+        ch = [x for x in az["challenges"] if x["type"] == "http-01"][0]
+        _Handler.answers[ch["token"]] = key_authorization(
+            ch["token"], c.key).encode()
+        r = c.post(ch["url"], {}, "challenge")
+        print("challenge %s, Retry-After: %s" % (
+            r.json()["status"], r.header("Retry-After")))
+        for _ in range(300):
+            az = c.get(az_url, "authz").json()
+            if az["status"] != "pending":
+                break
+            time.sleep(0.1)
+        ch = [x for x in az["challenges"] if x["type"] == "http-01"][0]
+        print("authorization %s" % az["status"])
+        if az["status"] != "valid":
+            print("error: %s" % ch.get("error", {}).get("detail"))
+            return 0
+        o = c.wait_order(url, ("ready",))
+        c.finalize(o, [name])
+        o = c.wait_order(url, ("valid",))
+        print("issued %s" % o["status"])
+        return 0
+    finally:
+        for s in srvs:
+            s.shutdown()
 
 
 def main():
@@ -178,6 +339,13 @@ def main():
     ap.add_argument("--profile")
     ap.add_argument("--replaces")
     ap.add_argument("--expect-error")
+    ap.add_argument("--account-key-type", default="p256")
+    ap.add_argument("--csr-key-type")
+    ap.add_argument("--expect-finalize-error")
+    ap.add_argument("--lapse", action="store_true")
+    ap.add_argument("--revoke", action="store_true")
+    ap.add_argument("--http01-port", type=int)
+    ap.add_argument("--redirect-port", type=int)
     ap.add_argument("cmd")
     ap.add_argument("names", nargs="*")
     a = ap.parse_intermixed_args()
@@ -186,6 +354,11 @@ def main():
         if not a.names:
             ap.error("order needs at least one NAME")
         return cmd_order(c, a)
+    if a.cmd == "redirect":
+        if len(a.names) != 1 or not a.http01_port or not a.redirect_port:
+            ap.error("redirect needs NAME, --http01-port and "
+                     "--redirect-port")
+        return cmd_redirect(c, a)
     if a.account and os.path.exists(a.account):
         c.load(a.account)
 

@@ -33,7 +33,14 @@ acme_start --dns-mock "127.0.0.1:$DNS" --admin-listen "127.0.0.1:$ADMIN" \
 
 grep -q "warn  serve: DNS MOCK ON (--dns-mock): a test DNS server answers on 127.0.0.1:$DNS" \
     "$E2E_TMP/serve.log" || e2e_fail "no start-up warning naming the DNS mock"
-e2e_ok "the start-up log warns that the DNS mock is on, and where"
+curl -fsS --cacert "$ACME_ROOT" "$ACME_DIR" >"$E2E_TMP/dir.json"
+python3 - "$E2E_TMP/dir.json" "127.0.0.1:$DNS" <<'PY' ||
+import json, sys
+k = json.load(open(sys.argv[1]))["meta"]["x-localacme-test-knobs"]
+assert k == {"dns-mock": sys.argv[2]}, k
+PY
+    e2e_fail "directory meta does not list the DNS mock: $(cat "$E2E_TMP/dir.json")"
+e2e_ok "the start-up log warns that the DNS mock is on, and where; so does the directory meta"
 
 # mock PATH JSON: POST to the management API over HTTPS, no token (loopback).
 mock() {

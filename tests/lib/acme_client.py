@@ -94,16 +94,16 @@ def key_authorization(token, key):
 
 def _kind_of(priv):
     if isinstance(priv, ec.EllipticCurvePrivateKey):
-        return {"secp256r1": "p256", "secp384r1": "p384"}.get(priv.curve.name,
-                                                             priv.curve.name)
+        return {"secp256r1": "p256", "secp384r1": "p384",
+                "secp521r1": "p521"}.get(priv.curve.name, priv.curve.name)
     if isinstance(priv, rsa.RSAPrivateKey):
         return "rsa%d" % priv.key_size
     raise ValueError("unsupported key %r" % priv)
 
 
 class Key:
-    """An account or CSR key (P-256 by default, P-384, rsaBITS) with its
-    JWK and JWS signing."""
+    """An account or CSR key (P-256 by default, P-384, P-521, rsaBITS)
+    with its JWK and JWS signing."""
 
     def __init__(self, kind="p256", priv=None):
         self.kind = kind
@@ -113,6 +113,8 @@ class Key:
             self.priv = ec.generate_private_key(ec.SECP256R1())
         elif kind == "p384":
             self.priv = ec.generate_private_key(ec.SECP384R1())
+        elif kind == "p521":
+            self.priv = ec.generate_private_key(ec.SECP521R1())
         elif kind.startswith("rsa"):
             bits = int(kind[3:] or 2048)
             self.priv = rsa.generate_private_key(65537, bits)
@@ -134,14 +136,15 @@ class Key:
 
     @property
     def alg(self):
-        return {"p256": "ES256", "p384": "ES384"}.get(self.kind, "RS256")
+        return {"p256": "ES256", "p384": "ES384", "p521": "ES512"}.get(
+            self.kind, "RS256")
 
     def jwk(self):
         if isinstance(self.pub, ec.EllipticCurvePublicKey):
             n = self.pub.public_numbers()
             size = (self.pub.curve.key_size + 7) // 8
-            crv = {"secp256r1": "P-256", "secp384r1": "P-384"}[
-                self.pub.curve.name]
+            crv = {"secp256r1": "P-256", "secp384r1": "P-384",
+                   "secp521r1": "P-521"}[self.pub.curve.name]
             return {"kty": "EC", "crv": crv, "x": b64u(int_bytes(n.x, size)),
                     "y": b64u(int_bytes(n.y, size))}
         n = self.pub.public_numbers()

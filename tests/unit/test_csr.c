@@ -22,6 +22,7 @@
 #include "acme/b64url.h"
 #include "acme/csr.h"
 #include "acme/ident.h"
+#include "acme/keypolicy.h"
 #include "acme/problem.h"
 #include "testutil.h"
 
@@ -571,6 +572,36 @@ test_csr_key_cases(void **state)
 }
 
 /* BR §6.1.5: the allowed set. */
+/* The --weak-keys test knob (issue #15): RSA 1024 and P-521 while on. */
+static void
+test_csr_weak_keys_knob_rsa1024_p521_only_while_on(void **state)
+{
+	struct acme_problem	 prob;
+	EVP_PKEY		*r1024 = tu_key_rsa(1024), *p521 = tu_key_ec521();
+	EVP_PKEY		*r2047 = rsa_key(2047, 65537);
+
+	(void)state;
+	assert_non_null(r1024);
+	assert_non_null(p521);
+	assert_false(acme_keypolicy_weak());
+	assert_int_equal(acme_csr_key_policy(r1024, &prob), -1);
+	assert_int_equal(prob.type, ACME_P_BADCSR);
+	assert_int_equal(acme_csr_key_policy(p521, &prob), -1);
+	assert_int_equal(prob.type, ACME_P_BADCSR);
+	acme_keypolicy_set_weak(true);
+	assert_int_equal(acme_csr_key_policy(r1024, &prob), 0);
+	assert_int_equal(acme_csr_key_policy(p521, &prob), 0);
+	assert_int_equal(acme_csr_key_policy(k.rsa2048, &prob), 0);
+	/* other sizes stay refused */
+	assert_int_equal(acme_csr_key_policy(r2047, &prob), -1);
+	acme_keypolicy_set_weak(false);
+	assert_int_equal(acme_csr_key_policy(r1024, &prob), -1);
+	assert_int_equal(acme_csr_key_policy(p521, &prob), -1);
+	EVP_PKEY_free(r1024);
+	EVP_PKEY_free(p521);
+	EVP_PKEY_free(r2047);
+}
+
 static void
 test_csr_key_policy_allowed_keys_ok(void **state)
 {
@@ -1155,6 +1186,7 @@ main(void)
 		cmocka_unit_test(test_csr_sha1_signature_badcsr),
 		cmocka_unit_test(test_csr_key_cases),
 		cmocka_unit_test(test_csr_key_policy_allowed_keys_ok),
+		cmocka_unit_test(test_csr_weak_keys_knob_rsa1024_p521_only_while_on),
 		cmocka_unit_test(test_csr_account_key_badcsr),
 		cmocka_unit_test(test_csr_trailing_bytes_badcsr),
 		cmocka_unit_test(test_csr_ber_lengths_badcsr),

@@ -20,6 +20,7 @@
 
 #include "acme/b64url.h"
 #include "acme/jwk.h"
+#include "acme/keypolicy.h"
 #include "testutil.h"
 
 /* RFC 7638 §3.1 example key and thumbprint. */
@@ -522,6 +523,30 @@ test_jwk_rsa_1024_and_512_badpublickey(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* The --weak-keys test knob (issue #15): 1024 bits only while it is on. */
+static void
+test_jwk_weak_keys_knob_rsa_1024_only_while_on(void **state)
+{
+	EVP_PKEY	*k = tu_key_rsa(1024);
+	char		*s, *s512;
+
+	(void)state;
+	assert_non_null(k);
+	s = acme_jwk_export_str(k);
+	s512 = rsa_jwk_random(512, "AQAB");
+	assert_false(acme_keypolicy_weak());
+	assert_int_equal(import_result(s), ACME_P_BADPUBLICKEY);
+	acme_keypolicy_set_weak(true);
+	assert_int_equal(import_result(s), -1);
+	/* below 1024 stays refused */
+	assert_int_equal(import_result(s512), ACME_P_BADPUBLICKEY);
+	acme_keypolicy_set_weak(false);
+	assert_int_equal(import_result(s), ACME_P_BADPUBLICKEY);
+	free(s);
+	free(s512);
+	EVP_PKEY_free(k);
+}
+
 static void
 test_jwk_rsa_over_4096_badpublickey(void **state)
 {
@@ -1016,6 +1041,7 @@ main(void)
 		cmocka_unit_test(test_jwk_kty_oct_or_unknown_badpublickey),
 		cmocka_unit_test(test_jwk_private_members_malformed),
 		cmocka_unit_test(test_jwk_rsa_1024_and_512_badpublickey),
+		cmocka_unit_test(test_jwk_weak_keys_knob_rsa_1024_only_while_on),
 		cmocka_unit_test(test_jwk_rsa_over_4096_badpublickey),
 		cmocka_unit_test(test_jwk_rsa_size_not_multiple_of_8_badpublickey),
 		cmocka_unit_test(test_jwk_rsa_bad_exponent_badpublickey),

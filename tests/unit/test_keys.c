@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "acme/keypolicy.h"
 #include "keys.h"
 #include "testutil.h"
 
@@ -301,6 +302,35 @@ test_keys_p521_and_ed25519_not_acceptable(void **state)
 	EVP_PKEY_free(ed);
 }
 
+/* --weak-keys (issue #15): leaves only, never CA keys. */
+static void
+test_keys_leaf_weak_only_with_knob(void **state)
+{
+	EVP_PKEY	*p521 = tu_key_ec521(), *ed = tu_key_ed25519();
+	EVP_PKEY	*r1024 = tu_key_rsa(1024), *r2048 = tu_key_rsa(2048);
+	bool		 rsa = false;
+
+	(void)state;
+	assert_true(keys_leaf_acceptable(r2048, &rsa));
+	assert_true(rsa);
+	assert_false(keys_leaf_acceptable(p521, NULL));
+	assert_false(keys_leaf_acceptable(r1024, NULL));
+	acme_keypolicy_set_weak(true);
+	assert_true(keys_leaf_acceptable(p521, &rsa));
+	assert_false(rsa);
+	assert_true(keys_leaf_acceptable(r1024, &rsa));
+	assert_true(rsa);
+	assert_false(keys_leaf_acceptable(ed, NULL));
+	assert_false(keys_acceptable(p521, NULL));	/* CA keys: unchanged */
+	assert_false(keys_acceptable(r1024, NULL));
+	acme_keypolicy_set_weak(false);
+	assert_false(keys_leaf_acceptable(r1024, NULL));
+	EVP_PKEY_free(p521);
+	EVP_PKEY_free(ed);
+	EVP_PKEY_free(r1024);
+	EVP_PKEY_free(r2048);
+}
+
 static void
 test_keys_type_parse_names(void **state)
 {
@@ -332,6 +362,7 @@ main(void)
 		cmocka_unit_test(test_keys_check_pair_mismatch_fails),
 		cmocka_unit_test(test_keys_generate_types_acceptable),
 		cmocka_unit_test(test_keys_p521_and_ed25519_not_acceptable),
+		cmocka_unit_test(test_keys_leaf_weak_only_with_knob),
 		cmocka_unit_test(test_keys_type_parse_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "knobs.h"
 #include "va.h"
 
 #define TOKEN	"tok3n_AAAAAAAAAAAAAAAA"
@@ -724,6 +725,48 @@ test_va_http01_redirect_to_disallowed_port_is_refused(void **state)
 	srv_stop(&s);
 }
 
+/* The --http01-redirect-ports test knob (issue #15): that port, no other. */
+static void
+test_va_http01_redirect_to_knob_port_is_followed(void **state)
+{
+	struct srv		 s, extra;
+	struct va_opts		 o;
+	struct va_request	 r;
+	struct va_result	 res;
+	struct knobs_opts	 ko;
+	char			 loc[128], want[64];
+
+	(void)state;
+	assert_int_equal(srv_start(&s, "127.0.0.1", 0), 0);
+	assert_int_equal(srv_start(&extra, "127.0.0.1", 0), 0);
+	route(&extra, CHPATH, 200, "", KA, strlen(KA));
+	snprintf(loc, sizeof(loc), "http://127.0.0.1:%u%s", extra.port,
+	    CHPATH);
+	redirect(&s, CHPATH, loc);
+	opts_init(&o, s.port);
+	req_init(&r, ACME_IDENT_IP, "127.0.0.1");
+	memset(&ko, 0, sizeof(ko));
+	ko.seed = 1;
+	ko.redirect_ports[0] = extra.port + 1;	/* another port: still refused */
+	ko.nredirect_ports = 1;
+	assert_int_equal(knobs_configure(&ko), 0);
+	validate(&o, &r, &res);
+	assert_false(res.valid);
+	snprintf(want, sizeof(want), "port %u is not allowed", extra.port);
+	assert_non_null(strstr(res.prob.detail, want));
+	assert_int_equal(srv_nreq(&extra), 0);
+	ko.redirect_ports[1] = extra.port;
+	ko.nredirect_ports = 2;
+	assert_int_equal(knobs_configure(&ko), 0);
+	validate(&o, &r, &res);
+	ko.nredirect_ports = 0;
+	assert_int_equal(knobs_configure(&ko), 0);
+	assert_true(res.valid);
+	assert_int_equal(srv_nreq(&extra), 1);
+	srv_stop(&extra);
+	srv_stop(&s);
+}
+
 static void
 test_va_http01_redirect_to_port_443_is_followed(void **state)
 {
@@ -937,6 +980,7 @@ main(void)
 		cmocka_unit_test(test_va_http01_redirect_to_other_host_same_port_is_followed),
 		cmocka_unit_test(test_va_http01_redirect_to_unpinned_host_uses_our_resolver),
 		cmocka_unit_test(test_va_http01_redirect_to_disallowed_port_is_refused),
+		cmocka_unit_test(test_va_http01_redirect_to_knob_port_is_followed),
 		cmocka_unit_test(test_va_http01_redirect_to_port_443_is_followed),
 		cmocka_unit_test(test_va_http01_redirect_to_ftp_is_refused),
 		cmocka_unit_test(test_va_http01_relative_redirect_chain_of_ten_is_followed),

@@ -37,7 +37,19 @@ struct acme_render_meta {
 	const char *const	*profile_names;
 	const char *const	*profile_descs;	/* may be NULL: "" each */
 	size_t			 nprofiles;
+	/*
+	 * The test settings that are on (issue #15), as the object to
+	 * render under ACME_META_TEST_KNOBS (copied); NULL = absent.
+	 */
+	const json_t		*test_knobs;
 };
+
+/*
+ * A meta member of ours (RFC 8555 §7.1.1 lets clients ignore unknown
+ * ones; the "x-localacme-" prefix cannot clash with a registered
+ * field, RFC 8555 §9.7.6): {"FLAG": VALUE, ...} of the test knobs on.
+ */
+#define ACME_META_TEST_KNOBS	"x-localacme-test-knobs"
 
 /*
  * RFC 8555 §7.1.1 directory: newNonce, newAccount, newOrder, revokeCert,
