@@ -13,6 +13,7 @@ struct admin;
 struct ca;
 struct config;
 struct crl;
+struct ocsp;
 struct ra;
 struct ra_opts;
 struct wfe_opts;
@@ -31,6 +32,8 @@ struct serve_services {
 	const char		*pdescs[PROFILE_MAX];
 	char			 crl_url[ACME_URL_SIZE];
 	struct crl		*crl;		/* NULL unless --crl, until services_open */
+	char			 ocsp_url[ACME_URL_SIZE];	/* "" unless --ocsp */
+	struct ocsp		*ocsp;		/* NULL unless --ocsp, until services_open */
 	struct admin		*admin;		/* NULL unless --admin-listen, until services_open */
 };
 

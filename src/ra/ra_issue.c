@@ -333,7 +333,7 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 	EVP_PKEY		*forbidden[1] = { account_key };
 	char			 serial[ACME_SERIAL_SIZE];
 	char			 csr_tp[ACME_THUMBPRINT_SIZE];
-	bool			 is_acct_key;
+	bool			 is_acct_key, staple = false;
 	int			 ret = -1;
 
 	memset(&cyc, 0, sizeof(cyc));
@@ -361,8 +361,9 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 		*prob = csr_prob;
 		goto out;
 	}
-	if (acme_csr_check_key(csr, csr_key, o.idents, o.nident, forbidden, 1,
-	    prob) == -1)
+	/* Must-Staple (RFC 7633) only with a responder: badCSR without. */
+	if (acme_csr_check_staple(csr, csr_key, o.idents, o.nident, forbidden,
+	    1, ra->opts.ocsp_url != NULL ? &staple : NULL, prob) == -1)
 		goto out;
 	if (acme_jwk_thumbprint(csr_key, csr_tp) == -1)
 		csr_tp[0] = '\0';	/* a key type JWK cannot express */
@@ -409,6 +410,8 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 		lr.no_cn = prof->no_cn;
 	}
 	lr.crl_url = ra->opts.crl_url;
+	lr.ocsp_url = ra->opts.ocsp_url;
+	lr.must_staple = staple;
 	lr.not_before = o.not_before;
 	lr.not_after = o.not_after;
 
