@@ -13,7 +13,8 @@
 # acme/acme.h (and its own); only src/httpd/httpd.c includes microhttpd.h;
 # only store/ includes sqlite3.h; the CA and VA never include the store,
 # the RA or the WFE; the WFE never includes the store (it reaches state
-# only through the RA), and of src/ only the RA does; the RA handles no
+# only through the RA), and of src/ only the RA does; nor does the OCSP
+# responder, whose DER half does no I/O; the RA handles no
 # JSON or HTTP; httpd knows no ACME; and no status is a string literal in the store's UPDATEs (the RA
 # binds them). tests/layering_selftest.sh proves that each rule fails when
 # broken.
@@ -78,6 +79,14 @@ rule "only the RA may include the store" 'store/[a-z0-9_]+\.h' \
 # JSON, no ACME wire format (the WFE calls it through wfe_opts.page).
 rule "page must not include the store, jansson or the WFE" \
   'store/[a-z0-9_]+\.h|sqlite3\.h|jansson\.h|wfe\.h' $(files src/page/*.[ch])
+
+# The OCSP responder (issue #15) reads status through the RA and gets its
+# signer from the CA: no store, no JSON, no WFE; its DER half
+# (ocsp_der.[ch]: request parsing, response building) has no I/O at all.
+rule "ocsp must not include the store, jansson or the WFE" \
+  'store/[a-z0-9_]+\.h|sqlite3\.h|jansson\.h|wfe\.h' $(files src/ocsp/*.[ch])
+rule "ocsp_der is pure: no RA, CA, httpd or log" 'ra\.h|ca\.h|httpd\.h|log\.h' \
+  $(files src/ocsp/ocsp_der.[ch])
 
 # The RA never handles JSON or HTTP.
 rule "RA must not include jansson/httpd" 'jansson\.h|httpd\.h|microhttpd\.h' $(files src/ra/*.[ch])

@@ -52,6 +52,10 @@ src/ra/ra.c	#include "va_internal.h"
 src/wfe/wfe.c	#include "ra_internal.h"
 src/page/page_render.c	#include "store/store.h"
 src/page/page.c	#include <jansson.h>
+src/ocsp/ocsp.c	#include "store/store.h"
+src/ocsp/ocsp.c	#include <jansson.h>
+src/ocsp/ocsp_der.c	#include "ra.h"
+src/ocsp/ocsp_der.h	#include "httpd.h"
 EOT
 )
 fail=0 n=0
