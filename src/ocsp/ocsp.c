@@ -207,7 +207,8 @@ ocsp_handle(void *arg, const struct http_request *req,
 
 	if (strncmp(p, OCSP_PATH, n) != 0 || (p[n] != '\0' && p[n] != '/'))
 		return 0;
-	if (strcmp(req->method, "POST") == 0 && p[n] == '\0') {
+	if (strcmp(req->method, "POST") == 0 && (p[n] == '\0' ||
+	    strcmp(p + n, "/") == 0)) {
 		/* §A.1: application/ocsp-request; none is taken as it. */
 		if (ct != NULL && strncasecmp(ct, CT_REQ, strlen(CT_REQ)) != 0) {
 			char *m = strdup("POST an OCSP request needs "

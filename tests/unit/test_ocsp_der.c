@@ -320,6 +320,31 @@ test_ocsp_der_signer_profile_and_reuse(void **state)
 	EVP_PKEY_free(key);
 }
 
+/* A rotated intermediate gets its own signer (RFC 6960 §4.2.2.2). */
+static void
+test_ocsp_der_signer_remade_after_rotation(void **state)
+{
+	struct fx	*f = *state;
+	X509		*again, *issuer;
+	EVP_PKEY	*key;
+	const char	*ipem;
+	char		 err[512];
+	bool		 rotated = false;
+
+	assert_int_equal(ca_rotate(f->ca, time(NULL), true, &rotated, err,
+	    sizeof(err)), 0);
+	assert_true(rotated);
+	assert_int_equal(ca_ocsp_signer(f->ca, time(NULL), &again, &key,
+	    &issuer, &ipem), 0);
+	assert_ptr_equal(issuer, ca_intermediate_cert(f->ca));
+	assert_ptr_not_equal(issuer, f->issuer);
+	assert_int_equal(X509_check_issued(issuer, again), X509_V_OK);
+	assert_int_not_equal(X509_check_issued(f->issuer, again), X509_V_OK);
+	assert_string_equal(ipem, ca_chain_pem(f->ca));
+	X509_free(again);
+	EVP_PKEY_free(key);
+}
+
 /* ca_sign_leaf with --ocsp: AIA OCSP URL; Must-Staple only with a URL. */
 static void
 test_ocsp_der_leaf_aia_and_must_staple(void **state)
@@ -380,6 +405,8 @@ main(void)
 		    test_ocsp_der_signer_profile_and_reuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_ocsp_der_leaf_aia_and_must_staple, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_ocsp_der_signer_remade_after_rotation, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
