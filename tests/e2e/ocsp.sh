@@ -6,7 +6,7 @@
 # delegated signer (id-kp-OCSPSigning, ocsp-nocheck) to our root; certbot's
 # `certificates` shows the revoked certificate REVOKED and `renew` replaces it;
 # a Must-Staple CSR gets the TLS Feature (RFC 7633), and without --ocsp it is
-# badCSR naming --ocsp. About 25 s (certbot's start-up dominates).
+# badCSR naming --ocsp. About 45 s wall (seven certbot runs dominate).
 # SPDX-License-Identifier: MIT
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"

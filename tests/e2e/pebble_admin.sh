@@ -6,7 +6,7 @@
 # same type and form (Status, Serial, Certificate, Reason, RevokedAt), and our
 # own members stay. set-renewal-info takes Pebble's body ({"Certificate",
 # "ARIResponse"}) and renewalInfo then answers its window (the Pebble here,
-# 2.4.0, predates that endpoint). About 15 s.
+# 2.4.0, predates that endpoint). About 30 s wall (four lego runs).
 # SPDX-License-Identifier: MIT
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
