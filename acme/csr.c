@@ -669,12 +669,14 @@ obj_name(const ASN1_OBJECT *obj, char *buf, size_t sz)
  * carries anyway (src/ca/ca.c writes its own values; nothing is copied):
  * subjectAltName (checked by san_names), keyUsage without CA bits,
  * extendedKeyUsage of serverAuth/clientAuth, basicConstraints CA:FALSE
- * without a path length, and a subjectKeyIdentifier. Anything else
- * (OCSP Must-Staple among them, until there is an OCSP responder) is
- * badCSR naming it, never silently dropped. Returns 0 or -1.
+ * without a path length, and a subjectKeyIdentifier. Anything else is
+ * badCSR naming it, never silently dropped. OCSP Must-Staple (TLS
+ * Feature status_request, RFC 7633 §6) is allowed only when staple is
+ * not NULL (the server runs an OCSP responder), and then sets *staple.
+ * Returns 0 or -1.
  */
 static int
-ext_allowed(X509_EXTENSION *ext, struct acme_problem *prob)
+ext_allowed(X509_EXTENSION *ext, bool *staple, struct acme_problem *prob)
 {
 	const ASN1_OBJECT	*obj = X509_EXTENSION_get_object(ext);
 	ASN1_OCTET_STRING	*v = X509_EXTENSION_get_data(ext);
@@ -682,6 +684,7 @@ ext_allowed(X509_EXTENSION *ext, struct acme_problem *prob)
 	EXTENDED_KEY_USAGE	*eku = NULL;
 	ASN1_BIT_STRING		*ku = NULL;
 	ASN1_OCTET_STRING	*ski = NULL;
+	TLS_FEATURE		*tlsf = NULL;
 	char			 name[128];
 	int			 nid = OBJ_obj2nid(obj), i, rc = -1;
 
@@ -695,9 +698,12 @@ ext_allowed(X509_EXTENSION *ext, struct acme_problem *prob)
 	case NID_subject_key_identifier:
 		break;
 	case NID_tlsfeature:
+		if (staple != NULL)
+			break;
 		acme_problem_set(prob, ACME_P_BADCSR, "CSR requests extension "
 		    "%s, OCSP Must-Staple, which this CA does not include: it "
-		    "runs no OCSP responder", name);
+		    "runs no OCSP responder (start localacme serve with --ocsp)",
+		    name);
 		return -1;
 	default:
 		acme_problem_set(prob, ACME_P_BADCSR, "CSR requests extension "
@@ -768,6 +774,29 @@ ext_allowed(X509_EXTENSION *ext, struct acme_problem *prob)
 		if ((ski = X509V3_EXT_d2i(ext)) != NULL)
 			rc = 0;
 		break;
+	case NID_tlsfeature:
+		/* RFC 7633 §4.2: features we carry: status_request (5) only. */
+		if ((tlsf = X509V3_EXT_d2i(ext)) == NULL)
+			break;
+		if (sk_ASN1_INTEGER_num(tlsf) < 1) {
+			acme_problem_set(prob, ACME_P_BADCSR, "CSR extension "
+			    "%s lists no feature", name);
+			goto out;
+		}
+		for (i = 0; i < sk_ASN1_INTEGER_num(tlsf); i++) {
+			if (ASN1_INTEGER_get(sk_ASN1_INTEGER_value(tlsf, i)) !=
+			    5) {
+				acme_problem_set(prob, ACME_P_BADCSR, "CSR "
+				    "extension %s asks for a TLS feature other "
+				    "than status_request (5), which this CA "
+				    "does not include", name);
+				goto out;
+			}
+		}
+		if (staple)
+			*staple = true;
+		rc = 0;
+		break;
 	}
 	if (rc == -1)
 		acme_problem_set(prob, ACME_P_BADCSR,
@@ -778,6 +807,7 @@ ext_allowed(X509_EXTENSION *ext, struct acme_problem *prob)
 	EXTENDED_KEY_USAGE_free(eku);
 	BASIC_CONSTRAINTS_free(bc);
 	ASN1_OCTET_STRING_free(ski);
+	sk_ASN1_INTEGER_pop_free(tlsf, ASN1_INTEGER_free);
 	return rc;
 }
 
@@ -785,11 +815,12 @@ ext_allowed(X509_EXTENSION *ext, struct acme_problem *prob)
  * Collect the SANs (into ids[ACME_CSR_MAX_NAMES], *n, not normalised as a
  * list) and the CN (*has_cn, *cn: a DNS name or an IP address), with the
  * structural rules of acme_csr_check; with strict, also the extension
- * allow-list (ext_allowed).
+ * allow-list (ext_allowed, with staple).
  */
 static int
-collect(X509_REQ *req, bool strict, struct acme_identifier *ids, size_t *n,
-    struct acme_identifier *cn, bool *has_cn, struct acme_problem *prob)
+collect(X509_REQ *req, bool strict, bool *staple, struct acme_identifier *ids,
+    size_t *n, struct acme_identifier *cn, bool *has_cn,
+    struct acme_problem *prob)
 {
 	STACK_OF(X509_EXTENSION) *exts = NULL;
 	X509_EXTENSION		*ext, *san = NULL;
@@ -842,7 +873,7 @@ collect(X509_REQ *req, bool strict, struct acme_identifier *ids, size_t *n,
 		if (OBJ_obj2nid(X509_EXTENSION_get_object(ext)) ==
 		    NID_subject_alt_name)
 			san = ext;
-		if (strict && ext_allowed(ext, prob) == -1)
+		if (strict && ext_allowed(ext, staple, prob) == -1)
 			goto out;
 	}
 	if (san != NULL && san_names(san, ids, n, prob) == -1)
@@ -941,6 +972,16 @@ acme_csr_check_key(X509_REQ *req, EVP_PKEY *key,
     EVP_PKEY *const *forbidden_keys, size_t nforbidden,
     struct acme_problem *prob)
 {
+	return acme_csr_check_staple(req, key, ids, nids, forbidden_keys,
+	    nforbidden, NULL, prob);
+}
+
+int
+acme_csr_check_staple(X509_REQ *req, EVP_PKEY *key,
+    const struct acme_identifier *ids, size_t nids,
+    EVP_PKEY *const *forbidden_keys, size_t nforbidden, bool *staple,
+    struct acme_problem *prob)
+{
 	struct acme_identifier	*have = NULL, *want = NULL, cn;
 	char			 extra[96] = "", missing[96] = "";
 	size_t			 n = 0, nw = nids, i, j, nextra = 0, nmissing = 0;
@@ -957,7 +998,7 @@ acme_csr_check_key(X509_REQ *req, EVP_PKEY *key,
 		acme_problem_set(prob, ACME_P_SERVERINTERNAL, "internal error");
 		goto out;
 	}
-	if (collect(req, true, have, &n, &cn, &has_cn, prob) == -1)
+	if (collect(req, true, staple, have, &n, &cn, &has_cn, prob) == -1)
 		goto out;
 	if (nids > 0)
 		memcpy(want, ids, nids * sizeof(*want));
@@ -1050,7 +1091,7 @@ acme_csr_names(X509_REQ *req, struct acme_identifier **out, size_t *n,
 		goto out;
 	}
 	/* The operator's own CSR: extensions are ignored, never copied. */
-	if (collect(req, false, ids, &count, &cn, &has_cn, prob) == -1)
+	if (collect(req, false, NULL, ids, &count, &cn, &has_cn, prob) == -1)
 		goto out;
 	if (has_cn && !contains(ids, count, &cn))
 		ids[count++] = cn;

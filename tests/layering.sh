@@ -14,7 +14,8 @@
 # only store/ includes sqlite3.h; the DNS mock knows DNS only and the VA
 # never includes it; the CA and VA never include the store,
 # the RA or the WFE; the WFE never includes the store (it reaches state
-# only through the RA), and of src/ only the RA does; the RA handles no
+# only through the RA), and of src/ only the RA does; nor does the OCSP
+# responder, whose DER half does no I/O; the RA handles no
 # JSON or HTTP; httpd knows no ACME; and no status is a string literal in the store's UPDATEs (the RA
 # binds them). tests/layering_selftest.sh proves that each rule fails when
 # broken.
@@ -87,6 +88,15 @@ rule "dnsmock must not include acme/, the store, HTTP, JSON or other parts" \
   'acme/[a-z0-9_]+\.h|store/[a-z0-9_]+\.h|sqlite3\.h|jansson\.h|microhttpd\.h|httpd\.h|ares\.h|ra\.h|va\.h|wfe\.h|admin\.h' \
   $(files src/dnsmock/*.[ch])
 rule "VA must not include dnsmock (it asks it over DNS)" 'dnsmock[a-z_]*\.h' $(files src/va/*.[ch])
+
+# The OCSP responder (issue #15) reads status through the RA and gets its
+# signer from the CA: no store, no JSON, no WFE; its DER half
+# (ocsp_der.[ch]: request parsing, response building) has no I/O at all.
+rule "ocsp must not include the store, jansson or the WFE" \
+  'store/[a-z0-9_]+\.h|sqlite3\.h|jansson\.h|wfe\.h' $(files src/ocsp/*.[ch])
+rule "ocsp_der is pure: no RA, CA, httpd or log" 'ra\.h|ca\.h|httpd\.h|log\.h' \
+  $(files src/ocsp/ocsp_der.[ch])
+
 # The RA never handles JSON or HTTP.
 rule "RA must not include jansson/httpd" 'jansson\.h|httpd\.h|microhttpd\.h' $(files src/ra/*.[ch])
 

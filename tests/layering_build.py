@@ -31,11 +31,15 @@ CASES = [
     ("acme/jws.c", "store/store.h", False),         # acme/ is below the store
     ("src/page/page_render.c", "store/store.h", False),  # the page renders what the RA gives
     ("src/page/page.c", "wfe.h", False),            # the WFE calls it, not the reverse
+    ("src/ocsp/ocsp.c", "store/store.h", False),    # the OCSP responder reads through the RA
+    ("src/ocsp/ocsp.c", "wfe.h", False),            # the WFE calls it, not the reverse
+    ("src/ca/ca_ocsp.c", "ocsp.h", False),          # the CA makes the signer, knows no responder
     ("src/ra/ra.c", "store/store.h", True),         # controls: allowed headers
     ("src/wfe/wfe.c", "ra.h", True),
     ("src/ca/ca.c", "policy.h", True),
     ("store/store.c", "acme/acme.h", True),
     ("src/page/page.c", "ca.h", True),
+    ("src/ocsp/ocsp.c", "ra.h", True),
 ]
 
 

@@ -55,6 +55,10 @@ src/page/page.c	#include <jansson.h>
 src/dnsmock/dnsmock.c	#include "acme/acme.h"
 src/dnsmock/dnsmock_wire.c	#include <jansson.h>
 src/va/va_resolve.c	#include "dnsmock.h"
+src/ocsp/ocsp.c	#include "store/store.h"
+src/ocsp/ocsp.c	#include <jansson.h>
+src/ocsp/ocsp_der.c	#include "ra.h"
+src/ocsp/ocsp_der.h	#include "httpd.h"
 EOT
 )
 fail=0 n=0

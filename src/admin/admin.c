@@ -186,27 +186,44 @@ cert_status(struct admin *a, const char *hex, struct http_response *resp)
 	    c.names : ""));
 	if (c.pem != NULL)
 		json_object_set_new(j, "certificate", json_string(c.pem));
+	/* Pebble's members too, last (issue #15 item 2). */
+	if (admin_pebble_status(j, &c) == -1) {
+		json_decref(j);
+		j = NULL;
+	}
 	acme_cert_clear(&c);
 	reply_json(resp, 200, j);
 }
 
-/* POST /set-renewal-info/ (RFC 9773 test hook, as Pebble offers). */
+/*
+ * POST /set-renewal-info/ (RFC 9773 test hook, as Pebble offers): our
+ * body, or Pebble's {"Certificate", "ARIResponse"} (admin_pebble.c).
+ */
 static void
 set_renewal_info(struct admin *a, const struct http_request *req,
     struct http_response *resp)
 {
 	struct acme_ari_certid	 id;
 	struct acme_problem	 prob;
-	json_t			*j = NULL, *win;
+	json_t			*j = NULL, *win, *pj = NULL;
 	json_error_t		 jerr;
 	const char		*certid = NULL, *serial = NULL, *s, *e;
 	const char		*url = NULL;
 	char			 hex[ACME_SERIAL_SIZE], why[160], err[512];
 	time_t			 ts, te;
 	enum ra_result		 rc;
+	int			 peb = 0;
 
 	if ((j = json_loadb(req->body, req->bodysz, JSON_REJECT_DUPLICATES,
-	    &jerr)) == NULL || json_unpack_ex(j, &jerr, 0,
+	    &jerr)) != NULL && json_is_object(j) &&
+	    (peb = admin_pebble_renewal(j, hex, &ts, &te, &url, &pj, why,
+	    sizeof(why))) == -1) {
+		reply_textf(resp, 400, "%s\n", why);
+		goto out;
+	}
+	if (peb == 1)
+		goto set;
+	if (j == NULL || json_unpack_ex(j, &jerr, 0,
 	    "{s?:s, s?:s, s:{s:s, s:s}, s?:s}", "certID", &certid,
 	    "serial", &serial, "suggestedWindow", "start", &s, "end", &e,
 	    "explanationURL", &url) != 0 ||
@@ -214,7 +231,8 @@ set_renewal_info(struct admin *a, const struct http_request *req,
 	    (win = json_object_get(j, "suggestedWindow")) == NULL) {
 		reply_text(resp, 400, "want {\"certID\" or \"serial\", "
 		    "\"suggestedWindow\": {\"start\", \"end\"}, "
-		    "\"explanationURL\"?}\n");
+		    "\"explanationURL\"?}, or Pebble's {\"Certificate\", "
+		    "\"ARIResponse\"}\n");
 		goto out;
 	}
 	if (acme_time_parse_rfc3339(s, &ts) == -1 ||
@@ -233,6 +251,7 @@ set_renewal_info(struct admin *a, const struct http_request *req,
 		reply_textf(resp, 400, "serial: %s\n", why);
 		goto out;
 	}
+set:
 	rc = ra_renewal_info_set(a->ra, hex, ts, te, url, err, sizeof(err));
 	if (rc == RA_NOTFOUND)
 		reply_text(resp, 404, "no such certificate\n");
@@ -244,6 +263,7 @@ set_renewal_info(struct admin *a, const struct http_request *req,
 		reply_text(resp, 200, "ok\n");
 	}
 out:
+	json_decref(pj);
 	json_decref(j);
 }
 

@@ -128,6 +128,10 @@ static const struct setting settings[] = {
 	{ "crl_period_s", "LOCALACME_CRL_PERIOD_S", "crl-period", CT_INT,
 	    "86400", 120, 2592000, F(crl_period_s), NONE,
 	    "CRL nextUpdate - thisUpdate (s)" },
+	/* OCSP (issue #15 item 5): responder on the ACME listener, AIA in leaves */
+	{ "ocsp", "LOCALACME_OCSP", "ocsp", CT_BOOL, "false", 0, 0, F(ocsp),
+	    NONE, "answer OCSP (RFC 6960) at /ocsp; leaves carry its URL and "
+	    "may ask for Must-Staple" },
 	{ "admin_listen", "LOCALACME_ADMIN_LISTEN", "admin-listen", CT_STR, "",
 	    0, 0, F(admin_listen), NONE,
 	    "IP:PORT of the management API, HTTPS (\"\" = off)" },

@@ -56,6 +56,7 @@ struct config {
 	char		*default_profile;
 	bool		 crl;		/* publish a CRL, CRL DP in leaves */
 	int		 crl_period_s;	/* nextUpdate - thisUpdate */
+	bool		 ocsp;		/* OCSP responder, AIA in leaves (issue #15) */
 	char		*admin_listen;	/* "" = no management API */
 	bool		 admin_expose_keys;
 	char		*admin_token_file; /* "" = <state>/admin.token */

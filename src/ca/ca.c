@@ -148,6 +148,12 @@ add_ski(X509 *x, ASN1_OCTET_STRING **out)
 	return rc;
 }
 
+int
+ca_add_ski(X509 *x)
+{
+	return add_ski(x, NULL);
+}
+
 /* keyIdentifier only, no issuer/serial (BR §7.1.2.11.1). */
 int
 ca_add_aki(X509 *x, const ASN1_OCTET_STRING *keyid)
@@ -287,7 +293,7 @@ ca_sign_cert(X509 *x, EVP_PKEY *key)
 }
 
 /* "localacme <what> <user>@<host> <8 hex>", at most 64 characters. */
-static X509_NAME *
+X509_NAME *
 ca_name(const char *what)
 {
 	X509_NAME	*name;
@@ -547,6 +553,7 @@ ca_open(const char *state_dir, bool create_if_missing,
 	}
 	pthread_mutex_init(&ca->lock, NULL);
 	pthread_mutex_init(&ca->rotate_lock, NULL);
+	pthread_mutex_init(&ca->ocsp_lock, NULL);
 	if ((ca->root = keys_load_cert(ps.root_pem, err, errsz)) == NULL)
 		goto out;
 	if (!signed_by(ca->root, ca->root)) {
@@ -613,6 +620,9 @@ ca_free(struct ca *ca)
 	free(ca->pass_tty);
 	pthread_mutex_destroy(&ca->lock);
 	pthread_mutex_destroy(&ca->rotate_lock);
+	X509_free(ca->ocsp_cert);
+	EVP_PKEY_free(ca->ocsp_key);
+	pthread_mutex_destroy(&ca->ocsp_lock);
 	free(ca);
 }
 

@@ -90,6 +90,9 @@ struct ca_leaf_req {
 	const char			*serial;	/* from ca_new_serial, reserved */
 	bool				 no_cn;		/* profile: empty subject, critical SAN */
 	const char			*crl_url;	/* CRL distribution point URL, or NULL */
+	/* OCSP (--ocsp): the AIA's responder URL, or NULL; Must-Staple needs it */
+	const char			*ocsp_url;
+	bool				 must_staple;	/* TLS Feature status_request (RFC 7633) */
 };
 
 /*
@@ -202,6 +205,22 @@ int		 ca_encrypt_root(struct ca *ca, const struct passphrase_opts *po,
  */
 int		 ca_sign_crl(struct ca *ca, X509_CRL *crl,
 		    const char **issuer_pem);
+
+/* Lifetime of the delegated OCSP signer (ca_ocsp.c); renewed at half of it. */
+#define CA_OCSP_SIGNER_DAYS	4
+
+/*
+ * The delegated OCSP signing certificate of the current intermediate
+ * (RFC 6960 §4.2.2.2: EKU id-kp-OCSPSigning, id-pkix-ocsp-nocheck,
+ * CA_OCSP_SIGNER_DAYS), kept as ocsp-signer.pem/.key in the state
+ * directory and in memory. Made when missing, past half its life, or
+ * issued by another intermediate than the current one (rotation).
+ * Thread-safe. Returns 0 with *cert and *key (new references: caller
+ * frees with X509_free, EVP_PKEY_free), *issuer (borrowed, valid until
+ * ca_free) and *issuer_pem (its PEM, borrowed likewise); -1 (logged).
+ */
+int		 ca_ocsp_signer(struct ca *ca, time_t now, X509 **cert,
+		    EVP_PKEY **key, X509 **issuer, const char **issuer_pem);
 
 /*
  * Leaf PEM followed by chain (may be NULL). Returns a new string (caller

@@ -47,6 +47,46 @@ out:
 	return rc;
 }
 
+/* The leaf's AIA is exactly one id-ad-ocsp URI req->ocsp_url, non-critical. */
+static int
+check_aia(X509 *leaf, const struct ca_leaf_req *req)
+{
+	AUTHORITY_INFO_ACCESS	*aia;
+	ACCESS_DESCRIPTION	*ad;
+	GENERAL_NAME		*gn;
+	int			 rc = -1, crit;
+
+	if ((aia = X509_get_ext_d2i(leaf, NID_info_access, &crit, NULL)) ==
+	    NULL || crit != 0 || sk_ACCESS_DESCRIPTION_num(aia) != 1)
+		goto out;
+	ad = sk_ACCESS_DESCRIPTION_value(aia, 0);
+	gn = ad->location;
+	if (OBJ_obj2nid(ad->method) == NID_ad_OCSP && gn->type == GEN_URI &&
+	    (size_t)ASN1_STRING_length(gn->d.uniformResourceIdentifier) ==
+	    strlen(req->ocsp_url) &&
+	    memcmp(ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier),
+	    req->ocsp_url, strlen(req->ocsp_url)) == 0)
+		rc = 0;
+out:
+	AUTHORITY_INFO_ACCESS_free(aia);
+	return rc;
+}
+
+/* TLS Feature is exactly { status_request }, non-critical (RFC 7633 §4.2). */
+static int
+check_staple(X509 *leaf)
+{
+	TLS_FEATURE	*f;
+	int		 rc = -1, crit;
+
+	if ((f = X509_get_ext_d2i(leaf, NID_tlsfeature, &crit, NULL)) !=
+	    NULL && crit == 0 && sk_ASN1_INTEGER_num(f) == 1 &&
+	    ASN1_INTEGER_get(sk_ASN1_INTEGER_value(f, 0)) == 5)
+		rc = 0;
+	sk_ASN1_INTEGER_pop_free(f, ASN1_INTEGER_free);
+	return rc;
+}
+
 static int
 check_fail(char *err, size_t errsz, const char *what)
 {
@@ -142,7 +182,7 @@ ca_check_leaf(X509 *leaf, X509 *issuer, const struct ca_leaf_req *req,
 	unsigned char		 sb[20];
 	char			*hex = NULL;
 	const char		*cn;
-	bool			 is_rsa = false, has_dp;
+	bool			 is_rsa = false, has_dp, has_aia;
 	uint32_t		 ku, xku;
 	int			 rc = -1, n, crit;
 
@@ -175,10 +215,17 @@ ca_check_leaf(X509 *leaf, X509 *issuer, const struct ca_leaf_req *req,
 		check_fail(err, errsz, "validity outside the issuer's");
 		goto out;
 	}
-	/* Exactly BC, KU, EKU, SAN, AKI (+ CRL DP): no SKI, nothing else. */
+	/*
+	 * Exactly BC, KU, EKU, SAN, AKI (+ CRL DP, + OCSP AIA, + TLS
+	 * Feature): no SKI, nothing else.
+	 */
 	has_dp = req->crl_url != NULL && req->crl_url[0] != '\0';
-	if (X509_get_ext_count(leaf) != (has_dp ? 6 : 5) ||
+	has_aia = req->ocsp_url != NULL && req->ocsp_url[0] != '\0';
+	if (X509_get_ext_count(leaf) != 5 + has_dp + has_aia +
+	    req->must_staple ||
 	    (has_dp && check_crldp(leaf, req) == -1) ||
+	    (has_aia && check_aia(leaf, req) == -1) ||
+	    (req->must_staple && check_staple(leaf) == -1) ||
 	    ext_crit(leaf, NID_basic_constraints) != 1 ||
 	    ext_crit(leaf, NID_key_usage) != 1 ||
 	    ext_crit(leaf, NID_ext_key_usage) != 0 ||

@@ -38,6 +38,11 @@ struct ca {
 	struct ca_intermediate *cur;
 	/* Where an encrypted root.key's passphrase may come from (P6). */
 	char		*pass_file, *pass_cred_dir, *pass_tty;
+	/* The delegated OCSP signer (ca_ocsp.c), under ocsp_lock. */
+	pthread_mutex_t	 ocsp_lock;
+	X509		*ocsp_cert;
+	EVP_PKEY	*ocsp_key;
+	struct ca_intermediate *ocsp_is;	/* its issuer */
 };
 
 /* The CA's four files in its state directory. */
@@ -86,6 +91,11 @@ X509		*ca_new_cert(const char *serial, const X509_NAME *subject,
 		    const X509_PUBKEY *spki, time_t nb, time_t na);
 /* Sign x with key and ca_md_for(key). 0 or -1 (logged). */
 int		 ca_sign_cert(X509 *x, EVP_PKEY *key);
+
+/* "localacme <what> <user>@<host> <8 hex>" (ca.c), or NULL. */
+X509_NAME	*ca_name(const char *what);
+/* subjectKeyIdentifier by RFC 7093 §2 method 1 (ca.c). 0 or -1. */
+int		 ca_add_ski(X509 *x);
 
 /* ca_leaf.c, for the check (ca_check.c). */
 

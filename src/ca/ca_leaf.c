@@ -1,4 +1,4 @@
-/* ca_leaf.c - leaf certificates: serials, profile, SAN, CRL DP, signing (HARDENING §5.3); CRL signing */
+/* ca_leaf.c - leaf certificates: serials, profile, SAN, CRL DP, OCSP AIA and Must-Staple, signing (HARDENING §5.3); CRL signing */
 /* SPDX-License-Identifier: MIT */
 #include <sys/socket.h>
 
@@ -145,6 +145,61 @@ add_crldp(X509 *x, const char *url)
 	return rc;
 }
 
+/* RFC 5280 §4.2.2.1: authorityInfoAccess with one id-ad-ocsp URI (--ocsp). */
+static int
+add_aia(X509 *x, const char *url)
+{
+	AUTHORITY_INFO_ACCESS	*aia;
+	ACCESS_DESCRIPTION	*ad = NULL;
+	ASN1_IA5STRING		*uri = NULL;
+	int			 rc = -1;
+
+	if (url == NULL || url[0] == '\0')
+		return 0;
+	if ((aia = sk_ACCESS_DESCRIPTION_new_null()) == NULL)
+		return -1;
+	if ((ad = ACCESS_DESCRIPTION_new()) == NULL ||
+	    (uri = ASN1_IA5STRING_new()) == NULL ||
+	    ASN1_STRING_set(uri, url, -1) != 1)
+		goto out;
+	ASN1_OBJECT_free(ad->method);
+	ad->method = OBJ_nid2obj(NID_ad_OCSP);
+	GENERAL_NAME_set0_value(ad->location, GEN_URI, uri);
+	uri = NULL;
+	if (sk_ACCESS_DESCRIPTION_push(aia, ad) == 0)
+		goto out;
+	ad = NULL;
+	rc = ca_add_ext(x, NID_info_access, aia, 0);
+out:
+	ASN1_IA5STRING_free(uri);
+	ACCESS_DESCRIPTION_free(ad);
+	AUTHORITY_INFO_ACCESS_free(aia);
+	return rc;
+}
+
+/* RFC 7633 §4.2: TLS Feature status_request (5), OCSP Must-Staple. */
+static int
+add_must_staple(X509 *x, bool want)
+{
+	TLS_FEATURE	*f;
+	ASN1_INTEGER	*i = NULL;
+	int		 rc = -1;
+
+	if (!want)
+		return 0;
+	if ((f = sk_ASN1_INTEGER_new_null()) == NULL)
+		return -1;
+	if ((i = ASN1_INTEGER_new()) == NULL || ASN1_INTEGER_set(i, 5) != 1 ||
+	    sk_ASN1_INTEGER_push(f, i) == 0)
+		goto out;
+	i = NULL;
+	rc = ca_add_ext(x, NID_tlsfeature, f, 0);
+out:
+	ASN1_INTEGER_free(i);
+	sk_ASN1_INTEGER_pop_free(f, ASN1_INTEGER_free);
+	return rc;
+}
+
 time_t
 ca_leaf_backdate(time_t lifetime)
 {
@@ -222,8 +277,11 @@ ca_sign_leaf(struct ca *ca, const struct ca_leaf_req *req, X509 **out,
 	static const int ku_rsa[] = { 0, 2 };	/* + keyEncipherment */
 
 	*out = NULL;
+	/* Must-Staple without a responder would make an unusable leaf. */
 	if (req->nident == 0 || req->nident > ACME_MAX_IDENTIFIERS ||
-	    req->serial == NULL || req->pubkey == NULL) {
+	    req->serial == NULL || req->pubkey == NULL ||
+	    (req->must_staple && (req->ocsp_url == NULL ||
+	    req->ocsp_url[0] == '\0'))) {
 		log_err("ca_sign_leaf: bad request");
 		return -1;
 	}
@@ -254,6 +312,8 @@ ca_sign_leaf(struct ca *ca, const struct ca_leaf_req *req, X509 **out,
 	    cn == NULL ? 1 : 0) == -1 ||
 	    ca_add_aki(x, X509_get0_subject_key_id(is->cert)) == -1 ||
 	    add_crldp(x, req->crl_url) == -1 ||
+	    add_aia(x, req->ocsp_url) == -1 ||
+	    add_must_staple(x, req->must_staple) == -1 ||
 	    ca_sign_cert(x, is->key) == -1)
 		goto out;
 	/* HARDENING §5.3 pre-issuance check: never return a bad cert. */

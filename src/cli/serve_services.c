@@ -1,4 +1,4 @@
-/* serve_services.c - what serve runs beside the ACME API: test knobs, profiles, the CRL publisher, the management API */
+/* serve_services.c - what serve runs beside the ACME API: test knobs, profiles, the CRL publisher, the OCSP responder, the management API */
 /* SPDX-License-Identifier: MIT */
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +15,7 @@
 #include "knobs.h"
 #include "log.h"
 #include "metrics.h"
+#include "ocsp.h"
 #include "profile.h"
 #include "ra.h"
 #include "statedir.h"
@@ -93,6 +94,15 @@ services_setup(struct serve_services *x, const struct config *cfg, char *err,
 	}
 	metrics_set_profiles(x->pnames, x->profiles.n);
 
+	/* --ocsp: the leaves' AIA names the responder (issue #15). */
+	if (cfg->ocsp) {
+		n = snprintf(x->ocsp_url, sizeof(x->ocsp_url), "%s%s",
+		    cfg->base_url, OCSP_PATH);
+		if (n < 0 || (size_t)n >= sizeof(x->ocsp_url)) {
+			snprintf(err, errsz, "ocsp: base_url too long");
+			return -1;
+		}
+	}
 	if (!cfg->crl)
 		return 0;
 	n = snprintf(x->crl_url, sizeof(x->crl_url), "%s%s", cfg->base_url,
@@ -120,6 +130,8 @@ services_ra_opts(struct serve_services *x, struct ra_opts *ro)
 	ro->profiles = &x->profiles;
 	ro->authz_pending_s = knobs_authz_lifetime_s();	/* 0: the RA's */
 	ro->order_pending_s = knobs_order_lifetime_s();
+	if (x->ocsp_url[0] != '\0')	/* --ocsp */
+		ro->ocsp_url = x->ocsp_url;
 	if (x->crl_url[0] != '\0') {	/* --crl */
 		ro->crl_url = x->crl_url;
 		ro->on_revoke = services_on_revoke;
@@ -169,6 +181,11 @@ services_open(struct serve_services *x, const struct config *cfg,
 		if ((x->admin = admin_new(&ao, ra, ca, err, errsz)) == NULL)
 			return -1;
 	}
+	if (cfg->ocsp) {
+		if ((x->ocsp = ocsp_new(ra, ca, err, errsz)) == NULL)
+			return -1;
+		log_info("serve: OCSP responder at %s", x->ocsp_url);
+	}
 	if (!cfg->crl)
 		return 0;
 	memset(&co, 0, sizeof(co));
@@ -204,6 +221,10 @@ services_wfe_opts(struct serve_services *x, struct wfe_opts *wo)
 	wo->test_knobs = x->knobs_meta;
 	if (knobs_retry_after_s() > 0)
 		wo->retry_after_s = knobs_retry_after_s();
+	if (x->ocsp != NULL) {
+		wo->ocsp = ocsp_handle;
+		wo->ocsp_arg = x->ocsp;
+	}
 	if (x->crl != NULL) {
 		wo->crl_fetch = crl_fetch;
 		wo->crl_arg = x->crl;
@@ -249,4 +270,8 @@ services_clear(struct serve_services *x)
 	x->crl = NULL;
 	x->dnsmock = NULL;
 	x->knobs_meta = NULL;
+	ocsp_free(x->ocsp);
+	x->admin = NULL;
+	x->crl = NULL;
+	x->ocsp = NULL;
 }

@@ -15,6 +15,7 @@ struct config;
 struct crl;
 struct dnsmock;
 struct json_t;
+struct ocsp;
 struct ra;
 struct ra_opts;
 struct va_opts;
@@ -34,6 +35,8 @@ struct serve_services {
 	const char		*pdescs[PROFILE_MAX];
 	char			 crl_url[ACME_URL_SIZE];
 	struct crl		*crl;		/* NULL unless --crl, until services_open */
+	char			 ocsp_url[ACME_URL_SIZE];	/* "" unless --ocsp */
+	struct ocsp		*ocsp;		/* NULL unless --ocsp, until services_open */
 	struct admin		*admin;		/* NULL unless --admin-listen, until services_open */
 	struct dnsmock		*dnsmock;	/* NULL unless --dns-mock, until services_open */
 	struct json_t		*knobs_meta;	/* directory meta of the test knobs on, or NULL */

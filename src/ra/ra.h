@@ -50,6 +50,7 @@ struct ra_opts {
 	/* profiles (draft-ietf-acme-profiles), CRLs */
 	const struct profile_table *profiles;	/* NULL = "default" only, leaf_days */
 	const char	*crl_url;		/* CRL DP of leaves; NULL = none */
+	const char	*ocsp_url;		/* OCSP AIA of leaves, Must-Staple allowed; NULL = none */
 	void		(*on_revoke)(void *arg);	/* after each revocation */
 	void		*on_revoke_arg;
 	bool		 read_only;	/* store_open_readonly: list only */

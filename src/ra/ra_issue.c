@@ -334,7 +334,7 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 	EVP_PKEY		*forbidden[1] = { account_key };
 	char			 serial[ACME_SERIAL_SIZE];
 	char			 csr_tp[ACME_THUMBPRINT_SIZE];
-	bool			 is_acct_key;
+	bool			 is_acct_key, staple = false;
 	int			 ret = -1;
 
 	memset(&cyc, 0, sizeof(cyc));
@@ -363,8 +363,9 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 		*prob = csr_prob;
 		goto out;
 	}
-	if (acme_csr_check_key(csr, csr_key, o.idents, o.nident, forbidden, 1,
-	    prob) == -1) {
+	/* Must-Staple (RFC 7633) only with a responder: badCSR without. */
+	if (acme_csr_check_staple(csr, csr_key, o.idents, o.nident, forbidden,
+	    1, ra->opts.ocsp_url != NULL ? &staple : NULL, prob) == -1) {
 		/* RFC 8555 §7.4: the CSR asks for exactly the order's names. */
 		if (strncmp(prob->detail, ACME_CSR_NAMES_MISMATCH,
 		    strlen(ACME_CSR_NAMES_MISMATCH)) == 0)
@@ -416,6 +417,8 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 		lr.no_cn = prof->no_cn;
 	}
 	lr.crl_url = ra->opts.crl_url;
+	lr.ocsp_url = ra->opts.ocsp_url;
+	lr.must_staple = staple;
 	lr.not_before = o.not_before;
 	lr.not_after = o.not_after;
 

@@ -51,6 +51,9 @@ struct wfe {
 	int			(*page)(void *, const struct http_request *,
 				    struct http_response *);
 	void			*page_arg;
+	int			(*ocsp)(void *, const struct http_request *,
+				    struct http_response *);
+	void			*ocsp_arg;
 	struct ratelimit	*new_account_rl;	/* NULL: no limit */
 	bool			 limited[WFE_MAX_LISTENERS];
 };
@@ -1005,6 +1008,8 @@ handle(struct wfe *w, const struct http_request *req,
 	/* The status page and the root's downloads: not ACME resources. */
 	if (w->page != NULL && w->page(w->page_arg, req, resp))
 		return;
+	if (w->ocsp != NULL && w->ocsp(w->ocsp_arg, req, resp))
+		return;
 	cors(req, resp);
 
 	if (w->crl_fetch != NULL && strcmp(req->path, WFE_CRL_PATH) == 0) {
@@ -1180,6 +1185,8 @@ wfe_new(const struct wfe_opts *opts, struct ra *ra,
 	w->crl_arg = opts->crl_arg;
 	w->page = opts->page;
 	w->page_arg = opts->page_arg;
+	w->ocsp = opts->ocsp;
+	w->ocsp_arg = opts->ocsp_arg;
 	if (opts->new_account_rate > 0) {
 		for (size_t i = 0; i < WFE_MAX_LISTENERS; i++)
 			w->limited[i] = opts->new_account_limited == NULL ||

@@ -37,6 +37,10 @@ struct wfe_opts {
 	int			(*page)(void *arg, const struct http_request *req,
 				    struct http_response *resp);
 	void			*page_arg;
+	/* The OCSP responder (src/ocsp/, ocsp_handle), as page. NULL = none. */
+	int			(*ocsp)(void *arg, const struct http_request *req,
+				    struct http_response *resp);
+	void			*ocsp_arg;
 	/*
 	 * newAccount requests per minute per client address, burst the
 	 * same (0 = no limit), on the listeners (http_request.listener)

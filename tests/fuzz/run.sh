@@ -21,7 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=${FUZZ_BUILD_DIR:-$top/build-fuzz}
 work=${FUZZ_WORK_DIR:-$build/fuzz-work}
-all_targets="b64url jwk jws payload ident csr config request"
+all_targets="b64url jwk jws payload ident csr config request ocsp"
 
 merge=0
 secs=60

@@ -1004,6 +1004,72 @@ test_csr_refused_extensions_badcsr(void **state)
 	X509_REQ_free(req);
 }
 
+/*
+ * RFC 7633: with a responder (acme_csr_check_staple, staple != NULL) a
+ * TLS Feature of status_request is allowed and reported; another
+ * feature is still badCSR; without one, badCSR naming --ocsp (F27).
+ */
+static void
+test_csr_must_staple_only_with_responder(void **state)
+{
+	const struct san	 s[] = { { GEN_DNS, "a.test", 0 } };
+	const char *const	 order[] = { "a.test" };
+	struct acme_identifier	 ids[1];
+	struct acme_problem	 prob;
+	X509_EXTENSION		*ext[2];
+	X509_REQ		*req, *got;
+	EVP_PKEY		*key;
+	bool			 staple;
+
+	(void)state;
+	ext[0] = san_ext(s, 1);
+	ext[1] = conf_ext("tlsfeature", "status_request");
+	req = req_make(k.ec256, EVP_sha256(), NULL, ext, 2, 1);
+	memset(&prob, 0, sizeof(prob));
+	got = wire(req, &prob);
+	assert_non_null(got);
+	key = acme_csr_pubkey(got);
+	idents(order, 1, ids);
+	staple = false;
+	if (acme_csr_check_staple(got, key, ids, 1, NULL, 0, &staple,
+	    &prob) != 0)
+		fail_msg("refused: %s", prob.detail);
+	assert_true(staple);
+	assert_int_equal(acme_csr_check_staple(got, key, ids, 1, NULL, 0,
+	    NULL, &prob), -1);
+	assert_int_equal(prob.type, ACME_P_BADCSR);
+	assert_non_null(strstr(prob.detail, "--ocsp"));
+	EVP_PKEY_free(key);
+	X509_REQ_free(got);
+	X509_REQ_free(req);
+	/* status_request_v2 (17) is no feature we carry */
+	ext[0] = san_ext(s, 1);
+	ext[1] = conf_ext("tlsfeature", "status_request,status_request_v2");
+	req = req_make(k.ec256, EVP_sha256(), NULL, ext, 2, 1);
+	got = wire(req, &prob);
+	assert_non_null(got);
+	key = acme_csr_pubkey(got);
+	staple = false;
+	assert_int_equal(acme_csr_check_staple(got, key, ids, 1, NULL, 0,
+	    &staple, &prob), -1);
+	assert_int_equal(prob.type, ACME_P_BADCSR);
+	assert_false(staple);
+	EVP_PKEY_free(key);
+	X509_REQ_free(got);
+	X509_REQ_free(req);
+	/* no TLS Feature: accepted, staple stays false */
+	ext[0] = san_ext(s, 1);
+	req = req_make(k.ec256, EVP_sha256(), NULL, ext, 1, 1);
+	got = wire(req, &prob);
+	key = acme_csr_pubkey(got);
+	assert_int_equal(acme_csr_check_staple(got, key, ids, 1, NULL, 0,
+	    &staple, &prob), 0);
+	assert_false(staple);
+	EVP_PKEY_free(key);
+	X509_REQ_free(got);
+	X509_REQ_free(req);
+}
+
 /* An allowed extension whose value is not what its OID says: badCSR. */
 static void
 test_csr_undecodable_allowed_extension_badcsr(void **state)
@@ -1198,6 +1264,7 @@ main(void)
 		cmocka_unit_test(test_csr_too_many_sans_badcsr),
 		cmocka_unit_test(test_csr_allowed_extensions_accepted),
 		cmocka_unit_test(test_csr_refused_extensions_badcsr),
+		cmocka_unit_test(test_csr_must_staple_only_with_responder),
 		cmocka_unit_test(test_csr_undecodable_allowed_extension_badcsr),
 		cmocka_unit_test(test_csr_version_badcsr),
 		cmocka_unit_test(test_csr_not_base64url_malformed),

@@ -66,8 +66,9 @@ EVP_PKEY *acme_csr_pubkey(X509_REQ *req);
  *    CA refuses "extensions that the CA is not willing to include"):
  *    subjectAltName, keyUsage without keyCertSign/cRLSign,
  *    extendedKeyUsage of serverAuth/clientAuth, basicConstraints
- *    CA:FALSE, subjectKeyIdentifier; any other (OCSP Must-Staple,
- *    CA:TRUE, codeSigning, ...) is badCSR naming it;
+ *    CA:FALSE, subjectKeyIdentifier; any other (OCSP Must-Staple
+ *    but with acme_csr_check_staple, CA:TRUE, codeSigning, ...) is
+ *    badCSR naming it;
  *  - the key passes acme_csr_key_policy (F11, F12) and is none of
  *    forbidden_keys (account keys, RFC 8555 §11.1: F14, F15).
  * Other subject attributes are ignored, and the allowed extensions are
@@ -83,6 +84,16 @@ int	 acme_csr_check(X509_REQ *req, const struct acme_identifier *ids,
 int	 acme_csr_check_key(X509_REQ *req, EVP_PKEY *key,
 	    const struct acme_identifier *ids, size_t nids,
 	    EVP_PKEY *const *forbidden_keys, size_t nforbidden,
+	    struct acme_problem *prob);
+/*
+ * acme_csr_check_key for a CA that runs an OCSP responder: staple not
+ * NULL allows OCSP Must-Staple (TLS Feature, RFC 7633, listing only
+ * status_request) and sets *staple when the CSR asks for it (the caller
+ * sets it false first). With staple NULL it is acme_csr_check_key.
+ */
+int	 acme_csr_check_staple(X509_REQ *req, EVP_PKEY *key,
+	    const struct acme_identifier *ids, size_t nids,
+	    EVP_PKEY *const *forbidden_keys, size_t nforbidden, bool *staple,
 	    struct acme_problem *prob);
 
 /*
