@@ -157,6 +157,10 @@ static const struct setting settings[] = {
 	    F(seed), NONE, "test knob: PRNG seed to replay a run (0 = random)" },
 	{ "strict", "LOCALACME_STRICT", "strict", CT_BOOL, "false", 0, 0,
 	    F(strict), NONE, "refuse what RFC 8555 only discourages" },
+	/* alternate chains (RFC 8555 §7.4.2; issue #15) */
+	{ "alternate_roots", "LOCALACME_ALTERNATE_ROOTS", "alternate-roots",
+	    CT_INT, "0", 0, 4, F(alternate_roots), NONE,
+	    "alternate hierarchies each leaf is also served under (Link rel=alternate)" },
 };
 #define NSETTINGS	(sizeof(settings) / sizeof(settings[0]))
 

@@ -66,6 +66,7 @@ struct config {
 	char		*retry_after_form;	/* "seconds" | "date" */
 	int		 seed;		/* 0 = random */
 	bool		 strict;
+	int		 alternate_roots;	/* alternate chains, 0..4 */
 	bool		 help;		/* -h/--help was given */
 };
 

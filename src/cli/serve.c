@@ -442,6 +442,13 @@ cmd_serve(int argc, char **argv)
 	if (ca_maybe_rotate(ca, time(NULL), &rotated, err, sizeof(err)) == -1)
 		log_warn("serve: intermediate rotation: %s", err);
 	last_rotate_check = time(NULL);
+	/* --alternate-roots: RFC 8555 §7.4.2 alternate chains (ca_alt.c) */
+	if (ca_alt_open(ca, (unsigned)cfg.alternate_roots, err,
+	    sizeof(err)) == -1) {
+		cli_error("%s", err);
+		goto out;
+	}
+	ca_hier_log(ca);
 	if (statedir_path(&cfg, "localacme.db", db_path, sizeof(db_path)) ==
 	    -1) {
 		cli_error("state directory path too long");
