@@ -448,7 +448,6 @@ cmd_serve(int argc, char **argv)
 		cli_error("%s", err);
 		goto out;
 	}
-	ca_hier_log(ca);
 	if (statedir_path(&cfg, "localacme.db", db_path, sizeof(db_path)) ==
 	    -1) {
 		cli_error("state directory path too long");
@@ -574,6 +573,8 @@ cmd_serve(int argc, char **argv)
 	if (fault_injection_enabled())
 		log_warn("serve: FAULT INJECTION BUILD (localacme-faults): "
 		    "for tests only");
+	if (cfg.alternate_roots > 0)
+		ca_hier_log(ca);	/* one line per hierarchy, with its fingerprint */
 	log_info("serve: state in %s%s", cfg.state_dir,
 	    created ? " (new CA created)" : "");
 	log_info("serve: ACME directory at %s/directory", cfg.base_url);
