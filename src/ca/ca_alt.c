@@ -306,6 +306,11 @@ ca_alt_open(struct ca *ca, unsigned n, char *err, size_t errsz)
 		return -1;
 	}
 	pthread_mutex_lock(&ca->rotate_lock);
+	if (ca->nalt != 0) {
+		pthread_mutex_unlock(&ca->rotate_lock);
+		snprintf(err, errsz, "alternate hierarchies already open");
+		return -1;
+	}
 	for (unsigned k = 1; k <= n; k++) {
 		struct ca_alt *alt = &ca->alt[ca->nalt];
 

@@ -217,6 +217,8 @@ test_ca_alt_files_and_modes(void **state)
 	char		 err[512], name[32];
 
 	assert_int_equal(ca_alt_open(f->ca, 1, err, sizeof(err)), 0);
+	assert_int_equal(ca_alt_open(f->ca, 1, err, sizeof(err)), -1);	/* once */
+	assert_int_equal(ca_hierarchies(f->ca), 2);
 	assert_int_equal(mode_of(f, "alt1-root.key"), 0600);
 	assert_int_equal(mode_of(f, "alt1-root.pem"), 0644);
 	assert_int_equal(mode_of(f, "alt1-intermediate.pem"), 0644);
