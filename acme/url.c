@@ -26,7 +26,10 @@ static const struct {
 	[ACME_URL_AUTHZ] = { ACME_PATH_AUTHZ, "" },
 	[ACME_URL_CHALLENGE] = { ACME_PATH_CHALLENGE, "" },
 	[ACME_URL_CERT] = { ACME_PATH_CERT, "" },
+	[ACME_URL_CERT_ALT] = { ACME_PATH_CERT, NULL },	/* by hand: two ids */
 };
+
+#define CERT_ALT_MID	"/alt/"
 
 static bool
 id_char(char c)
@@ -68,7 +71,16 @@ acme_url_build(const char *base, enum acme_url_kind k, const char *id,
 		blen--;
 	if (blen > (size_t)ACME_URL_SIZE)
 		return -1;
-	if (layout[k].suffix != NULL) {
+	if (k == ACME_URL_CERT_ALT) {
+		/* id "<serial>/<k>" */
+		const char *sl = id != NULL ? strchr(id, '/') : NULL;
+
+		if (sl == NULL || !id_ok(id, (size_t)(sl - id)) ||
+		    sl[1] < '1' || sl[1] > '9' || sl[2] != '\0')
+			return -1;
+		r = snprintf(out, outsz, "%.*s%s%.*s%s%c", (int)blen, base,
+		    layout[k].prefix, (int)(sl - id), id, CERT_ALT_MID, sl[1]);
+	} else if (layout[k].suffix != NULL) {
 		if (id == NULL || !id_ok(id, strlen(id)))
 			return -1;
 		r = snprintf(out, outsz, "%.*s%s%s%s", (int)blen, base,
@@ -112,7 +124,7 @@ acme_url_parse_path(const char *path, enum acme_url_kind *k, char *id,
 	id[0] = '\0';
 	/* Fixed paths: exact match. */
 	for (i = 0; i < ACME_URL__MAX; i++) {
-		if (layout[i].suffix == NULL &&
+		if (layout[i].suffix == NULL && i != ACME_URL_CERT_ALT &&
 		    strcmp(path, layout[i].prefix) == 0) {
 			*k = (enum acme_url_kind)i;
 			return 0;
@@ -127,9 +139,26 @@ acme_url_parse_path(const char *path, enum acme_url_kind *k, char *id,
 		*k = ACME_URL_RENEWAL_INFO;
 		return 0;
 	}
+	/* "/acme/cert/<serial>/alt/<k>", k one digit 1-9 (RFC 8555 §7.4.2). */
+	plen = strlen(ACME_PATH_CERT);
+	if (strncmp(path, ACME_PATH_CERT, plen) == 0 &&
+	    (slash = strchr(path + plen, '/')) != NULL &&
+	    strncmp(slash, CERT_ALT_MID, strlen(CERT_ALT_MID)) == 0) {
+		rest = slash + strlen(CERT_ALT_MID);
+		len = (size_t)(slash - (path + plen));
+		if (rest[0] < '1' || rest[0] > '9' || rest[1] != '\0' ||
+		    !id_ok(path + plen, len) || len + 3 > idsz)
+			return -1;
+		memcpy(id, path + plen, len);
+		id[len] = '/';
+		id[len + 1] = rest[0];
+		id[len + 2] = '\0';
+		*k = ACME_URL_CERT_ALT;
+		return 0;
+	}
 	/* "<prefix><id><suffix>"; the suffix-less kind comes first. */
 	for (i = 0; i < ACME_URL__MAX; i++) {
-		if (layout[i].suffix == NULL)
+		if (layout[i].suffix == NULL || i == ACME_URL_CERT_ALT)
 			continue;
 		plen = strlen(layout[i].prefix);
 		if (strncmp(path, layout[i].prefix, plen) != 0)
@@ -225,4 +254,19 @@ int
 acme_url_cert(const char *base, const char *serial, char *out, size_t outsz)
 {
 	return acme_url_build(base, ACME_URL_CERT, serial, out, outsz);
+}
+
+int
+acme_url_cert_alt(const char *base, const char *serial, unsigned k, char *out,
+    size_t outsz)
+{
+	char id[ACME_URL_ID_MAX + 3];
+
+	if (serial == NULL || k < 1 || k > 9 ||
+	    snprintf(id, sizeof(id), "%s/%u", serial, k) >= (int)sizeof(id)) {
+		if (out != NULL && outsz > 0)
+			out[0] = '\0';
+		return -1;
+	}
+	return acme_url_build(base, ACME_URL_CERT_ALT, id, out, outsz);
 }

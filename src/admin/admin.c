@@ -27,6 +27,7 @@
 #include "admin.h"
 #include "admin_internal.h"
 #include "admin_conformance.h"
+#include "admin_hier.h"
 #include "ca.h"
 #include "config.h"
 #include "httpd.h"
@@ -39,8 +40,6 @@
 #define CT_TEXT		"text/plain; charset=utf-8"
 #define CT_PROM		"text/plain; version=0.0.4; charset=utf-8"
 #define CT_JSON		"application/json"
-#define CT_PEM		"application/x-pem-file"
-#define KEY_MAX		(64 * 1024)
 #define TOKEN_BYTES	32		/* 256 bits, 43 base64url characters */
 #define TOKEN_MAX	512		/* a token file's line, without the newline */
 #define TOKEN_FILE	"admin.token"
@@ -102,44 +101,6 @@ reply_json(struct http_response *resp, int status, json_t *j)
 		return;
 	}
 	http_response_set_body(resp, status, CT_JSON, s, strlen(s));
-}
-
-static void
-reply_str(struct http_response *resp, const char *ctype, const char *s)
-{
-	char *d = s != NULL ? strdup(s) : NULL;
-
-	if (d == NULL) {
-		reply_text(resp, 500, "internal error\n");
-		return;
-	}
-	http_response_set_body(resp, 200, ctype, d, strlen(d));
-}
-
-/* A CA key file's PEM (only with --admin-expose-keys). */
-static void
-reply_key(struct admin *a, struct http_response *resp, const char *name)
-{
-	char	 path[4096], *buf = NULL;
-	ssize_t	 n = -1;
-	int	 fd;
-
-	if (statedir_join(ca_state_dir(a->ca), name, path, sizeof(path)) ==
-	    -1 || (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
-		reply_text(resp, 404, "no such key\n");
-		return;
-	}
-	if ((buf = malloc(KEY_MAX + 1)) != NULL)
-		n = read(fd, buf, KEY_MAX);
-	close(fd);
-	if (n <= 0) {
-		free(buf);
-		reply_text(resp, 500, "cannot read the key\n");
-		return;
-	}
-	buf[n] = '\0';
-	log_warn("admin: served %s (--admin-expose-keys)", name);
-	http_response_set_body(resp, 200, CT_PEM, buf, (size_t)n);
 }
 
 static void
@@ -416,6 +377,8 @@ admin_handle(void *arg, const struct http_request *req,
 	bool		 get = strcmp(req->method, "GET") == 0 ||
 			    strcmp(req->method, "HEAD") == 0;
 	bool		 key;
+	enum admin_hier_kind hk;
+	unsigned	 hn;
 	char		*m, hv[96];
 	size_t		 len;
 
@@ -470,23 +433,21 @@ admin_handle(void *arg, const struct http_request *req,
 		reply_text(resp, 405, "use GET\n");
 		return;
 	}
-	/* The key endpoints do not exist without --admin-expose-keys. */
-	key = a->opts.expose_keys && (strcmp(p, "/root-keys/0") == 0 ||
-	    strcmp(p, "/intermediate-keys/0") == 0);
-	if (key && !token_ok(a, req->authorization)) {
-		refuse(a, req, resp, REFUSE_TOKEN, "unauthorized: send "
-		    "Authorization: Bearer <the admin token>");
+	/* roots/N, intermediates/N and their keys, per hierarchy (admin_hier.c) */
+	if ((hk = admin_hier_parse(p, &hn)) != ADMIN_HIER_NONE) {
+		key = hk == ADMIN_HIER_ROOT_KEY ||
+		    hk == ADMIN_HIER_INTERMEDIATE_KEY;
+		/* The key endpoints do not exist without --admin-expose-keys. */
+		if (key && !a->opts.expose_keys)
+			reply_text(resp, 404, "not found\n");
+		else if (key && !token_ok(a, req->authorization))
+			refuse(a, req, resp, REFUSE_TOKEN, "unauthorized: "
+			    "send Authorization: Bearer <the admin token>");
+		else
+			admin_hier_reply(a->ca, hk, hn, resp);
 		return;
 	}
-	if (strcmp(p, "/roots/0") == 0)
-		reply_str(resp, CT_PEM, ca_root_pem(a->ca));
-	else if (strcmp(p, "/intermediates/0") == 0)
-		reply_str(resp, CT_PEM, ca_chain_pem(a->ca));
-	else if (key && strcmp(p, "/root-keys/0") == 0)
-		reply_key(a, resp, "root.key");
-	else if (key)
-		reply_key(a, resp, "intermediate.key");
-	else if (strncmp(p, "/cert-status-by-serial/", 23) == 0 &&
+	if (strncmp(p, "/cert-status-by-serial/", 23) == 0 &&
 	    p[23] != '\0')
 		cert_status(a, p + 23, resp);
 	else if (strcmp(p, "/conformance") == 0)

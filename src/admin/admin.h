@@ -14,8 +14,10 @@ struct http_response;
 
 /*
  * Pebble's management interface, on its own listener (off by default):
- *   GET  /roots/0, /intermediates/0          PEM
- *   GET  /root-keys/0, /intermediate-keys/0  PEM keys, only with
+ *   GET  /roots/N, /intermediates/N          PEM of hierarchy N: 0 the
+ *                                            default, 1.. --alternate-roots
+ *                                            (admin_hier.c)
+ *   GET  /root-keys/N, /intermediate-keys/N  PEM keys, only with
  *                                            expose_keys (as Pebble, for
  *                                            tests) and the token
  *   GET  /cert-status-by-serial/<hex>        JSON status, reason, times

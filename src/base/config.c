@@ -194,6 +194,10 @@ static const struct setting settings[] = {
 	{ "delete_revoked", "LOCALACME_DELETE_REVOKED", "delete-revoked",
 	    CT_BOOL, "false", 0, 0, F(delete_revoked), NONE, "test knob: a "
 	    "revoked certificate's URL answers 404 (the CRL keeps it)" },
+	/* alternate chains (RFC 8555 §7.4.2; issue #15) */
+	{ "alternate_roots", "LOCALACME_ALTERNATE_ROOTS", "alternate-roots",
+	    CT_INT, "0", 0, 4, F(alternate_roots), NONE,
+	    "alternate hierarchies each leaf is also served under (Link rel=alternate)" },
 };
 #define NSETTINGS	(sizeof(settings) / sizeof(settings[0]))
 

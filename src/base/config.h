@@ -78,6 +78,7 @@ struct config {
 	char		*order_lifetime;	/* duration or "" */
 	int		 retry_after;	/* seconds, 0 = default */
 	bool		 delete_revoked;
+	int		 alternate_roots;	/* alternate chains, 0..4 */
 	bool		 help;		/* -h/--help was given */
 };
 

@@ -49,6 +49,7 @@ endpoint_name(int ep)
 		[ACME_URL_AUTHZ] = "authz",
 		[ACME_URL_CHALLENGE] = "challenge",
 		[ACME_URL_CERT] = "cert",
+		[ACME_URL_CERT_ALT] = "cert-alt",
 	};
 
 	if (ep >= 0 && ep < ACME_URL__MAX && kinds[ep] != NULL)

@@ -327,9 +327,10 @@ ca_name(const char *what)
 
 static const int ca_ku_bits[] = { 5, 6 };	/* keyCertSign, cRLSign */
 
-/* HARDENING §5.1. */
-static X509 *
-make_root(EVP_PKEY *key, const struct policy *p, time_t now)
+/* HARDENING §5.1; what names it in the CN ("root", "alt1 root"). */
+X509 *
+ca_make_root(EVP_PKEY *key, const struct policy *p, time_t now,
+    const char *what)
 {
 	X509		*x = NULL;
 	X509_NAME	*name = NULL;
@@ -337,7 +338,7 @@ make_root(EVP_PKEY *key, const struct policy *p, time_t now)
 	char		 serial[ACME_SERIAL_SIZE];
 	time_t		 nb = now - CA_BACKDATE;
 
-	if (ca_new_serial(serial) == -1 || (name = ca_name("root")) == NULL)
+	if (ca_new_serial(serial) == -1 || (name = ca_name(what)) == NULL)
 		goto fail;
 	if ((x = ca_new_cert(serial, name, name, key, NULL, nb,
 	    nb + (time_t)CA_ROOT_DAYS * CA_DAY)) == NULL)
@@ -364,9 +365,8 @@ X509 *
 ca_make_intermediate(X509 *root, EVP_PKEY *rootkey, EVP_PKEY *key,
     const struct policy *p, time_t now)
 {
-	X509		*x = NULL;
-	X509_NAME	*name = NULL;
-	char		 serial[ACME_SERIAL_SIZE];
+	X509		*x;
+	X509_NAME	*name;
 	time_t		 nb = now - CA_BACKDATE, na, rnb, rna;
 
 	rnb = ca_asn1_to_time(X509_get0_notBefore(root));
@@ -381,26 +381,37 @@ ca_make_intermediate(X509 *root, EVP_PKEY *rootkey, EVP_PKEY *key,
 		    "intermediate");
 		return NULL;
 	}
-	if (ca_new_serial(serial) == -1 ||
-	    (name = ca_name("intermediate")) == NULL)
-		goto fail;
+	if ((name = ca_name("intermediate")) == NULL)
+		return NULL;
+	x = ca_sign_intermediate(root, rootkey, key, name, nb, na, p);
+	X509_NAME_free(name);
+	return x;
+}
+
+/* HARDENING §5.2: the intermediate's profile, for any subject and times. */
+X509 *
+ca_sign_intermediate(X509 *root, EVP_PKEY *rootkey, EVP_PKEY *key,
+    const X509_NAME *name, time_t nb, time_t na, const struct policy *p)
+{
+	X509	*x = NULL;
+	char	 serial[ACME_SERIAL_SIZE];
+
+	if (ca_new_serial(serial) == -1)
+		return NULL;
 	if ((x = ca_new_cert(serial, name, X509_get_subject_name(root), key,
 	    NULL, nb, na)) == NULL)
-		goto fail;
+		return NULL;
 	if (ca_add_bc(x, true, 0) == -1 ||
 	    ca_add_ku(x, ca_ku_bits, 2) == -1 ||
 	    ca_add_eku(x, true) == -1 ||
 	    add_ski(x, NULL) == -1 ||
 	    ca_add_aki(x, X509_get0_subject_key_id(root)) == -1 ||
 	    add_nc(x, p) == -1 ||
-	    ca_sign_cert(x, rootkey) == -1)
-		goto fail;
-	X509_NAME_free(name);
+	    ca_sign_cert(x, rootkey) == -1) {
+		X509_free(x);
+		return NULL;
+	}
 	return x;
-fail:
-	X509_NAME_free(name);
-	X509_free(x);
-	return NULL;
 }
 
 int
@@ -466,7 +477,7 @@ create_ca(const struct ca_paths *ps, const struct ca_create_opts *opts,
 	if ((rkey = keys_generate(kt, err, errsz)) == NULL ||
 	    (ikey = keys_generate(kt, err, errsz)) == NULL)
 		goto out;
-	if ((root = make_root(rkey, pol, now)) == NULL ||
+	if ((root = ca_make_root(rkey, pol, now, "root")) == NULL ||
 	    (inter = ca_make_intermediate(root, rkey, ikey, pol,
 	    now)) == NULL) {
 		snprintf(err, errsz, "cannot build the CA certificates");
@@ -500,8 +511,8 @@ ca_load_intermediate(struct ca_intermediate *is, X509 *cert, EVP_PKEY *key)
 }
 
 /* Is `cert` a CA certificate signed by `by` (names and signature)? */
-static bool
-signed_by(X509 *cert, X509 *by)
+bool
+ca_signed_by(X509 *cert, X509 *by)
 {
 	EVP_PKEY *pub = X509_get0_pubkey(by);
 
@@ -556,7 +567,7 @@ ca_open(const char *state_dir, bool create_if_missing,
 	pthread_mutex_init(&ca->ocsp_lock, NULL);
 	if ((ca->root = keys_load_cert(ps.root_pem, err, errsz)) == NULL)
 		goto out;
-	if (!signed_by(ca->root, ca->root)) {
+	if (!ca_signed_by(ca->root, ca->root)) {
 		snprintf(err, errsz, "%s: not a self-signed CA certificate",
 		    ps.root_pem);
 		goto out;
@@ -564,7 +575,7 @@ ca_open(const char *state_dir, bool create_if_missing,
 	if ((inter = keys_load_cert(ps.int_pem, err, errsz)) == NULL ||
 	    (ikey = keys_load_private(ps.int_key, err, errsz)) == NULL)
 		goto out;
-	if (!signed_by(inter, ca->root)) {
+	if (!ca_signed_by(inter, ca->root)) {
 		snprintf(err, errsz, "%s: not signed by %s", ps.int_pem,
 		    ps.root_pem);
 		goto out;
@@ -612,6 +623,7 @@ ca_free(struct ca *ca)
 	if (ca == NULL)
 		return;
 	intermediate_free(ca->cur);
+	ca_alt_free(ca);
 	X509_free(ca->root);
 	free(ca->root_pem);
 	free(ca->dir);

@@ -223,6 +223,50 @@ int		 ca_ocsp_signer(struct ca *ca, time_t now, X509 **cert,
 		    EVP_PKEY **key, X509 **issuer, const char **issuer_pem);
 
 /*
+ * Alternate chains (RFC 8555 §7.4.2, --alternate-roots). Hierarchy 0 is
+ * the default CA; hierarchies 1..n each have their own root
+ * (altK-root.pem, altK-root.key, protected as root.key) and an
+ * intermediate with the default intermediate's subject and key signed by
+ * that root (altK-intermediate.pem), so every leaf the default
+ * intermediate signs also verifies under each alternate root.
+ */
+#define CA_ALT_MAX	4
+
+/*
+ * Load hierarchies 1..n from the state directory, creating those absent
+ * (a new root key is encrypted when root.key is, under its passphrase
+ * from ca_set_root_passphrase's sources, so call that first). An
+ * alternate intermediate that no longer matches the default intermediate
+ * (rotated meanwhile) is signed anew. Files of hierarchies above n are
+ * kept and unused. Call once, before serving. 0, or -1 with err.
+ */
+int		 ca_alt_open(struct ca *ca, unsigned n, char *err,
+		    size_t errsz);
+/* Log one line per hierarchy: its root's CN and SHA-256 fingerprint. */
+void		 ca_hier_log(struct ca *ca);
+/* 1 + the number of alternate hierarchies. */
+unsigned	 ca_hierarchies(struct ca *ca);
+/* Root / current intermediate PEM of hierarchy k, NULL if k is out of range. Borrowed. */
+const char	*ca_hier_root_pem(struct ca *ca, unsigned k);
+const char	*ca_hier_intermediate_pem(struct ca *ca, unsigned k);
+/* Root certificate of hierarchy k (borrowed), NULL if out of range. */
+X509		*ca_hier_root_cert(struct ca *ca, unsigned k);
+/* SHA-256 of hierarchy k's root DER, 64 upper-case hex digits. 0 or -1. */
+int		 ca_hier_root_fingerprint(struct ca *ca, unsigned k,
+		    char hex[65]);
+/* The file name of hierarchy k's root key ("root.key", "alt1-root.key"). 0 or -1. */
+int		 ca_hier_root_key_name(unsigned k, char *out, size_t outsz);
+/*
+ * The chain (intermediate PEM) of hierarchy k for a leaf whose default
+ * chain is issuer_pem: issuer_pem itself for k = 0, else the alternate
+ * intermediate standing for it. Borrowed (valid until ca_free); NULL
+ * when k is out of range or that hierarchy has none for this issuer (a
+ * leaf of an intermediate retired before this process started).
+ */
+const char	*ca_hier_chain_pem(struct ca *ca, unsigned k,
+		    const char *issuer_pem);
+
+/*
  * Leaf PEM followed by chain (may be NULL). Returns a new string (caller
  * frees with free()), NULL on failure.
  */

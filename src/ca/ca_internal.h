@@ -28,6 +28,26 @@ struct ca_intermediate {
 	struct ca_intermediate	*older;	/* retired ones, freed by ca_free */
 };
 
+/*
+ * An alternate hierarchy's intermediate (RFC 8555 §7.4.2): the default
+ * intermediate's subject and key, signed by the alternate root. base_pem
+ * is the PEM of the default intermediate it stands for; a leaf whose
+ * stored chain is base_pem verifies under this one too.
+ */
+struct ca_alt_inter {
+	X509			*cert;
+	char			*pem;
+	char			*base_pem;
+	struct ca_alt_inter	*older;	/* for retired intermediates; ca_free */
+};
+
+/* Alternate hierarchy k (1..CA_ALT_MAX): altK-root.pem/.key, altK-intermediate.pem. */
+struct ca_alt {
+	X509			*root;
+	char			*root_pem;
+	struct ca_alt_inter	*cur;	/* under ca->lock */
+};
+
 struct ca {
 	char		*dir;
 	X509		*root;
@@ -43,6 +63,9 @@ struct ca {
 	X509		*ocsp_cert;
 	EVP_PKEY	*ocsp_key;
 	struct ca_intermediate *ocsp_is;	/* its issuer */
+	/* Alternate hierarchies (ca_alt.c); set once by ca_alt_open. */
+	unsigned	 nalt;
+	struct ca_alt	 alt[CA_ALT_MAX];
 };
 
 /* The CA's four files in its state directory. */
@@ -67,6 +90,45 @@ struct ca_intermediate *ca_current(struct ca *ca);
 /* A new intermediate for key, signed by rootkey (HARDENING §5.2), or NULL. */
 X509		*ca_make_intermediate(X509 *root, EVP_PKEY *rootkey,
 		    EVP_PKEY *key, const struct policy *p, time_t now);
+/* The same profile with the subject and times given. A new X509, or NULL. */
+X509		*ca_sign_intermediate(X509 *root, EVP_PKEY *rootkey,
+		    EVP_PKEY *key, const X509_NAME *name, time_t nb, time_t na,
+		    const struct policy *p);
+/* A new self-signed root (HARDENING §5.1), CN "localacme <what> ...", or NULL. */
+X509		*ca_make_root(EVP_PKEY *key, const struct policy *p, time_t now,
+		    const char *what);
+/* Is cert a CA certificate signed by `by` (names and signature)? */
+bool		 ca_signed_by(X509 *cert, X509 *by);
+
+/* ca_rotate.c: the root keys' passphrase, for rotation and ca_alt.c. */
+
+/* The key type of k (for a new key of the same kind). */
+void		 ca_key_type_of(EVP_PKEY *k, enum keys_type *t);
+/*
+ * A root key for signing: path as is when unencrypted, else decrypted
+ * with the passphrase from ca_set_root_passphrase's sources. A new key,
+ * or NULL with err filled (starting "pending:" when no source is set).
+ */
+EVP_PKEY	*ca_load_root_key(struct ca *ca, const char *path, char *err,
+		    size_t errsz);
+/*
+ * The passphrase of an encrypted root.key into pp, from the same
+ * sources, checked by decrypting root.key with it. 0, or -1 with err.
+ */
+struct passphrase;
+int		 ca_root_passphrase(struct ca *ca, struct passphrase *pp,
+		    char *err, size_t errsz);
+
+/* ca_alt.c */
+
+/* Free every alternate hierarchy (ca_free). */
+void		 ca_alt_free(struct ca *ca);
+/*
+ * After the default intermediate rotated (rotate_lock held): sign each
+ * alternate intermediate anew for it. Failures are logged; that
+ * hierarchy then has no chain for new leaves until the next start.
+ */
+void		 ca_alt_follow(struct ca *ca, time_t now);
 
 /* ca.c: certificate building blocks, shared with the leaf (ca_leaf.c). */
 

@@ -18,8 +18,8 @@
 #include "passphrase.h"
 #include "statedir.h"
 
-static int
-key_type_of(EVP_PKEY *k, enum keys_type *t)
+void
+ca_key_type_of(EVP_PKEY *k, enum keys_type *t)
 {
 	int bits = EVP_PKEY_get_bits(k);
 
@@ -31,7 +31,6 @@ key_type_of(EVP_PKEY *k, enum keys_type *t)
 		*t = KEYS_RSA3072;
 	else
 		*t = KEYS_RSA2048;
-	return 0;
 }
 
 /* Keep the current intermediate as intermediate-<serial>.{pem,key}. */
@@ -104,22 +103,14 @@ ca_set_root_passphrase(struct ca *ca, const char *file, const char *cred_dir,
  * only place the root key is opened after init). A daemon sets no
  * terminal, so it never prompts; with no source the rotation is pending.
  */
-static EVP_PKEY *
-load_root_key(struct ca *ca, const char *path, char *err, size_t errsz)
+static int
+get_passphrase(struct ca *ca, const char *path, struct passphrase *pp,
+    char *err, size_t errsz)
 {
 	struct passphrase_opts	 po;
-	struct passphrase	*pp;
 	enum passphrase_source	 src = PASSPHRASE_SRC_NONE;
-	EVP_PKEY		*k;
 	char			 perr[1024];
 
-	if ((k = keys_load_private(path, err, errsz)) != NULL ||
-	    errno != ENOKEY)
-		return k;
-	if ((pp = malloc(sizeof(*pp))) == NULL) {
-		snprintf(err, errsz, "out of memory");
-		return NULL;
-	}
 	memset(&po, 0, sizeof(po));
 	po.file = ca->pass_file;
 	po.cred_dir = ca->pass_cred_dir;
@@ -135,13 +126,49 @@ load_root_key(struct ca *ca, const char *path, char *err, size_t errsz)
 			    path, ca->dir);
 		else
 			snprintf(err, errsz, "%s", perr);
-		goto out;
+		return -1;
 	}
-	k = keys_load_private_pass(path, pp->buf, pp->len, err, errsz);
-out:
+	return 0;
+}
+
+EVP_PKEY *
+ca_load_root_key(struct ca *ca, const char *path, char *err, size_t errsz)
+{
+	struct passphrase	*pp;
+	EVP_PKEY		*k;
+
+	if ((k = keys_load_private(path, err, errsz)) != NULL ||
+	    errno != ENOKEY)
+		return k;
+	if ((pp = malloc(sizeof(*pp))) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	if (get_passphrase(ca, path, pp, err, errsz) == 0)
+		k = keys_load_private_pass(path, pp->buf, pp->len, err, errsz);
 	passphrase_clear(pp);
 	free(pp);
 	return k;
+}
+
+int
+ca_root_passphrase(struct ca *ca, struct passphrase *pp, char *err,
+    size_t errsz)
+{
+	struct ca_paths	 ps;
+	EVP_PKEY	*k;
+
+	if (ca_make_paths(ca->dir, &ps, err, errsz) == -1 ||
+	    get_passphrase(ca, ps.root_key, pp, err, errsz) == -1)
+		return -1;
+	/* A wrong one would lock the new key away for good (KP5). */
+	if ((k = keys_load_private_pass(ps.root_key, pp->buf, pp->len, err,
+	    errsz)) == NULL) {
+		passphrase_clear(pp);
+		return -1;
+	}
+	EVP_PKEY_free(k);
+	return 0;
 }
 
 int
@@ -219,11 +246,11 @@ ca_rotate(struct ca *ca, time_t now, bool force, bool *rotated, char *err,
 	if (ca_make_paths(ca->dir, &ps, err, errsz) == -1)
 		goto out;
 	/* P1: the root key is opened here and nowhere else after init. */
-	if ((rkey = load_root_key(ca, ps.root_key, err, errsz)) == NULL)
+	if ((rkey = ca_load_root_key(ca, ps.root_key, err, errsz)) == NULL)
 		goto out;
 	if (keys_check_pair(ca->root, rkey, ps.root_key, err, errsz) == -1)
 		goto out;
-	key_type_of(cur->key, &kt);
+	ca_key_type_of(cur->key, &kt);
 	if ((ikey = keys_generate(kt, err, errsz)) == NULL)
 		goto out;
 	if ((inter = ca_make_intermediate(ca->root, rkey, ikey, &ca->policy,
@@ -259,6 +286,7 @@ ca_rotate(struct ca *ca, time_t now, bool force, bool *rotated, char *err,
 	is = NULL;
 	*rotated = true;
 	log_info("ca: rotated the intermediate (%s)", ps.int_pem);
+	ca_alt_follow(ca, now);
 	rc = 0;
 out:
 	pthread_mutex_unlock(&ca->rotate_lock);

@@ -443,6 +443,12 @@ cmd_serve(int argc, char **argv)
 	if (ca_maybe_rotate(ca, time(NULL), &rotated, err, sizeof(err)) == -1)
 		log_warn("serve: intermediate rotation: %s", err);
 	last_rotate_check = time(NULL);
+	/* --alternate-roots: RFC 8555 §7.4.2 alternate chains (ca_alt.c) */
+	if (ca_alt_open(ca, (unsigned)cfg.alternate_roots, err,
+	    sizeof(err)) == -1) {
+		cli_error("%s", err);
+		goto out;
+	}
 	if (statedir_path(&cfg, "localacme.db", db_path, sizeof(db_path)) ==
 	    -1) {
 		cli_error("state directory path too long");
@@ -569,6 +575,8 @@ cmd_serve(int argc, char **argv)
 	if (fault_injection_enabled())
 		log_warn("serve: FAULT INJECTION BUILD (localacme-faults): "
 		    "for tests only");
+	if (cfg.alternate_roots > 0)
+		ca_hier_log(ca);	/* one line per hierarchy, with its fingerprint */
 	log_info("serve: state in %s%s", cfg.state_dir,
 	    created ? " (new CA created)" : "");
 	log_info("serve: ACME directory at %s/directory", cfg.base_url);

@@ -212,11 +212,16 @@ int		 ra_issue(struct ra *ra, struct ca_leaf_req *req,
 		    X509 **leaf, const char **chain, char *err, size_t errsz);
 
 /*
- * The certificate chain (leaf then issuer, PEM) of one of acct's
- * certificates. Returns a new string (caller frees) or NULL + prob.
+ * Chain `chain` (0 = default, k = alternate hierarchy k: RFC 8555
+ * §7.4.2) of one of acct's certificates: the same leaf, then the issuer
+ * in that hierarchy, PEM. *alts (may be NULL) gets a bit set for each
+ * chain this certificate has (bit 0 always), for the Link headers.
+ * Returns a new string (caller frees) or NULL + prob (404 for a chain
+ * it does not have).
  */
 char		*ra_get_cert_chain(struct ra *ra, const struct acme_account *acct,
-		    const char *serial, struct acme_problem *prob);
+		    const char *serial, unsigned chain, unsigned *alts,
+		    struct acme_problem *prob);
 
 /*
  * revokeCert (§7.6): acct != NULL for kid requests (issuing account, or

@@ -24,14 +24,18 @@
 
 char *
 ra_get_cert_chain(struct ra *ra, const struct acme_account *acct,
-    const char *serial, struct acme_problem *prob)
+    const char *serial, unsigned chain, unsigned *alts,
+    struct acme_problem *prob)
 {
 	struct store		*st;
 	struct acme_cert	 c = { 0 };
 	enum store_status	 rc;
+	const char		*issuer = NULL;
 	char			*s = NULL;
 	size_t			 a, b;
 
+	if (alts != NULL)
+		*alts = 1;
 	st = ra_lock(ra);
 	if (strlen(serial) >= ACME_SERIAL_SIZE) {
 		ra_not_found(prob, "certificate");
@@ -56,17 +60,27 @@ ra_get_cert_chain(struct ra *ra, const struct acme_account *acct,
 		ra_internal(st, prob, "certificate lookup");
 	else if (c.pem == NULL || c.chain_pem == NULL)
 		ra_internal(st, prob, "certificate without PEM");
+	else if ((issuer = ca_hier_chain_pem(ra->ca, chain,
+	    c.chain_pem)) == NULL)
+		ra_not_found(prob, "alternate chain");
 	else {
-		/* RFC 8555 §7.4.2: leaf first, then the issuer. */
+		/*
+		 * RFC 8555 §7.4.2: leaf first, then the issuer; every
+		 * chain starts with the same end-entity certificate.
+		 */
 		a = strlen(c.pem);
-		b = strlen(c.chain_pem);
+		b = strlen(issuer);
 		if ((s = malloc(a + b + 1)) == NULL)
 			acme_problem_set(prob, ACME_P_SERVERINTERNAL,
 			    "out of memory");
 		else {
 			memcpy(s, c.pem, a);
-			memcpy(s + a, c.chain_pem, b + 1);
+			memcpy(s + a, issuer, b + 1);
 		}
+		for (unsigned k = 1; alts != NULL && k < ca_hierarchies(ra->ca);
+		    k++)
+			if (ca_hier_chain_pem(ra->ca, k, c.chain_pem) != NULL)
+				*alts |= 1u << k;
 	}
 out:
 	ra_unlock(ra);

@@ -135,6 +135,7 @@ static const struct route routes[ACME_URL__MAX] = {
 	[ACME_URL_AUTHZ] =		{ AUTH_KID, BODY_ANY, post_authz },
 	[ACME_URL_CHALLENGE] =		{ AUTH_KID, BODY_ANY, post_challenge },
 	[ACME_URL_CERT] =		{ AUTH_KID, BODY_GET, post_cert },
+	[ACME_URL_CERT_ALT] =		{ AUTH_KID, BODY_GET, post_cert },
 };
 
 /* ---------- responses ---------- */
@@ -883,19 +884,42 @@ out:
 	return rc;
 }
 
+/*
+ * The certificate (ACME_URL_CERT, chain 0) or its alternate chain k
+ * (ACME_URL_CERT_ALT, id "<serial>/<k>"), with one Link rel="alternate"
+ * for each other chain (RFC 8555 §7.4.2), each fetched by POST-as-GET.
+ */
 static int
 post_cert(struct wfe *w, struct post *p, struct http_response *resp,
     struct acme_problem *prob)
 {
-	char *chain;
+	char		 serial[ACME_URL_ID_MAX + 1], url[ACME_URL_SIZE];
+	char		*chain;
+	const char	*sl;
+	unsigned	 k = 0, alts = 0;
 
-	if ((chain = ra_get_cert_chain(w->ra, &p->acct, p->id, prob)) == NULL) {
+	snprintf(serial, sizeof(serial), "%s", p->id);
+	if ((sl = strchr(p->id, '/')) != NULL) {
+		/* acme_url_parse_path made it "<serial>/<digit 1-9>" */
+		serial[sl - p->id] = '\0';
+		k = (unsigned)(sl[1] - '0');
+	}
+	if ((chain = ra_get_cert_chain(w->ra, &p->acct, serial, k, &alts,
+	    prob)) == NULL) {
 		/* Only a valid order names its certificate (§7.4.2). */
 		if (prob->status == 404)
 			(void)conformance_note(CONF_CERT_BEFORE_VALID, NULL);
 		return -1;
 	}
 	http_response_set_body(resp, 200, CT_PEMCHAIN, chain, strlen(chain));
+	for (unsigned i = 0; i < 32; i++) {
+		if (i == k || (alts & (1u << i)) == 0)
+			continue;
+		if ((i == 0 ? acme_url_cert(w->base, serial, url, sizeof(url)) :
+		    acme_url_cert_alt(w->base, serial, i, url,
+		    sizeof(url))) == 0)
+			add_header(resp, "Link", "<%s>;rel=\"alternate\"", url);
+	}
 	return 0;
 }
 

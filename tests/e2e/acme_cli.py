@@ -21,6 +21,12 @@
 #                          (--save F) first; expects the connection to die
 #   check-order            with --save F: prints the order status; with
 #                          --cert-out F also downloads its certificate
+#   alternates NAME...     one issuance (--validation skip), then the
+#                          certificate and every Link rel="alternate" chain
+#                          by POST-as-GET (RFC 8555 §7.4.2): writes
+#                          --out/chain0.pem (the default) and chainK.pem
+#                          for the alternate at /alt/K; prints "links N"
+#                          for each chain fetched
 #   order NAME...          the extras tests' issuance (the server runs with
 #                          --validation skip): newAccount (--account-key F
 #                          keeps the key as PEM, --eab KID:HMAC binds it and
@@ -319,6 +325,41 @@ def cmd_redirect(c, a):
             s.shutdown()
 
 
+def alt_links(r):
+    """The URLs of a response's Link rel="alternate" headers (RFC 8288)."""
+    out = []
+    for v in r.header_all("Link"):
+        for part in v.split(","):
+            if 'rel="alternate"' in part and "<" in part:
+                out.append(part[part.index("<") + 1:part.index(">")])
+    return out
+
+
+def cmd_alternates(c, a):
+    order, _ = c.issue(a.names)
+    o = c.get(order, "order").json()
+    url = o["certificate"]
+    os.makedirs(a.out, exist_ok=True)
+    todo, seen = [url], set()
+    while todo:
+        u = todo.pop(0)
+        if u in seen:
+            continue
+        seen.add(u)
+        r = c.get(u, "certificate")
+        if r.ctype != "application/pem-certificate-chain":
+            raise SystemExit("%s: Content-Type %s" % (u, r.ctype))
+        links = alt_links(r)
+        if u in links:
+            raise SystemExit("%s links to itself" % u)
+        k = u.rsplit("/alt/", 1)[1] if "/alt/" in u else "0"
+        with open(os.path.join(a.out, "chain%s.pem" % k), "w") as f:
+            f.write(r.body.decode())
+        print("chain %s links %d" % (k, len(links)))
+        todo.extend(links)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", required=True)
@@ -350,6 +391,8 @@ def main():
     ap.add_argument("names", nargs="*")
     a = ap.parse_intermixed_args()
     c = Client(a.dir, a.ca, a.source)
+    if a.cmd == "alternates":
+        return cmd_alternates(c, a)
     if a.cmd == "order":
         if not a.names:
             ap.error("order needs at least one NAME")

@@ -93,6 +93,8 @@ test_render_url_parse_round_trip(void **state)
 
 	(void)state;
 	for (k = 0; k < ACME_URL__MAX; k++) {
+		if (k == ACME_URL_CERT_ALT)
+			continue;	/* two ids: its own test */
 		assert_int_equal(acme_url_build(BASE, k, ID2, u, sizeof(u)), 0);
 		assert_int_equal(acme_url_parse_path(u + strlen(BASE), &got,
 		    id, sizeof(id)), 0);
@@ -102,6 +104,41 @@ test_render_url_parse_round_trip(void **state)
 		else
 			assert_string_equal(id, "");
 	}
+}
+
+/* RFC 8555 §7.4.2: an alternate chain's URL, /acme/cert/<serial>/alt/<k>. */
+static void
+test_render_url_cert_alt(void **state)
+{
+	static const char *const bad[] = {
+		"/acme/cert/" ID2 "/alt/0", "/acme/cert/" ID2 "/alt/10",
+		"/acme/cert/" ID2 "/alt/", "/acme/cert/" ID2 "/alt/1/",
+		"/acme/cert//alt/1", "/acme/cert/../alt/1",
+		"/acme/cert/" ID2 "/other/1",
+	};
+	enum acme_url_kind	 k;
+	char			 u[ACME_URL_SIZE], id[64];
+
+	(void)state;
+	assert_int_equal(acme_url_cert_alt(BASE, ID2, 3, u, sizeof(u)), 0);
+	assert_string_equal(u, BASE "/acme/cert/" ID2 "/alt/3");
+	assert_int_equal(acme_url_parse_path(u + strlen(BASE), &k, id,
+	    sizeof(id)), 0);
+	assert_int_equal(k, ACME_URL_CERT_ALT);
+	assert_string_equal(id, ID2 "/3");
+	assert_int_equal(acme_url_build(BASE, ACME_URL_CERT_ALT, id, u,
+	    sizeof(u)), 0);
+	assert_string_equal(u, BASE "/acme/cert/" ID2 "/alt/3");
+	assert_int_equal(acme_url_cert_alt(BASE, ID2, 0, u, sizeof(u)), -1);
+	assert_int_equal(acme_url_cert_alt(BASE, ID2, 10, u, sizeof(u)), -1);
+	assert_int_equal(acme_url_cert_alt(BASE, "a/b", 1, u, sizeof(u)), -1);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (acme_url_parse_path(bad[i], &k, id, sizeof(id)) != -1)
+			fail_msg("parsed: %s", bad[i]);
+	/* The plain certificate URL is still ACME_URL_CERT. */
+	assert_int_equal(acme_url_parse_path("/acme/cert/" ID2, &k, id,
+	    sizeof(id)), 0);
+	assert_int_equal(k, ACME_URL_CERT);
 }
 
 static void
@@ -479,6 +516,7 @@ main(void)
 		cmocka_unit_test(test_render_urls_layout),
 		cmocka_unit_test(test_render_url_bad_id_or_small_buffer_fails),
 		cmocka_unit_test(test_render_url_parse_round_trip),
+		cmocka_unit_test(test_render_url_cert_alt),
 		cmocka_unit_test(test_render_url_parse_unknown_fails),
 		cmocka_unit_test(test_render_time_rfc3339_utc),
 		cmocka_unit_test(test_render_directory_minimal),

@@ -27,6 +27,8 @@
  *   /acme/authz/<id>                ACME_URL_AUTHZ
  *   /acme/chall/<id>                ACME_URL_CHALLENGE
  *   /acme/cert/<serial-hex>         ACME_URL_CERT
+ *   /acme/cert/<serial-hex>/alt/<k> ACME_URL_CERT_ALT (RFC 8555 §7.4.2;
+ *                                   id "<serial-hex>/<k>", k 1..9)
  */
 #define ACME_PATH_DIRECTORY	"/directory"
 #define ACME_PATH_NEW_NONCE	"/acme/new-nonce"
@@ -61,6 +63,7 @@ enum acme_url_kind {
 	ACME_URL_AUTHZ,
 	ACME_URL_CHALLENGE,
 	ACME_URL_CERT,
+	ACME_URL_CERT_ALT,
 	ACME_URL__MAX
 };
 
@@ -104,5 +107,8 @@ int	 acme_url_challenge(const char *base, const char *id, char *out,
 	    size_t outsz);
 int	 acme_url_cert(const char *base, const char *serial, char *out,
 	    size_t outsz);
+/* Alternate chain k (1..9) of a certificate: ACME_URL_CERT_ALT. */
+int	 acme_url_cert_alt(const char *base, const char *serial, unsigned k,
+	    char *out, size_t outsz);
 
 #endif /* ACME_URL_H */
