@@ -63,6 +63,14 @@ CN2=$(cn_of "$S/alt2-root.pem")
 [ "$CN0" != "$CN1" ] && [ "$CN1" != "$CN2" ] && [ "$CN0" != "$CN2" ] ||
     e2e_fail "the roots' CNs do not tell the hierarchies apart"
 e2e_ok "3 hierarchies logged at start: $CN1, $CN2"
+curl -fsS --cacert "$ACME_ROOT" "$ACME_DIR" >"$E2E_TMP/dir.json"
+python3 - "$E2E_TMP/dir.json" <<'PY' ||
+import json, sys
+k = json.load(open(sys.argv[1]))["meta"]["x-localacme-test-knobs"]
+assert k == {"alternate-roots": 2, "validation": "skip"}, k
+PY
+    e2e_fail "directory meta: $(cat "$E2E_TMP/dir.json")"
+e2e_ok "the directory meta announces --alternate-roots 2"
 
 # 3. POST-as-GET of the certificate and each alternate (RFC 8555 §7.4.2).
 out=$(e2e_tmpdir)
