@@ -17,7 +17,6 @@
 #   LOCALACME=PATH   use this binary instead of building one
 #   ORDERS=N         issuances per run (default 1000)
 #   CONC=C           bench concurrency (default 4)
-#   VALIDATION=skip  or http-01: real http-01, answered by bench on a free port
 #   SERVE_ARGS="..." more `serve` flags
 #   KEEP=1           keep the work directory (strace output, JSON, logs)
 # Only the PIDs started here are ever signalled. Prints numbers; asserts none.
@@ -40,7 +39,6 @@ fi
 
 ORDERS=${ORDERS:-1000}
 CONC=${CONC:-4}
-VALIDATION=${VALIDATION:-skip}
 W=$(mktemp -d "${TMPDIR:-/tmp}/localacme-syscalls.XXXXXX")
 PIDS=()
 cleanup() {
@@ -61,24 +59,18 @@ export LOCALACME_HOME="$W/state"
 
 # start: a fresh server (fresh database) in SPID, its directory in SDIR.
 start() {
-	local port i h01=()
+	local port
 	rm -f "$LOCALACME_HOME"/*.db "$LOCALACME_HOME"/*.db-wal \
 	    "$LOCALACME_HOME"/*.db-shm
 	port=$(free_port)
-	HPORT=$(free_port)
-	if [ "$VALIDATION" = skip ]; then
-		h01=(--validation skip)
-	else
-		h01=(--http01-port "$HPORT")
-	fi
 	# shellcheck disable=SC2086
-	"$LOCALACME" serve --listen "127.0.0.1:$port" "${h01[@]}" \
+	"$LOCALACME" serve --listen "127.0.0.1:$port" --validation skip \
 	    --log-level error --per-ip-conn-limit 4096 \
 	    --max-connections 8192 ${SERVE_ARGS:-} >>"$W/serve.log" 2>&1 &
 	SPID=$!
 	PIDS+=("$SPID")
 	SDIR="https://localhost:$port/directory"
-	for i in $(seq 300); do
+	for _ in $(seq 300); do
 		curl -fs --cacert "$LOCALACME_HOME/root.pem" -o /dev/null \
 		    "$SDIR" 2>/dev/null && return 0
 		sleep 0.05
@@ -95,15 +87,13 @@ stop() {
 }
 
 bench() {
-	local h=()
-	[ "$VALIDATION" = skip ] || h=(--http01-port "$HPORT" --domain localhost)
 	"$LOCALACME" bench --directory "$SDIR" \
 	    --cacert "$LOCALACME_HOME/root.pem" --orders "$ORDERS" \
-	    --concurrency "$CONC" --server-pid "$SPID" "${h[@]}" \
+	    --concurrency "$CONC" --server-pid "$SPID" \
 	    --timeout 60 --max-errors 50 --quiet --json "$1" 2>>"$W/bench.err"
 }
 
-echo "== untraced run: $ORDERS issuances, concurrency $CONC, validation $VALIDATION" >&2
+echo "== untraced run: $ORDERS issuances, concurrency $CONC, validation skipped" >&2
 start
 bench "$W/plain.json"
 stop
