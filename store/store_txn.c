@@ -248,11 +248,15 @@ store_read_end(struct store *st)
 	if (!st->snap)
 		return;
 	st->snap = false;	/* before store_prep, which would recurse */
-	if (!sqlite3_get_autocommit(st->db) &&
-	    (q = store_prep(st, STMT_READ_END, "COMMIT")) != NULL) {
+	if (sqlite3_get_autocommit(st->db))
+		return;
+	if ((q = store_prep(st, STMT_READ_END, "COMMIT")) != NULL) {
 		(void)sqlite3_step(q);
 		store_reset(q);
 	}
+	/* Never leave it open: the next BEGIN would fail, checkpoints stall. */
+	if (!sqlite3_get_autocommit(st->db))
+		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 void
