@@ -6,7 +6,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "acme/acme.h"
 #include "acme/b64url.h"
@@ -21,7 +20,7 @@ random_b64(char *out)
 	int		 rc = -1;
 
 	out[0] = '\0';
-	if (RAND_bytes(buf, sizeof(buf)) != 1)
+	if (acme_random_bytes(buf, sizeof(buf)) != 0)
 		goto out;
 	acme_b64url_encode_buf(buf, sizeof(buf), out);
 	rc = 0;

@@ -1,7 +1,6 @@
 /* store.c - the store's connection: open and close, errors, statement cache, helpers, meta, IDs */
 /* SPDX-License-Identifier: MIT */
 
-#include <sys/random.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -67,14 +66,13 @@ store_err_is_full(const struct store *st)
 sqlite3_stmt *
 store_prep(struct store *st, enum store_stmt slot, const char *sql)
 {
-	if (st->stmt[slot] != NULL)
-		return st->stmt[slot];
-	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-	    &st->stmt[slot], NULL) != SQLITE_OK) {
+	if (st->stmt[slot] == NULL && sqlite3_prepare_v3(st->db, sql, -1,
+	    SQLITE_PREPARE_PERSISTENT, &st->stmt[slot], NULL) != SQLITE_OK) {
 		store_fail(st, "prepare");
 		st->stmt[slot] = NULL;
 		return NULL;
 	}
+	store_snap_check(st, st->stmt[slot]);
 	return st->stmt[slot];
 }
 
@@ -238,6 +236,7 @@ store_prepare(struct store *st, const char *sql, const char *what)
 		sqlite3_finalize(q);
 		return NULL;
 	}
+	store_snap_check(st, q);
 	return q;
 }
 
@@ -250,19 +249,12 @@ int
 store_new_id(char out[ACME_ID_SIZE])
 {
 	unsigned char	 raw[16];
-	size_t		 got = 0, i, o = 0;
-	ssize_t		 r;
+	size_t		 i, o = 0;
 	uint32_t	 v;
 
-	while (got < sizeof(raw)) {
-		r = getrandom(raw + got, sizeof(raw) - got, 0);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		got += (size_t)r;
-	}
+	/* The kernel's CSPRNG, from a per-thread pool (acme/random.c). */
+	if (acme_random_bytes(raw, sizeof(raw)) != 0)
+		return -1;
 	/* 16 bytes: five 3-byte groups (20 chars), then one byte (2 chars). */
 	for (i = 0; i + 3 <= sizeof(raw); i += 3) {
 		v = (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 |
@@ -371,7 +363,7 @@ store_open(const char *path, char *err, size_t errsz)
 		return NULL;
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
-	    NULL) != SQLITE_OK) {
+	    store_vfs()) != SQLITE_OK) {
 		if (err != NULL)
 			snprintf(err, errsz, "%s: %s", path, st->db != NULL ?
 			    sqlite3_errmsg(st->db) : "out of memory");
@@ -431,7 +423,7 @@ open_ro_try(struct store *st, const char *uri, int *version)
 		st->db = NULL;
 	}
 	if (sqlite3_open_v2(uri, &st->db, SQLITE_OPEN_READONLY |
-	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
+	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, store_vfs()) != SQLITE_OK) {
 		if (st->db != NULL)
 			store_fail(st, "open");
 		else

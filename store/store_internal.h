@@ -82,6 +82,9 @@ enum store_stmt {
 	STMT_CERT_EXISTS,
 	STMT_CERT_COUNT,
 	STMT_CERT_PAGE,
+	/* read snapshots (store_txn.c) */
+	STMT_READ_BEGIN,
+	STMT_READ_END,
 	STMT__MAX
 };
 
@@ -107,6 +110,7 @@ struct store {
 	int		 errcode;	/* extended code of the last STORE_ERR */
 	char		 errmsg[256];
 	bool		 relaxed;	/* this transaction: synchronous=NORMAL */
+	bool		 snap;		/* store_read_begin's snapshot is open */
 	/* Group commit (store_set_group_commit); see store_sync.c. */
 	bool		 group;		/* on: every commit runs NORMAL */
 	bool		 commit_durable; /* the open transaction must be synced */
@@ -126,6 +130,14 @@ struct store {
 };
 
 /*
+ * The name of the VFS every connection of the store opens with (see
+ * store_vfs.c), registered on first use; NULL (SQLite's default VFS) if it
+ * could not be.
+ */
+#define STORE_VFS_NAME	"localacme-unix"
+const char	*store_vfs(void);
+
+/*
  * The cached statement `slot`, prepared from sql on first use. NULL on
  * failure (errmsg set). Borrowed; hand it back with store_reset().
  */
@@ -133,6 +145,12 @@ sqlite3_stmt	*store_prep(struct store *st, enum store_stmt slot,
 		    const char *sql);
 /* Reset a statement and clear its bindings. NULL-safe. */
 void		 store_reset(sqlite3_stmt *q);
+
+/*
+ * End the read snapshot before statement q runs, if q writes (a write in a
+ * deferred read transaction would upgrade it, outside begin()'s order).
+ */
+void		 store_snap_check(struct store *st, sqlite3_stmt *q);
 
 /* Record SQLite's last error on st under `what`; returns STORE_ERR. */
 enum store_status store_fail(struct store *st, const char *what);

@@ -107,7 +107,7 @@ static void
 checkpointer_start(struct store *st, const char *path)
 {
 	if (sqlite3_open_v2(path, &st->ckpt_db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    SQLITE_OPEN_NOMUTEX, store_vfs()) != SQLITE_OK ||
 	    store_set_busy(st->ckpt_db, STORE_BUSY_TIMEOUT_MS) != SQLITE_OK ||
 	    sqlite3_exec(st->ckpt_db, "PRAGMA synchronous = NORMAL", NULL,
 	    NULL, NULL) != SQLITE_OK ||

@@ -109,6 +109,7 @@ begin(struct store *st, bool relaxed)
 	enum store_status	 rc;
 
 	if (st->depth == 0) {
+		store_read_end(st);	/* BEGIN IMMEDIATE: a fresh snapshot */
 		pthread_mutex_lock(&write_mu);
 		st->commit_durable = !relaxed;
 		/*
@@ -213,6 +214,56 @@ int
 store_tx_depth(const struct store *st)
 {
 	return st->depth;
+}
+
+/*
+ * Read snapshots. In WAL mode every transaction, a lone SELECT's too, takes
+ * a read lock on the -shm and lets it go (two fcntl calls, more when the
+ * WAL moved); a request of the RA ran some 20 of them per issuance. A
+ * deferred BEGIN takes no lock until its first SELECT, and its COMMIT only
+ * releases the read lock.
+ */
+enum store_status
+store_read_begin(struct store *st)
+{
+	sqlite3_stmt		*q;
+	enum store_status	 rc;
+
+	if (st->depth != 0 || st->snap || !sqlite3_get_autocommit(st->db))
+		return STORE_OK;
+	if ((q = store_prep(st, STMT_READ_BEGIN, "BEGIN DEFERRED")) == NULL)
+		return STORE_ERR;
+	rc = store_step_done(st, q, "read_begin");
+	store_reset(q);
+	if (rc == STORE_OK)
+		st->snap = true;
+	return rc;
+}
+
+void
+store_read_end(struct store *st)
+{
+	sqlite3_stmt	*q;
+
+	if (!st->snap)
+		return;
+	st->snap = false;	/* before store_prep, which would recurse */
+	if (sqlite3_get_autocommit(st->db))
+		return;
+	if ((q = store_prep(st, STMT_READ_END, "COMMIT")) != NULL) {
+		(void)sqlite3_step(q);
+		store_reset(q);
+	}
+	/* Never leave it open: the next BEGIN would fail, checkpoints stall. */
+	if (!sqlite3_get_autocommit(st->db))
+		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+void
+store_snap_check(struct store *st, sqlite3_stmt *q)
+{
+	if (st->snap && q != NULL && !sqlite3_stmt_readonly(q))
+		store_read_end(st);
 }
 
 enum store_status

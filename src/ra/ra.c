@@ -39,6 +39,8 @@ struct store *
 ra_lock(struct ra *ra)
 {
 	pthread_mutex_lock(&ra->db_mu);
+	/* One read lock for the request's reads (store_read_begin). */
+	(void)store_read_begin(ra->st);
 	return ra->st;
 }
 
@@ -51,6 +53,7 @@ ra_lock(struct ra *ra)
 void
 ra_unlock(struct ra *ra)
 {
+	store_read_end(ra->st);
 	pthread_mutex_unlock(&ra->db_mu);
 	if (store_sync(ra->st) != STORE_OK)
 		log_err("ra: fdatasync of the database WAL: %s; what was "

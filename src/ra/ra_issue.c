@@ -210,6 +210,7 @@ ra_issue_cycle(struct ra *ra, struct store *st, struct ra_issue_cycle *c)
 
 	/* 2. sign, outside the lock: the reservation makes it ours */
 	c->req->serial = c->serial;
+	store_read_end(st);
 	pthread_mutex_unlock(&ra->db_mu);
 	/* 3. lint: ca_sign_leaf runs ca_check_leaf (HARDENING §5.3) */
 	rc = ca_sign_leaf(ra->ca, c->req, &c->leaf, &c->chain);

@@ -44,6 +44,34 @@ cmp_token(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
+/*
+ * acme_random_bytes (random.c): draws of odd sizes across the per-thread
+ * pool's refills, and one larger than it goes straight to getrandom; no
+ * two 16-byte draws alike, none all zero (a pool handed out unfilled).
+ */
+static void
+test_random_bytes_pool_draws_distinct(void **state)
+{
+	enum { N = 300 };
+	unsigned char	 d[N][16], big[4096], zero[16] = { 0 };
+	size_t		 i, j, nz = 0;
+
+	(void)state;
+	for (i = 0; i < N; i++) {
+		assert_int_equal(acme_random_bytes(d[i], i % 3 ? 16 : 7), 0);
+		if (i % 3 == 0)		/* 7 of 16: the rest from the next */
+			assert_int_equal(acme_random_bytes(d[i] + 7, 9), 0);
+		assert_memory_not_equal(d[i], zero, sizeof(zero));
+	}
+	for (i = 0; i < N; i++)
+		for (j = i + 1; j < N; j++)
+			assert_memory_not_equal(d[i], d[j], sizeof(d[i]));
+	assert_int_equal(acme_random_bytes(big, sizeof(big)), 0);
+	for (i = 0; i < sizeof(big); i++)
+		nz += big[i] != 0;
+	assert_true(nz > sizeof(big) / 2);
+}
+
 /* HARDENING C08 (small): no repeats among many tokens and IDs. */
 static void
 test_challenge_tokens_distinct(void **state)
@@ -241,6 +269,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_challenge_token_is_22_b64url),
 		cmocka_unit_test(test_challenge_tokens_distinct),
+		cmocka_unit_test(test_random_bytes_pool_draws_distinct),
 		cmocka_unit_test(test_challenge_random_id_is_22_b64url),
 		cmocka_unit_test(test_challenge_key_authz_joins_with_dot),
 		cmocka_unit_test(test_challenge_key_authz_empty_part_null),

@@ -233,4 +233,11 @@ int	 acme_order_alloc_idents(struct acme_order *o, size_t n);
 int	 acme_account_copy(struct acme_account *dst,
 	    const struct acme_account *src);
 
+/*
+ * n random bytes from the kernel's CSPRNG (getrandom(2)), served from a
+ * per-thread pool so that one system call covers many IDs and tokens
+ * (random.c). Returns 0, or -1 if getrandom fails.
+ */
+int	 acme_random_bytes(void *out, size_t n);
+
 #endif /* ACME_ACME_H */

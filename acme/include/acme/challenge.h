@@ -14,7 +14,8 @@
 #define ACME_TLSALPN01_DIGEST_LEN	32
 
 /*
- * RFC 8555 §8.1, §11.3: a fresh token of 128 random bits (RAND_bytes),
+ * RFC 8555 §8.1, §11.3: a fresh token of 128 random bits (getrandom(2)
+ * via acme_random_bytes),
  * base64url without padding: 22 characters plus NUL. Returns 0, or -1
  * if the RNG fails (out is then an empty string).
  */

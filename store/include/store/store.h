@@ -144,6 +144,18 @@ enum store_status store_rollback(struct store *st);
 /* Transaction nesting depth (0 = none). */
 int		 store_tx_depth(const struct store *st);
 
+/*
+ * A read snapshot: the statements that follow on this connection share one
+ * read transaction (one WAL read lock, taken by the first of them) instead
+ * of one each, until store_read_end, store_begin, or the first statement
+ * that writes, whichever comes first (each of those ends it). Outside any
+ * transaction only; a no-op inside one or when one is open. The caller
+ * holds it for one request under its lock and ends it before letting go
+ * (a snapshot left open would keep checkpoints from passing it).
+ */
+enum store_status store_read_begin(struct store *st);
+void		 store_read_end(struct store *st);
+
 /* --- accounts (RFC 8555 §7.3) --- */
 
 /*
