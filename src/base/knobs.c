@@ -10,6 +10,7 @@
 
 #include "acme/problem.h"
 #include "acme/url.h"
+#include "duration.h"
 #include "knobs.h"
 #include "log.h"
 
@@ -61,34 +62,16 @@ knobs_retry_form_parse(const char *s, enum knobs_retry_form *out)
 int
 knobs_parse_duration(const char *s, unsigned *out)
 {
-	unsigned long long	 v = 0;
-	unsigned		 unit = 86400;
-	size_t			 i, n = strlen(s);
+	unsigned long long	 v;
 
-	if (n == 0) {
+	if (s[0] == '\0') {
 		*out = 0;
 		return 0;
 	}
-	for (i = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
-		if (v > KNOBS_MAX_LIFETIME_S)
-			return -1;	/* too many digits; no overflow */
-		v = v * 10 + (unsigned long long)(s[i] - '0');
-	}
-	if (i == 0)
+	if (duration_parse(s, strlen(s), KNOBS_MAX_LIFETIME_S, &v) == -1 ||
+	    v == 0)
 		return -1;
-	if (i + 1 == n) {
-		switch (s[i]) {
-		case 's': unit = 1; break;
-		case 'm': unit = 60; break;
-		case 'h': unit = 3600; break;
-		case 'd': unit = 86400; break;
-		default: return -1;
-		}
-	} else if (i != n)
-		return -1;
-	if (v == 0 || v > KNOBS_MAX_LIFETIME_S / unit)
-		return -1;
-	*out = (unsigned)v * unit;
+	*out = (unsigned)v;
 	return 0;
 }
 

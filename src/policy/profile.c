@@ -5,6 +5,7 @@
 
 #include "acme/acme.h"
 #include "acme/problem.h"
+#include "duration.h"
 #include "profile.h"
 
 #define DAY	86400
@@ -12,31 +13,12 @@
 int
 profile_parse_lifetime(const char *s, size_t n, time_t *out)
 {
-	unsigned long long	 v = 0;
-	time_t			 unit = DAY;
-	size_t			 i;
+	unsigned long long	 v;
 
-	for (i = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
-		if (v > (unsigned long long)PROFILE_MAX_LIFETIME)
-			return -1;	/* too many digits; no overflow */
-		v = v * 10 + (unsigned long long)(s[i] - '0');
-	}
-	if (i == 0)
+	if (duration_parse(s, n, (unsigned long long)PROFILE_MAX_LIFETIME,
+	    &v) == -1 || v < (unsigned long long)PROFILE_MIN_LIFETIME)
 		return -1;
-	if (i + 1 == n) {
-		switch (s[i]) {
-		case 's': unit = 1; break;
-		case 'm': unit = 60; break;
-		case 'h': unit = 3600; break;
-		case 'd': unit = DAY; break;
-		default: return -1;
-		}
-	} else if (i != n)
-		return -1;
-	if (v > (unsigned long long)(PROFILE_MAX_LIFETIME / unit) ||
-	    (time_t)v * unit < PROFILE_MIN_LIFETIME)
-		return -1;
-	*out = (time_t)v * unit;
+	*out = (time_t)v;
 	return 0;
 }
 
