@@ -4,7 +4,6 @@
 #include <sys/types.h>
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -38,23 +37,6 @@ struct fx {
 	struct ca	*ca;
 };
 
-static void
-rmrf(const char *dir)
-{
-	DIR		*d = opendir(dir);
-	struct dirent	*e;
-	char		 p[PATH_MAX];
-
-	while (d != NULL && (e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		unlink(p);
-	}
-	if (d != NULL)
-		closedir(d);
-	rmdir(dir);
-}
 
 static int
 setup_opts(void **state, const struct ca_create_opts *opts)
@@ -105,7 +87,7 @@ teardown(void **state)
 	struct fx *f = *state;
 
 	ca_free(f->ca);
-	rmrf(f->dir);
+	tu_rmrf(f->dir);
 	free(f);
 	return 0;
 }

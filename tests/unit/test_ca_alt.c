@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -38,23 +37,6 @@ struct fx {
 	struct ca	*ca;
 };
 
-static void
-rmrf(const char *dir)
-{
-	DIR		*d = opendir(dir);
-	struct dirent	*e;
-	char		 p[PATH_MAX];
-
-	while (d != NULL && (e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		unlink(p);
-	}
-	if (d != NULL)
-		closedir(d);
-	rmdir(dir);
-}
 
 static int
 setup(void **state)
@@ -80,7 +62,7 @@ teardown(void **state)
 	struct fx *f = *state;
 
 	ca_free(f->ca);
-	rmrf(f->dir);
+	tu_rmrf(f->dir);
 	free(f);
 	return 0;
 }
@@ -434,7 +416,7 @@ test_ca_alt_encrypted_like_root_key(void **state)
 	}
 	ca_free(ca);
 	passphrase_clear(&pp);
-	rmrf(dir);
+	tu_rmrf(dir);
 }
 
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)

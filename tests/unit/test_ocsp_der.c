@@ -1,6 +1,5 @@
 /* test_ocsp_der.c - OCSP request parsing and response building (RFC 6960), with the CA's delegated signer */
 /* SPDX-License-Identifier: MIT */
-#include <dirent.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +16,7 @@
 
 #include "acme/acme.h"
 #include "ca.h"
+#include "testutil.h"
 #include "ocsp_der.h"
 
 struct fx {
@@ -27,23 +27,6 @@ struct fx {
 	const char	*ipem;
 };
 
-static void
-rmrf(const char *dir)
-{
-	DIR		*d = opendir(dir);
-	struct dirent	*e;
-	char		 p[PATH_MAX];
-
-	while (d != NULL && (e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		unlink(p);
-	}
-	if (d != NULL)
-		closedir(d);
-	rmdir(dir);
-}
 
 static int
 setup(void **state)
@@ -69,7 +52,7 @@ teardown(void **state)
 	X509_free(f->signer);
 	EVP_PKEY_free(f->key);
 	ca_free(f->ca);
-	rmrf(f->dir);
+	tu_rmrf(f->dir);
 	free(f);
 	return 0;
 }

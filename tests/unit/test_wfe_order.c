@@ -1415,7 +1415,7 @@ test_wfe_o_requested_validity_outside_renewed_issuer_refused(void **state)
 	wh_stop(f);
 	f->ca = shared;
 	ca_free(ca);
-	wh_rmrf(dir);
+	tu_rmrf(dir);
 }
 
 /* What the CA would have to change is refused at newOrder, nothing stored. */

@@ -102,4 +102,10 @@ X509_REQ	*tu_csr_make(EVP_PKEY *key, const char *const *names, size_t n,
 /* DER of req, base64url: the "csr" of a finalize payload. Caller frees. */
 char		*tu_csr_b64url(X509_REQ *req);
 
+/*
+ * Remove a fixture's state directory: its files, then the directory (one
+ * level, as every fixture keeps its state flat). Errors are ignored.
+ */
+void		 tu_rmrf(const char *dir);
+
 #endif /* TESTUTIL_H */

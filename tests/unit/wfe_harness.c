@@ -13,23 +13,6 @@ static struct wh *wh_g;	/* the suite's fixture */
 
 /* ---------- lifecycle ---------- */
 
-void
-wh_rmrf(const char *dir)
-{
-	DIR		*d = opendir(dir);
-	struct dirent	*e;
-	char		 p[PATH_MAX];
-
-	while (d != NULL && (e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		unlink(p);
-	}
-	if (d != NULL)
-		closedir(d);
-	rmdir(dir);
-}
 
 void
 wh_stop(struct wh *f)
@@ -115,7 +98,7 @@ wh_group_teardown(void **state)
 
 	wh_stop(f);
 	ca_free(f->ca);
-	wh_rmrf(f->dir);
+	tu_rmrf(f->dir);
 	free(f);
 	return 0;
 }

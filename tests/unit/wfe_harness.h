@@ -99,7 +99,6 @@ struct word {
 
 /* ---------- lifecycle ---------- */
 
-void	 wh_rmrf(const char *dir);
 void	 wh_stop(struct wh *f);
 
 /*
