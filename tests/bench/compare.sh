@@ -80,12 +80,16 @@ if [ "$VALIDATION" = http01 ]; then
 	command -v pebble-challtestsrv >/dev/null 2>&1 ||
 	    { echo "compare.sh: VALIDATION=http01 needs pebble-challtestsrv" >&2; exit 77; }
 fi
-# port_free PROTO PORT: nothing listens on 127.0.0.1:PORT (tcp or udp).
+# port_free PROTO PORT: nothing listens on 127.0.0.1:PORT (tcp or udp); TCP
+# connections in TIME_WAIT on the port (bench's, from the last run) are no
+# obstacle to bench's responder, which sets SO_REUSEADDR too.
 port_free() {
 	python3 - "$1" "$2" <<'PY' 2>/dev/null
 import socket, sys
 t = socket.SOCK_STREAM if sys.argv[1] == "tcp" else socket.SOCK_DGRAM
 s = socket.socket(socket.AF_INET, t)
+if t == socket.SOCK_STREAM:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[2])))
 PY
 }
