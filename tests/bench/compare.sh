@@ -51,6 +51,11 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+VALIDATION=${VALIDATION:-skip}
+case $VALIDATION in
+skip|http01) ;;
+*) echo "compare.sh: VALIDATION=\"$VALIDATION\" is not skip or http01" >&2; exit 2 ;;
+esac
 
 for c in pebble openssl curl python3; do
 	command -v "$c" >/dev/null 2>&1 || { echo "compare.sh: needs $c" >&2; exit 77; }
@@ -71,11 +76,6 @@ KEYS=${BENCH_KEYS:-"ec256 rsa2048"}
 LONG=${LONG_ORDERS:-20000}
 COLD=${COLD_RUNS:-5}
 REPEAT=${BENCH_REPEAT:-1}
-VALIDATION=${VALIDATION:-skip}
-case $VALIDATION in
-skip|http01) ;;
-*) echo "compare.sh: VALIDATION=\"$VALIDATION\" is not skip or http01" >&2; exit 2 ;;
-esac
 if [ "$VALIDATION" = http01 ]; then
 	command -v pebble-challtestsrv >/dev/null 2>&1 ||
 	    { echo "compare.sh: VALIDATION=http01 needs pebble-challtestsrv" >&2; exit 77; }
