@@ -14,14 +14,6 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-ok() {
-	echo "ok: $*"
-}
-
 ct_setup
 command -v openssl >/dev/null || ct_skip "openssl is not installed"
 command -v python3 >/dev/null || ct_skip "python3 is not installed"

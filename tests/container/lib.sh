@@ -17,6 +17,7 @@
 #                 LOCALACME_CT_IMAGE names another tag (e.g. to try a changed
 #                 tree without replacing the one other tests run)
 #   ct_podman ... podman with this configuration
+#   fail MSG, ok MSG  a test's verdict lines ("FAIL: MSG" exits 1)
 #
 # Why this configuration (found by trying on the CI machine's kind):
 #   - crun fails with "cgroups in hybrid mode not supported": runc instead,
@@ -39,6 +40,15 @@ CT_IMAGE_INPUTS="CMakeLists.txt acme store src bench contrib/container .dockerig
 ct_skip() {
 	echo "SKIP: $*"
 	exit 77
+}
+
+# A container test's verdicts: one line each, "FAIL: ..." ends the test.
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+ok() {
+	echo "ok: $*"
 }
 
 ct_setup() {

@@ -23,14 +23,6 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-ok() {
-	echo "ok: $*"
-}
-
 ct_setup
 for t in python3 lego openssl curl; do
 	command -v "$t" >/dev/null || ct_skip "$t is not installed"
