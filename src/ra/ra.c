@@ -11,6 +11,7 @@
 #include "acme/problem.h"
 #include "store/store.h"
 #include "ca.h"
+#include "acctcache.h"
 #include "keycache.h"
 #include "log.h"
 #include "ra.h"
@@ -134,6 +135,8 @@ ra_new(const struct ra_opts *opts, struct ca *ca, const struct policy *policy,
 	/* NULL only costs speed: keycache_get then imports every time. */
 	if ((ra->keys = keycache_new(0)) == NULL)
 		log_warn("ra: no memory for the account key cache");
+	if ((ra->accts = acctcache_new(0)) == NULL)
+		log_warn("ra: no memory for the account cache");
 	/* Open (and migrate) the database now, so start-up fails early. */
 	ra->st = opts->read_only ? store_open_readonly(ra->db_path, serr,
 	    sizeof(serr)) : store_open(ra->db_path, serr, sizeof(serr));
@@ -157,6 +160,7 @@ ra_free(struct ra *ra)
 	store_close(ra->st);
 	pthread_mutex_destroy(&ra->db_mu);
 	keycache_free(ra->keys);
+	acctcache_free(ra->accts);
 	free(ra->db_path);
 	free(ra);
 }

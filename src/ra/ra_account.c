@@ -11,6 +11,7 @@
 #include "acme/jwk.h"
 #include "acme/problem.h"
 #include "store/store.h"
+#include "acctcache.h"
 #include "keycache.h"
 #include "log.h"
 #include "ra.h"
@@ -35,8 +36,14 @@ ra_account_auth(struct ra *ra, const char *id, struct acme_account *out,
 	enum store_status	 rc;
 	int			 ret = -1;
 
-	st = ra_lock(ra);
 	*key = NULL;
+	/* The cached row needs no lock section (acctcache.h, issue #17). */
+	if (acctcache_get(ra->accts, id, out)) {
+		if ((*key = account_key(ra, out)) != NULL)
+			return 0;
+		acme_account_clear(out);
+	}
+	st = ra_lock(ra);
 	rc = store_account_get(st, id, out);
 	if (rc == STORE_NOTFOUND) {
 		acme_problem_set(prob, ACME_P_ACCOUNTDOESNOTEXIST,
@@ -47,7 +54,9 @@ ra_account_auth(struct ra *ra, const char *id, struct acme_account *out,
 		ra_internal(st, prob, "account lookup");
 		goto out;
 	}
+	acctcache_put(ra->accts, out);	/* under db_mu: acctcache.h */
 	if ((*key = account_key(ra, out)) == NULL) {
+		acctcache_forget(ra->accts, id);
 		log_err("ra: account %s has an unreadable key", id);
 		acme_problem_set(prob, ACME_P_SERVERINTERNAL,
 		    "the server could not complete the request");
@@ -246,6 +255,7 @@ ra_update_account(struct ra *ra, const struct acme_account *acct,
 	int			 ret = -1;
 
 	st = ra_lock(ra);
+	acctcache_forget(ra->accts, acct->id); /* before the update */
 	if (store_begin(st) != STORE_OK) {
 		ra_internal(st, prob, "account update");
 		goto out;
@@ -310,6 +320,7 @@ ra_key_change(struct ra *ra, const struct acme_account *acct,
 		    "the new key is already this account's key");
 		goto out;
 	}
+	acctcache_forget(ra->accts, acct->id); /* before the rollover */
 	rc = store_account_set_key(st, acct->id, acct->thumbprint, jwk, tp);
 	switch (rc) {
 	case STORE_OK:

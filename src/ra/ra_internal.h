@@ -22,6 +22,7 @@ struct ra {
 	struct store		*st;		/* the one connection; db_mu */
 	pthread_mutex_t		 db_mu;		/* plain: never taken twice */
 	struct keycache		*keys;		/* imported account keys */
+	struct acctcache	*accts;		/* accounts read (acctcache.h) */
 };
 
 /*
