@@ -377,7 +377,7 @@ store_open(const char *path, char *err, size_t errsz)
 			snprintf(err, errsz, "%s: %s", path, st->errmsg);
 		goto fail;
 	}
-	if (store_migrate(st) != 0) {
+	if (store_migrate(st) != 0 || store_pending_attach(st) != 0) {
 		if (err != NULL)
 			snprintf(err, errsz, "%s: %s", path, st->errmsg);
 		goto fail;

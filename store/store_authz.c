@@ -109,31 +109,36 @@ authz_cas_miss(struct store *st, const char *id)
 	return rc == STORE_OK ? STORE_CONFLICT : rc;
 }
 
+#define SQL_AUTHZ_SET_STATUS(db) \
+	"UPDATE " db ".authzs SET status = ?3 WHERE id = ?1 AND status = ?2"
+
 enum store_status
 store_authz_set_status(struct store *st, const char *id,
     enum acme_authz_status from, enum acme_authz_status to)
 {
 	sqlite3_stmt		*q;
-	enum store_status	 rc = STORE_ERR;
-	int			 changed;
+	enum store_status	 rc = STORE_OK;
+	int			 changed = 0, t;
 
-	if ((q = store_prep(st, STMT_AUTHZ_SET_STATUS,
-	    "UPDATE authzs SET status = ?3 WHERE id = ?1 AND status = ?2"))
-	    == NULL)
-		return STORE_ERR;
-	if (store_bind_text(q, 1, id) != 0 ||
-	    store_bind_text(q, 2, acme_authz_status_str(from)) != 0 ||
-	    store_bind_text(q, 3, acme_authz_status_str(to)) != 0) {
-		rc = store_fail(st, "authz_set_status");
-		goto out;
+	/* Pend first, then main (store_pending.c). */
+	for (t = store_tier_first(st); t <= STORE_TIER_MAIN && changed == 0 &&
+	    rc == STORE_OK; t++) {
+		if ((q = store_tier_prep(st, t, STMT_AUTHZ_SET_STATUS,
+		    SQL_AUTHZ_SET_STATUS("pend"), STMT_AUTHZ_SET_STATUS_M,
+		    SQL_AUTHZ_SET_STATUS("main"))) == NULL)
+			return STORE_ERR;
+		if (store_bind_text(q, 1, id) != 0 ||
+		    store_bind_text(q, 2, acme_authz_status_str(from)) != 0 ||
+		    store_bind_text(q, 3, acme_authz_status_str(to)) != 0)
+			rc = store_fail(st, "authz_set_status");
+		else {
+			rc = store_step_done(st, q, "authz_set_status");
+			changed = sqlite3_changes(st->db);
+		}
+		store_reset(q);
 	}
-	rc = store_step_done(st, q, "authz_set_status");
-	changed = sqlite3_changes(st->db);
-	store_reset(q);
 	if (rc == STORE_OK && changed == 0)
 		rc = authz_cas_miss(st, id);
-out:
-	store_reset(q);
 	return rc;
 }
 
@@ -272,54 +277,67 @@ chall_cas_miss(struct store *st, const char *id)
 	return rc == STORE_OK ? STORE_CONFLICT : rc;
 }
 
+/*
+ * RFC 8555 §7.5.1, HARDENING X20: one statement claims the validation
+ * only while the authz is pending and no sibling challenge has started
+ * (the siblings read through the view: both tiers).
+ */
+#define SQL_CHALL_BEGIN(db) \
+	"UPDATE " db ".challenges SET status = ?3 " \
+	"WHERE id = ?1 AND status = ?2 " \
+	"AND EXISTS (SELECT 1 FROM authzs a WHERE a.id = challenges.authz_id " \
+	"AND a.status = ?4) " \
+	"AND NOT EXISTS (SELECT 1 FROM challenges c " \
+	"WHERE c.authz_id = challenges.authz_id AND c.status <> ?2)"
+
 enum store_status
 store_challenge_begin(struct store *st, const char *chall_id)
 {
 	sqlite3_stmt		*q;
-	enum store_status	 rc = STORE_ERR;
+	enum store_status	 rc = STORE_OK;
 	bool			 own = store_tx_depth(st) == 0;
-	int			 changed;
+	int			 changed = 0, t;
 
 	/*
-	 * RFC 8555 §7.5.1, HARDENING X20: one statement under the write
-	 * lock claims the validation only while the authz is pending and
-	 * no sibling challenge has started.
-	 */
-	/*
 	 * A lost claim is harmless: the client answers the challenge again.
-	 * In a caller's transaction the one statement needs no savepoint:
-	 * SQLite undoes a failed statement by itself.
+	 * A pending challenge is in the pending tier: its transaction takes
+	 * no write lock on the file (store_begin_pending). In a caller's
+	 * transaction the statement needs no savepoint: SQLite undoes a
+	 * failed statement by itself.
 	 */
-	if (own && store_txn_begin_relaxed(st) != STORE_OK)
+	if (own && store_txn_begin_pending(st) != STORE_OK)
 		return STORE_ERR;
-	if ((q = store_prep(st, STMT_CHALL_BEGIN,
-	    "UPDATE challenges SET status = ?3 "
-	    "WHERE id = ?1 AND status = ?2 "
-	    "AND EXISTS (SELECT 1 FROM authzs a WHERE a.id = challenges.authz_id "
-	    "AND a.status = ?4) "
-	    "AND NOT EXISTS (SELECT 1 FROM challenges c "
-	    "WHERE c.authz_id = challenges.authz_id AND c.status <> ?2)"))
-	    == NULL)
-		return own ? store_txn_end(st, STORE_ERR) : STORE_ERR;
-	if (store_bind_text(q, 1, chall_id) != 0 ||
-	    store_bind_text(q, 2, acme_chall_status_str(ACME_CHALL_PENDING)) !=
-	    0 ||
-	    store_bind_text(q, 3,
-	    acme_chall_status_str(ACME_CHALL_PROCESSING)) != 0 ||
-	    store_bind_text(q, 4, acme_authz_status_str(ACME_AUTHZ_PENDING)) !=
-	    0) {
-		rc = store_fail(st, "challenge_begin");
-		goto out;
+	for (t = store_tier_first(st); t <= STORE_TIER_MAIN && changed == 0 &&
+	    rc == STORE_OK; t++) {
+		if ((q = store_tier_prep(st, t, STMT_CHALL_BEGIN,
+		    SQL_CHALL_BEGIN("pend"), STMT_CHALL_BEGIN_M,
+		    SQL_CHALL_BEGIN("main"))) == NULL) {
+			rc = STORE_ERR;
+			break;
+		}
+		if (store_bind_text(q, 1, chall_id) != 0 ||
+		    store_bind_text(q, 2,
+		    acme_chall_status_str(ACME_CHALL_PENDING)) != 0 ||
+		    store_bind_text(q, 3,
+		    acme_chall_status_str(ACME_CHALL_PROCESSING)) != 0 ||
+		    store_bind_text(q, 4,
+		    acme_authz_status_str(ACME_AUTHZ_PENDING)) != 0)
+			rc = store_fail(st, "challenge_begin");
+		else {
+			rc = store_step_done(st, q, "challenge_begin");
+			changed = sqlite3_changes(st->db);
+		}
+		store_reset(q);
 	}
-	rc = store_step_done(st, q, "challenge_begin");
-	changed = sqlite3_changes(st->db);
-	store_reset(q);
 	if (rc == STORE_OK && changed == 0)
 		rc = chall_cas_miss(st, chall_id);
-out:
-	store_reset(q);
 	return own ? store_txn_end(st, rc) : rc;
 }
+
+#define SQL_CHALL_SET_STATUS(db) \
+	"UPDATE " db ".challenges SET status = ?3, validated = ?4, " \
+	"error_type = ?5, error_status = ?6, error_detail = ?7 " \
+	"WHERE id = ?1 AND status = ?2 RETURNING authz_id"
 
 enum store_status
 store_challenge_set_status(struct store *st, const char *id,
@@ -328,34 +346,38 @@ store_challenge_set_status(struct store *st, const char *id,
     char authz_id[ACME_ID_SIZE])
 {
 	sqlite3_stmt		*q;
-	enum store_status	 rc = STORE_ERR;
+	enum store_status	 rc = STORE_NOTFOUND;
+	int			 t;
 
-	if ((q = store_prep(st, STMT_CHALL_SET_STATUS,
-	    "UPDATE challenges SET status = ?3, validated = ?4, "
-	    "error_type = ?5, error_status = ?6, error_detail = ?7 "
-	    "WHERE id = ?1 AND status = ?2 RETURNING authz_id")) == NULL)
-		return STORE_ERR;
-	if (store_bind_text(q, 1, id) != 0 ||
-	    store_bind_text(q, 2, acme_chall_status_str(from)) != 0 ||
-	    store_bind_text(q, 3, acme_chall_status_str(to)) != 0 ||
-	    sqlite3_bind_int64(q, 4, (sqlite3_int64)validated) != SQLITE_OK ||
-	    store_bind_error(q, 5, err) != 0) {
-		rc = store_fail(st, "challenge_set_status");
-		goto out;
+	/* Pend first, then main (store_pending.c). */
+	for (t = store_tier_first(st); t <= STORE_TIER_MAIN &&
+	    rc == STORE_NOTFOUND; t++) {
+		if ((q = store_tier_prep(st, t, STMT_CHALL_SET_STATUS,
+		    SQL_CHALL_SET_STATUS("pend"), STMT_CHALL_SET_STATUS_M,
+		    SQL_CHALL_SET_STATUS("main"))) == NULL)
+			return STORE_ERR;
+		if (store_bind_text(q, 1, id) != 0 ||
+		    store_bind_text(q, 2, acme_chall_status_str(from)) != 0 ||
+		    store_bind_text(q, 3, acme_chall_status_str(to)) != 0 ||
+		    sqlite3_bind_int64(q, 4, (sqlite3_int64)validated) !=
+		    SQLITE_OK ||
+		    store_bind_error(q, 5, err) != 0) {
+			rc = store_fail(st, "challenge_set_status");
+			store_reset(q);
+			break;
+		}
+		rc = store_step_row(st, q, "challenge_set_status");
+		if (rc == STORE_OK && authz_id != NULL &&
+		    store_col_copy(q, 0, authz_id, ACME_ID_SIZE) != 0)
+			rc = store_fail_msg(st, "challenge_set_status",
+			    "malformed row");
+		if (rc == STORE_OK && (rc = store_step_done(st, q,
+		    "challenge_set_status")) == STORE_CONFLICT)
+			rc = store_fail(st, "challenge_set_status");
+		store_reset(q);
 	}
-	rc = store_step_row(st, q, "challenge_set_status");
-	if (rc == STORE_OK && authz_id != NULL &&
-	    store_col_copy(q, 0, authz_id, ACME_ID_SIZE) != 0)
-		rc = store_fail_msg(st, "challenge_set_status",
-		    "malformed row");
-	if (rc == STORE_OK && (rc = store_step_done(st, q,
-	    "challenge_set_status")) == STORE_CONFLICT)
-		rc = store_fail(st, "challenge_set_status");
-	store_reset(q);
 	if (rc == STORE_NOTFOUND)
 		rc = chall_cas_miss(st, id);
-out:
-	store_reset(q);
 	return rc;
 }
 
@@ -369,14 +391,56 @@ bind_sweep(sqlite3_stmt *q, time_t now, const char *f0, const char *f1,
 	    store_bind_text(q, 4, to) != 0 ? -1 : 0;
 }
 
+/*
+ * The sweep's three updates, each run on both tiers. Orders using an
+ * authz about to expire go first, while it still matches; the subqueries
+ * read the views one table at a time, so each tier's partial index
+ * serves (a join of two views could not use them).
+ */
+#define SQL_ORDERS_EXPIRE_BY_AUTHZ(db) \
+	"UPDATE " db ".orders SET status = ?4 " \
+	"WHERE status IN (?2, ?3) AND " IDX_ORDERS_LIVE " AND id IN " \
+	"(SELECT order_id FROM order_identifiers WHERE authz_id IN " \
+	"(SELECT id FROM authzs WHERE status IN (?5, ?6) AND " \
+	IDX_AUTHZS_LIVE " AND expires <= ?1))"
+#define SQL_AUTHZ_EXPIRE(db) \
+	"UPDATE " db ".authzs SET status = ?4 " \
+	"WHERE status IN (?2, ?3) AND " IDX_AUTHZS_LIVE " AND expires <= ?1"
+#define SQL_ORDERS_EXPIRE(db) \
+	"UPDATE " db ".orders SET status = ?4 " \
+	"WHERE status IN (?2, ?3) AND " IDX_ORDERS_LIVE " AND expires <= ?1"
+
+/*
+ * How long an ended object stays in the pending tier after its expiry,
+ * so a client polling it still reads why it ended (store_pending.c).
+ */
+#define PENDING_KEEP_S	600
+
 enum store_status
 store_expire(struct store *st, time_t now, const struct store_expiry *e,
     size_t *nauthz, size_t *norder)
 {
-	sqlite3_stmt		*q = NULL;
+	static const struct {
+		enum store_stmt	 slot[2];
+		const char	*sql[2];
+		bool		 authz;		/* else orders */
+		bool		 by_authz;	/* binds ?5, ?6 */
+	} steps[] = {
+		{ { STMT_ORDERS_EXPIRE_BY_AUTHZ, STMT_ORDERS_EXPIRE_BY_AUTHZ_M },
+		  { SQL_ORDERS_EXPIRE_BY_AUTHZ("pend"),
+		    SQL_ORDERS_EXPIRE_BY_AUTHZ("main") }, false, true },
+		{ { STMT_AUTHZ_EXPIRE, STMT_AUTHZ_EXPIRE_M },
+		  { SQL_AUTHZ_EXPIRE("pend"), SQL_AUTHZ_EXPIRE("main") },
+		  true, false },
+		{ { STMT_ORDERS_EXPIRE, STMT_ORDERS_EXPIRE_M },
+		  { SQL_ORDERS_EXPIRE("pend"), SQL_ORDERS_EXPIRE("main") },
+		  false, false },
+	};
+	sqlite3_stmt		*q;
 	enum store_status	 rc;
 	const char		*af0, *af1, *of0, *of1;
-	size_t			 na = 0, no = 0;
+	size_t			 na = 0, no = 0, i, n;
+	int			 t, bad;
 
 	if (nauthz != NULL)
 		*nauthz = 0;
@@ -388,63 +452,40 @@ store_expire(struct store *st, time_t now, const struct store_expiry *e,
 	of1 = acme_order_status_str(e->order_from[1]);
 	if ((rc = store_txn_begin(st)) != STORE_OK)
 		return rc;
-	/* Orders using an authz about to expire first, while it still matches. */
-	if ((q = store_prep(st, STMT_ORDERS_EXPIRE_BY_AUTHZ,
-	    "UPDATE orders SET status = ?4 "
-	    "WHERE status IN (?2, ?3) AND " IDX_ORDERS_LIVE " AND id IN "
-	    "(SELECT oi.order_id FROM authzs a "
-	    "JOIN order_identifiers oi ON oi.authz_id = a.id "
-	    "WHERE a.status IN (?5, ?6) AND " IDX_AUTHZS_LIVE_A " "
-	    "AND a.expires <= ?1)"))
-	    == NULL) {
-		rc = STORE_ERR;
-		goto out;
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		for (t = store_tier_first(st); t <= STORE_TIER_MAIN; t++) {
+			if ((q = store_tier_prep(st, t, steps[i].slot[0],
+			    steps[i].sql[0], steps[i].slot[1],
+			    steps[i].sql[1])) == NULL) {
+				rc = STORE_ERR;
+				goto out;
+			}
+			if (steps[i].authz)
+				bad = bind_sweep(q, now, af0, af1,
+				    acme_authz_status_str(e->authz_to));
+			else
+				bad = bind_sweep(q, now, of0, of1,
+				    acme_order_status_str(e->order_to));
+			if (bad == 0 && steps[i].by_authz)
+				bad = store_bind_text(q, 5, af0) != 0 ||
+				    store_bind_text(q, 6, af1) != 0;
+			if (bad != 0)
+				rc = store_fail(st, "expire");
+			else
+				rc = store_step_done(st, q, "expire");
+			n = (size_t)sqlite3_changes(st->db);
+			store_reset(q);
+			if (rc != STORE_OK)
+				goto out;
+			if (steps[i].authz)
+				na += n;
+			else
+				no += n;
+		}
 	}
-	if (bind_sweep(q, now, of0, of1,
-	    acme_order_status_str(e->order_to)) != 0 ||
-	    store_bind_text(q, 5, af0) != 0 || store_bind_text(q, 6, af1) != 0) {
-		rc = store_fail(st, "expire");
-		goto out;
-	}
-	if ((rc = store_step_done(st, q, "expire")) != STORE_OK)
-		goto out;
-	no += (size_t)sqlite3_changes(st->db);
-	store_reset(q);
-
-	if ((q = store_prep(st, STMT_AUTHZ_EXPIRE,
-	    "UPDATE authzs SET status = ?4 "
-	    "WHERE status IN (?2, ?3) AND " IDX_AUTHZS_LIVE " "
-	    "AND expires <= ?1")) == NULL) {
-		rc = STORE_ERR;
-		goto out;
-	}
-	if (bind_sweep(q, now, af0, af1,
-	    acme_authz_status_str(e->authz_to)) != 0) {
-		rc = store_fail(st, "expire");
-		goto out;
-	}
-	if ((rc = store_step_done(st, q, "expire")) != STORE_OK)
-		goto out;
-	na += (size_t)sqlite3_changes(st->db);
-	store_reset(q);
-
-	if ((q = store_prep(st, STMT_ORDERS_EXPIRE,
-	    "UPDATE orders SET status = ?4 "
-	    "WHERE status IN (?2, ?3) AND " IDX_ORDERS_LIVE " "
-	    "AND expires <= ?1")) == NULL) {
-		rc = STORE_ERR;
-		goto out;
-	}
-	if (bind_sweep(q, now, of0, of1,
-	    acme_order_status_str(e->order_to)) != 0) {
-		rc = store_fail(st, "expire");
-		goto out;
-	}
-	if ((rc = store_step_done(st, q, "expire")) != STORE_OK)
-		goto out;
-	no += (size_t)sqlite3_changes(st->db);
+	/* Memory follows the live pending set (store_pending.c). */
+	rc = store_pending_evict(st, now - PENDING_KEEP_S, NULL);
 out:
-	store_reset(q);
 	rc = store_txn_end(st, rc);
 	if (rc == STORE_OK) {
 		if (nauthz != NULL)

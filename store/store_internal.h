@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -82,6 +83,25 @@ enum store_stmt {
 	STMT_CERT_EXISTS,
 	STMT_CERT_COUNT,
 	STMT_CERT_PAGE,
+	/* the same updates on main, after pend missed (store_pending.c) */
+	STMT_ORDER_SET_STATUS_M,
+	STMT_ORDER_SET_ERROR_M,
+	STMT_ORDERS_EXPIRE_BY_AUTHZ_M,
+	STMT_ORDERS_EXPIRE_M,
+	STMT_AUTHZ_SET_STATUS_M,
+	STMT_AUTHZ_EXPIRE_M,
+	STMT_CHALL_BEGIN_M,
+	STMT_CHALL_SET_STATUS_M,
+	STMT_CHALL_RECOVER_M,
+	/* an order's move from pend to main (store_pending.c) */
+	STMT_PEND_MOVE_AUTHZS,
+	STMT_PEND_MOVE_CHALLS,
+	STMT_PEND_MOVE_ORDER,
+	STMT_PEND_MOVE_IDENTS,
+	STMT_PEND_DROP_CHALLS,
+	STMT_PEND_DROP_AUTHZS,
+	STMT_PEND_DROP_IDENTS,
+	STMT_PEND_DROP_ORDER,
 	/* read snapshots (store_txn.c) */
 	STMT_READ_BEGIN,
 	STMT_READ_END,
@@ -111,6 +131,9 @@ struct store {
 	char		 errmsg[256];
 	bool		 relaxed;	/* this transaction: synchronous=NORMAL */
 	bool		 snap;		/* store_read_begin's snapshot is open */
+	bool		 pend;		/* the pending tier is attached */
+	bool		 tx_pending;	/* the open transaction: store_begin_pending */
+	bool		 snap_resume;	/* reopen the snapshot when it ends */
 	/* Group commit (store_set_group_commit); see store_sync.c. */
 	bool		 group;		/* on: every commit runs NORMAL */
 	bool		 commit_durable; /* the open transaction must be synced */
@@ -198,6 +221,37 @@ enum store_status store_txn_end(struct store *st, enum store_status rc);
  * certificates or revocations. Nested: the outer transaction decides.
  */
 enum store_status store_txn_begin_relaxed(struct store *st);
+
+/*
+ * As store_txn_begin, for a transaction that writes only the pending tier
+ * (store_begin_pending): a new order, a challenge claim.
+ */
+enum store_status store_txn_begin_pending(struct store *st);
+
+/*
+ * The pending tier (store_pending.c; docs/ARCHITECTURE.md §4.7): an
+ * in-memory database `pend` beside main, and TEMP views that read both.
+ * An update of a tiered table runs per tier, pend first, until one
+ * changes a row:
+ *
+ *	for (t = store_tier_first(st); t <= STORE_TIER_MAIN && n == 0; t++)
+ *		q = store_tier_prep(st, t, SLOT, SQL("pend"), SLOT_M, SQL("main"));
+ */
+#define STORE_TIER_PEND	0
+#define STORE_TIER_MAIN	1
+int		 store_pending_attach(struct store *st);
+int		 store_tier_first(const struct store *st);
+sqlite3_stmt	*store_tier_prep(struct store *st, int tier,
+		    enum store_stmt pend_slot, const char *pend_sql,
+		    enum store_stmt main_slot, const char *main_sql);
+/* Copy order id, its identifiers and its authorizations still in pend
+ * (with their challenges) to main, and delete them from pend. Inside the
+ * caller's transaction. */
+enum store_status store_pending_move(struct store *st, const char *order_id);
+/* Drop final pend objects that expired at or before `before`; *n (may be
+ * NULL): orders and authorizations dropped. */
+enum store_status store_pending_evict(struct store *st, time_t before,
+		    size_t *n);
 
 /* "Does row id exist?" for the one-parameter query sql: OK or NOTFOUND. */
 enum store_status store_exists(struct store *st, enum store_stmt slot,

@@ -109,7 +109,7 @@ insert_authz(struct store *st, struct acme_authz *a, const char *account_id)
 		goto out;
 	}
 	if ((q = store_prep(st, STMT_AUTHZ_INSERT,
-	    "INSERT INTO authzs (id, account_id, ident_type, ident_value, "
+	    "INSERT INTO pend.authzs (id, account_id, ident_type, ident_value, "
 	    "wildcard, status, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"))
 	    == NULL)
 		goto out;
@@ -127,7 +127,7 @@ insert_authz(struct store *st, struct acme_authz *a, const char *account_id)
 		goto out;
 	store_reset(q);
 	if ((q = store_prep(st, STMT_CHALL_INSERT,
-	    "INSERT INTO challenges (id, authz_id, position, type, status, "
+	    "INSERT INTO pend.challenges (id, authz_id, position, type, status, "
 	    "token) VALUES (?1, ?2, ?3, ?4, 'pending', ?5)")) == NULL) {
 		rc = STORE_ERR;
 		goto out;
@@ -196,7 +196,8 @@ store_order_create(struct store *st, struct acme_order *o,
 	}
 	created = o->created != 0 ? o->created : time(NULL);
 
-	if ((rc = store_txn_begin_relaxed(st)) != STORE_OK)
+	/* New objects go to the pending tier (store_pending.c). */
+	if ((rc = store_txn_begin_pending(st)) != STORE_OK)
 		goto out;
 	in_tx = true;
 
@@ -248,7 +249,7 @@ store_order_create(struct store *st, struct acme_order *o,
 	/* RFC 8555 §7.1.6: ready once every authorization is valid. */
 	status = all_valid ? ACME_ORDER_READY : ACME_ORDER_PENDING;
 	if ((q = store_prep(st, STMT_ORDER_INSERT,
-	    "INSERT INTO orders (id, account_id, status, created, expires, "
+	    "INSERT INTO pend.orders (id, account_id, status, created, expires, "
 	    "not_before, not_after, profile, replaces) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")) == NULL) {
 		rc = STORE_ERR;
@@ -272,7 +273,7 @@ store_order_create(struct store *st, struct acme_order *o,
 	store_reset(q);
 
 	if ((q = store_prep(st, STMT_ORDER_IDENT_INSERT,
-	    "INSERT INTO order_identifiers (order_id, position, type, value, "
+	    "INSERT INTO pend.order_identifiers (order_id, position, type, value, "
 	    "authz_id) VALUES (?1, ?2, ?3, ?4, ?5)")) == NULL) {
 		rc = STORE_ERR;
 		goto out;
@@ -525,64 +526,74 @@ out:
 	return rc;
 }
 
+#define SQL_ORDER_SET_STATUS(db) \
+	"UPDATE " db ".orders SET status = ?3 WHERE id = ?1 AND status = ?2"
+
 enum store_status
 store_order_set_status(struct store *st, const char *id,
     enum acme_order_status from, enum acme_order_status to)
 {
 	sqlite3_stmt		*q;
-	enum store_status	 rc = STORE_ERR;
-	int			 changed;
+	enum store_status	 rc = STORE_OK;
+	int			 changed = 0, t;
 
-	if ((q = store_prep(st, STMT_ORDER_SET_STATUS,
-	    "UPDATE orders SET status = ?3 WHERE id = ?1 AND status = ?2"))
-	    == NULL)
-		return STORE_ERR;
-	if (store_bind_text(q, 1, id) != 0 ||
-	    store_bind_text(q, 2, acme_order_status_str(from)) != 0 ||
-	    store_bind_text(q, 3, acme_order_status_str(to)) != 0) {
-		rc = store_fail(st, "order_set_status");
-		goto out;
+	/* Pend first, then main (store_pending.c). */
+	for (t = store_tier_first(st); t <= STORE_TIER_MAIN && changed == 0 &&
+	    rc == STORE_OK; t++) {
+		if ((q = store_tier_prep(st, t, STMT_ORDER_SET_STATUS,
+		    SQL_ORDER_SET_STATUS("pend"), STMT_ORDER_SET_STATUS_M,
+		    SQL_ORDER_SET_STATUS("main"))) == NULL)
+			return STORE_ERR;
+		if (store_bind_text(q, 1, id) != 0 ||
+		    store_bind_text(q, 2, acme_order_status_str(from)) != 0 ||
+		    store_bind_text(q, 3, acme_order_status_str(to)) != 0)
+			rc = store_fail(st, "order_set_status");
+		else {
+			rc = store_step_done(st, q, "order_set_status");
+			changed = sqlite3_changes(st->db);
+		}
+		store_reset(q);
 	}
-	rc = store_step_done(st, q, "order_set_status");
-	changed = sqlite3_changes(st->db);
-	store_reset(q);
 	if (rc == STORE_OK && changed == 0)
 		rc = order_cas_miss(st, id);
-out:
-	store_reset(q);
 	return rc;
 }
+
+#define SQL_ORDER_SET_ERROR(db) \
+	"UPDATE " db ".orders SET status = ?2, error_type = ?3, " \
+	"error_status = ?4, error_detail = ?5 " \
+	"WHERE id = ?1 AND status NOT IN (?6, ?7)"
 
 enum store_status
 store_order_set_error(struct store *st, const char *id,
     enum acme_order_status to, const struct acme_error *err)
 {
 	sqlite3_stmt		*q;
-	enum store_status	 rc = STORE_ERR;
-	int			 changed;
+	enum store_status	 rc = STORE_OK;
+	int			 changed = 0, t;
 
-	if ((q = store_prep(st, STMT_ORDER_SET_ERROR,
-	    "UPDATE orders SET status = ?2, error_type = ?3, "
-	    "error_status = ?4, error_detail = ?5 "
-	    "WHERE id = ?1 AND status NOT IN (?6, ?7)")) == NULL)
-		return STORE_ERR;
-	if (store_bind_text(q, 1, id) != 0 ||
-	    store_bind_text(q, 2, acme_order_status_str(to)) != 0 ||
-	    store_bind_error(q, 3, err) != 0 ||
-	    store_bind_text(q, 6, acme_order_status_str(ACME_ORDER_VALID)) !=
-	    0 ||
-	    store_bind_text(q, 7, acme_order_status_str(ACME_ORDER_INVALID)) !=
-	    0) {
-		rc = store_fail(st, "order_set_error");
-		goto out;
+	for (t = store_tier_first(st); t <= STORE_TIER_MAIN && changed == 0 &&
+	    rc == STORE_OK; t++) {
+		if ((q = store_tier_prep(st, t, STMT_ORDER_SET_ERROR,
+		    SQL_ORDER_SET_ERROR("pend"), STMT_ORDER_SET_ERROR_M,
+		    SQL_ORDER_SET_ERROR("main"))) == NULL)
+			return STORE_ERR;
+		if (store_bind_text(q, 1, id) != 0 ||
+		    store_bind_text(q, 2, acme_order_status_str(to)) != 0 ||
+		    store_bind_error(q, 3, err) != 0 ||
+		    store_bind_text(q, 6,
+		    acme_order_status_str(ACME_ORDER_VALID)) != 0 ||
+		    store_bind_text(q, 7,
+		    acme_order_status_str(ACME_ORDER_INVALID)) != 0)
+			rc = store_fail(st, "order_set_error");
+		else {
+			rc = store_step_done(st, q, "order_set_error");
+			changed = sqlite3_changes(st->db);
+		}
+		store_reset(q);
 	}
-	rc = store_step_done(st, q, "order_set_error");
-	changed = sqlite3_changes(st->db);
-	store_reset(q);
 	if (rc == STORE_OK && changed == 0)
 		rc = order_cas_miss(st, id);
-out:
-	store_reset(q);
 	return rc;
 }
 
@@ -608,9 +619,16 @@ store_order_begin_processing(struct store *st, const char *order_id,
 	 */
 	if ((rc = store_txn_begin_relaxed(st)) != STORE_OK)
 		return rc;
+	/*
+	 * From here on the order is durable: it, and what it proved, leave
+	 * the pending tier in this transaction (store_pending.c), so a
+	 * crash after the reservation finds them in the file (HARDENING I5).
+	 */
+	if ((rc = store_pending_move(st, order_id)) != STORE_OK)
+		goto out;
 	/* HARDENING X18: compare-and-swap, so one finalize wins. */
 	if ((q = store_prep(st, STMT_ORDER_BEGIN_PROC,
-	    "UPDATE orders SET status = ?4, began_processing = ?2 "
+	    "UPDATE main.orders SET status = ?4, began_processing = ?2 "
 	    "WHERE id = ?1 AND status = ?3")) == NULL) {
 		rc = STORE_ERR;
 		goto out;
@@ -687,7 +705,7 @@ store_order_finish(struct store *st, const char *order_id,
 	if ((rc = store_serial_issue(st, cert->serial)) != STORE_OK)
 		goto out;
 	if ((q = store_prep(st, STMT_ORDER_FINISH,
-	    "UPDATE orders SET status = ?4, cert_serial = ?2 "
+	    "UPDATE main.orders SET status = ?4, cert_serial = ?2 "
 	    "WHERE id = ?1 AND status = ?3")) == NULL) {
 		rc = STORE_ERR;
 		goto out;
@@ -721,7 +739,7 @@ store_order_fail(struct store *st, const char *order_id,
 	if ((rc = store_txn_begin(st)) != STORE_OK)
 		return rc;
 	if ((q = store_prep(st, STMT_ORDER_FAIL,
-	    "UPDATE orders SET status = ?6, error_type = ?2, "
+	    "UPDATE main.orders SET status = ?6, error_type = ?2, "
 	    "error_status = ?3, error_detail = ?4 "
 	    "WHERE id = ?1 AND status = ?5")) == NULL) {
 		rc = STORE_ERR;
@@ -765,6 +783,10 @@ out:
 	return store_txn_end(st, rc);
 }
 
+#define SQL_CHALL_RECOVER(db) \
+	"UPDATE " db ".challenges SET status = ?2 " \
+	"WHERE status = ?1 AND " IDX_CHALLS_PROCESSING
+
 enum store_status
 store_recover_processing(struct store *st, time_t now,
     const struct store_recovery *r, const struct acme_error *err, size_t *n)
@@ -772,14 +794,16 @@ store_recover_processing(struct store *st, time_t now,
 	sqlite3_stmt		*q = NULL;
 	enum store_status	 rc;
 	size_t			 changed = 0;
+	int			 t;
 
 	if (n != NULL)
 		*n = 0;
 	if ((rc = store_txn_begin(st)) != STORE_OK)
 		return rc;
 	/* HARDENING I5; serials stay 'reserved': the cert "may exist" (I2). */
+	/* Processing orders are in main only: the move comes first. */
 	if ((q = store_prep(st, STMT_ORDER_RECOVER,
-	    "UPDATE orders SET status = ?6, error_type = ?2, "
+	    "UPDATE main.orders SET status = ?6, error_type = ?2, "
 	    "error_status = ?3, error_detail = ?4 "
 	    "WHERE status = ?5 AND " IDX_ORDERS_PROCESSING " "
 	    "AND began_processing <= ?1")) == NULL) {
@@ -798,18 +822,24 @@ store_recover_processing(struct store *st, time_t now,
 	changed = (size_t)sqlite3_changes(st->db);
 	store_reset(q);
 	/* Validations in flight died with the process: let clients retry. */
-	if ((q = store_prep(st, STMT_CHALL_RECOVER,
-	    "UPDATE challenges SET status = ?2 "
-	    "WHERE status = ?1 AND " IDX_CHALLS_PROCESSING)) == NULL) {
-		rc = STORE_ERR;
-		goto out;
+	for (t = store_tier_first(st); t <= STORE_TIER_MAIN && rc == STORE_OK;
+	    t++) {
+		if ((q = store_tier_prep(st, t, STMT_CHALL_RECOVER,
+		    SQL_CHALL_RECOVER("pend"), STMT_CHALL_RECOVER_M,
+		    SQL_CHALL_RECOVER("main"))) == NULL) {
+			rc = STORE_ERR;
+			goto out;
+		}
+		if (store_bind_text(q, 1,
+		    acme_chall_status_str(r->chall_from)) != 0 ||
+		    store_bind_text(q, 2,
+		    acme_chall_status_str(r->chall_to)) != 0)
+			rc = store_fail(st, "recover_processing");
+		else
+			rc = store_step_done(st, q, "recover_processing");
+		store_reset(q);
 	}
-	if (store_bind_text(q, 1, acme_chall_status_str(r->chall_from)) != 0 ||
-	    store_bind_text(q, 2, acme_chall_status_str(r->chall_to)) != 0) {
-		rc = store_fail(st, "recover_processing");
-		goto out;
-	}
-	rc = store_step_done(st, q, "recover_processing");
+	q = NULL;
 out:
 	store_reset(q);
 	rc = store_txn_end(st, rc);

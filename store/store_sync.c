@@ -43,8 +43,9 @@ on_commit(void *arg)
 {
 	struct store *st = arg;
 
-	if (st->depth == 0 || st->commit_durable)
-		st->hook_durable = true;
+	/* Assigned, not only set: a commit of the pending tier alone
+	 * reaches no on_wal and must not leave it set for the next one. */
+	st->hook_durable = st->depth == 0 || st->commit_durable;
 	return 0;
 }
 

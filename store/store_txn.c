@@ -33,14 +33,36 @@
 static pthread_mutex_t write_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* The outermost transaction ended: let the next writer in, back to FULL. */
+/*
+ * A transaction begun inside a read snapshot's lock section gives the
+ * snapshot back when it ends (a fresh one, BEGIN DEFERRED: no lock until
+ * the first read), so the section's later reads share one WAL read lock
+ * again instead of taking one each (issue #17). store_read_end, at the
+ * end of the section, ends it.
+ */
+static void
+snap_resume(struct store *st)
+{
+	if (st->snap_resume) {
+		st->snap_resume = false;
+		(void)store_read_begin(st);
+	}
+}
+
 static void
 tx_done(struct store *st)
 {
+	if (st->tx_pending) {	/* took no write_mu, changed no PRAGMA */
+		st->tx_pending = false;
+		snap_resume(st);
+		return;
+	}
 	/* Autocommit writes run FULL (or are group-synced); on failure
 	 * begin() retries it. */
 	if (!st->group)
 		(void)store_set_relaxed(st, false);
 	pthread_mutex_unlock(&write_mu);
+	snap_resume(st);
 }
 
 /* Undo one level. Errors are recorded only when `record` (else the
@@ -107,8 +129,10 @@ begin(struct store *st, bool relaxed)
 	sqlite3_stmt		*q;
 	char			 sql[32];
 	enum store_status	 rc;
+	bool			 had_snap;
 
 	if (st->depth == 0) {
+		had_snap = st->snap;
 		store_read_end(st);	/* BEGIN IMMEDIATE: a fresh snapshot */
 		pthread_mutex_lock(&write_mu);
 		st->commit_durable = !relaxed;
@@ -134,6 +158,7 @@ begin(struct store *st, bool relaxed)
 		}
 		st->aborted = false;
 		st->depth = 1;
+		st->snap_resume = had_snap;
 		return STORE_OK;
 	}
 	if (st->aborted || sqlite3_get_autocommit(st->db)) {
@@ -146,6 +171,46 @@ begin(struct store *st, bool relaxed)
 		return store_fail(st, "savepoint");
 	st->depth++;
 	return STORE_OK;
+}
+
+/*
+ * A transaction for the pending tier: a deferred one (no write lock on
+ * the file, no write_mu), continuing the read snapshot when one is open.
+ */
+static enum store_status
+begin_pending(struct store *st)
+{
+	sqlite3_stmt		*q;
+	enum store_status	 rc;
+	bool			 had_snap;
+
+	if (st->depth != 0 || !st->pend)
+		return begin(st, true);
+	had_snap = st->snap;
+	if (st->snap && !sqlite3_get_autocommit(st->db))
+		st->snap = false;	/* the snapshot's transaction is ours */
+	else {
+		st->snap = false;
+		if ((q = store_prep(st, STMT_READ_BEGIN, "BEGIN DEFERRED")) ==
+		    NULL)
+			return STORE_ERR;
+		rc = store_step_done(st, q, "begin");
+		store_reset(q);
+		if (rc != STORE_OK)
+			return STORE_ERR;
+	}
+	st->commit_durable = false;
+	st->snap_resume = had_snap;
+	st->tx_pending = true;
+	st->aborted = false;
+	st->depth = 1;
+	return STORE_OK;
+}
+
+enum store_status
+store_begin_pending(struct store *st)
+{
+	return begin_pending(st);
 }
 
 enum store_status
@@ -276,6 +341,12 @@ enum store_status
 store_txn_begin_relaxed(struct store *st)
 {
 	return store_begin_relaxed(st);	/* nested: the outer one decides */
+}
+
+enum store_status
+store_txn_begin_pending(struct store *st)
+{
+	return begin_pending(st);	/* nested: the outer one decides */
 }
 
 enum store_status

@@ -165,6 +165,12 @@ ra_free(struct ra *ra)
 	free(ra);
 }
 
+struct store *
+ra_store_borrow(struct ra *ra)
+{
+	return ra->st;
+}
+
 void
 ra_set_va(struct ra *ra, struct va *va)
 {

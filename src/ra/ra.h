@@ -24,6 +24,7 @@ struct policy;
 struct profile_table;
 struct acme_eab;
 struct acme_ari_window;
+struct store;
 
 /*
  * The RA is the only code that changes ACME state (docs/ARCHITECTURE.md §2). It takes
@@ -66,6 +67,15 @@ struct ra_opts {
 struct ra	*ra_new(const struct ra_opts *opts, struct ca *ca,
 		    const struct policy *policy, char *err, size_t errsz);
 void		 ra_free(struct ra *ra);
+
+/*
+ * The RA's store connection, borrowed, for tests that set up states the
+ * protocol cannot reach. Pending orders, authorizations and challenges
+ * live in this connection's memory (store/store_pending.c), so such a
+ * test must use it rather than a connection of its own. Only between RA
+ * calls, from the thread that makes them; never freed by the caller.
+ */
+struct store	*ra_store_borrow(struct ra *ra);
 
 /*
  * Attach the VA after both exist (the VA calls back into ra_va_done,

@@ -570,10 +570,11 @@ ra_challenge(struct ra *ra, const struct acme_account *acct, const char *id,
 
 	/*
 	 * With --validation skip the claim and the result go in one
-	 * transaction: one commit instead of two.
+	 * transaction: one commit instead of two, of pending objects only
+	 * (store_begin_pending).
 	 */
 	skip = ra->opts.validation_skip;
-	if (skip && store_begin_relaxed(st) != STORE_OK) {
+	if (skip && store_begin_pending(st) != STORE_OK) {
 		ra_internal(st, prob, "challenge start");
 		goto out;
 	}

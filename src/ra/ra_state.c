@@ -145,8 +145,12 @@ ra_state_validated(struct store *st, const char *chall_id, bool valid,
 		return refused("challenge", chall_id,
 		    acme_chall_status_str(ACME_CHALL_PROCESSING),
 		    acme_chall_status_str(cto));
-	/* A client repeats its poll after a power loss: relaxed. */
-	if ((rc = store_begin_relaxed(st)) != STORE_OK)
+	/*
+	 * A client repeats its poll after a restart: the challenge, its
+	 * authorization and its orders are pending objects, in memory
+	 * (store_begin_pending; docs/ARCHITECTURE.md §4.7).
+	 */
+	if ((rc = store_begin_pending(st)) != STORE_OK)
 		return rc;
 	rc = store_challenge_set_status(st, chall_id, ACME_CHALL_PROCESSING,
 	    cto, valid ? NULL : err, valid ? validated : 0, authz_id);

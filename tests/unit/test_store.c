@@ -1947,6 +1947,16 @@ test_store_begin_processing_racing_threads_one_wins(void **state)
 	int			 i, won = 0, lost = 0;
 
 	ready_order(f->st, &a, &o);
+	/*
+	 * A ready order lives in its connection's memory (store_pending.c);
+	 * the racers are other connections, so put it in the file first, as
+	 * an older version's database holds it.
+	 */
+	assert_int_equal(store_begin(f->st), STORE_OK);
+	assert_int_equal(store_pending_move(f->st, o.id), STORE_OK);
+	assert_int_equal(store_commit(f->st), STORE_OK);
+	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM orders "
+	    "WHERE status = 'ready'"), 1);
 	memset(r, 0, sizeof(r));
 	for (i = 0; i < NRACERS; i++) {
 		r[i].path = f->path;
@@ -2490,37 +2500,68 @@ test_store_full_disk_errs_and_recovers(void **state)
 	acme_account_clear(&a);
 }
 
+/*
+ * HARDENING X10 on the path that writes an order to the file: the move
+ * of a ready order with a hundred authorizations out of the pending tier
+ * (store_pending.c) meets a full disk. Nothing of it reaches the file,
+ * the order stays ready in memory, and once space is back it proceeds.
+ */
 static void
-test_store_full_disk_mid_order_leaves_no_partial_rows(void **state)
+test_store_full_disk_mid_move_leaves_no_partial_rows(void **state)
 {
 	struct fx		*f = *state;
 	struct acme_account	 a;
-	struct acme_order	 o;
+	struct acme_order	 o, got = { 0 };
 	struct acme_authz	 az[ACME_MAX_IDENTIFIERS];
 	const char		*names[ACME_MAX_IDENTIFIERS];
 	char			 buf[ACME_MAX_IDENTIFIERS][64];
-	size_t			 i, before, after;
-	bool			 ok = false;
+	size_t			 i;
+	bool			 ok = false, sc = true;
 
 	assert_int_equal(make_account(f->st, "tp", &a), STORE_OK);
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(acme_order_alloc_idents(&o, ACME_MAX_IDENTIFIERS), 0);
+	snprintf(o.account_id, sizeof(o.account_id), "%s", a.id);
+	o.created = NOW;
+	o.expires = NOW + HOUR;
 	for (i = 0; i < ACME_MAX_IDENTIFIERS; i++) {
 		snprintf(buf[i], sizeof(buf[i]),
 		    "host-%03zu.a-rather-long-name.example.test", i);
 		names[i] = buf[i];
+		o.idents[i].type = ACME_IDENT_DNS;
+		snprintf(o.idents[i].value, sizeof(o.idents[i].value), "%s",
+		    names[i]);
+		fill_authz(&az[i], names[i], NOW + HOUR);
+		az[i].status = ACME_AUTHZ_VALID;	/* a ready order */
 	}
-	before = count_rows(f->path, "SELECT count(*) FROM authzs");
+	assert_int_equal(store_order_create(f->st, &o, az,
+	    ACME_MAX_IDENTIFIERS), STORE_OK);
+	assert_int_equal(o.status, ACME_ORDER_READY);
 	/* Room for a few authzs, not for a hundred with their challenges. */
 	assert_int_equal(store_set_size_limit(f->st,
 	    (uint64_t)count_rows(f->path, "PRAGMA page_count") *
 	    (uint64_t)count_rows(f->path, "PRAGMA page_size") + 8192),
 	    STORE_OK);
-	assert_int_equal(make_order(f->st, a.id, names, ACME_MAX_IDENTIFIERS,
-	    &o, az), STORE_ERR);
+	assert_int_equal(store_order_begin_processing(f->st, o.id, "03aa",
+	    &sc), STORE_ERR);
 	assert_true(store_err_is_full(f->st));
-	after = count_rows(f->path, "SELECT count(*) FROM authzs");
-	assert_int_equal(before, after);
+	assert_int_equal(store_tx_depth(f->st), 0);
+	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM authzs"), 0);
+	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM orders"), 0);
+	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM serials"), 0);
 	assert_int_equal(store_integrity_check(f->st, &ok), STORE_OK);
 	assert_true(ok);
+	assert_int_equal(store_order_get(f->st, o.id, &got), STORE_OK);
+	assert_int_equal(got.status, ACME_ORDER_READY);
+	acme_order_clear(&got);
+	/* Space back: the same order moves, whole. */
+	assert_int_equal(store_set_size_limit(f->st, 0), STORE_OK);
+	assert_int_equal(store_order_begin_processing(f->st, o.id, "03aa",
+	    &sc), STORE_OK);
+	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM authzs"),
+	    ACME_MAX_IDENTIFIERS);
+	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM "
+	    "order_identifiers"), ACME_MAX_IDENTIFIERS);
 	acme_order_clear(&o);
 	acme_account_clear(&a);
 }
@@ -2696,7 +2737,7 @@ main(void)
 		MEM(test_store_integrity_check_fresh_db_ok),
 		FILE_(test_store_integrity_check_dangling_reference_not_ok),
 		FILE_(test_store_full_disk_errs_and_recovers),
-		FILE_(test_store_full_disk_mid_order_leaves_no_partial_rows),
+		FILE_(test_store_full_disk_mid_move_leaves_no_partial_rows),
 		FILE_(test_store_locked_db_errs_busy_then_recovers),
 		DIR(test_store_readonly_db_write_errs),
 #undef MEM

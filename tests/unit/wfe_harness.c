@@ -19,8 +19,7 @@ wh_stop(struct wh *f)
 {
 	wfe_free(f->wfe);
 	nonce_free(f->nonces);
-	ra_free(f->ra);
-	store_close(f->st);
+	ra_free(f->ra);		/* closes f->st, the RA's connection */
 	f->wfe = NULL;
 	f->nonces = NULL;
 	f->ra = NULL;
@@ -52,10 +51,12 @@ wh_start(struct wh *f, bool new_db)
 		f->wo.base_url = WH_BASE;
 	if ((f->wfe = wfe_new(&f->wo, f->ra, f->nonces)) == NULL)
 		return -1;
-	if ((f->st = store_open(f->db, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "store_open: %s\n", err);
-		return -1;
-	}
+	/*
+	 * The RA's own connection: pending orders, authorizations and
+	 * challenges live in its in-memory tier (store/store_pending.c),
+	 * which no other connection sees. Used between requests only.
+	 */
+	f->st = ra_store_borrow(f->ra);
 	return 0;
 }
 

@@ -139,6 +139,15 @@ enum store_status store_begin(struct store *st);
  * the same connection) syncs it first (HARDENING I2).
  */
 enum store_status store_begin_relaxed(struct store *st);
+/*
+ * For writes of pending objects only (a challenge claim and its result,
+ * an order's pending -> ready): they live in the pending tier, in memory
+ * (docs/ARCHITECTURE.md §4.7), so the transaction takes no write lock on
+ * the database file and writes no WAL frame. It continues the read
+ * snapshot if one is open. A write to the file inside it still works (an
+ * object of an older version's database) but may meet SQLITE_BUSY.
+ */
+enum store_status store_begin_pending(struct store *st);
 enum store_status store_commit(struct store *st);
 enum store_status store_rollback(struct store *st);
 /* Transaction nesting depth (0 = none). */
