@@ -19,6 +19,9 @@
 #   CONC=C           bench concurrency (default 4)
 #   SERVE_ARGS="..." more `serve` flags
 #   KEEP=1           keep the work directory (strace output, JSON, logs)
+#   FILES=1          a third run, `strace -y` on the store's calls
+#                    (pwrite64, pread64, fcntl, fdatasync): per issuance
+#                    by file (the database, its -wal, its -shm)
 # Only the PIDs started here are ever signalled. Prints numbers; asserts none.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -108,6 +111,32 @@ bench "$W/traced.json"
 kill -INT "$TPID" 2>/dev/null || true
 wait "$TPID" 2>/dev/null || true
 stop
+
+if [ -n "${FILES:-}" ]; then
+	echo "== traced run by file (strace -y -e pwrite64,pread64,fcntl,fdatasync)" >&2
+	start
+	strace -f -y -p "$SPID" -e trace=pwrite64,pread64,fcntl,fdatasync \
+	    -o "$W/files.txt" 2>>"$W/strace.err" &
+	TPID=$!
+	PIDS+=("$TPID")
+	sleep 1
+	bench "$W/files.json"
+	kill -INT "$TPID" 2>/dev/null || true
+	wait "$TPID" 2>/dev/null || true
+	stop
+	python3 - "$W/files.json" "$W/files.txt" <<'PY'
+import collections, json, re, sys
+n = json.load(open(sys.argv[1])).get("issued", 0) or 1
+c = collections.Counter()
+for line in open(sys.argv[2]):
+    m = re.search(r"(pwrite64|pread64|fcntl|fdatasync)\(\d+<([^>]*)>", line)
+    if m:
+        c[(m.group(1), m.group(2).rsplit("/", 1)[-1])] += 1
+print("%-12s %-20s %8s" % ("call", "file", "/issue"))
+for (call, f), k in sorted(c.items(), key=lambda x: -x[1]):
+    print("%-12s %-20s %8.1f" % (call, f, k / n))
+PY
+fi
 
 python3 - "$W/plain.json" "$W/traced.json" "$W/strace.txt" <<'PY'
 import json, sys
