@@ -101,6 +101,8 @@ struct tls_slot {
 #define TLS_RA_SIZE	4096
 #define TLS_HOLD_MAX	4096
 #define TLS_IOV_MAX	16
+/* MHD's buffer for a response body (dispatch): one TLS record's worth. */
+#define BODY_BLOCK	((size_t)16 << 10)
 
 struct tls_io {
 	size_t		 roff, rlen;	/* read ahead: rbuf[roff, rlen) */
@@ -1359,6 +1361,14 @@ origin_form(const char *url)
 	return *p == '/' ? p : "/";
 }
 
+/* MHD's reader of a body we made (dispatch): MHD never asks past its end. */
+static ssize_t
+body_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	memcpy(buf, (const char *)cls + pos, max);
+	return (ssize_t)max;
+}
+
 /* Build the request, call the handler once, queue its response. */
 static enum MHD_Result
 dispatch(struct listener *l, struct reqctx *rc, struct MHD_Connection *c,
@@ -1406,8 +1416,25 @@ dispatch(struct listener *l, struct reqctx *rc, struct MHD_Connection *c,
 		resp.status = 500;
 	}
 	bodysz = resp.bodysz;
-	mr = MHD_create_response_from_buffer_with_free_callback(resp.bodysz,
-	    resp.body, &free);
+	/*
+	 * Over TLS a body goes to MHD through a reader (body_read), not as
+	 * a buffer: MHD 0.9.75 corks the socket for a whole buffer response
+	 * under 1400 bytes (mhd_send.c, MHD_send_hdr_and_body_: push_hdr is
+	 * false, so pre_send_setopt sets TCP_CORK) and, over TLS, ends every
+	 * response of a corked socket with setsockopt(TCP_NODELAY)
+	 * (post_send_setopt: plain_send_next is false for TLS), one system
+	 * call per response. For a reader's body MHD pushes the header by
+	 * itself and never corks; once TCP_NODELAY is on (first response)
+	 * no further call is needed. The header does not leave alone:
+	 * tls_push keeps it for the body.
+	 */
+	if (h->tls && resp.bodysz > 0)
+		mr = MHD_create_response_from_callback(resp.bodysz,
+		    resp.bodysz < BODY_BLOCK ? resp.bodysz : BODY_BLOCK,
+		    &body_read, resp.body, &free);
+	else
+		mr = MHD_create_response_from_buffer_with_free_callback(
+		    resp.bodysz, resp.body, &free);
 	if (mr == NULL) {
 		log_err("httpd: cannot create response");
 		goto out;

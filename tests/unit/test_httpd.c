@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 
@@ -1194,6 +1195,78 @@ test_httpd_tls_pipelined_requests_answered_in_order(void **state)
 	pem_free(&p);
 }
 
+/* The server's end (in this process) of the client's connection fd. */
+static int
+server_end(int fd)
+{
+	struct sockaddr_storage me, peer;
+	socklen_t ml = sizeof(me), pl;
+	int i;
+
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&me, &ml), 0);
+	for (i = 3; i < 4096; i++) {
+		pl = sizeof(peer);
+		if (i != fd && getpeername(i, (struct sockaddr *)&peer,
+		    &pl) == 0 && pl == ml && memcmp(&peer, &me, ml) == 0)
+			return i;
+	}
+	fail_msg("no server end for fd %d", fd);
+	return -1;
+}
+
+/*
+ * Issue #17: over TLS no response leaves the socket corked (MHD 0.9.75
+ * corks for a small buffer response and then pays a setsockopt() per
+ * response to push); after the first answer TCP_NODELAY is on, so each
+ * answer leaves at once with no further call.
+ */
+static void
+test_httpd_tls_keepalive_socket_not_corked_nodelay_on(void **state)
+{
+	static const char rq[] = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct pem p = make_cert("one", 1);
+	struct httpd_opts o = { 0 };
+	struct httpd *h;
+	char buf[4096], *body;
+	size_t have = 0, bodysz;
+	socklen_t len;
+	SSL_CTX *ctx;
+	SSL *ssl;
+	int fd, sfd, i, v;
+
+	(void)state;
+	o.cert_pem = p.cert;
+	o.key_pem = p.key;
+	h = start(&o, NULL);
+	fd = dial(AF_INET, httpd_bound_port(h, 0));
+	ctx = SSL_CTX_new(TLS_client_method());
+	assert_non_null(ctx);
+	ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, fd);
+	assert_int_equal(SSL_connect(ssl), 1);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(SSL_write(ssl, rq, (int)sizeof(rq) - 1),
+		    (int)sizeof(rq) - 1);
+		assert_int_equal(tls_read_response(ssl, buf, sizeof(buf),
+		    &have, false, &body, &bodysz), 200);
+		assert_string_equal(body, "hello GET 0");
+		free(body);
+	}
+	sfd = server_end(fd);
+	len = sizeof(v);
+	assert_int_equal(getsockopt(sfd, IPPROTO_TCP, TCP_CORK, &v, &len), 0);
+	assert_int_equal(v, 0);
+	len = sizeof(v);
+	assert_int_equal(getsockopt(sfd, IPPROTO_TCP, TCP_NODELAY, &v, &len),
+	    0);
+	assert_int_not_equal(v, 0);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	close(fd);
+	httpd_free(h);
+	pem_free(&p);
+}
+
 static void
 test_httpd_half_client_hello_closed_at_timeout(void **state)
 {
@@ -1662,6 +1735,7 @@ main(void)
 		T(test_httpd_idle_tls_connection_closed_at_timeout),
 		T(test_httpd_half_client_hello_closed_at_timeout),
 		T(test_httpd_tls_pipelined_requests_answered_in_order),
+		T(test_httpd_tls_keepalive_socket_not_corked_nodelay_on),
 		T(test_httpd_per_ip_limit_refuses_excess_connection),
 		T(test_httpd_header_timeout_closes_silent_connection),
 		T(test_httpd_header_timeout_not_extended_by_trickled_headers),
