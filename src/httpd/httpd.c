@@ -83,6 +83,33 @@ struct tls_slot {
 	struct httpd	*h;
 	int		 fd;
 	atomic_bool	 read;		/* the first bytes were read */
+	struct tls_io	*io;		/* NULL: no read-ahead, no holding */
+};
+
+/*
+ * Fewer system calls per request over TLS (issue #17; see tls_pull,
+ * tls_push). GnuTLS reads a record as its 5-byte header and then its
+ * body, two recv() each; we read ahead up to TLS_RA_SIZE and serve both
+ * from here. MHD 0.9.75 hands a response to GnuTLS as two records, the
+ * header and then the body (mhd_send.c, MHD_send_hdr_and_body_: no
+ * vectored send with MHD_USE_TLS), each its own sendmsg(); we keep the
+ * header's record here (hold) and send it with the body's, in one. Only
+ * the thread of the slot's connection touches it, and only while that
+ * connection lives; it is allocated at its first connection and kept
+ * for the next ones on the same descriptor until httpd_free.
+ */
+#define TLS_RA_SIZE	4096
+#define TLS_HOLD_MAX	4096
+#define TLS_IOV_MAX	16
+/* MHD's buffer for a response body (dispatch): one TLS record's worth. */
+#define BODY_BLOCK	((size_t)16 << 10)
+
+struct tls_io {
+	size_t		 roff, rlen;	/* read ahead: rbuf[roff, rlen) */
+	size_t		 woff, wlen;	/* held: wbuf[woff, wlen) */
+	bool		 hold;		/* keep the next record for the body's */
+	unsigned char	 rbuf[TLS_RA_SIZE];
+	unsigned char	 wbuf[TLS_HOLD_MAX];
 };
 
 /* The kinds of closure and refusal, each logged at most once a second. */
@@ -156,6 +183,7 @@ struct httpd {
 	struct ratelog	 rl[LK_COUNT];
 	struct tls_slot	*slots;		/* by descriptor, nslots of them */
 	size_t		 nslots;
+	atomic_size_t	 slots_used;	/* highest descriptor + 1 with an io */
 };
 
 /* Per request; created when MHD has the request line (URI log callback). */
@@ -882,22 +910,59 @@ plain_http_answer(struct tls_slot *cn)
 	limit_note(h, LK_PLAIN, 1);
 }
 
-/* GnuTLS's read of a TLS connection (its pointer is the descriptor's slot). */
+/* The first bytes a TLS port reads: plain HTTP (plain_http_answer)? */
+static bool
+tls_first_read(struct tls_slot *sl, const unsigned char *buf)
+{
+	if (atomic_exchange(&sl->read, true) || buf[0] < 'A' || buf[0] > 'Z')
+		return false;
+	plain_http_answer(sl);
+	return true;
+}
+
+/*
+ * GnuTLS's read of a TLS connection (its pointer is the descriptor's
+ * slot). GnuTLS asks for a record's 5-byte header, then for its body:
+ * one recv() reads ahead what the client sent (a request is usually one
+ * record, and fits) and the rest is served from the slot. MHD goes on
+ * reading until GnuTLS says "again", which only comes after our buffer
+ * is empty and recv() said EAGAIN: nothing is left waiting here while
+ * MHD waits for the socket (its epoll is edge-triggered).
+ */
 static ssize_t
 tls_pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
 {
 	struct tls_slot	*sl = ptr;
+	struct tls_io	*io = sl->io;
 	ssize_t		 n;
+	size_t		 k;
 
-	n = recv(sl->fd, buf, len, 0);
-	if (n > 0 && !atomic_exchange(&sl->read, true) &&
-	    ((unsigned char *)buf)[0] >= 'A' &&
-	    ((unsigned char *)buf)[0] <= 'Z') {
-		plain_http_answer(sl);
+	if (io != NULL && io->roff < io->rlen) {
+		k = io->rlen - io->roff < len ? io->rlen - io->roff : len;
+		memcpy(buf, io->rbuf + io->roff, k);
+		io->roff += k;
+		return (ssize_t)k;
+	}
+	if (io == NULL || len >= sizeof(io->rbuf)) {
+		n = recv(sl->fd, buf, len, 0);
+		if (n > 0 && tls_first_read(sl, buf)) {
+			errno = ECONNRESET;
+			return -1;
+		}
+		return n;
+	}
+	n = recv(sl->fd, io->rbuf, sizeof(io->rbuf), 0);
+	if (n <= 0)
+		return n;
+	if (tls_first_read(sl, io->rbuf)) {
 		errno = ECONNRESET;
 		return -1;
 	}
-	return n;
+	k = (size_t)n < len ? (size_t)n : len;
+	memcpy(buf, io->rbuf, k);
+	io->roff = k;
+	io->rlen = (size_t)n;
+	return (ssize_t)k;
 }
 
 static int
@@ -906,15 +971,124 @@ tls_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
 	struct tls_slot	*sl = ptr;
 	struct pollfd	 p = { .fd = sl->fd, .events = POLLIN };
 
+	if (sl->io != NULL && sl->io->roff < sl->io->rlen)
+		return 1;
 	return poll(&p, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int)ms);
 }
 
-/* NOTIFY_STARTED of a TLS connection: its reads go through tls_pull. */
+/*
+ * GnuTLS's write of a TLS connection. When dispatch asked for it (hold),
+ * the next record (a response's header) is kept in the slot and goes
+ * out in front of whatever GnuTLS writes next (that response's body),
+ * in one sendmsg(). Kept bytes always leave before any later ones; when
+ * the socket takes only part, we say "again" (after a real EAGAIN from
+ * the kernel, so MHD's edge-triggered epoll tells it when to retry) and
+ * GnuTLS gives us the same records again.
+ */
+static ssize_t
+tls_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
+{
+	struct tls_slot	*sl = ptr;
+	struct tls_io	*io = sl->io;
+	struct iovec	 v[TLS_IOV_MAX + 1], *vp = v;
+	struct msghdr	 m;
+	size_t		 total = 0, held;
+	ssize_t		 n;
+	int		 i, nv = 0;
+
+	for (i = 0; i < iovcnt; i++)
+		total += iov[i].iov_len;
+	if (io != NULL && io->hold) {
+		io->hold = false;
+		if (total <= sizeof(io->wbuf) - io->wlen) {
+			for (i = 0; i < iovcnt; i++) {
+				memcpy(io->wbuf + io->wlen, iov[i].iov_base,
+				    iov[i].iov_len);
+				io->wlen += iov[i].iov_len;
+			}
+			return (ssize_t)total;
+		}
+	}
+	held = io != NULL ? io->wlen - io->woff : 0;
+	if (held > 0) {
+		v[nv].iov_base = io->wbuf + io->woff;
+		v[nv++].iov_len = held;
+	}
+	for (i = 0; i < iovcnt && i < TLS_IOV_MAX; i++) {
+		v[nv].iov_base = iov[i].iov_base;
+		v[nv++].iov_len = iov[i].iov_len;
+	}
+	for (;;) {
+		memset(&m, 0, sizeof(m));
+		m.msg_iov = vp;
+		m.msg_iovlen = (size_t)nv;
+		n = sendmsg(sl->fd, &m, MSG_NOSIGNAL);
+		if (n < 0)
+			return -1;	/* errno: EAGAIN, EINTR, EPIPE, ... */
+		if ((size_t)n > held || held == 0) {
+			if (held > 0)
+				io->woff = io->wlen = 0;
+			return n - (ssize_t)held;
+		}
+		/* Only kept bytes left: keep count, send the rest. */
+		io->woff += (size_t)n;
+		held -= (size_t)n;
+		vp->iov_base = (char *)vp->iov_base + n;
+		vp->iov_len -= (size_t)n;
+		if (held == 0) {
+			io->woff = io->wlen = 0;
+			vp++;
+			if (--nv == 0)
+				return 0;
+		}
+	}
+}
+
+/* The slot of a connection's descriptor, or NULL. */
+static struct tls_slot *
+slot_of(struct httpd *h, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *fi;
+
+	if (!h->tls || h->slots == NULL)
+		return NULL;
+	fi = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (fi == NULL || fi->connect_fd < 0 ||
+	    (size_t)fi->connect_fd >= h->nslots)
+		return NULL;
+	return &h->slots[fi->connect_fd];
+}
+
+/*
+ * Kept bytes that no later write took (a response we expected a body
+ * for had none): send them now. Only a full socket can leave some, and
+ * the next write sends those first.
+ */
+static void
+tls_unhold(struct tls_slot *sl)
+{
+	struct tls_io	*io;
+	ssize_t		 n;
+
+	if (sl == NULL || (io = sl->io) == NULL)
+		return;
+	io->hold = false;
+	if (io->woff == io->wlen)
+		return;
+	n = send(sl->fd, io->wbuf + io->woff, io->wlen - io->woff,
+	    MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n > 0)
+		io->woff += (size_t)n;
+	if (io->woff == io->wlen)
+		io->woff = io->wlen = 0;
+}
+
+/* NOTIFY_STARTED of a TLS connection: its I/O goes through the slot. */
 static void
 plain_watch(struct httpd *h, gnutls_session_t s, int fd)
 {
-	gnutls_transport_ptr_t	 rp, sp;
-	struct tls_slot		*sl;
+	struct tls_slot	*sl;
+	size_t		 used;
 
 	if (fd < 0 || (size_t)fd >= h->nslots || h->slots == NULL)
 		return;		/* no slot: no check, TLS as usual */
@@ -922,10 +1096,22 @@ plain_watch(struct httpd *h, gnutls_session_t s, int fd)
 	sl->h = h;
 	sl->fd = fd;
 	atomic_store(&sl->read, false);
-	gnutls_transport_get_ptr2(s, &rp, &sp);
-	gnutls_transport_set_ptr2(s, sl, sp);
+	if (sl->io == NULL && (sl->io = malloc(sizeof(*sl->io))) != NULL) {
+		used = atomic_load(&h->slots_used);
+		while (used < (size_t)fd + 1 &&
+		    !atomic_compare_exchange_weak(&h->slots_used, &used,
+		    (size_t)fd + 1))
+			;
+	}
+	if (sl->io != NULL) {
+		sl->io->roff = sl->io->rlen = 0;
+		sl->io->woff = sl->io->wlen = 0;
+		sl->io->hold = false;
+	}
+	gnutls_transport_set_ptr2(s, sl, sl);
 	gnutls_transport_set_pull_function(s, tls_pull);
 	gnutls_transport_set_pull_timeout_function(s, tls_pull_timeout);
+	gnutls_transport_set_vec_push_function(s, tls_push);
 }
 
 /* ---- MHD callbacks ---- */
@@ -980,14 +1166,24 @@ static int
 on_tls_finished(gnutls_session_t s, unsigned int htype, unsigned int when,
     unsigned int incoming, const gnutls_datum_t *msg)
 {
-	int fd, rfd, on = 1, off = 0;
+	struct httpd *h = gnutls_session_get_ptr(s);
+	gnutls_transport_ptr_t rp, sp;
+	int fd, on = 1, off = 0;
 
 	(void)htype;
 	(void)when;
 	(void)msg;
-	/* The send side: the receive side may be our struct conn (tls_pull). */
-	gnutls_transport_get_int2(s, &rfd, &fd);
-	if (!incoming || fd < 0)
+	if (!incoming)
+		return 0;
+	/* Our slot (plain_watch), or MHD's descriptor when there is none. */
+	gnutls_transport_get_ptr2(s, &rp, &sp);
+	if (h != NULL && h->slots != NULL &&
+	    (uintptr_t)sp >= (uintptr_t)h->slots &&
+	    (uintptr_t)sp < (uintptr_t)(h->slots + h->nslots))
+		fd = ((struct tls_slot *)sp)->fd;
+	else
+		fd = gnutls_transport_get_int(s);
+	if (fd < 0)
 		return 0;
 	/* On: the pending ACK goes now. Off: back to the usual delays. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof(on));
@@ -1057,6 +1253,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	struct reqctx *rc = *req_cls;
 
 	conn_set(l->h, c, CONN_IDLE);
+	tls_unhold(slot_of(l->h, c));	/* normally nothing is left */
 	if (rc == NULL)
 		return;
 	if (!rc->responded)
@@ -1164,6 +1361,14 @@ origin_form(const char *url)
 	return *p == '/' ? p : "/";
 }
 
+/* MHD's reader of a body we made (dispatch): MHD never asks past its end. */
+static ssize_t
+body_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	memcpy(buf, (const char *)cls + pos, max);
+	return (ssize_t)max;
+}
+
 /* Build the request, call the handler once, queue its response. */
 static enum MHD_Result
 dispatch(struct listener *l, struct reqctx *rc, struct MHD_Connection *c,
@@ -1174,6 +1379,7 @@ dispatch(struct listener *l, struct reqctx *rc, struct MHD_Connection *c,
 	struct http_response resp;
 	struct MHD_Response *mr = NULL;
 	const union MHD_ConnectionInfo *ci;
+	struct tls_slot *sl;
 	char addr[INET6_ADDRSTRLEN];
 	enum MHD_Result rv = MHD_NO;
 	size_t i, bodysz;
@@ -1210,8 +1416,25 @@ dispatch(struct listener *l, struct reqctx *rc, struct MHD_Connection *c,
 		resp.status = 500;
 	}
 	bodysz = resp.bodysz;
-	mr = MHD_create_response_from_buffer_with_free_callback(resp.bodysz,
-	    resp.body, &free);
+	/*
+	 * Over TLS a body goes to MHD through a reader (body_read), not as
+	 * a buffer: MHD 0.9.75 corks the socket for a whole buffer response
+	 * under 1400 bytes (mhd_send.c, MHD_send_hdr_and_body_: push_hdr is
+	 * false, so pre_send_setopt sets TCP_CORK) and, over TLS, ends every
+	 * response of a corked socket with setsockopt(TCP_NODELAY)
+	 * (post_send_setopt: plain_send_next is false for TLS), one system
+	 * call per response. For a reader's body MHD pushes the header by
+	 * itself and never corks; once TCP_NODELAY is on (first response)
+	 * no further call is needed. The header does not leave alone:
+	 * tls_push keeps it for the body.
+	 */
+	if (h->tls && resp.bodysz > 0)
+		mr = MHD_create_response_from_callback(resp.bodysz,
+		    resp.bodysz < BODY_BLOCK ? resp.bodysz : BODY_BLOCK,
+		    &body_read, resp.body, &free);
+	else
+		mr = MHD_create_response_from_buffer_with_free_callback(
+		    resp.bodysz, resp.body, &free);
 	if (mr == NULL) {
 		log_err("httpd: cannot create response");
 		goto out;
@@ -1231,9 +1454,21 @@ dispatch(struct listener *l, struct reqctx *rc, struct MHD_Connection *c,
 	if (resp.close || rc->too_large || rc->must_close)
 		MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION,
 		    "close");
+	/*
+	 * Header and body leave in one write (tls_push) when MHD sends a
+	 * body: not for HEAD, 1xx, 204, 304 (MHD 0.9.75, connection.c,
+	 * is_reply_body_needed), nor for an empty one.
+	 */
+	sl = bodysz > 0 && resp.status >= 200 && resp.status != 204 &&
+	    resp.status != 304 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0 &&
+	    strcmp(method, MHD_HTTP_METHOD_CONNECT) != 0 ? slot_of(h, c) : NULL;
+	if (sl != NULL && sl->io != NULL)
+		sl->io->hold = true;
 	rv = MHD_queue_response(c, (unsigned int)resp.status, mr);
-	if (rv != MHD_YES)
+	if (rv != MHD_YES) {
 		log_err("httpd: cannot queue response");
+		tls_unhold(sl);
+	}
 	/* MHD sends no body on HEAD (RFC 9110 §9.3.2). */
 	log_request(method, url, resp.status, (long)elapsed_us(&rc->start),
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0 ? 0ULL :
@@ -1680,6 +1915,8 @@ httpd_free(struct httpd *h)
 	pthread_cond_destroy(&h->reapcv);
 	pthread_mutex_destroy(&h->connlk);
 	free(h->https_url);
+	for (i = 0; h->slots != NULL && i < atomic_load(&h->slots_used); i++)
+		free(h->slots[i].io);
 	free(h->slots);
 	free(h);
 }

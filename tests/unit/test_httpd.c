@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 
@@ -57,6 +58,9 @@ struct seen {
 
 static struct seen S = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
+/* Over two TLS records (16 KiB each) and over httpd's write hold. */
+#define BIG_BODY	40000
+
 static void
 cp(char *dst, size_t n, const char *s)
 {
@@ -93,6 +97,16 @@ handler(void *arg, const struct http_request *req, struct http_response *resp)
 
 	resp->content_type = "text/plain";
 	http_response_add_header(resp, "X-Test", "yes %d", 1);
+	/* /status/NNN answers NNN; /big answers BIG_BODY bytes. */
+	if (strncmp(req->path, "/status/", 8) == 0)
+		resp->status = atoi(req->path + 8);
+	if (strcmp(req->path, "/big") == 0) {
+		resp->body = malloc(BIG_BODY);
+		for (n = 0; n < BIG_BODY; n++)
+			resp->body[n] = (char)('a' + n % 26);
+		resp->bodysz = BIG_BODY;
+		return;
+	}
 	n = snprintf(NULL, 0, "hello %s %zu", req->method, req->bodysz);
 	b = malloc((size_t)n + 1);
 	snprintf(b, (size_t)n + 1, "hello %s %zu", req->method, req->bodysz);
@@ -1053,6 +1067,206 @@ test_httpd_idle_tls_connection_closed_at_timeout(void **state)
 	pem_free(&p);
 }
 
+/* Read one HTTP/1.1 response off ssl (bodyless: HEAD, 204, 304). */
+static int
+tls_read_response(SSL *ssl, char *buf, size_t cap, size_t *have,
+    bool bodyless, char **body, size_t *bodysz)
+{
+	char *eoh, *cl;
+	size_t hl, want;
+	int r, status;
+
+	for (;;) {
+		buf[*have] = '\0';
+		if ((eoh = strstr(buf, "\r\n\r\n")) != NULL) {
+			hl = (size_t)(eoh + 4 - buf);
+			cl = strstr(buf, "Content-Length: ");
+			want = bodyless || cl == NULL || cl > eoh ? 0 :
+			    strtoul(cl + 16, NULL, 10);
+			if (*have >= hl + want)
+				break;
+		}
+		assert_true(*have + 1 < cap);
+		r = SSL_read(ssl, buf + *have, (int)(cap - *have - 1));
+		assert_true(r > 0);	/* 20 s failsafe: a lost answer */
+		*have += (size_t)r;
+	}
+	status = status_of(buf);
+	*bodysz = want;
+	*body = malloc(want + 1);
+	memcpy(*body, buf + hl, want);
+	(*body)[want] = '\0';
+	memmove(buf, buf + hl + want, *have - hl - want);
+	*have -= hl + want;
+	return status;
+}
+
+/*
+ * Issue #17: httpd reads ahead of GnuTLS and sends a response's header
+ * and body records in one write. Six pipelined requests in one TCP
+ * write (records for a bodyless 204, HEAD and 304, a small answer, a
+ * request body over the read-ahead, and an answer over the write hold
+ * and two TLS records) on one keep-alive connection: every answer comes,
+ * whole and in order (RFC 9112 §9.3.2); then a lone bodyless one, and
+ * the connection still serves.
+ */
+static void
+test_httpd_tls_pipelined_requests_answered_in_order(void **state)
+{
+	static const char *rq[] = {
+		"GET /status/204 HTTP/1.1\r\nHost: x\r\n\r\n",
+		"HEAD /x HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET /status/304 HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET /a HTTP/1.1\r\nHost: x\r\n\r\n",
+		NULL,	/* the POST, below */
+		"GET /big HTTP/1.1\r\nHost: x\r\n\r\n",
+	};
+	static const int want[] = { 204, 200, 304, 200, 200, 200 };
+	static const size_t wantsz[] = { 0, 0, 0, 11, 15, BIG_BODY };
+	struct pem p = make_cert("one", 1);
+	struct httpd_opts o = { 0 };
+	struct httpd *h;
+	char post[6200], *buf, *body, *out;
+	size_t have = 0, bodysz, i;
+	long outsz;
+	SSL_CTX *ctx;
+	SSL *ssl;
+	BIO *mem;
+	int fd, n;
+
+	(void)state;
+	o.cert_pem = p.cert;
+	o.key_pem = p.key;
+	h = start(&o, NULL);
+	n = snprintf(post, sizeof(post), "POST /b HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 6000\r\n\r\n");
+	memset(post + n, 'p', 6000);
+	post[n + 6000] = '\0';
+	rq[4] = post;
+	fd = dial(AF_INET, httpd_bound_port(h, 0));
+	ctx = SSL_CTX_new(TLS_client_method());
+	assert_non_null(ctx);
+	ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, fd);
+	assert_int_equal(SSL_connect(ssl), 1);
+	/* Every request its own record, all of them in one send(). */
+	mem = BIO_new(BIO_s_mem());
+	SSL_set0_wbio(ssl, mem);
+	for (i = 0; i < 6; i++)
+		assert_int_equal(SSL_write(ssl, rq[i], (int)strlen(rq[i])),
+		    (int)strlen(rq[i]));
+	outsz = BIO_get_mem_data(mem, &out);
+	send_all(fd, out, (size_t)outsz);
+	buf = malloc(BIG_BODY + 8192);
+	for (i = 0; i < 6; i++) {
+		assert_int_equal(tls_read_response(ssl, buf, BIG_BODY + 8192,
+		    &have, i < 3, &body, &bodysz), want[i]);
+		assert_int_equal(bodysz, wantsz[i]);
+		if (i == 4)
+			assert_string_equal(body, "hello POST 6000");
+		if (i == 5)
+			assert_memory_equal(body, "abcdefghij", 10);
+		free(body);
+	}
+	assert_int_equal(have, 0);
+	/* A bodyless answer, nothing after it: it comes on its own. */
+	(void)BIO_reset(mem);
+	assert_true(SSL_write(ssl, rq[0], (int)strlen(rq[0])) > 0);
+	outsz = BIO_get_mem_data(mem, &out);
+	send_all(fd, out, (size_t)outsz);
+	assert_int_equal(tls_read_response(ssl, buf, BIG_BODY + 8192,
+	    &have, true, &body, &bodysz), 204);
+	free(body);
+	/* ... while the connection is still open: it serves one more. */
+	(void)BIO_reset(mem);
+	assert_true(SSL_write(ssl, rq[3], (int)strlen(rq[3])) > 0);
+	outsz = BIO_get_mem_data(mem, &out);
+	send_all(fd, out, (size_t)outsz);
+	assert_int_equal(tls_read_response(ssl, buf, BIG_BODY + 8192,
+	    &have, false, &body, &bodysz), 200);
+	assert_string_equal(body, "hello GET 0");
+	free(body);
+	assert_int_equal(calls(), 8);
+	free(buf);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	close(fd);
+	httpd_free(h);
+	pem_free(&p);
+}
+
+/* The server's end (in this process) of the client's connection fd. */
+static int
+server_end(int fd)
+{
+	struct sockaddr_storage me, peer;
+	socklen_t ml = sizeof(me), pl;
+	int i;
+
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&me, &ml), 0);
+	for (i = 3; i < 4096; i++) {
+		pl = sizeof(peer);
+		if (i != fd && getpeername(i, (struct sockaddr *)&peer,
+		    &pl) == 0 && pl == ml && memcmp(&peer, &me, ml) == 0)
+			return i;
+	}
+	fail_msg("no server end for fd %d", fd);
+	return -1;
+}
+
+/*
+ * Issue #17: over TLS no response leaves the socket corked (MHD 0.9.75
+ * corks for a small buffer response and then pays a setsockopt() per
+ * response to push); after the first answer TCP_NODELAY is on, so each
+ * answer leaves at once with no further call.
+ */
+static void
+test_httpd_tls_keepalive_socket_not_corked_nodelay_on(void **state)
+{
+	static const char rq[] = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct pem p = make_cert("one", 1);
+	struct httpd_opts o = { 0 };
+	struct httpd *h;
+	char buf[4096], *body;
+	size_t have = 0, bodysz;
+	socklen_t len;
+	SSL_CTX *ctx;
+	SSL *ssl;
+	int fd, sfd, i, v;
+
+	(void)state;
+	o.cert_pem = p.cert;
+	o.key_pem = p.key;
+	h = start(&o, NULL);
+	fd = dial(AF_INET, httpd_bound_port(h, 0));
+	ctx = SSL_CTX_new(TLS_client_method());
+	assert_non_null(ctx);
+	ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, fd);
+	assert_int_equal(SSL_connect(ssl), 1);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(SSL_write(ssl, rq, (int)sizeof(rq) - 1),
+		    (int)sizeof(rq) - 1);
+		assert_int_equal(tls_read_response(ssl, buf, sizeof(buf),
+		    &have, false, &body, &bodysz), 200);
+		assert_string_equal(body, "hello GET 0");
+		free(body);
+	}
+	sfd = server_end(fd);
+	len = sizeof(v);
+	assert_int_equal(getsockopt(sfd, IPPROTO_TCP, TCP_CORK, &v, &len), 0);
+	assert_int_equal(v, 0);
+	len = sizeof(v);
+	assert_int_equal(getsockopt(sfd, IPPROTO_TCP, TCP_NODELAY, &v, &len),
+	    0);
+	assert_int_not_equal(v, 0);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	close(fd);
+	httpd_free(h);
+	pem_free(&p);
+}
+
 static void
 test_httpd_half_client_hello_closed_at_timeout(void **state)
 {
@@ -1520,6 +1734,8 @@ main(void)
 		T(test_httpd_drip_fed_body_closed_at_deadline),
 		T(test_httpd_idle_tls_connection_closed_at_timeout),
 		T(test_httpd_half_client_hello_closed_at_timeout),
+		T(test_httpd_tls_pipelined_requests_answered_in_order),
+		T(test_httpd_tls_keepalive_socket_not_corked_nodelay_on),
 		T(test_httpd_per_ip_limit_refuses_excess_connection),
 		T(test_httpd_header_timeout_closes_silent_connection),
 		T(test_httpd_header_timeout_not_extended_by_trickled_headers),
