@@ -20,7 +20,7 @@ acctcache_new(size_t nslots)
 	struct acctcache *ac;
 
 	if (nslots == 0)
-		nslots = 4096;
+		nslots = 1024;
 	if ((ac = calloc(1, sizeof(*ac))) == NULL)
 		return NULL;
 	if ((ac->slots = calloc(nslots, sizeof(*ac->slots))) == NULL) {

@@ -28,7 +28,7 @@
  */
 struct acctcache;
 
-/* A cache of nslots entries (0: 4096). NULL on allocation failure. */
+/* A cache of nslots entries (0: 1024). NULL on allocation failure. */
 struct acctcache	*acctcache_new(size_t nslots);
 void			 acctcache_free(struct acctcache *ac);
 
