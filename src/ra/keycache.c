@@ -29,7 +29,7 @@ keycache_new(size_t nslots)
 	struct keycache *kc;
 
 	if (nslots == 0)
-		nslots = 4096;
+		nslots = 1024;
 	if ((kc = calloc(1, sizeof(*kc))) == NULL)
 		return NULL;
 	if ((kc->slots = calloc(nslots, sizeof(*kc->slots))) == NULL) {

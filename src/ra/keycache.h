@@ -19,7 +19,7 @@
  */
 struct keycache;
 
-/* A cache of nslots entries (0: 4096). NULL on allocation failure. */
+/* A cache of nslots entries (0: 1024). NULL on allocation failure. */
 struct keycache	*keycache_new(size_t nslots);
 void		 keycache_free(struct keycache *kc);
 
