@@ -95,7 +95,7 @@ res_invariants
 survived=$((survived + 1))
 e2e_ok "p4: order valid, the certificate signed before the kill is served"
 
-# P5a: killed inside an automatic checkpoint (1000 WAL pages), mid-request.
+# P5a: killed inside an automatic checkpoint (4000 WAL pages), mid-request.
 e2e_stop "$ACME_PID"
 res_faults_start "checkpoint:kill:3" --validation skip
 res_client --account "$E2E_TMP/acct.json" --out "$OUT" loop --count 200 p5.test \

@@ -782,8 +782,9 @@ test_store_group_commit_relaxed_write_needs_no_sync(void **state)
 	acme_account_clear(&a);
 }
 
-/* A WAL past 1000 pages is checkpointed by the store's own thread: the
- * checkpoint's fsyncs come from another thread, without any store_sync. */
+/* A WAL past 4000 pages (store_sync.c CKPT_PAGES) is checkpointed by the
+ * store's own thread: the checkpoint's fsyncs come from another thread,
+ * without any store_sync. */
 static void
 test_store_group_commit_checkpoints_in_background(void **state)
 {
@@ -794,7 +795,7 @@ test_store_group_commit_checkpoints_in_background(void **state)
 	assert_int_equal(store_set_group_commit(f->st), STORE_OK);
 	test_thread = pthread_self();
 	fdatasync_calls = fdatasync_elsewhere = 0;
-	for (int i = 0; i < 600; i++) {
+	for (int i = 0; i < 2400; i++) {
 		snprintf(tp, sizeof(tp), "tp-ckpt-%d", i);
 		assert_int_equal(make_account(f->st, tp, &a), STORE_OK);
 		acme_account_clear(&a);
@@ -811,7 +812,7 @@ test_store_group_commit_checkpoints_in_background(void **state)
 	assert_int_equal(store_sync(f->st), STORE_OK);
 	assert_int_equal(count_rows(f->path,
 	    "SELECT count(*) FROM accounts WHERE thumbprint LIKE 'tp-ckpt-%'"),
-	    600);
+	    2400);
 }
 
 /*
