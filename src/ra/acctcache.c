@@ -1,12 +1,12 @@
 /* acctcache.c - account rows by id, kept coherent with this process's account writes */
 /* SPDX-License-Identifier: MIT */
 #include <pthread.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "acme/acme.h"
 #include "acctcache.h"
+#include "keycache.h"
 
 struct acctcache {
 	pthread_mutex_t		  mu;
@@ -54,15 +54,10 @@ acctcache_free(struct acctcache *ac)
 	free(ac);
 }
 
-/* FNV-1a */
 static struct acme_account **
 slot_of(struct acctcache *ac, const char *id)
 {
-	uint64_t h = 1469598103934665603ull;
-
-	for (const char *s = id; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return &ac->slots[(size_t)h % ac->nslots];
+	return &ac->slots[keycache_hash(id) % ac->nslots];
 }
 
 bool

@@ -62,11 +62,10 @@ keycache_free(struct keycache *kc)
 	free(kc);
 }
 
-/* FNV-1a */
-static size_t
-hash(const char *s)
+size_t
+keycache_hash(const char *s)
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = 1469598103934665603ull;	/* FNV-1a */
 
 	for (; *s != '\0'; s++)
 		h = (h ^ (unsigned char)*s) * 1099511628211ull;
@@ -81,7 +80,7 @@ keycache_get(struct keycache *kc, const char *id, const char *jwk)
 	EVP_PKEY		*key = NULL;
 
 	if (kc != NULL) {
-		s = &kc->slots[hash(id) % kc->nslots];
+		s = &kc->slots[keycache_hash(id) % kc->nslots];
 		pthread_mutex_lock(&kc->mu);
 		if (s->key != NULL && strcmp(s->id, id) == 0 &&
 		    strcmp(s->jwk, jwk) == 0 && EVP_PKEY_up_ref(s->key) == 1)
@@ -103,7 +102,7 @@ keycache_get(struct keycache *kc, const char *id, const char *jwk)
 		return key;	/* uncached, still correct */
 	}
 	fresh.key = key;
-	s = &kc->slots[hash(id) % kc->nslots];
+	s = &kc->slots[keycache_hash(id) % kc->nslots];
 	pthread_mutex_lock(&kc->mu);
 	slot_clear(s);
 	*s = fresh;

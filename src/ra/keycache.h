@@ -32,4 +32,7 @@ void		 keycache_free(struct keycache *kc);
 EVP_PKEY	*keycache_get(struct keycache *kc, const char *id,
 		    const char *jwk);
 
+/* The slot hash of both RA caches (this one and acctcache.c): FNV-1a. */
+size_t		 keycache_hash(const char *s);
+
 #endif /* LOCALACME_KEYCACHE_H */
