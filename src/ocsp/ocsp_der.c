@@ -41,6 +41,21 @@ serial_hex(const ASN1_INTEGER *ai, char out[ACME_SERIAL_SIZE])
 	BN_free(bn);
 }
 
+/* True when the decoded request encodes to exactly der[0..len). */
+static bool
+reencodes(OCSP_REQUEST *req, const unsigned char *der, size_t len)
+{
+	unsigned char	*out = NULL;
+	int		 n;
+	bool		 same;
+
+	if ((n = i2d_OCSP_REQUEST(req, &out)) <= 0)
+		return false;
+	same = (size_t)n == len && memcmp(out, der, len) == 0;
+	OPENSSL_free(out);
+	return same;
+}
+
 int
 ocsp_query_parse(const unsigned char *der, size_t len, struct ocsp_query *q,
     char *err, size_t errsz)
@@ -61,9 +76,19 @@ ocsp_query_parse(const unsigned char *der, size_t len, struct ocsp_query *q,
 		    "OCSPRequest");
 		goto fail;
 	}
-	/* DER only: re-encoding gives the same bytes (no BER, no trailer). */
 	if ((size_t)(p - der) != len) {
 		snprintf(err, errsz, "OCSP request has bytes after its end");
+		goto fail;
+	}
+	/*
+	 * DER only: the request must re-encode to the bytes received. A
+	 * CertID that decodes but does not encode (the fuzzer found a hash
+	 * AlgorithmIdentifier whose parameters carry tag 0x20) could not be
+	 * echoed in the response (RFC 6960 §4.2.1: the response repeats it).
+	 */
+	if (!reencodes(q->req, der, len)) {
+		snprintf(err, errsz, "OCSP request is not DER (it does not "
+		    "re-encode to the bytes sent)");
 		goto fail;
 	}
 	if (OCSP_request_onereq_count(q->req) != 1) {

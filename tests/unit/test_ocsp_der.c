@@ -167,6 +167,57 @@ test_ocsp_der_malformed_requests_refused(void **state)
 	assert_null(q.req);	/* cleared on failure */
 }
 
+/*
+ * Decodes but is not DER: refused, because the response must repeat the
+ * CertID (RFC 6960 §4.2.1). (a) the outer length in long form; (b) the
+ * fuzzer's finding, a hash AlgorithmIdentifier whose parameters carry
+ * tag 0x20, which OpenSSL decodes and then cannot encode.
+ */
+static void
+test_ocsp_der_non_der_refused(void **state)
+{
+	static const unsigned char finding[] = {
+		0x30, 0x7b, 0x30, 0x79, 0x30, 0x52, 0x30, 0x50, 0x30, 0x4e,
+		0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x20,
+		0x00, 0x04, 0x14, 0x42, 0x4e, 0xf3, 0x36, 0x6d, 0x8b, 0x17,
+		0xe4, 0xf9, 0x86, 0x5e, 0xa7, 0x84, 0x9f, 0xe1, 0x02, 0xba,
+		0xd1, 0xa8, 0x2e, 0x04, 0x14, 0xa0, 0x50, 0xe8, 0x57, 0xb9,
+		0x80, 0x60, 0x5c, 0xfd, 0xad, 0xab, 0x30, 0x5e, 0xc8, 0xc2,
+		0x7b, 0x7f, 0xa0, 0xf1, 0xd7, 0x02, 0x15, 0x01, 0x02, 0x03,
+		0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d,
+		0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0xa2, 0x23,
+		0x30, 0x21, 0x30, 0x1f, 0x06, 0x09, 0x2b, 0x06, 0x01, 0x05,
+		0x05, 0x07, 0x30, 0x01, 0x02, 0x04, 0x12, 0x04, 0x10, 0x07,
+		0x24, 0xa7, 0x07, 0x5e, 0x9e, 0xb8, 0xfb, 0x30, 0x0c, 0xfb,
+		0xcb, 0x09, 0xa8, 0xf9, 0xdc,
+	};
+	struct fx		*f = *state;
+	struct ocsp_query	 q;
+	unsigned char		*der, *ber;
+	size_t			 len;
+	char			 err[256];
+
+	der = make_req(f->issuer, "05", EVP_sha1(), 1, false, &len);
+	assert_true(len >= 4 && len - 2 < 128 && der[0] == 0x30);
+	/* The DER form parses; the same with "81 len" as its length not. */
+	assert_int_equal(ocsp_query_parse(der, len, &q, err, sizeof(err)), 0);
+	ocsp_query_clear(&q);
+	ber = malloc(len + 1);
+	ber[0] = 0x30;
+	ber[1] = 0x81;
+	memcpy(ber + 2, der + 1, len - 1);
+	assert_int_equal(ocsp_query_parse(ber, len + 1, &q, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "not DER"));
+	assert_null(q.req);
+	free(ber);
+	OPENSSL_free(der);
+	assert_int_equal(ocsp_query_parse(finding, sizeof(finding), &q, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "not DER"));
+	assert_null(q.req);
+}
+
 /* A serial no leaf of ours can have: parsed, serial "" (answered unknown). */
 static void
 test_ocsp_der_oversized_serial_is_empty(void **state)
@@ -379,6 +430,8 @@ main(void)
 		    test_ocsp_der_request_one_certid_parsed, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_ocsp_der_malformed_requests_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_ocsp_der_non_der_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_ocsp_der_oversized_serial_is_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(
