@@ -1,4 +1,4 @@
-/* challenge.c - tokens, resource IDs, key authorizations and challenge response checks (RFC 8555 §8, RFC 8737) */
+/* challenge.c - tokens, key authorizations and challenge response checks (RFC 8555 §8, RFC 8737) */
 /* SPDX-License-Identifier: MIT */
 
 #include <stdlib.h>
@@ -31,12 +31,6 @@ random_b64(char *out)
 
 int
 acme_challenge_token(char out[ACME_TOKEN_SIZE])
-{
-	return random_b64(out);
-}
-
-int
-acme_random_id(char out[ACME_ID_SIZE])
 {
 	return random_b64(out);
 }

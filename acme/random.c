@@ -1,13 +1,16 @@
-/* random.c - random bytes from a per-thread pool refilled by getrandom(2), for IDs and tokens */
+/* random.c - random bytes from a per-thread pool refilled by getrandom(2); resource IDs from them */
 /* SPDX-License-Identifier: MIT */
 
 #include <sys/random.h>
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "acme/acme.h"
+#include "acme/b64url.h"
 
 /*
  * One getrandom(2) call fills POOL_SIZE bytes, which then serve the next
@@ -67,6 +70,33 @@ acme_random_bytes(void *out, size_t n)
 		pool.left -= take;
 		o += take;
 		n -= take;
+	}
+	return 0;
+}
+
+/* The 64 base64url characters in ASCII order, so stamps sort as text. */
+static const char stamp_alpha[] =
+    "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+
+int
+acme_random_id(char out[ACME_ID_SIZE])
+{
+	unsigned char	 raw[16];	/* 128 bits */
+	struct timespec	 ts;
+	uint64_t	 ms = 0;
+
+	out[0] = '\0';
+	if (acme_random_bytes(raw, sizeof(raw)) != 0)
+		return -1;
+	acme_b64url_encode_buf(raw, sizeof(raw), out + ACME_ID_STAMP_LEN);
+	memset(raw, 0, sizeof(raw));
+	if (clock_gettime(CLOCK_REALTIME, &ts) == 0 && ts.tv_sec > 0)
+		ms = (uint64_t)ts.tv_sec * 1000 +
+		    (uint64_t)ts.tv_nsec / 1000000;
+	/* 42 bits of milliseconds: until the year 2109. */
+	for (int i = ACME_ID_STAMP_LEN - 1; i >= 0; i--) {
+		out[i] = stamp_alpha[ms & 63];
+		ms >>= 6;
 	}
 	return 0;
 }

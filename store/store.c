@@ -242,33 +242,11 @@ store_prepare(struct store *st, const char *sql, const char *what)
 
 /* --- IDs --- */
 
-static const char b64url_alpha[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
 int
 store_new_id(char out[ACME_ID_SIZE])
 {
-	unsigned char	 raw[16];
-	size_t		 i, o = 0;
-	uint32_t	 v;
-
-	/* The kernel's CSPRNG, from a per-thread pool (acme/random.c). */
-	if (acme_random_bytes(raw, sizeof(raw)) != 0)
-		return -1;
-	/* 16 bytes: five 3-byte groups (20 chars), then one byte (2 chars). */
-	for (i = 0; i + 3 <= sizeof(raw); i += 3) {
-		v = (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 |
-		    raw[i + 2];
-		out[o++] = b64url_alpha[(v >> 18) & 63];
-		out[o++] = b64url_alpha[(v >> 12) & 63];
-		out[o++] = b64url_alpha[(v >> 6) & 63];
-		out[o++] = b64url_alpha[v & 63];
-	}
-	v = raw[15];
-	out[o++] = b64url_alpha[(v >> 2) & 63];
-	out[o++] = b64url_alpha[(v << 4) & 63];
-	out[o] = '\0';
-	return 0;
+	/* Stamp + 128 bits of the kernel's CSPRNG (acme/acme.h). */
+	return acme_random_id(out);
 }
 
 /* --- busy handler --- */

@@ -257,7 +257,7 @@ enum store_status store_pending_evict(struct store *st, time_t before,
 enum store_status store_exists(struct store *st, enum store_stmt slot,
 		    const char *sql, const char *id, const char *what);
 
-/* A new resource ID: 128 random bits, base64url (22 chars). 0 or -1. */
+/* A new resource ID (acme_random_id: time stamp + 128 random bits). 0 or -1. */
 int		 store_new_id(char out[ACME_ID_SIZE]);
 
 /*

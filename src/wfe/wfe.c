@@ -332,10 +332,11 @@ kid_to_id(struct wfe *w, const char *kid, char id[ACME_ID_SIZE],
 	    k != ACME_URL_ACCOUNT)
 		return acme_problem_set(prob, ACME_P_MALFORMED,
 		    "kid is not an account URL of this server");
-	if (strlen(seg) != ACME_ID_LEN)
+	/* This version's IDs, or an earlier version's (acme/acme.h). */
+	if (strlen(seg) != ACME_ID_LEN && strlen(seg) != ACME_ID_LEGACY_LEN)
 		return acme_problem_set(prob, ACME_P_ACCOUNTDOESNOTEXIST,
 		    "no account with that kid");
-	memcpy(id, seg, ACME_ID_LEN + 1);
+	memcpy(id, seg, strlen(seg) + 1);
 	return 0;
 }
 

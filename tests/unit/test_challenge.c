@@ -5,8 +5,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -77,7 +79,7 @@ static void
 test_challenge_tokens_distinct(void **state)
 {
 	enum { N = 2000 };
-	char	(*t)[ACME_TOKEN_SIZE];
+	char	(*t)[ACME_ID_SIZE];	/* IDs are the longer */
 	size_t	 i;
 
 	(void)state;
@@ -92,15 +94,57 @@ test_challenge_tokens_distinct(void **state)
 	free(t);
 }
 
-static void
-test_challenge_random_id_is_22_b64url(void **state)
+/* The stamp's 7 characters back to milliseconds (ASCII-ordered alphabet). */
+static uint64_t
+stamp_ms(const char *id)
 {
-	char id[ACME_ID_SIZE];
+	static const char alpha[] = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_"
+	    "abcdefghijklmnopqrstuvwxyz";
+	uint64_t	ms = 0;
+
+	for (int i = 0; i < ACME_ID_STAMP_LEN; i++)
+		ms = ms << 6 | (uint64_t)(strchr(alpha, id[i]) - alpha);
+	return ms;
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * An ID is the clock's milliseconds in 7 sortable characters, then 22
+ * base64url characters of 128 random bits (RFC 8555 §10.5, HARDENING Z04):
+ * IDs made later sort later; two made in the same millisecond differ in
+ * their random part.
+ */
+static void
+test_challenge_random_id_stamp_then_128_bits(void **state)
+{
+	char		 a[ACME_ID_SIZE], b[ACME_ID_SIZE], c[ACME_ID_SIZE];
+	uint64_t	 t0, t1;
+	struct timespec	 pause = { 0, 3 * 1000 * 1000 };
 
 	(void)state;
-	assert_int_equal(acme_random_id(id), 0);
-	assert_int_equal(strlen(id), ACME_ID_LEN);
-	assert_true(is_b64url(id));
+	t0 = now_ms();
+	assert_int_equal(acme_random_id(a), 0);
+	assert_int_equal(acme_random_id(b), 0);
+	t1 = now_ms();
+	assert_int_equal(strlen(a), ACME_ID_LEN);
+	assert_int_equal(ACME_ID_LEN, ACME_ID_STAMP_LEN + 22);
+	assert_true(is_b64url(a));
+	assert_true(stamp_ms(a) >= t0 && stamp_ms(a) <= t1);
+	assert_true(stamp_ms(b) >= stamp_ms(a) && stamp_ms(b) <= t1);
+	/* The random parts differ, whatever the stamps. */
+	assert_string_not_equal(a + ACME_ID_STAMP_LEN, b + ACME_ID_STAMP_LEN);
+	nanosleep(&pause, NULL);
+	assert_int_equal(acme_random_id(c), 0);
+	assert_true(strcmp(a, c) < 0 && strcmp(b, c) < 0);
+	assert_true(stamp_ms(c) >= stamp_ms(a) + 3);
 }
 
 /* RFC 8555 §8.1: token "." thumbprint */
@@ -270,7 +314,7 @@ main(void)
 		cmocka_unit_test(test_challenge_token_is_22_b64url),
 		cmocka_unit_test(test_challenge_tokens_distinct),
 		cmocka_unit_test(test_random_bytes_pool_draws_distinct),
-		cmocka_unit_test(test_challenge_random_id_is_22_b64url),
+		cmocka_unit_test(test_challenge_random_id_stamp_then_128_bits),
 		cmocka_unit_test(test_challenge_key_authz_joins_with_dot),
 		cmocka_unit_test(test_challenge_key_authz_empty_part_null),
 		cmocka_unit_test(test_challenge_dns01_value_known_answer),

@@ -727,7 +727,19 @@ test_wfe_c07_authz_update_to_valid_is_malformed(void **state)
 	wh_acct_free(&a);
 }
 
-/* C08, Z04: tokens and IDs are 128-bit base64url and never repeat. */
+/*
+ * C08, Z04: tokens are 128-bit base64url; IDs are a 7-character stamp and
+ * then 128 random bits (acme/challenge.h); no token or random part repeats.
+ */
+static void
+seen_id(char (*seen)[ACME_TOKEN_SIZE], size_t *n, const char *id)
+{
+	assert_int_equal(strlen(id), ACME_ID_LEN);
+	assert_int_equal(strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
+	    "opqrstuvwxyz0123456789-_"), ACME_ID_LEN);
+	memcpy(seen[(*n)++], id + ACME_ID_STAMP_LEN, ACME_TOKEN_SIZE);
+}
+
 static void
 test_wfe_c08_z04_tokens_and_ids_unique_random(void **state)
 {
@@ -761,18 +773,17 @@ test_wfe_c08_z04_tokens_and_ids_unique_random(void **state)
 			wr_clear(&r);
 		}
 		free(s);
-		memcpy(seen[nseen++], wh_id(o.url), ACME_ID_SIZE);
+		seen_id(seen, &nseen, wh_id(o.url));
 		for (size_t k = 0; k < o.nauthz; k++) {
 			struct acme_authz az = { 0 };
 
 			assert_int_equal(store_authz_get(f->st,
 			    wh_authz_id(&o, k), &az), STORE_OK);
-			memcpy(seen[nseen++], az.id, ACME_ID_SIZE);
+			seen_id(seen, &nseen, az.id);
 			for (size_t c = 0; c < az.nchall; c++) {
 				memcpy(seen[nseen++], az.chall[c].token,
 				    ACME_TOKEN_SIZE);
-				memcpy(seen[nseen++], az.chall[c].id,
-				    ACME_ID_SIZE);
+				seen_id(seen, &nseen, az.chall[c].id);
 			}
 			acme_authz_clear(&az);
 		}

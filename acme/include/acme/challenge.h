@@ -1,4 +1,4 @@
-/* challenge.h - tokens, resource IDs, key authorizations, dns-01 / tls-alpn-01 / http-01 values (RFC 8555 §8, RFC 8737) */
+/* challenge.h - tokens, key authorizations, dns-01 / tls-alpn-01 / http-01 values (RFC 8555 §8, RFC 8737) */
 /* SPDX-License-Identifier: MIT */
 #ifndef ACME_CHALLENGE_H
 #define ACME_CHALLENGE_H
@@ -20,14 +20,6 @@
  * if the RNG fails (out is then an empty string).
  */
 int	 acme_challenge_token(char out[ACME_TOKEN_SIZE]);
-
-/*
- * A fresh resource ID (accounts, orders, authzs, challenges): same shape
- * as a token (128 random bits, 22 base64url characters), so IDs are
- * unguessable and URL-safe. It lives here rather than in object.c
- * because it shares the token's code. Returns 0, or -1 if the RNG fails.
- */
-int	 acme_random_id(char out[ACME_ID_SIZE]);
 
 /*
  * RFC 8555 §8.1: keyAuthorization = token || '.' || base64url(JWK

@@ -33,10 +33,12 @@
  * Times are Unix seconds (time_t). Where a call takes `now`, the caller
  * supplies the clock (tests pin it); calls without one use time(NULL).
  *
- * IDs: the store assigns every resource ID on insert: 128 bits from
- * getrandom(2), base64url without padding, ACME_ID_LEN (22) characters
- * (RFC 8555 §10.5 unpredictable URLs, HARDENING Z04); a UUID v4 would
- * carry only 122.
+ * IDs: the store assigns every resource ID on insert (acme_random_id):
+ * a 7-character millisecond stamp, then 128 bits from getrandom(2) as
+ * 22 base64url characters, ACME_ID_LEN (29) in all (RFC 8555 §10.5
+ * unpredictable URLs, HARDENING Z04; a UUID v7 would carry only 74
+ * random bits). The stamp keeps each ID index's new rows on its last
+ * pages. IDs of earlier versions (22 random characters) stay valid.
  */
 
 #include <stdbool.h>
