@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "acme/jwk.h"
 #include "wfe_harness.h"
@@ -281,6 +282,50 @@ test_wfe_a10_foreign_or_bad_kid_is_malformed(void **state)
 		wh_assert_problem(&r, 400, "malformed");
 		wr_clear(&r);
 	}
+	wh_acct_free(&a);
+}
+
+/*
+ * An account of an earlier version's database has a 22-character ID (no
+ * time stamp, acme/acme.h ACME_ID_LEGACY_LEN): its kid still works. A kid
+ * of any other length names no account.
+ */
+static void
+test_wfe_a10_legacy_22_character_kid_still_works(void **state)
+{
+	struct wh	*f = *state;
+	struct wacct	 a;
+	struct wr	 r;
+	sqlite3		*db;
+	char		 url[ACME_URL_SIZE], kid[ACME_URL_SIZE], *at;
+	const char	*body = "{\"identifiers\":[{\"type\":\"dns\","
+	    "\"value\":\"a.test\"}]}";
+	char		 sql[128];
+
+	wh_account(f, &a);
+	assert_int_equal(strlen(a.id), ACME_ID_LEN);
+	/* The row as an earlier version wrote it: the random part only. */
+	assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_URI, NULL), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "UPDATE accounts SET id = substr(id, %d) "
+	    "WHERE id = '%s'", ACME_ID_STAMP_LEN + 1, a.id);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_changes(db), 1);
+	sqlite3_close(db);
+	assert_non_null(at = strstr(a.kid, a.id));
+	wh_url(url, sizeof(url), ACME_PATH_NEW_ORDER);
+	/* 22 characters: the account. */
+	snprintf(kid, sizeof(kid), "%.*s%s", (int)(at - a.kid), a.kid,
+	    a.id + ACME_ID_STAMP_LEN);
+	wh_post(f, a.key, kid, url, body, &r);
+	wh_assert_ok(&r, 201);
+	wr_clear(&r);
+	/* 23 characters (one of the stamp's kept): no account. */
+	snprintf(kid, sizeof(kid), "%.*s%s", (int)(at - a.kid), a.kid,
+	    a.id + ACME_ID_STAMP_LEN - 1);
+	wh_post(f, a.key, kid, url, body, &r);
+	wh_assert_problem(&r, 400, "accountDoesNotExist");
+	wr_clear(&r);
 	wh_acct_free(&a);
 }
 
@@ -1024,6 +1069,7 @@ main(void)
 		WH_TEST(test_wfe_a08_server_fields_ignored_not_reflected),
 		WH_TEST(test_wfe_a09_unknown_account_kid_is_account_does_not_exist),
 		WH_TEST(test_wfe_a10_foreign_or_bad_kid_is_malformed),
+		WH_TEST(test_wfe_a10_legacy_22_character_kid_still_works),
 		WH_TEST(test_wfe_a11_update_to_other_status_is_malformed),
 		WH_TEST(test_wfe_a12_deactivated_account_requests_are_401),
 		WH_TEST(test_wfe_a13_other_account_cannot_touch_account),
