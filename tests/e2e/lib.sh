@@ -7,7 +7,7 @@
 #   e2e_require CMD...        exit 77 (CTest "skipped") when a command is missing
 #   e2e_fail MSG              print "FAIL: MSG" and exit 1
 #   e2e_ok MSG                print "ok: MSG"
-#   e2e_free_port             prints a free TCP port on 127.0.0.1 (bind port 0, read it back)
+#   e2e_free_port             prints a free TCP port on 127.0.0.1, below the ephemeral range
 #   e2e_start NAME CMD...     start CMD in the background, stdout+stderr to E2E_TMP/NAME.log;
 #                             sets E2E_PID; the PID is remembered and killed at exit
 #   e2e_stop PID              SIGTERM then SIGKILL after 5 s; only PIDs we started
@@ -97,10 +97,36 @@ e2e_require() {
 e2e_free_port() {
 	local p given="${E2E_TMP:-/tmp}/.ports-given" tries=0
 	while :; do
+		# A port below the kernel's ephemeral range: bind(0) and every
+		# outgoing connection take theirs from that range, so a port
+		# picked there (as bind(0) does) could be taken by another
+		# test's client socket before our server binds it (seen with
+		# e2e.loopback_limits' hundreds of connections). Below it only
+		# another test drawing the same number can collide.
 		if command -v python3 >/dev/null 2>&1; then
-			p=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+			p=$(python3 - <<'PY'
+import random, socket
+try:
+    lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    lo = 32768
+lo = lo if lo > 11000 else 32768
+for _ in range(200):
+    p = random.randrange(10000, lo)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(p)
+    break
+PY
+)
+			[ -n "$p" ] || continue
 		else
-			p=$((20000 + RANDOM % 40000))
+			p=$((10000 + RANDOM % 22000))
 			if ss -ltnH "sport = :$p" 2>/dev/null | grep -q .; then
 				continue
 			fi
