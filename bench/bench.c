@@ -996,6 +996,7 @@ struct result {
 	unsigned long	 badnonce;
 	unsigned long	 http01_served;
 	double		 rate_first, rate_last;	/* first and last tenth */
+	double		 rate_tenth[10];	/* each tenth, end to end */
 };
 
 static double
@@ -1015,8 +1016,22 @@ tenth_rates(struct result *r)
 	size_t n = r->done_at.n, k = n / 10;
 
 	r->rate_first = r->rate_last = 0;
+	memset(r->rate_tenth, 0, sizeof(r->rate_tenth));
 	if (k < 2)
 		return;
+	/*
+	 * Tenth i: issuances k*i+1 .. k*(i+1), from the end of the previous
+	 * tenth (the start for the first). The first includes the ramp-up
+	 * (accounts, handshakes), the last the drain, so flatness over a long
+	 * run reads best on the tenths between.
+	 */
+	for (size_t i = 0; i < 10; i++) {
+		uint32_t from = i == 0 ? 0 : r->done_at.v[k * i - 1],
+		    to = r->done_at.v[k * (i + 1) - 1];
+
+		if (to > from)
+			r->rate_tenth[i] = (double)k / ((to - from) / 1e6);
+	}
 	/* done_at is sorted: the first tenth from start, the last tenth. */
 	if (r->done_at.v[k - 1] > 0)
 		r->rate_first = (double)k / (r->done_at.v[k - 1] / 1e6);
@@ -1110,6 +1125,13 @@ write_json(struct bench *b, struct result *r)
 	if (j == NULL)
 		return -1;
 	json_object_set_new(j, "issuance", pct_json(&r->iss));
+	if (r->rate_first > 0) {
+		json_t *t = json_array();
+
+		for (size_t i = 0; i < 10; i++)
+			json_array_append_new(t, json_real(r->rate_tenth[i]));
+		json_object_set_new(j, "rate_tenths", t);
+	}
 	eps = json_object();
 	for (int e = 0; e < EP__MAX; e++)
 		if (r->ep[e].n > 0)

@@ -487,6 +487,12 @@ if long_n > 0:
     line("long run: issuances/s (lac c=16, peers c=4)", lcells(rate))
     line("long run: rate, first tenth", lcells(lambda r: r["rate_first_tenth"]))
     line("long run: rate, last tenth", lcells(lambda r: r["rate_last_tenth"]))
+    # Tenths 2-9 (no ramp-up, no drain): the slowest against the fastest.
+    def mid(r):
+        t = r.get("rate_tenths") or []
+        t = [x for x in t[1:9] if x > 0]
+        return 100.0 * (min(t) / max(t) - 1) if len(t) == 8 else None
+    line("long run: tenths 2-9, slowest vs fastest, %", lcells(mid))
     line("long run: peak RSS MiB", lcells(lambda r: r["server"]["rss_kib_peak"] / 1024), "lo")
     line("long run: failed", lcells(lambda r: r["failed"]))
 out.append("lac/best: localacme against the better peer of the cell (the higher rate, the lower ms or MiB)")
