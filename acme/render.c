@@ -361,6 +361,15 @@ acme_render_authz(const char *base, const struct acme_authz *a)
 	if ((arr = json_array()) == NULL)
 		goto out;
 	for (i = 0; i < a->nchall && i < ACME_CHALL__MAX; i++) {
+		/*
+		 * RFC 8555 §7.1.4: a valid authorization lists the challenge
+		 * that was validated, an invalid one the challenge attempted;
+		 * challenges never attempted are left out (as Boulder does).
+		 */
+		if ((a->status == ACME_AUTHZ_VALID ||
+		    a->status == ACME_AUTHZ_INVALID) &&
+		    a->chall[i].status == ACME_CHALL_PENDING)
+			continue;
 		if ((x = acme_render_challenge(base, &a->chall[i])) == NULL ||
 		    json_array_append_new(arr, x) != 0)
 			goto out;

@@ -195,8 +195,14 @@ static const struct {
 } move_steps[] = {
 	{ STMT_PEND_MOVE_AUTHZS, "INSERT INTO main.authzs SELECT * FROM "
 	    "pend.authzs WHERE id IN (" MOVED_AUTHZS ")" },
+	/*
+	 * Only the challenges a client attempted: a valid authorization
+	 * lists just the one that was validated (RFC 8555 §7.1.4, as
+	 * acme_render_authz shows it); the others end with the pend rows.
+	 */
 	{ STMT_PEND_MOVE_CHALLS, "INSERT INTO main.challenges SELECT * FROM "
-	    "pend.challenges WHERE authz_id IN (" MOVED_AUTHZS ")" },
+	    "pend.challenges WHERE status <> 'pending' AND "
+	    "authz_id IN (" MOVED_AUTHZS ")" },
 	{ STMT_PEND_MOVE_ORDER, "INSERT INTO main.orders SELECT * FROM "
 	    "pend.orders WHERE id = ?1" },
 	{ STMT_PEND_MOVE_IDENTS, "INSERT INTO main.order_identifiers SELECT * "

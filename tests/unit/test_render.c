@@ -419,6 +419,56 @@ test_render_authz_wildcard(void **state)
 	json_decref(j);
 }
 
+/*
+ * RFC 8555 §7.1.4: a pending authorization lists every challenge; a valid
+ * one the challenge validated, an invalid one the challenge attempted;
+ * challenges never attempted are left out. Other final states list all.
+ */
+static void
+test_render_authz_final_lists_attempted_challenges(void **state)
+{
+	static const struct {
+		enum acme_authz_status	 st;
+		size_t			 n;
+		const char		*first;	/* type of the first listed */
+	} cases[] = {
+		{ ACME_AUTHZ_PENDING, 3, "http-01" },
+		{ ACME_AUTHZ_VALID, 1, "dns-01" },
+		{ ACME_AUTHZ_INVALID, 1, "dns-01" },
+		{ ACME_AUTHZ_DEACTIVATED, 3, "http-01" },
+	};
+	struct acme_authz	 a;
+	json_t			*j, *ch;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&a, 0, sizeof(a));
+		strcpy(a.id, ID1);
+		a.ident.type = ACME_IDENT_DNS;
+		strcpy(a.ident.value, "a.test");
+		a.status = cases[i].st;
+		a.nchall = 3;
+		a.chall[0].type = ACME_CHALL_HTTP01;
+		a.chall[1].type = ACME_CHALL_DNS01;
+		a.chall[2].type = ACME_CHALL_TLSALPN01;
+		for (int c = 0; c < 3; c++) {
+			snprintf(a.chall[c].id, sizeof(a.chall[c].id), "%s%d",
+			    ID2, c);
+			strcpy(a.chall[c].token, "tok");
+		}
+		if (a.status == ACME_AUTHZ_VALID)
+			a.chall[1].status = ACME_CHALL_VALID;
+		else if (a.status == ACME_AUTHZ_INVALID)
+			a.chall[1].status = ACME_CHALL_INVALID;
+		assert_non_null(j = acme_render_authz(BASE, &a));
+		ch = json_object_get(j, "challenges");
+		assert_int_equal(json_array_size(ch), cases[i].n);
+		assert_string_equal(str(json_array_get(ch, 0), "type"),
+		    cases[i].first);
+		json_decref(j);
+	}
+}
+
 static void
 test_render_authz_plain_no_wildcard_member(void **state)
 {
@@ -528,6 +578,7 @@ main(void)
 		cmocka_unit_test(test_render_order_error_embedded),
 		cmocka_unit_test(test_render_authz_wildcard),
 		cmocka_unit_test(test_render_authz_plain_no_wildcard_member),
+		cmocka_unit_test(test_render_authz_final_lists_attempted_challenges),
 		cmocka_unit_test(test_render_challenge_valid_has_validated),
 		cmocka_unit_test(test_render_challenge_invalid_has_error),
 		cmocka_unit_test(test_render_orders_list),
