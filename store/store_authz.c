@@ -33,23 +33,47 @@ read_chall(sqlite3_stmt *q, struct acme_challenge *c)
 	return 0;
 }
 
+/*
+ * By ID, pend first: an authorization and its challenges live in one
+ * tier, and one found in the pending tier needs no read of the file (no
+ * WAL read lock, ARCHITECTURE §4.6 round 2c); the file is read only when
+ * pend does not have it.
+ */
+#define SQL_AUTHZ_GET(db) \
+	"SELECT id, account_id, ident_type, ident_value, wildcard, status, " \
+	"expires FROM " db ".authzs WHERE id = ?1"
+#define SQL_CHALL_BY_AUTHZ(db) \
+	"SELECT " CHALL_COLS " FROM " db ".challenges WHERE authz_id = ?1 " \
+	"ORDER BY position"
+#define SQL_CHALL_GET(db) \
+	"SELECT " CHALL_COLS " FROM " db ".challenges WHERE id = ?1"
+
 enum store_status
 store_authz_load(struct store *st, const char *id, struct acme_authz *out)
 {
-	sqlite3_stmt		*q, *qc = NULL;
-	enum store_status	 rc = STORE_ERR;
+	sqlite3_stmt		*q = NULL, *qc = NULL;
+	enum store_status	 rc = STORE_NOTFOUND;
+	int			 t;
 
 	acme_authz_clear(out);
-	if ((q = store_prep(st, STMT_AUTHZ_GET,
-	    "SELECT id, account_id, ident_type, ident_value, wildcard, status, "
-	    "expires FROM authzs WHERE id = ?1")) == NULL)
-		goto out;
-	if (store_bind_text(q, 1, id) != 0) {
-		rc = store_fail(st, "authz_get");
-		goto out;
+	for (t = store_tier_first(st); t <= STORE_TIER_MAIN &&
+	    rc == STORE_NOTFOUND; t++) {
+		store_reset(q);
+		if ((q = store_tier_prep(st, t, STMT_AUTHZ_GET,
+		    SQL_AUTHZ_GET("pend"), STMT_AUTHZ_GET_M,
+		    SQL_AUTHZ_GET("main"))) == NULL) {
+			rc = STORE_ERR;
+			goto out;
+		}
+		if (store_bind_text(q, 1, id) != 0) {
+			rc = store_fail(st, "authz_get");
+			goto out;
+		}
+		rc = store_step_row(st, q, "authz_get");
 	}
-	if ((rc = store_step_row(st, q, "authz_get")) != STORE_OK)
+	if (rc != STORE_OK)
 		goto out;
+	t--;	/* the tier that has it */
 	if (store_col_copy(q, 0, out->id, sizeof(out->id)) != 0 ||
 	    store_col_copy(q, 1, out->account_id, sizeof(out->account_id)) != 0 ||
 	    acme_ident_type_parse((const char *)sqlite3_column_text(q, 2),
@@ -64,9 +88,9 @@ store_authz_load(struct store *st, const char *id, struct acme_authz *out)
 	out->wildcard = sqlite3_column_int(q, 4) != 0;
 	out->expires = (time_t)sqlite3_column_int64(q, 6);
 	/* q stays active, so authz and challenges come from one snapshot. */
-	if ((qc = store_prep(st, STMT_CHALL_BY_AUTHZ,
-	    "SELECT " CHALL_COLS " FROM challenges WHERE authz_id = ?1 "
-	    "ORDER BY position")) == NULL) {
+	if ((qc = store_tier_prep(st, t, STMT_CHALL_BY_AUTHZ,
+	    SQL_CHALL_BY_AUTHZ("pend"), STMT_CHALL_BY_AUTHZ_M,
+	    SQL_CHALL_BY_AUTHZ("main"))) == NULL) {
 		rc = STORE_ERR;
 		goto out;
 	}
@@ -228,20 +252,30 @@ enum store_status
 store_challenge_get(struct store *st, const char *id,
     struct acme_challenge *out, struct acme_authz *authz_out)
 {
-	sqlite3_stmt		*q;
+	sqlite3_stmt		*q = NULL;
 	enum store_status	 rc = STORE_ERR;
+	int			 t;
 
 	memset(out, 0, sizeof(*out));
 	if (authz_out != NULL)
 		acme_authz_clear(authz_out);
-	if ((q = store_prep(st, STMT_CHALL_GET,
-	    "SELECT " CHALL_COLS " FROM challenges WHERE id = ?1")) == NULL)
-		goto out;
-	if (store_bind_text(q, 1, id) != 0) {
-		rc = store_fail(st, "challenge_get");
-		goto out;
+	rc = STORE_NOTFOUND;
+	for (t = store_tier_first(st); t <= STORE_TIER_MAIN &&
+	    rc == STORE_NOTFOUND; t++) {
+		store_reset(q);
+		if ((q = store_tier_prep(st, t, STMT_CHALL_GET,
+		    SQL_CHALL_GET("pend"), STMT_CHALL_GET_M,
+		    SQL_CHALL_GET("main"))) == NULL) {
+			rc = STORE_ERR;
+			goto out;
+		}
+		if (store_bind_text(q, 1, id) != 0) {
+			rc = store_fail(st, "challenge_get");
+			goto out;
+		}
+		rc = store_step_row(st, q, "challenge_get");
 	}
-	if ((rc = store_step_row(st, q, "challenge_get")) != STORE_OK)
+	if (rc != STORE_OK)
 		goto out;
 	if (read_chall(q, out) != 0) {
 		rc = store_fail_msg(st, "challenge_get", "malformed row");

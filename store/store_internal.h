@@ -93,6 +93,9 @@ enum store_stmt {
 	STMT_CHALL_BEGIN_M,
 	STMT_CHALL_SET_STATUS_M,
 	STMT_CHALL_RECOVER_M,
+	STMT_AUTHZ_GET_M,
+	STMT_CHALL_BY_AUTHZ_M,
+	STMT_CHALL_GET_M,
 	/* an order's move from pend to main (store_pending.c) */
 	STMT_PEND_MOVE_AUTHZS,
 	STMT_PEND_MOVE_CHALLS,

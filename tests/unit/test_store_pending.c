@@ -305,6 +305,72 @@ test_pending_reused_authz_moves_once(void **state)
 	acme_account_clear(&a);
 }
 
+/* Has this connection's open transaction read the file? */
+static bool
+file_read(struct fx *f)
+{
+	return sqlite3_txn_state(f->st->db, "main") != SQLITE_TXN_NONE;
+}
+
+/*
+ * Reads by ID look in pend first: an authorization or challenge in the
+ * pending tier is read without a WAL read lock on the file (inside a lock
+ * section's snapshot, main's transaction state stays NONE); one in the
+ * file is still found there, and then the file is read.
+ */
+static void
+test_pending_reads_by_id_leave_the_file_alone(void **state)
+{
+	struct fx		*f = *state;
+	struct acme_account	 a;
+	struct acme_order	 o1, o2;
+	struct acme_authz	 az1, az2, got = { 0 };
+	struct acme_challenge	 c;
+	bool			 sc = true;
+
+	account(f, &a);
+	order(f, &a, "filed.test", ACME_AUTHZ_PENDING, NULL, f->now + 3600,
+	    &o1, &az1);
+	validate(f, &o1, &az1);
+	assert_int_equal(store_order_begin_processing(f->st, o1.id, "0a05",
+	    &sc), STORE_OK);
+	order(f, &a, "memory.test", ACME_AUTHZ_PENDING, NULL, f->now + 3600,
+	    &o2, &az2);
+
+	assert_int_equal(store_read_begin(f->st), STORE_OK);
+	assert_false(file_read(f));
+	assert_int_equal(store_authz_get(f->st, az2.id, &got), STORE_OK);
+	assert_int_equal(got.nchall, 2);
+	assert_string_equal(got.chall[1].token, az2.chall[1].token);
+	acme_authz_clear(&got);
+	assert_int_equal(store_challenge_get(f->st, az2.chall[1].id, &c, &got),
+	    STORE_OK);
+	assert_string_equal(c.token, az2.chall[1].token);
+	assert_string_equal(got.id, az2.id);
+	acme_authz_clear(&got);
+	assert_false(file_read(f));
+	/* In the file: found there (with its one validated challenge). */
+	assert_int_equal(store_authz_get(f->st, az1.id, &got), STORE_OK);
+	assert_int_equal(got.status, ACME_AUTHZ_VALID);
+	assert_int_equal(got.nchall, 1);
+	assert_int_equal(got.chall[0].status, ACME_CHALL_VALID);
+	acme_authz_clear(&got);
+	assert_true(file_read(f));
+	store_read_end(f->st);
+	assert_int_equal(store_challenge_get(f->st, az1.chall[0].id, &c, &got),
+	    STORE_OK);
+	assert_string_equal(got.id, az1.id);
+	acme_authz_clear(&got);
+	/* Neither tier: not found. */
+	assert_int_equal(store_authz_get(f->st, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	    &got), STORE_NOTFOUND);
+	assert_int_equal(store_challenge_get(f->st, az1.chall[1].id, &c, NULL),
+	    STORE_NOTFOUND);	/* never attempted: dropped at the move */
+	acme_order_clear(&o1);
+	acme_order_clear(&o2);
+	acme_account_clear(&a);
+}
+
 static void
 sweep(struct fx *f, time_t now)
 {
@@ -421,6 +487,9 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_pending_writes_need_no_file_write_lock,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_pending_reads_by_id_leave_the_file_alone,
 		    setup, teardown),
 	};
 
