@@ -52,28 +52,14 @@ enum store_status
 store_authz_load(struct store *st, const char *id, struct acme_authz *out)
 {
 	sqlite3_stmt		*q = NULL, *qc = NULL;
-	enum store_status	 rc = STORE_NOTFOUND;
-	int			 t;
+	enum store_status	 rc;
+	int			 t = STORE_TIER_MAIN;
 
 	acme_authz_clear(out);
-	for (t = store_tier_first(st); t <= STORE_TIER_MAIN &&
-	    rc == STORE_NOTFOUND; t++) {
-		store_reset(q);
-		if ((q = store_tier_prep(st, t, STMT_AUTHZ_GET,
-		    SQL_AUTHZ_GET("pend"), STMT_AUTHZ_GET_M,
-		    SQL_AUTHZ_GET("main"))) == NULL) {
-			rc = STORE_ERR;
-			goto out;
-		}
-		if (store_bind_text(q, 1, id) != 0) {
-			rc = store_fail(st, "authz_get");
-			goto out;
-		}
-		rc = store_step_row(st, q, "authz_get");
-	}
-	if (rc != STORE_OK)
+	if ((q = store_tier_find(st, STMT_AUTHZ_GET, SQL_AUTHZ_GET("pend"),
+	    STMT_AUTHZ_GET_M, SQL_AUTHZ_GET("main"), id, "authz_get", &t,
+	    &rc)) == NULL)
 		goto out;
-	t--;	/* the tier that has it */
 	if (store_col_copy(q, 0, out->id, sizeof(out->id)) != 0 ||
 	    store_col_copy(q, 1, out->account_id, sizeof(out->account_id)) != 0 ||
 	    acme_ident_type_parse((const char *)sqlite3_column_text(q, 2),
@@ -259,23 +245,9 @@ store_challenge_get(struct store *st, const char *id,
 	memset(out, 0, sizeof(*out));
 	if (authz_out != NULL)
 		acme_authz_clear(authz_out);
-	rc = STORE_NOTFOUND;
-	for (t = store_tier_first(st); t <= STORE_TIER_MAIN &&
-	    rc == STORE_NOTFOUND; t++) {
-		store_reset(q);
-		if ((q = store_tier_prep(st, t, STMT_CHALL_GET,
-		    SQL_CHALL_GET("pend"), STMT_CHALL_GET_M,
-		    SQL_CHALL_GET("main"))) == NULL) {
-			rc = STORE_ERR;
-			goto out;
-		}
-		if (store_bind_text(q, 1, id) != 0) {
-			rc = store_fail(st, "challenge_get");
-			goto out;
-		}
-		rc = store_step_row(st, q, "challenge_get");
-	}
-	if (rc != STORE_OK)
+	if ((q = store_tier_find(st, STMT_CHALL_GET, SQL_CHALL_GET("pend"),
+	    STMT_CHALL_GET_M, SQL_CHALL_GET("main"), id, "challenge_get", &t,
+	    &rc)) == NULL)
 		goto out;
 	if (read_chall(q, out) != 0) {
 		rc = store_fail_msg(st, "challenge_get", "malformed row");

@@ -247,6 +247,15 @@ int		 store_tier_first(const struct store *st);
 sqlite3_stmt	*store_tier_prep(struct store *st, int tier,
 		    enum store_stmt pend_slot, const char *pend_sql,
 		    enum store_stmt main_slot, const char *main_sql);
+/*
+ * A read by ID (?1 = id), pend first: the statement stepped onto its row
+ * in the first tier that has one (*tier), or NULL with *rc NOTFOUND (in
+ * neither; the statements are reset) or ERR. The caller resets it.
+ */
+sqlite3_stmt	*store_tier_find(struct store *st, enum store_stmt pend_slot,
+		    const char *pend_sql, enum store_stmt main_slot,
+		    const char *main_sql, const char *id, const char *what,
+		    int *tier, enum store_status *rc);
 /* Copy order id, its identifiers and its authorizations still in pend
  * (with their challenges) to main, and delete them from pend. Inside the
  * caller's transaction. */

@@ -179,6 +179,38 @@ store_tier_first(const struct store *st)
 	return st->pend ? STORE_TIER_PEND : STORE_TIER_MAIN;
 }
 
+sqlite3_stmt *
+store_tier_find(struct store *st, enum store_stmt pend_slot,
+    const char *pend_sql, enum store_stmt main_slot, const char *main_sql,
+    const char *id, const char *what, int *tier, enum store_status *rc)
+{
+	sqlite3_stmt	*q = NULL;
+	int		 t;
+
+	*rc = STORE_NOTFOUND;
+	for (t = store_tier_first(st); t <= STORE_TIER_MAIN &&
+	    *rc == STORE_NOTFOUND; t++) {
+		store_reset(q);
+		if ((q = store_tier_prep(st, t, pend_slot, pend_sql,
+		    main_slot, main_sql)) == NULL) {
+			*rc = STORE_ERR;
+			return NULL;
+		}
+		if (store_bind_text(q, 1, id) != 0) {
+			store_reset(q);
+			*rc = store_fail(st, what);
+			return NULL;
+		}
+		*rc = store_step_row(st, q, what);
+		*tier = t;
+	}
+	if (*rc != STORE_OK) {
+		store_reset(q);
+		return NULL;
+	}
+	return q;
+}
+
 /*
  * The authorizations of order ?1 still in pend: the move's set. Main's
  * rows go in the order of its foreign keys (authzs, challenges, orders,
