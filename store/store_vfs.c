@@ -1,4 +1,4 @@
-/* store_vfs.c - a VFS over SQLite's default one that writes each WAL frame's header and page in one system call */
+/* store_vfs.c - a VFS over SQLite's default one that writes the WAL frames of a commit in one system call */
 /* SPDX-License-Identifier: MIT */
 
 #include <pthread.h>
@@ -11,36 +11,43 @@
 #include "store_internal.h"
 
 /*
- * SQLite appends a WAL frame as two writes: its 24-byte header, then the
- * page right after it (wal.c, walWriteOneFrame). At about 35 frames per
- * issuance that was some 70 pwrite64 calls, a third of all the server's
- * system calls. This VFS keeps a frame header back and writes it with the
- * page that follows it, as one write of the same bytes to the same
- * offsets: what is on disk after any write, sync or read is what SQLite
- * wrote itself, in its order, except that a header reaches the file
- * together with its page instead of just before it. A header is held
- * only between two writes of one thread to one WAL file: any other call
- * on that file (read, sync, truncate, size, lock, close, a write
- * elsewhere) writes it first, so no reader, sync or checkpoint can miss
- * it. A crash between the two writes loses the header with the page, as
- * a crash between SQLite's own two writes leaves a frame without a valid
- * checksum: recovery ignores both the same way.
+ * SQLite appends a WAL frame as two writes, its 24-byte header and then
+ * the page right after it (wal.c, walWriteOneFrame), and a commit as one
+ * frame per dirty page: at about 35 frames per issuance that was some 70
+ * pwrite64 calls, a third of all the server's system calls. This VFS
+ * keeps back the frames of a WAL file's run of appends and writes them
+ * as one write of the same bytes to the same offsets when the commit
+ * frame's page arrives (a header whose "database size after commit" is
+ * not 0), when the run reaches RUN_MAX bytes, or before any other call
+ * on that file (read, sync, truncate, size, lock, file control, close,
+ * a write that does not append to the run). So what is on disk after
+ * any sync or read is what SQLite wrote itself, in its order, and no
+ * reader, sync or checkpoint can miss a byte; the only difference is
+ * that the frames of one transaction reach the file together instead of
+ * one after another. A commit is visible to other connections only once
+ * SQLite writes the wal-index header, after the frames' writes return,
+ * so they are in the file by then. A crash while frames are held loses
+ * them as a crash between SQLite's own writes does: a frame without its
+ * commit frame, or with a bad checksum, is ignored by recovery.
  *
  * Every other file (the database, the -shm, temporary files) and every
  * other call goes straight to the default VFS.
  */
 
 #define FRAME_HDR	24	/* WAL_FRAME_HDRSIZE in SQLite's wal.c */
+/* Held bytes before a run is written anyway: 16 frames of 4 KiB pages. */
+#define RUN_MAX		(16 * (FRAME_HDR + 4096))
 
 struct vfile {
 	sqlite3_file	 base;
 	sqlite3_file	*real;		/* the default VFS's file, after us */
 	int		 wal;		/* a -wal file: coalesce */
-	int		 held;		/* hdr waits for its page */
-	sqlite3_int64	 hdr_off;
-	unsigned char	 hdr[FRAME_HDR];
-	unsigned char	*buf;		/* header + page, grown on demand */
-	int		 bufsz;
+	unsigned char	*run;		/* held frames, file order */
+	int		 run_len;	/* bytes held; 0: nothing */
+	int		 run_cap;
+	sqlite3_int64	 run_off;	/* where run[0] goes in the file */
+	int		 hdr_open;	/* the run ends with a header */
+	int		 hdr_commit;	/* ... of a commit frame */
 };
 
 static sqlite3_vfs	*root;
@@ -53,11 +60,40 @@ static int		 registered = SQLITE_ERROR;
 static int
 flush(struct vfile *f)
 {
-	if (!f->held)
+	int	 n = f->run_len;
+
+	if (n == 0)
 		return SQLITE_OK;
-	f->held = 0;
-	return f->real->pMethods->xWrite(f->real, f->hdr, FRAME_HDR,
-	    f->hdr_off);
+	f->run_len = 0;
+	f->hdr_open = f->hdr_commit = 0;
+	return f->real->pMethods->xWrite(f->real, f->run, n, f->run_off);
+}
+
+/* Append n bytes to the run; -1 if they do not fit in memory. */
+static int
+run_add(struct vfile *f, const void *b, int n)
+{
+	unsigned char	*nb;
+	int		 want = f->run_len + n;
+
+	if (want > f->run_cap) {
+		if (want < RUN_MAX)
+			want = RUN_MAX;
+		if ((nb = sqlite3_realloc(f->run, want)) == NULL)
+			return -1;
+		f->run = nb;
+		f->run_cap = want;
+	}
+	memcpy(f->run + f->run_len, b, (size_t)n);
+	f->run_len += n;
+	return 0;
+}
+
+/* Bytes 4-7 of a frame header: the database size after a commit, or 0. */
+static int
+is_commit(const unsigned char *h)
+{
+	return (h[4] | h[5] | h[6] | h[7]) != 0;
 }
 
 static int
@@ -68,17 +104,19 @@ v_close(sqlite3_file *p)
 
 	rc = flush(f);
 	rc2 = f->real->pMethods->xClose(f->real);
-	sqlite3_free(f->buf);
-	f->buf = NULL;
+	sqlite3_free(f->run);
+	f->run = NULL;
 	return rc != SQLITE_OK ? rc : rc2;
 }
 
 static int
 v_read(sqlite3_file *p, void *b, int n, sqlite3_int64 off)
 {
-	int	 rc;
+	struct vfile	*f = (struct vfile *)p;
+	int		 rc;
 
-	if ((rc = flush((struct vfile *)p)) != SQLITE_OK)
+	/* A page this connection wrote may still be held: write it first. */
+	if ((rc = flush(f)) != SQLITE_OK || n <= 0)
 		return rc;
 	return REAL(p)->pMethods->xRead(REAL(p), b, n, off);
 }
@@ -87,33 +125,31 @@ static int
 v_write(sqlite3_file *p, const void *b, int n, sqlite3_int64 off)
 {
 	struct vfile	*f = (struct vfile *)p;
-	unsigned char	*nb;
 	int		 rc;
 
-	if (f->held && off == f->hdr_off + FRAME_HDR && n > 0) {
-		if (f->bufsz < FRAME_HDR + n) {
-			nb = sqlite3_realloc(f->buf, FRAME_HDR + n);
-			if (nb == NULL) {	/* two writes, as SQLite does */
-				if ((rc = flush(f)) != SQLITE_OK)
-					return rc;
-				return f->real->pMethods->xWrite(f->real, b,
-				    n, off);
-			}
-			f->buf = nb;
-			f->bufsz = FRAME_HDR + n;
+	if (f->run_len > 0 && off == f->run_off + f->run_len && n > 0 &&
+	    (f->hdr_open || n == FRAME_HDR)) {
+		if (f->hdr_open) {		/* the page of the last header */
+			if (run_add(f, b, n) == -1)
+				goto direct;
+			f->hdr_open = 0;
+			if (f->hdr_commit || f->run_len >= RUN_MAX)
+				return flush(f);
+			return SQLITE_OK;
 		}
-		memcpy(f->buf, f->hdr, FRAME_HDR);
-		memcpy(f->buf + FRAME_HDR, b, (size_t)n);
-		f->held = 0;
-		return f->real->pMethods->xWrite(f->real, f->buf,
-		    FRAME_HDR + n, f->hdr_off);
+		if (run_add(f, b, n) == 0) {	/* the next frame's header */
+			f->hdr_open = 1;
+			f->hdr_commit = is_commit(b);
+			return SQLITE_OK;
+		}
 	}
+direct:
 	if ((rc = flush(f)) != SQLITE_OK)
 		return rc;
-	if (f->wal && n == FRAME_HDR) {
-		memcpy(f->hdr, b, FRAME_HDR);
-		f->hdr_off = off;
-		f->held = 1;
+	if (f->wal && n == FRAME_HDR && run_add(f, b, n) == 0) {
+		f->run_off = off;
+		f->hdr_open = 1;
+		f->hdr_commit = is_commit(b);
 		return SQLITE_OK;
 	}
 	return f->real->pMethods->xWrite(f->real, b, n, off);
