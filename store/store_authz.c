@@ -208,6 +208,15 @@ store_authz_find_pending(struct store *st, const char *account_id,
 	    ACME_AUTHZ_PENDING, out);
 }
 
+/*
+ * Pending authorizations live in pend (store_pending.c), so the count
+ * reads only pend, no WAL read lock on the file, unless main held some
+ * when the tier was attached (a database an earlier version wrote).
+ */
+#define SQL_AUTHZ_COUNT_PENDING(from) \
+	"SELECT count(*) FROM " from " WHERE account_id = ?1 " \
+	"AND status = 'pending'"
+
 enum store_status
 store_authz_count_pending(struct store *st, const char *account_id, size_t *n)
 {
@@ -215,9 +224,11 @@ store_authz_count_pending(struct store *st, const char *account_id, size_t *n)
 	enum store_status	 rc = STORE_ERR;
 
 	*n = 0;
-	if ((q = store_prep(st, STMT_AUTHZ_COUNT_PENDING,
-	    "SELECT count(*) FROM authzs WHERE account_id = ?1 "
-	    "AND status = 'pending'")) == NULL)
+	if ((q = st->pend && !st->main_pending ?
+	    store_prep(st, STMT_AUTHZ_COUNT_PENDING,
+	    SQL_AUTHZ_COUNT_PENDING("pend.authzs")) :
+	    store_prep(st, STMT_AUTHZ_COUNT_PENDING_ALL,
+	    SQL_AUTHZ_COUNT_PENDING("authzs"))) == NULL)
 		goto out;
 	if (store_bind_text(q, 1, account_id) != 0) {
 		rc = store_fail(st, "authz_count_pending");
@@ -285,15 +296,17 @@ chall_cas_miss(struct store *st, const char *id)
 
 /*
  * RFC 8555 §7.5.1, HARDENING X20: one statement claims the validation
- * only while the authz is pending and no sibling challenge has started
- * (the siblings read through the view: both tiers).
+ * only while the authz is pending and no sibling challenge has started.
+ * An authorization and its challenges share a tier, so the statement
+ * reads only its own: a pending challenge's claim reads nothing of the
+ * file (no WAL read lock, ARCHITECTURE §4.6).
  */
 #define SQL_CHALL_BEGIN(db) \
 	"UPDATE " db ".challenges SET status = ?3 " \
 	"WHERE id = ?1 AND status = ?2 " \
-	"AND EXISTS (SELECT 1 FROM authzs a WHERE a.id = challenges.authz_id " \
-	"AND a.status = ?4) " \
-	"AND NOT EXISTS (SELECT 1 FROM challenges c " \
+	"AND EXISTS (SELECT 1 FROM " db ".authzs a " \
+	"WHERE a.id = challenges.authz_id AND a.status = ?4) " \
+	"AND NOT EXISTS (SELECT 1 FROM " db ".challenges c " \
 	"WHERE c.authz_id = challenges.authz_id AND c.status <> ?2)"
 
 enum store_status

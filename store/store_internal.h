@@ -51,6 +51,7 @@ enum store_stmt {
 	STMT_ORDER_RECOVER,
 	STMT_ORDER_ACCOUNT,
 	STMT_ORDERS_OF_AUTHZ,
+	STMT_ORDERS_OF_AUTHZ_PEND,
 	STMT_ORDERS_EXPIRE_BY_AUTHZ,
 	STMT_ORDERS_EXPIRE,
 	/* authorizations and challenges */
@@ -61,6 +62,7 @@ enum store_stmt {
 	STMT_AUTHZ_SET_STATUS,
 	STMT_AUTHZ_FIND,
 	STMT_AUTHZ_COUNT_PENDING,
+	STMT_AUTHZ_COUNT_PENDING_ALL,
 	STMT_AUTHZ_EXPIRE,
 	STMT_CHALL_INSERT,
 	STMT_CHALL_BY_AUTHZ,
@@ -96,6 +98,8 @@ enum store_stmt {
 	STMT_AUTHZ_GET_M,
 	STMT_CHALL_BY_AUTHZ_M,
 	STMT_CHALL_GET_M,
+	STMT_ORDER_GET_M,
+	STMT_ORDER_IDENTS_M,
 	/* an order's move from pend to main (store_pending.c) */
 	STMT_PEND_MOVE_AUTHZS,
 	STMT_PEND_MOVE_CHALLS,
@@ -135,6 +139,7 @@ struct store {
 	bool		 relaxed;	/* this transaction: synchronous=NORMAL */
 	bool		 snap;		/* store_read_begin's snapshot is open */
 	bool		 pend;		/* the pending tier is attached */
+	bool		 main_pending;	/* main held pending authzs at attach */
 	bool		 tx_pending;	/* the open transaction: store_begin_pending */
 	bool		 snap_resume;	/* reopen the snapshot when it ends */
 	/* Group commit (store_set_group_commit); see store_sync.c. */

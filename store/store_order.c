@@ -165,16 +165,40 @@ out:
 	return rc;
 }
 
-enum store_status
-store_order_create(struct store *st, struct acme_order *o,
-    struct acme_authz *authzs, size_t nauthz)
+/* X22: account id exists (else STORE_NOTFOUND) and is valid (CONFLICT). */
+static enum store_status
+account_valid(struct store *st, const char *id)
+{
+	sqlite3_stmt		*q;
+	enum store_status	 rc = STORE_ERR;
+	enum acme_account_status status;
+
+	if ((q = store_prep(st, STMT_ACCOUNT_STATUS,
+	    "SELECT status FROM accounts WHERE id = ?1")) == NULL)
+		return STORE_ERR;
+	if (store_bind_text(q, 1, id) != 0)
+		rc = store_fail(st, "order_create");
+	else if ((rc = store_step_row(st, q, "order_create")) == STORE_OK) {
+		if (acme_account_status_parse(
+		    (const char *)sqlite3_column_text(q, 0), &status) != 0)
+			rc = store_fail_msg(st, "order_create",
+			    "malformed account");
+		else if (status != ACME_ACCOUNT_VALID)
+			rc = STORE_CONFLICT;
+	}
+	store_reset(q);
+	return rc;
+}
+
+static enum store_status
+order_create(struct store *st, struct acme_order *o,
+    struct acme_authz *authzs, size_t nauthz, bool account_checked)
 {
 	sqlite3_stmt		*q = NULL;
 	char			 id[ACME_ID_SIZE], reuse_id[ACME_ID_SIZE];
 	char			 (*authz_ids)[ACME_ID_SIZE] = o->authz_ids;
 	bool			 isnew[ACME_MAX_IDENTIFIERS] = { false };
 	bool			 all_valid = true, in_tx = false;
-	enum acme_account_status astatus;
 	enum acme_order_status	 status;
 	enum store_status	 rc = STORE_ERR;
 	time_t			 created;
@@ -201,29 +225,13 @@ store_order_create(struct store *st, struct acme_order *o,
 		goto out;
 	in_tx = true;
 
-	/* HARDENING X22: only a valid account orders, checked under the lock. */
-	if ((q = store_prep(st, STMT_ACCOUNT_STATUS,
-	    "SELECT status FROM accounts WHERE id = ?1")) == NULL) {
-		rc = STORE_ERR;
+	/*
+	 * HARDENING X22: only a valid account orders, checked under the lock
+	 * (here, or by a caller of store_order_create_checked).
+	 */
+	if (!account_checked && (rc = account_valid(st, o->account_id)) !=
+	    STORE_OK)
 		goto out;
-	}
-	if (store_bind_text(q, 1, o->account_id) != 0) {
-		rc = store_fail(st, "order_create");
-		goto out;
-	}
-	if ((rc = store_step_row(st, q, "order_create")) != STORE_OK)
-		goto out;
-	if (acme_account_status_parse((const char *)sqlite3_column_text(q, 0),
-	    &astatus) != 0) {
-		rc = store_fail_msg(st, "order_create", "malformed account");
-		goto out;
-	}
-	store_reset(q);
-	q = NULL;
-	if (astatus != ACME_ACCOUNT_VALID) {
-		rc = STORE_CONFLICT;
-		goto out;
-	}
 
 	for (i = 0; i < nauthz; i++) {
 		if (authzs[i].id[0] != '\0') {
@@ -323,26 +331,47 @@ out:
 }
 
 enum store_status
+store_order_create(struct store *st, struct acme_order *o,
+    struct acme_authz *authzs, size_t nauthz)
+{
+	return order_create(st, o, authzs, nauthz, false);
+}
+
+enum store_status
+store_order_create_checked(struct store *st, struct acme_order *o,
+    struct acme_authz *authzs, size_t nauthz)
+{
+	return order_create(st, o, authzs, nauthz, true);
+}
+
+/*
+ * By ID, pend first (store_tier_find): an order and its identifiers share
+ * a tier, and a pending or ready order, the one a client polls and
+ * finalizes, is read without a WAL read lock on the file.
+ */
+#define SQL_ORDER_GET(db) \
+	"SELECT id, account_id, status, created, expires, not_before, " \
+	"not_after, cert_serial, profile, replaces, error_type, " \
+	"error_status, error_detail, " \
+	"(SELECT count(*) FROM " db ".order_identifiers WHERE order_id = ?1) " \
+	"FROM " db ".orders WHERE id = ?1"
+#define SQL_ORDER_IDENTS(db) \
+	"SELECT type, value, authz_id FROM " db ".order_identifiers " \
+	"WHERE order_id = ?1 ORDER BY position"
+
+enum store_status
 store_order_get(struct store *st, const char *id, struct acme_order *out)
 {
 	sqlite3_stmt		*q, *qi = NULL;
 	enum store_status	 rc = STORE_ERR;
 	sqlite3_int64		 n;
 	size_t			 i = 0;
+	int			 t = STORE_TIER_MAIN;
 
 	acme_order_clear(out);
-	if ((q = store_prep(st, STMT_ORDER_GET,
-	    "SELECT id, account_id, status, created, expires, not_before, "
-	    "not_after, cert_serial, profile, replaces, error_type, "
-	    "error_status, error_detail, "
-	    "(SELECT count(*) FROM order_identifiers WHERE order_id = ?1) "
-	    "FROM orders WHERE id = ?1")) == NULL)
-		goto out;
-	if (store_bind_text(q, 1, id) != 0) {
-		rc = store_fail(st, "order_get");
-		goto out;
-	}
-	if ((rc = store_step_row(st, q, "order_get")) != STORE_OK)
+	if ((q = store_tier_find(st, STMT_ORDER_GET, SQL_ORDER_GET("pend"),
+	    STMT_ORDER_GET_M, SQL_ORDER_GET("main"), id, "order_get", &t,
+	    &rc)) == NULL)
 		goto out;
 	if (store_col_copy(q, 0, out->id, sizeof(out->id)) != 0 ||
 	    store_col_copy(q, 1, out->account_id, sizeof(out->account_id)) != 0 ||
@@ -373,9 +402,9 @@ store_order_get(struct store *st, const char *id, struct acme_order *out)
 		goto out;
 	}
 	/* q stays active, so both reads see one snapshot. */
-	if ((qi = store_prep(st, STMT_ORDER_IDENTS,
-	    "SELECT type, value, authz_id FROM order_identifiers "
-	    "WHERE order_id = ?1 ORDER BY position")) == NULL) {
+	if ((qi = store_tier_prep(st, t, STMT_ORDER_IDENTS,
+	    SQL_ORDER_IDENTS("pend"), STMT_ORDER_IDENTS_M,
+	    SQL_ORDER_IDENTS("main"))) == NULL) {
 		rc = STORE_ERR;
 		goto out;
 	}
@@ -848,9 +877,38 @@ out:
 	return rc;
 }
 
-enum store_status
-store_orders_of_authz(struct store *st, const char *authz_id,
-    struct store_authz_order **out, size_t *n)
+/*
+ * RFC 8555 §7.1.6: what the RA needs to move each order on. Column 3 is
+ * whether column 2 saw every authorization of the order.
+ */
+#define SQL_ORDERS_OF_AUTHZ \
+	"SELECT o.id, o.status, NOT EXISTS (SELECT 1 " \
+	"FROM order_identifiers oi JOIN authzs a ON a.id = oi.authz_id " \
+	"WHERE oi.order_id = o.id AND a.status <> ?2), 1 " \
+	"FROM orders o WHERE o.id IN " \
+	"(SELECT order_id FROM order_identifiers WHERE authz_id = ?1)"
+/*
+ * The same in pend alone. An order in main names only authorizations in
+ * main (the reservation moves all of an order's), so the orders of an
+ * authorization in pend are all in pend; one of them may name a valid
+ * authorization in main (--authz-reuse), which this query does not see.
+ */
+#define SQL_ORDERS_OF_AUTHZ_PEND \
+	"SELECT o.id, o.status, NOT EXISTS (SELECT 1 " \
+	"FROM pend.order_identifiers oi JOIN pend.authzs a " \
+	"ON a.id = oi.authz_id WHERE oi.order_id = o.id AND a.status <> ?2), " \
+	"(SELECT count(*) FROM pend.order_identifiers oi " \
+	"WHERE oi.order_id = o.id) = (SELECT count(*) " \
+	"FROM pend.order_identifiers oi JOIN pend.authzs a " \
+	"ON a.id = oi.authz_id WHERE oi.order_id = o.id) " \
+	"FROM pend.orders o WHERE o.id IN " \
+	"(SELECT order_id FROM pend.order_identifiers WHERE authz_id = ?1)"
+
+/* Run one of the two; *whole: every row saw all of its order's authzs. */
+static enum store_status
+orders_of_authz_run(struct store *st, enum store_stmt slot, const char *sql,
+    const char *authz_id, struct store_authz_order **out, size_t *n,
+    bool *whole)
 {
 	sqlite3_stmt		*q;
 	struct store_authz_order *v = NULL, *nv;
@@ -859,14 +917,8 @@ store_orders_of_authz(struct store *st, const char *authz_id,
 
 	*out = NULL;
 	*n = 0;
-	/* RFC 8555 §7.1.6: what the RA needs to move each order on. */
-	if ((q = store_prep(st, STMT_ORDERS_OF_AUTHZ,
-	    "SELECT o.id, o.status, NOT EXISTS (SELECT 1 "
-	    "FROM order_identifiers oi JOIN authzs a ON a.id = oi.authz_id "
-	    "WHERE oi.order_id = o.id AND a.status <> ?2) "
-	    "FROM orders o WHERE o.id IN "
-	    "(SELECT order_id FROM order_identifiers WHERE authz_id = ?1)"))
-	    == NULL)
+	*whole = true;
+	if ((q = store_prep(st, slot, sql)) == NULL)
 		return STORE_ERR;
 	if (store_bind_text(q, 1, authz_id) != 0 ||
 	    store_bind_text(q, 2, acme_authz_status_str(ACME_AUTHZ_VALID)) !=
@@ -895,6 +947,8 @@ store_orders_of_authz(struct store *st, const char *authz_id,
 			goto out;
 		}
 		v[got].all_authzs_valid = sqlite3_column_int(q, 2) != 0;
+		if (sqlite3_column_int(q, 3) == 0)
+			*whole = false;
 		got++;
 	}
 	if (rc == STORE_NOTFOUND) {
@@ -907,4 +961,27 @@ out:
 	store_reset(q);
 	free(v);
 	return rc;
+}
+
+enum store_status
+store_orders_of_authz(struct store *st, const char *authz_id,
+    struct store_authz_order **out, size_t *n)
+{
+	enum store_status	 rc;
+	bool			 whole;
+
+	/*
+	 * Pend alone first: a pending authorization's orders are read with
+	 * no WAL read lock on the file. Both tiers when it found nothing
+	 * (the authorization is in main) or not every authorization.
+	 */
+	if (store_tier_first(st) == STORE_TIER_PEND) {
+		rc = orders_of_authz_run(st, STMT_ORDERS_OF_AUTHZ_PEND,
+		    SQL_ORDERS_OF_AUTHZ_PEND, authz_id, out, n, &whole);
+		if (rc != STORE_OK || (*n > 0 && whole))
+			return rc;
+		free(*out);
+	}
+	return orders_of_authz_run(st, STMT_ORDERS_OF_AUTHZ,
+	    SQL_ORDERS_OF_AUTHZ, authz_id, out, n, &whole);
 }

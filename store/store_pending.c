@@ -117,6 +117,23 @@ pend_table_sql(struct store *st, const char *table, char *buf, size_t sz)
 	return n < 0 || (size_t)n >= sz - o ? -1 : 0;
 }
 
+/* Does sql (one SELECT, no parameters) return a row? -1 on error. */
+static int
+row_exists(struct store *st, const char *sql, bool *out)
+{
+	sqlite3_stmt	*q;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	*out = rc == SQLITE_ROW;
+	return 0;
+}
+
 int
 store_pending_attach(struct store *st)
 {
@@ -157,6 +174,18 @@ store_pending_attach(struct store *st)
 		}
 	}
 	if (sqlite3_exec(st->db, pend_indexes, NULL, NULL, NULL) != SQLITE_OK) {
+		store_fail(st, "pending tier");
+		return -1;
+	}
+	/*
+	 * A pending authorization is created in pend and leaves it only as
+	 * valid (the reservation moves those of a ready order), so main has
+	 * one only in a database an earlier version wrote. If this one has
+	 * any, counts of pending authorizations read both tiers for as long
+	 * as it stays open (store_authz_count_pending).
+	 */
+	if (row_exists(st, "SELECT 1 FROM main.authzs "
+	    "WHERE status = 'pending' LIMIT 1", &st->main_pending) == -1) {
 		store_fail(st, "pending tier");
 		return -1;
 	}

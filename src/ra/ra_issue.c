@@ -437,10 +437,17 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 		goto out;
 	log_info("issued %s for order %s (%s)", serial, o.id, cyc.rec.names);
 	metrics_issuance(o.profile);
-	if (store_order_get(st, o.id, out) != STORE_OK) {
-		ra_internal(st, prob, "order reread");
-		goto out;
-	}
+	/*
+	 * The order as the record's compare-and-set left it (processing ->
+	 * valid with this serial, nothing else changed), not read back from
+	 * the file: a read there would take a WAL read lock after a commit,
+	 * moving a read mark (ARCHITECTURE §4.6).
+	 */
+	acme_order_clear(out);
+	*out = o;
+	memset(&o, 0, sizeof(o));
+	out->status = ACME_ORDER_VALID;
+	snprintf(out->cert_serial, sizeof(out->cert_serial), "%s", serial);
 	ret = 0;
 out:
 	ra_unlock(ra);

@@ -21,6 +21,7 @@
 #include "policy.h"
 #include "profile.h"
 #include "ra.h"
+#include "acctcache.h"
 #include "ra_internal.h"
 #include "va.h"
 
@@ -199,6 +200,7 @@ ra_new_order(struct ra *ra, const struct acme_account *acct,
 	const struct profile	*prof = NULL;
 	time_t			 now = time(NULL);
 	enum store_status	 rc;
+	struct acme_account	 cur = { 0 };
 	size_t			 pending;
 	int			 ret = -1;
 
@@ -292,7 +294,17 @@ ra_new_order(struct ra *ra, const struct acme_account *acct,
 	for (size_t i = 0; i < req->nids; i++)
 		if (authzs[i].expires != 0 && authzs[i].expires < out->expires)
 			out->expires = authzs[i].expires;
-	rc = store_order_create(st, out, authzs, req->nids);
+	/*
+	 * X22 under this lock: the account cache is coherent with the
+	 * file under db_mu (acctcache.h), so a valid cached account needs
+	 * no read of the file; otherwise the store reads it.
+	 */
+	if (acctcache_get(ra->accts, acct->id, &cur) &&
+	    cur.status == ACME_ACCOUNT_VALID)
+		rc = store_order_create_checked(st, out, authzs, req->nids);
+	else
+		rc = store_order_create(st, out, authzs, req->nids);
+	acme_account_clear(&cur);
 	if (rc == STORE_CONFLICT || rc == STORE_NOTFOUND) {
 		acme_problem_setx(prob, ACME_P_UNAUTHORIZED, 401,
 		    "the account is no longer valid");

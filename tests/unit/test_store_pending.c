@@ -326,6 +326,8 @@ test_pending_reads_by_id_leave_the_file_alone(void **state)
 	struct acme_order	 o1, o2;
 	struct acme_authz	 az1, az2, got = { 0 };
 	struct acme_challenge	 c;
+	struct store_authz_order *ao = NULL;
+	size_t			 n = 0;
 	bool			 sc = true;
 
 	account(f, &a);
@@ -348,6 +350,15 @@ test_pending_reads_by_id_leave_the_file_alone(void **state)
 	assert_string_equal(c.token, az2.chall[1].token);
 	assert_string_equal(got.id, az2.id);
 	acme_authz_clear(&got);
+	/* The order, the pending count, the orders of the authorization. */
+	assert_int_equal(status_of(f->st, o2.id), ACME_ORDER_PENDING);
+	assert_int_equal(store_authz_count_pending(f->st, a.id, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_orders_of_authz(f->st, az2.id, &ao, &n),
+	    STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(ao[0].id, o2.id);
+	free(ao);
 	assert_false(file_read(f));
 	/* In the file: found there (with its one validated challenge). */
 	assert_int_equal(store_authz_get(f->st, az1.id, &got), STORE_OK);
@@ -357,6 +368,16 @@ test_pending_reads_by_id_leave_the_file_alone(void **state)
 	acme_authz_clear(&got);
 	assert_true(file_read(f));
 	store_read_end(f->st);
+	assert_int_equal(store_read_begin(f->st), STORE_OK);
+	assert_int_equal(status_of(f->st, o1.id), ACME_ORDER_PROCESSING);
+	assert_true(file_read(f));
+	store_read_end(f->st);
+	/* A pending challenge's claim, in a transaction of the caller. */
+	assert_int_equal(store_begin_pending(f->st), STORE_OK);
+	assert_int_equal(store_challenge_begin(f->st, az2.chall[0].id),
+	    STORE_OK);
+	assert_false(file_read(f));
+	assert_int_equal(store_rollback(f->st), STORE_OK);
 	assert_int_equal(store_challenge_get(f->st, az1.chall[0].id, &c, &got),
 	    STORE_OK);
 	assert_string_equal(got.id, az1.id);
@@ -366,6 +387,76 @@ test_pending_reads_by_id_leave_the_file_alone(void **state)
 	    &got), STORE_NOTFOUND);
 	assert_int_equal(store_challenge_get(f->st, az1.chall[1].id, &c, NULL),
 	    STORE_NOTFOUND);	/* never attempted: dropped at the move */
+	acme_order_clear(&o1);
+	acme_order_clear(&o2);
+	acme_account_clear(&a);
+}
+
+/*
+ * The orders of a pending authorization are read in pend alone, but an
+ * order may also name a reused authorization in the file (--authz-reuse):
+ * then "every authorization valid" is decided with both tiers, so one
+ * deactivated in the file still counts (RFC 8555 §7.1.6).
+ */
+static void
+test_pending_orders_of_authz_see_reused_file_authz(void **state)
+{
+	struct fx		*f = *state;
+	struct acme_account	 a;
+	struct acme_order	 o1, o2;
+	struct acme_authz	 az1, az[2];
+	struct store_authz_order *ao = NULL;
+	size_t			 n = 0;
+	bool			 sc = true;
+
+	account(f, &a);
+	order(f, &a, "mixed-a.test", ACME_AUTHZ_PENDING, NULL, f->now + 3600,
+	    &o1, &az1);
+	validate(f, &o1, &az1);
+	assert_int_equal(store_order_begin_processing(f->st, o1.id, "0a06",
+	    &sc), STORE_OK);		/* az1 is in the file now */
+	/* o2: az1 reused, and a new authorization in pend */
+	memset(&o2, 0, sizeof(o2));
+	memset(az, 0, sizeof(az));
+	assert_int_equal(acme_order_alloc_idents(&o2, 2), 0);
+	snprintf(o2.account_id, sizeof(o2.account_id), "%s", a.id);
+	o2.created = f->now;
+	o2.expires = f->now + 3600;
+	o2.idents[0] = az1.ident;
+	o2.idents[1].type = ACME_IDENT_DNS;
+	snprintf(o2.idents[1].value, sizeof(o2.idents[1].value),
+	    "mixed-b.test");
+	snprintf(az[0].id, sizeof(az[0].id), "%s", az1.id);
+	az[1].ident = o2.idents[1];
+	az[1].status = ACME_AUTHZ_PENDING;
+	az[1].expires = o2.expires;
+	az[1].nchall = 1;
+	az[1].chall[0].type = ACME_CHALL_HTTP01;
+	snprintf(az[1].chall[0].token, sizeof(az[1].chall[0].token),
+	    "mixedtok000001");
+	assert_int_equal(store_order_create(f->st, &o2, az, 2), STORE_OK);
+	assert_int_equal(o2.status, ACME_ORDER_PENDING);
+	assert_int_equal(store_authz_set_status(f->st, az[1].id,
+	    ACME_AUTHZ_PENDING, ACME_AUTHZ_VALID), STORE_OK);
+	assert_int_equal(store_orders_of_authz(f->st, az[1].id, &ao, &n),
+	    STORE_OK);
+	assert_int_equal(n, 1);
+	assert_true(ao[0].all_authzs_valid);
+	free(ao);
+	/* the reused one, in the file, deactivated: not every one is valid */
+	assert_int_equal(store_authz_set_status(f->st, az1.id,
+	    ACME_AUTHZ_VALID, ACME_AUTHZ_DEACTIVATED), STORE_OK);
+	assert_int_equal(store_orders_of_authz(f->st, az[1].id, &ao, &n),
+	    STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(ao[0].id, o2.id);
+	assert_false(ao[0].all_authzs_valid);
+	free(ao);
+	/* and from the file's side, o2 is found in pend */
+	assert_int_equal(store_orders_of_authz(f->st, az1.id, &ao, &n),
+	    STORE_OK);
+	assert_int_equal(n, 2);
+	free(ao);
 	acme_order_clear(&o1);
 	acme_order_clear(&o2);
 	acme_account_clear(&a);
@@ -440,6 +531,44 @@ test_pending_objects_do_not_survive_a_reopen(void **state)
 }
 
 /*
+ * A database an earlier version wrote may hold pending authorizations in
+ * the file: the pending count reads both tiers then (main_pending, set
+ * when the tier is attached), and pend alone otherwise.
+ */
+static void
+test_pending_count_sees_earlier_versions_pending_authzs(void **state)
+{
+	struct fx		*f = *state;
+	struct acme_account	 a;
+	struct acme_order	 o;
+	struct acme_authz	 az;
+	char			 sql[256], err[256];
+	size_t			 n = 0;
+
+	account(f, &a);
+	order(f, &a, "now.test", ACME_AUTHZ_PENDING, NULL, f->now + 3600,
+	    &o, &az);
+	assert_int_equal(store_read_begin(f->st), STORE_OK);
+	assert_int_equal(store_authz_count_pending(f->st, a.id, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_false(file_read(f));
+	store_read_end(f->st);
+	/* as an earlier version left it: a pending authorization in main */
+	snprintf(sql, sizeof(sql), "INSERT INTO main.authzs (id, account_id, "
+	    "ident_type, ident_value, status, expires) VALUES "
+	    "('legacyAuthzId000000000', '%s', 'dns', 'old.test', 'pending', "
+	    "%lld)", a.id, (long long)f->now + 3600);
+	assert_int_equal(sqlite3_exec(f->st->db, sql, NULL, NULL, NULL),
+	    SQLITE_OK);
+	store_close(f->st);
+	assert_non_null(f->st = store_open(f->path, err, sizeof(err)));
+	assert_int_equal(store_authz_count_pending(f->st, a.id, &n), STORE_OK);
+	assert_int_equal(n, 1);		/* the pend one died with the process */
+	acme_order_clear(&o);
+	acme_account_clear(&a);
+}
+
+/*
  * Pending writes take no write lock on the file: while another process
  * holds it, a new order and its validation still go through at once.
  */
@@ -490,6 +619,12 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_pending_reads_by_id_leave_the_file_alone,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_pending_orders_of_authz_see_reused_file_authz,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_pending_count_sees_earlier_versions_pending_authzs,
 		    setup, teardown),
 	};
 

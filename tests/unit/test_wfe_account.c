@@ -385,6 +385,47 @@ test_wfe_a12_deactivated_account_requests_are_401(void **state)
 	wh_acct_free(&a);
 }
 
+/*
+ * X22 in the RA: a newOrder that authenticated while its account was
+ * valid, and reaches the lock after the deactivation committed, creates
+ * nothing, also when the RA's account cache holds the deactivated row
+ * (ra_new_order trusts only a cached valid row, src/ra/ra_order.c).
+ */
+static void
+test_wfe_x22_new_order_after_deactivation_under_lock(void **state)
+{
+	struct wh			*f = *state;
+	struct wacct			 a;
+	struct acme_account		 before = { 0 }, after = { 0 };
+	struct acme_req_new_order	 req;
+	struct acme_order		 o = { 0 };
+	struct acme_problem		 prob;
+	EVP_PKEY			*k = NULL;
+
+	wh_account(f, &a);
+	/* the request's view: authenticated, valid */
+	assert_int_equal(ra_account_auth(f->ra, a.id, &before, &k, &prob), 0);
+	assert_int_equal(before.status, ACME_ACCOUNT_VALID);
+	EVP_PKEY_free(k);
+	deactivate(f, &a);
+	/* a later request caches the deactivated row */
+	assert_int_equal(ra_account_auth(f->ra, a.id, &after, &k, &prob), 0);
+	assert_int_equal(after.status, ACME_ACCOUNT_DEACTIVATED);
+	EVP_PKEY_free(k);
+	memset(&req, 0, sizeof(req));
+	req.ids[0].type = ACME_IDENT_DNS;
+	snprintf(req.ids[0].value, sizeof(req.ids[0].value), "x22.test");
+	req.nids = 1;
+	memset(&prob, 0, sizeof(prob));
+	assert_int_equal(ra_new_order(f->ra, &before, &req, &o, &prob), -1);
+	assert_int_equal(prob.status, 401);
+	assert_int_equal(prob.type, ACME_P_UNAUTHORIZED);
+	acme_order_clear(&o);
+	acme_account_clear(&before);
+	acme_account_clear(&after);
+	wh_acct_free(&a);
+}
+
 /* A13: B's key cannot read or change A's account. */
 static void
 test_wfe_a13_other_account_cannot_touch_account(void **state)
@@ -1072,6 +1113,7 @@ main(void)
 		WH_TEST(test_wfe_a10_legacy_22_character_kid_still_works),
 		WH_TEST(test_wfe_a11_update_to_other_status_is_malformed),
 		WH_TEST(test_wfe_a12_deactivated_account_requests_are_401),
+		WH_TEST(test_wfe_x22_new_order_after_deactivation_under_lock),
 		WH_TEST(test_wfe_a13_other_account_cannot_touch_account),
 		WH_TEST(test_wfe_a14_update_with_key_field_leaves_key),
 		WH_TEST(test_wfe_r_rollover_succeeds_and_moves_the_key),

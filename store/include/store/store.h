@@ -232,6 +232,15 @@ enum store_status store_account_set_key(struct store *st, const char *id,
  */
 enum store_status store_order_create(struct store *st, struct acme_order *o,
 		    struct acme_authz *authzs, size_t nauthz);
+/*
+ * As store_order_create, for a caller that has itself checked, under the
+ * lock that orders this process's account writes, that the account exists
+ * and is valid (the RA's account cache, src/ra/acctcache.h): no read of
+ * the file (issue #17).
+ */
+enum store_status store_order_create_checked(struct store *st,
+		    struct acme_order *o, struct acme_authz *authzs,
+		    size_t nauthz);
 /* Fill *out with identifiers and authz IDs (heap; acme_order_clear). */
 enum store_status store_order_get(struct store *st, const char *id,
 		    struct acme_order *out);
