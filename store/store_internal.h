@@ -147,6 +147,7 @@ struct store {
 	bool		 commit_durable; /* the open transaction must be synced */
 	bool		 hook_durable;	/* on_commit -> on_wal (store_sync.c) */
 	_Atomic uint64_t durable_seq;	/* durable commits so far */
+	unsigned long	 section_locks;	/* store_section_begin's count */
 	uint64_t	 synced_seq;	/* of those, fsynced; sync_mu */
 	bool		 syncing;	/* a thread is in fdatasync; sync_mu */
 	int		 wal_fd;	/* -1 until the first store_sync */
@@ -158,6 +159,7 @@ struct store {
 	pthread_t	 ckpt_thread;
 	pthread_cond_t	 ckpt_cv;
 	bool		 ckpt_running, ckpt_wanted, ckpt_stop;
+	int		 ckpt_asked;	/* WAL pages at the last ask; 0: none */
 };
 
 /*
@@ -167,6 +169,12 @@ struct store {
  */
 #define STORE_VFS_NAME	"localacme-unix"
 const char	*store_vfs(void);
+/*
+ * Shared -shm locks db's main file has taken so far: one per read
+ * transaction on it (ever-growing; 0 when main is not on our VFS, which
+ * store_open never allows).
+ */
+unsigned long	 store_vfs_shared_locks(sqlite3 *db);
 
 /*
  * The cached statement `slot`, prepared from sql on first use. NULL on

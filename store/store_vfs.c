@@ -48,6 +48,7 @@ struct vfile {
 	sqlite3_int64	 run_off;	/* where run[0] goes in the file */
 	int		 hdr_open;	/* the run ends with a header */
 	int		 hdr_commit;	/* ... of a commit frame */
+	unsigned long	 shared_locks;	/* -shm shared locks taken */
 };
 
 static sqlite3_vfs	*root;
@@ -239,9 +240,18 @@ v_shmmap(sqlite3_file *p, int pg, int pgsz, int extend, void volatile **pp)
 	return REAL(p)->pMethods->xShmMap(REAL(p), pg, pgsz, extend, pp);
 }
 
+/*
+ * Every read transaction on a WAL database takes a shared lock on one of
+ * the -shm's read marks (wal.c, walTryBeginRead), whatever its statement
+ * or snapshot: counting them tells whether a connection has read the file
+ * (store_vfs_shared_locks).
+ */
 static int
 v_shmlock(sqlite3_file *p, int off, int n, int flags)
 {
+	if ((flags & (SQLITE_SHM_LOCK | SQLITE_SHM_SHARED)) ==
+	    (SQLITE_SHM_LOCK | SQLITE_SHM_SHARED))
+		((struct vfile *)p)->shared_locks++;
 	return REAL(p)->pMethods->xShmLock(REAL(p), off, n, flags);
 }
 
@@ -321,4 +331,15 @@ store_vfs(void)
 {
 	pthread_once(&once, setup);
 	return registered == SQLITE_OK ? STORE_VFS_NAME : NULL;
+}
+
+unsigned long
+store_vfs_shared_locks(sqlite3 *db)
+{
+	sqlite3_file	*f = NULL;
+
+	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &f) !=
+	    SQLITE_OK || f == NULL || f->pMethods != &io)
+		return 0;
+	return ((struct vfile *)f)->shared_locks;
 }

@@ -40,23 +40,38 @@ struct store *
 ra_lock(struct ra *ra)
 {
 	pthread_mutex_lock(&ra->db_mu);
+	store_section_begin(ra->st);
 	/* One read lock for the request's reads (store_read_begin). */
 	(void)store_read_begin(ra->st);
 	return ra->st;
 }
 
+struct store *
+ra_relock(struct ra *ra)
+{
+	pthread_mutex_lock(&ra->db_mu);
+	(void)store_read_begin(ra->st);
+	return ra->st;
+}
+
 /*
- * Let go of the lock, then wait until every durable commit so far is on
- * disk (store_sync: one fdatasync for all the threads waiting), so that
- * no answer leaves before what it reports, or could have read, survives a
- * power loss (HARDENING X03), and no thread holds the lock during an fsync.
+ * Let go of the lock, then, if the section read or wrote the file, wait
+ * until every durable commit so far is on disk (store_sync: one fdatasync
+ * for all the threads waiting), so that no answer leaves before what it
+ * reports, or could have read, survives a power loss (HARDENING X03), and
+ * no thread holds the lock during an fsync. A section that saw only the
+ * pending tier (store_section_read_file) reported nothing a power loss
+ * would not take with the process, and answers at once.
  */
 void
 ra_unlock(struct ra *ra)
 {
+	bool	 file;
+
 	store_read_end(ra->st);
+	file = store_section_read_file(ra->st);
 	pthread_mutex_unlock(&ra->db_mu);
-	if (store_sync(ra->st) != STORE_OK)
+	if (file && store_sync(ra->st) != STORE_OK)
 		log_err("ra: fdatasync of the database WAL: %s; what was "
 		    "just committed may not survive a power loss",
 		    strerror(errno));

@@ -28,10 +28,14 @@ struct ra {
 /*
  * Take the RA's lock and return its store connection; every store call
  * of the RA happens between ra_lock and ra_unlock. ra_unlock lets go of
- * the lock, then waits until every durable commit so far is on disk
- * (store_sync), so no answer leaves before what it reports is durable.
+ * the lock, then, if the section read or wrote the file, waits until
+ * every durable commit so far is on disk (store_sync), so no answer
+ * leaves before what it reports is durable. ra_relock takes the lock
+ * again within one section (the issuance cycle, after signing): what
+ * the section read before still counts at its ra_unlock.
  */
 struct store	*ra_lock(struct ra *ra);
+struct store	*ra_relock(struct ra *ra);
 void		 ra_unlock(struct ra *ra);
 
 /*

@@ -216,7 +216,7 @@ ra_issue_cycle(struct ra *ra, struct store *st, struct ra_issue_cycle *c)
 	rc = ca_sign_leaf(ra->ca, c->req, &c->leaf, &c->chain);
 	if (rc == 0)
 		cycle_fault(c, "p3");	/* X01 P3: signed, not stored */
-	st = ra_lock(ra);		/* the same connection, locked again */
+	st = ra_relock(ra);	/* the same connection and section */
 	if (rc == -1) {
 		if (c->order_id != NULL)
 			return order_fail(st, c, "the certificate could not "

@@ -816,6 +816,42 @@ test_store_group_commit_checkpoints_in_background(void **state)
 }
 
 /*
+ * store_section_read_file: a lock section that read only the pending
+ * tier did not read the file (its answer need not wait for an fsync);
+ * one that read a row of the file, or wrote, did.
+ */
+static void
+test_store_section_read_file(void **state)
+{
+	static const char *const names[] = { "section.example.test" };
+	struct fx		*f = *state;
+	struct acme_account	 a, got = { 0 };
+	struct acme_order	 o, go = { 0 };
+	struct acme_authz	 az[1];
+
+	assert_int_equal(store_set_group_commit(f->st), STORE_OK);
+	assert_int_equal(make_account(f->st, "tp-section", &a), STORE_OK);
+	assert_int_equal(make_order(f->st, a.id, names, 1, &o, az), STORE_OK);
+	store_section_begin(f->st);
+	assert_int_equal(store_read_begin(f->st), STORE_OK);
+	assert_int_equal(store_order_get(f->st, o.id, &go), STORE_OK);
+	acme_order_clear(&go);
+	store_read_end(f->st);
+	assert_false(store_section_read_file(f->st));
+	assert_int_equal(store_account_get(f->st, a.id, &got), STORE_OK);
+	acme_account_clear(&got);
+	assert_true(store_section_read_file(f->st));
+	/* a write, with no read before it in the section */
+	store_section_begin(f->st);
+	acme_account_clear(&got);
+	assert_int_equal(make_account(f->st, "tp-section-2", &got), STORE_OK);
+	assert_true(store_section_read_file(f->st));
+	acme_account_clear(&got);
+	acme_order_clear(&o);
+	acme_account_clear(&a);
+}
+
+/*
  * store_vfs.c: the frames of one commit go out in one write, each header
  * with its page. SQLite's unix VFS calls pwrite64 through its system-call
  * table, which a test may replace (xSetSystemCall): count the writes by
@@ -2709,6 +2745,7 @@ main(void)
 		FILE_(test_store_group_commit_relaxed_write_needs_no_sync),
 		FILE_(test_store_group_commit_threads_share_fsyncs),
 		FILE_(test_store_group_commit_checkpoints_in_background),
+		FILE_(test_store_section_read_file),
 		FILE_(test_store_wal_commit_frames_one_write),
 		FILE_(test_store_wal_held_frames_read_back),
 		FILE_(test_store_wal_copy_recovers_every_commit),

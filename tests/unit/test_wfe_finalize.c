@@ -1,8 +1,11 @@
 /* test_wfe_finalize.c - finalize, CSR rules, certificate download and revocation through the WFE (HARDENING F01-F26, V01-V09; RFC 8555 §7.4, §7.6) */
 /* SPDX-License-Identifier: MIT */
 
+#include <sys/syscall.h>
+
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <unistd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1554,11 +1557,50 @@ test_wfe_v09_kid_signed_by_cert_key_is_malformed(void **state)
 	wh_acct_free(&a);
 }
 
+/*
+ * HARDENING X03 under group commit: the answer to a finalize leaves only
+ * after the record is fsynced (its lock section wrote the file, so
+ * ra_unlock runs store_sync); a lock section that read only the pending
+ * tier (an order's authorization, before any finalize) syncs nothing.
+ * This binary's fdatasync() wraps libc's and counts the calls.
+ */
+static _Atomic int	fdatasyncs;
+
+int
+fdatasync(int fd)
+{
+	fdatasyncs++;
+	return (int)syscall(SYS_fdatasync, fd);
+}
+
+static void
+test_wfe_x03_finalize_answer_after_fsync(void **state)
+{
+	struct wh		*f = *state;
+	struct wacct		 a;
+	struct word		 o;
+	struct wr		 r;
+	EVP_PKEY		*k = tu_key_ec256();
+	const char		*n[] = { "x03.test" };
+
+	wh_account(f, &a);
+	wh_ready_order(f, &a, n, 1, &o);
+	fdatasyncs = 0;
+	wh_finalize(f, &a, &o, k, n, 1, &r);
+	wh_assert_ok(&r, 200);
+	assert_string_equal(wr_str(&r, "status"), "valid");
+	assert_true(fdatasyncs >= 1);
+	wr_clear(&r);
+	EVP_PKEY_free(k);
+	wh_acct_free(&a);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		WH_TEST(test_wfe_f01_pending_order_is_order_not_ready),
+		WH_TEST(test_wfe_x03_finalize_answer_after_fsync),
 		WH_TEST(test_wfe_f02_valid_order_is_order_not_ready),
 		WH_TEST(test_wfe_f03_invalid_order_is_order_not_ready),
 		WH_TEST(test_wfe_f04_f05_f26_name_mismatch_is_bad_csr_then_retry),

@@ -114,6 +114,17 @@ bool		 store_err_is_full(const struct store *st);
  */
 enum store_status store_set_group_commit(struct store *st);
 enum store_status store_sync(struct store *st);
+/*
+ * A lock section (the caller's serialization, held): store_section_begin
+ * at its start; store_section_read_file, before it ends, tells whether
+ * anything in it read or wrote the file (a read transaction on main, which
+ * every statement on main's tables and every write transaction takes).
+ * One that did not saw only the pending tier, which a power loss takes
+ * with the process anyway, so its answer need not wait for store_sync
+ * (issue #17: no wait for other threads' fsyncs).
+ */
+void store_section_begin(struct store *st);
+bool store_section_read_file(struct store *st);
 
 /* Busy timeout in milliseconds (0 = fail at once). STORE_OK or STORE_ERR. */
 enum store_status store_set_busy_timeout(struct store *st, int ms);
