@@ -189,6 +189,8 @@ store_pending_attach(struct store *st)
 		store_fail(st, "pending tier");
 		return -1;
 	}
+	/* That read the whole table: give its pages back to the heap. */
+	(void)sqlite3_db_release_memory(st->db);
 	st->pend = true;
 	return 0;
 }
