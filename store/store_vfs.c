@@ -18,9 +18,10 @@
  * keeps back the frames of a WAL file's run of appends and writes them
  * as one write of the same bytes to the same offsets when the commit
  * frame's page arrives (a header whose "database size after commit" is
- * not 0), when the run reaches RUN_MAX bytes, or before any other call
+ * not 0), when the run reaches RUN_MAX bytes, before any other call
  * on that file (read, sync, truncate, size, lock, file control, close,
- * a write that does not append to the run). So what is on disk after
+ * a write that does not append to the run), and before the connection
+ * lets go of any -shm lock, the WAL write lock among them. So what is on disk after
  * any sync or read is what SQLite wrote itself, in its order, and no
  * reader, sync or checkpoint can miss a byte; the only difference is
  * that the frames of one transaction reach the file together instead of
@@ -49,7 +50,15 @@ struct vfile {
 	int		 hdr_open;	/* the run ends with a header */
 	int		 hdr_commit;	/* ... of a commit frame */
 	unsigned long	 shared_locks;	/* -shm shared locks taken */
+	/* Pairs a database with its WAL (by SQLite's filename pointer). */
+	const char	*dbname;	/* the database's name, either file */
+	struct vfile	*wal_of;	/* a database's open WAL; registry_mu */
+	struct vfile	*next;		/* the open databases; registry_mu */
 };
+
+/* The databases open through this VFS, so a WAL can find its own. */
+static pthread_mutex_t	 registry_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct vfile	*registry;
 
 static sqlite3_vfs	*root;
 static sqlite3_vfs	 vfs;
@@ -97,6 +106,23 @@ is_commit(const unsigned char *h)
 	return (h[4] | h[5] | h[6] | h[7]) != 0;
 }
 
+static void
+unregister(struct vfile *f)
+{
+	struct vfile	**pp;
+
+	pthread_mutex_lock(&registry_mu);
+	for (pp = &registry; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == f && !f->wal) {	/* a database: leave the list */
+			*pp = f->next;
+			break;
+		}
+		if (f->wal && (*pp)->wal_of == f)	/* a WAL: unpair */
+			(*pp)->wal_of = NULL;
+	}
+	pthread_mutex_unlock(&registry_mu);
+}
+
 static int
 v_close(sqlite3_file *p)
 {
@@ -104,6 +130,7 @@ v_close(sqlite3_file *p)
 	int		 rc, rc2;
 
 	rc = flush(f);
+	unregister(f);
 	rc2 = f->real->pMethods->xClose(f->real);
 	sqlite3_free(f->run);
 	f->run = NULL;
@@ -249,9 +276,23 @@ v_shmmap(sqlite3_file *p, int pg, int pgsz, int extend, void volatile **pp)
 static int
 v_shmlock(sqlite3_file *p, int off, int n, int flags)
 {
+	struct vfile	*f = (struct vfile *)p;
+	int		 rc;
+
 	if ((flags & (SQLITE_SHM_LOCK | SQLITE_SHM_SHARED)) ==
 	    (SQLITE_SHM_LOCK | SQLITE_SHM_SHARED))
-		((struct vfile *)p)->shared_locks++;
+		f->shared_locks++;
+	/*
+	 * Before a lock is let go (the WAL write lock among them), write
+	 * what this connection holds back: frames of a transaction that
+	 * rolled back after spilling pages must reach the WAL while the
+	 * write lock is still ours, as SQLite wrote them, and not later
+	 * over the frames another connection appends at the same offsets.
+	 * Only this connection uses its WAL handle, on this thread.
+	 */
+	if ((flags & SQLITE_SHM_UNLOCK) && f->wal_of != NULL &&
+	    (rc = flush(f->wal_of)) != SQLITE_OK)
+		return rc;
 	return REAL(p)->pMethods->xShmLock(REAL(p), off, n, flags);
 }
 
@@ -310,6 +351,22 @@ v_open(sqlite3_vfs *self, const char *name, sqlite3_file *p, int flags,
 		return SQLITE_CANTOPEN;
 	}
 	f->base.pMethods = &io;
+	if (flags & SQLITE_OPEN_MAIN_DB) {
+		f->dbname = name;
+		pthread_mutex_lock(&registry_mu);
+		f->next = registry;
+		registry = f;
+		pthread_mutex_unlock(&registry_mu);
+	} else if (f->wal && name != NULL) {
+		f->dbname = sqlite3_filename_database(name);
+		pthread_mutex_lock(&registry_mu);
+		for (struct vfile *d = registry; d != NULL; d = d->next)
+			if (d->dbname == f->dbname) {
+				d->wal_of = f;
+				break;
+			}
+		pthread_mutex_unlock(&registry_mu);
+	}
 	return rc;
 }
 

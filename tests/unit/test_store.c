@@ -954,6 +954,142 @@ test_store_wal_held_frames_read_back(void **state)
 	assert_true(ok);
 }
 
+/* A database and its WAL opened through the store's VFS, as SQLite does. */
+struct vpair {
+	sqlite3_vfs		*v;
+	sqlite3_file		*db, *wal;
+	sqlite3_filename	 fn;
+	char			 dbpath[160], walpath[168];
+};
+
+static void
+vpair_open(struct vpair *p, const char *base)
+{
+	void volatile	*shm = NULL;
+	char		 j[168];
+	int		 out = 0;
+
+	assert_non_null(p->v = sqlite3_vfs_find(store_vfs()));
+	snprintf(p->dbpath, sizeof(p->dbpath), "%s.vfs", base);
+	snprintf(j, sizeof(j), "%s-journal", p->dbpath);
+	snprintf(p->walpath, sizeof(p->walpath), "%s-wal", p->dbpath);
+	assert_non_null(p->fn = sqlite3_create_filename(p->dbpath, j,
+	    p->walpath, 0, NULL));
+	assert_non_null(p->db = calloc(1, (size_t)p->v->szOsFile));
+	assert_non_null(p->wal = calloc(1, (size_t)p->v->szOsFile));
+	assert_int_equal(p->v->xOpen(p->v, p->fn, p->db, SQLITE_OPEN_MAIN_DB |
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &out), SQLITE_OK);
+	assert_int_equal(p->v->xOpen(p->v, sqlite3_filename_wal(p->fn),
+	    p->wal, SQLITE_OPEN_WAL | SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE, &out), SQLITE_OK);
+	assert_int_equal(p->db->pMethods->xShmMap(p->db, 0, 32768, 1, &shm),
+	    SQLITE_OK);
+}
+
+static void
+vpair_close(struct vpair *p)
+{
+	assert_int_equal(p->wal->pMethods->xClose(p->wal), SQLITE_OK);
+	assert_int_equal(p->db->pMethods->xShmUnmap(p->db, 1), SQLITE_OK);
+	assert_int_equal(p->db->pMethods->xClose(p->db), SQLITE_OK);
+	free(p->wal);
+	free(p->db);
+	sqlite3_free_filename(p->fn);
+	unlink(p->dbpath);
+	unlink(p->walpath);
+}
+
+/* The 4096 bytes at off of path, read past the VFS. */
+static void
+file_page(const char *path, off_t off, unsigned char out[4096])
+{
+	int	 fd;
+
+	assert_true((fd = open(path, O_RDONLY)) >= 0);
+	assert_int_equal(pread(fd, out, 4096, off), 4096);
+	close(fd);
+}
+
+/*
+ * A commit's frames are in the file when the commit frame's page has
+ * been written: SQLite publishes the commit (the wal-index header) right
+ * after, while it still holds the write lock, and a reader on another
+ * connection may then read them at once.
+ */
+static void
+test_store_vfs_commit_frames_in_file_at_commit(void **state)
+{
+	struct fx	*f = *state;
+	struct vpair	 p;
+	unsigned char	 hdr[24] = { 0 }, page[4096], got[4096];
+
+	vpair_open(&p, f->path);
+	assert_int_equal(p.db->pMethods->xShmLock(p.db, 0, 1,
+	    SQLITE_SHM_LOCK | SQLITE_SHM_EXCLUSIVE), SQLITE_OK);
+	memset(page, 'A', sizeof(page));
+	assert_int_equal(p.wal->pMethods->xWrite(p.wal, hdr, 24, 32),
+	    SQLITE_OK);
+	assert_int_equal(p.wal->pMethods->xWrite(p.wal, page, 4096, 56),
+	    SQLITE_OK);
+	hdr[7] = 2;		/* the commit frame: database size 2 pages */
+	memset(page, 'C', sizeof(page));
+	assert_int_equal(p.wal->pMethods->xWrite(p.wal, hdr, 24, 56 + 4096),
+	    SQLITE_OK);
+	assert_int_equal(p.wal->pMethods->xWrite(p.wal, page, 4096,
+	    56 + 4096 + 24), SQLITE_OK);
+	/* no other call on either handle yet: both frames are there */
+	file_page(p.walpath, 56 + 4096 + 24, got);
+	assert_memory_equal(got, page, sizeof(page));
+	memset(page, 'A', sizeof(page));
+	file_page(p.walpath, 56, got);
+	assert_memory_equal(got, page, sizeof(page));
+	assert_int_equal(p.db->pMethods->xShmLock(p.db, 0, 1,
+	    SQLITE_SHM_UNLOCK | SQLITE_SHM_EXCLUSIVE), SQLITE_OK);
+	vpair_close(&p);
+}
+
+/*
+ * Frames held for a transaction that then rolls back must not reach the
+ * file after its write lock is let go: another connection (in this
+ * process, or `localacme issue` beside `serve`) appends its own frames
+ * at the same offsets. Call by call, as SQLite would make them: a
+ * spilled frame (not a commit's) is held; the connection lets go of the
+ * WAL write lock (an unlock on its database's -shm); another writer puts
+ * its frame at that offset; then any call on the first WAL handle. The
+ * file must keep the other writer's bytes: the held frame went out
+ * before the unlock, not after.
+ */
+static void
+test_store_vfs_held_frames_written_before_unlock(void **state)
+{
+	struct fx	*f = *state;
+	struct vpair	 p;
+	unsigned char	 hdr[24] = { 0 }, page[4096], got[4096];
+	int		 fd;
+
+	vpair_open(&p, f->path);
+	assert_int_equal(p.db->pMethods->xShmLock(p.db, 0, 1,
+	    SQLITE_SHM_LOCK | SQLITE_SHM_EXCLUSIVE), SQLITE_OK);
+	/* A frame of a spill: header with "size after commit" 0, its page. */
+	memset(page, 'A', sizeof(page));
+	assert_int_equal(p.wal->pMethods->xWrite(p.wal, hdr, 24, 32),
+	    SQLITE_OK);
+	assert_int_equal(p.wal->pMethods->xWrite(p.wal, page, 4096, 56),
+	    SQLITE_OK);
+	assert_int_equal(p.db->pMethods->xShmLock(p.db, 0, 1,
+	    SQLITE_SHM_UNLOCK | SQLITE_SHM_EXCLUSIVE), SQLITE_OK);
+	/* Another writer's frame page at the same place. */
+	memset(page, 'B', sizeof(page));
+	assert_true((fd = open(p.walpath, O_WRONLY)) >= 0);
+	assert_int_equal(pwrite(fd, page, sizeof(page), 56), 4096);
+	close(fd);
+	assert_int_equal(p.wal->pMethods->xSync(p.wal, SQLITE_SYNC_NORMAL),
+	    SQLITE_OK);
+	file_page(p.walpath, 56, got);
+	assert_memory_equal(got, page, sizeof(page));
+	vpair_close(&p);
+}
+
 /*
  * The frames written that way are the frames SQLite would have written: a
  * copy of the database and its WAL, taken before any checkpoint (as a
@@ -2748,6 +2884,8 @@ main(void)
 		FILE_(test_store_section_read_file),
 		FILE_(test_store_wal_commit_frames_one_write),
 		FILE_(test_store_wal_held_frames_read_back),
+		FILE_(test_store_vfs_commit_frames_in_file_at_commit),
+		FILE_(test_store_vfs_held_frames_written_before_unlock),
 		FILE_(test_store_wal_copy_recovers_every_commit),
 		FILE_(test_store_read_snapshot_ends_at_write_and_read_end),
 		cmocka_unit_test(test_store_close_null_is_noop),
