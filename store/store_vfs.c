@@ -21,9 +21,9 @@
  * not 0), when the run reaches RUN_MAX bytes, before any other call
  * on that file (read, sync, truncate, size, lock, file control, close,
  * a write that does not append to the run), and before the connection
- * lets go of any -shm lock, the WAL write lock among them. So what is on disk after
- * any sync or read is what SQLite wrote itself, in its order, and no
- * reader, sync or checkpoint can miss a byte; the only difference is
+ * lets go of any -shm lock, the WAL write lock among them. So what is on
+ * disk after any sync or read is what SQLite wrote itself, in its order,
+ * and no reader, sync or checkpoint can miss a byte; the only difference is
  * that the frames of one transaction reach the file together instead of
  * one after another. A commit is visible to other connections only once
  * SQLite writes the wal-index header, after the frames' writes return,
