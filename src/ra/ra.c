@@ -37,21 +37,22 @@
  * microseconds, so one connection costs no parallelism worth having.
  */
 struct store *
-ra_lock(struct ra *ra)
+ra_relock(struct ra *ra)
 {
 	pthread_mutex_lock(&ra->db_mu);
-	store_section_begin(ra->st);
 	/* One read lock for the request's reads (store_read_begin). */
 	(void)store_read_begin(ra->st);
 	return ra->st;
 }
 
 struct store *
-ra_relock(struct ra *ra)
+ra_lock(struct ra *ra)
 {
-	pthread_mutex_lock(&ra->db_mu);
-	(void)store_read_begin(ra->st);
-	return ra->st;
+	struct store	*st = ra_relock(ra);
+
+	/* BEGIN DEFERRED takes no lock yet: the section starts here. */
+	store_section_begin(st);
+	return st;
 }
 
 /*

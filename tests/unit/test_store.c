@@ -1010,6 +1010,34 @@ file_page(const char *path, off_t off, unsigned char out[4096])
 	close(fd);
 }
 
+/* Take (lock) or let go of the WAL write lock on p's -shm, as SQLite does. */
+static void
+vpair_write_lock(struct vpair *p, bool lock)
+{
+	assert_int_equal(p->db->pMethods->xShmLock(p->db, 0, 1,
+	    (lock ? SQLITE_SHM_LOCK : SQLITE_SHM_UNLOCK) |
+	    SQLITE_SHM_EXCLUSIVE), SQLITE_OK);
+}
+
+/*
+ * Append a frame at off as SQLite does (its header, then its page, two
+ * writes): a page of fill bytes; commit_pages, the header's "database
+ * size after commit", 0 for a frame that is not a commit's.
+ */
+static void
+vpair_frame(struct vpair *p, sqlite3_int64 off, unsigned char commit_pages,
+    int fill)
+{
+	unsigned char	 hdr[24] = { 0 }, page[4096];
+
+	hdr[7] = commit_pages;
+	memset(page, fill, sizeof(page));
+	assert_int_equal(p->wal->pMethods->xWrite(p->wal, hdr, 24, off),
+	    SQLITE_OK);
+	assert_int_equal(p->wal->pMethods->xWrite(p->wal, page, 4096,
+	    off + 24), SQLITE_OK);
+}
+
 /*
  * A commit's frames are in the file when the commit frame's page has
  * been written: SQLite publishes the commit (the wal-index header) right
@@ -1021,30 +1049,20 @@ test_store_vfs_commit_frames_in_file_at_commit(void **state)
 {
 	struct fx	*f = *state;
 	struct vpair	 p;
-	unsigned char	 hdr[24] = { 0 }, page[4096], got[4096];
+	unsigned char	 want[4096], got[4096];
 
 	vpair_open(&p, f->path);
-	assert_int_equal(p.db->pMethods->xShmLock(p.db, 0, 1,
-	    SQLITE_SHM_LOCK | SQLITE_SHM_EXCLUSIVE), SQLITE_OK);
-	memset(page, 'A', sizeof(page));
-	assert_int_equal(p.wal->pMethods->xWrite(p.wal, hdr, 24, 32),
-	    SQLITE_OK);
-	assert_int_equal(p.wal->pMethods->xWrite(p.wal, page, 4096, 56),
-	    SQLITE_OK);
-	hdr[7] = 2;		/* the commit frame: database size 2 pages */
-	memset(page, 'C', sizeof(page));
-	assert_int_equal(p.wal->pMethods->xWrite(p.wal, hdr, 24, 56 + 4096),
-	    SQLITE_OK);
-	assert_int_equal(p.wal->pMethods->xWrite(p.wal, page, 4096,
-	    56 + 4096 + 24), SQLITE_OK);
+	vpair_write_lock(&p, true);
+	vpair_frame(&p, 32, 0, 'A');
+	vpair_frame(&p, 32 + 24 + 4096, 2, 'C');	/* the commit frame */
 	/* no other call on either handle yet: both frames are there */
-	file_page(p.walpath, 56 + 4096 + 24, got);
-	assert_memory_equal(got, page, sizeof(page));
-	memset(page, 'A', sizeof(page));
-	file_page(p.walpath, 56, got);
-	assert_memory_equal(got, page, sizeof(page));
-	assert_int_equal(p.db->pMethods->xShmLock(p.db, 0, 1,
-	    SQLITE_SHM_UNLOCK | SQLITE_SHM_EXCLUSIVE), SQLITE_OK);
+	memset(want, 'C', sizeof(want));
+	file_page(p.walpath, 32 + 2 * 24 + 4096, got);
+	assert_memory_equal(got, want, sizeof(want));
+	memset(want, 'A', sizeof(want));
+	file_page(p.walpath, 32 + 24, got);
+	assert_memory_equal(got, want, sizeof(want));
+	vpair_write_lock(&p, false);
 	vpair_close(&p);
 }
 
@@ -1064,20 +1082,13 @@ test_store_vfs_held_frames_written_before_unlock(void **state)
 {
 	struct fx	*f = *state;
 	struct vpair	 p;
-	unsigned char	 hdr[24] = { 0 }, page[4096], got[4096];
+	unsigned char	 page[4096], got[4096];
 	int		 fd;
 
 	vpair_open(&p, f->path);
-	assert_int_equal(p.db->pMethods->xShmLock(p.db, 0, 1,
-	    SQLITE_SHM_LOCK | SQLITE_SHM_EXCLUSIVE), SQLITE_OK);
-	/* A frame of a spill: header with "size after commit" 0, its page. */
-	memset(page, 'A', sizeof(page));
-	assert_int_equal(p.wal->pMethods->xWrite(p.wal, hdr, 24, 32),
-	    SQLITE_OK);
-	assert_int_equal(p.wal->pMethods->xWrite(p.wal, page, 4096, 56),
-	    SQLITE_OK);
-	assert_int_equal(p.db->pMethods->xShmLock(p.db, 0, 1,
-	    SQLITE_SHM_UNLOCK | SQLITE_SHM_EXCLUSIVE), SQLITE_OK);
+	vpair_write_lock(&p, true);
+	vpair_frame(&p, 32, 0, 'A');	/* a frame of a spill: held */
+	vpair_write_lock(&p, false);
 	/* Another writer's frame page at the same place. */
 	memset(page, 'B', sizeof(page));
 	assert_true((fd = open(p.walpath, O_WRONLY)) >= 0);
