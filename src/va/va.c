@@ -176,10 +176,12 @@ int
 va_validate(const struct va_opts *opts, const struct va_request *req,
     struct va_result *res)
 {
-	int64_t	 deadline;
-	int	 rc = -1;
+	struct va_call	 vc;
+	int64_t		 deadline;
+	int		 rc = -1;
 
 	memset(res, 0, sizeof(*res));
+	va_call_begin(&vc, opts);
 	if (va_global_init() == -1)
 		goto fail;
 	if (!request_ok(req)) {
@@ -190,13 +192,13 @@ va_validate(const struct va_opts *opts, const struct va_request *req,
 	deadline = va_now_ms() + (int64_t)va_opt_timeout_s(opts) * 1000;
 	switch (req->type) {
 	case ACME_CHALL_HTTP01:
-		rc = va_http01(opts, req, deadline, res);
+		rc = va_http01(&vc, req, deadline, res);
 		break;
 	case ACME_CHALL_TLSALPN01:
-		rc = va_tlsalpn01(opts, req, deadline, res);
+		rc = va_tlsalpn01(&vc, req, deadline, res);
 		break;
 	case ACME_CHALL_DNS01:
-		rc = va_dns01(opts, req, deadline, res);
+		rc = va_dns01(&vc, req, deadline, res);
 		break;
 	default:
 		log_err("va: unknown challenge type %d", (int)req->type);
@@ -205,7 +207,7 @@ va_validate(const struct va_opts *opts, const struct va_request *req,
 	if (rc == -1)
 		goto fail;
 	if (res->valid && opts->caa_check &&
-	    va_caa(opts, req, deadline, res) == -1)
+	    va_caa(&vc, req, deadline, res) == -1)
 		goto fail;
 	if (res->valid) {
 		memset(&res->prob, 0, sizeof(res->prob));
@@ -215,8 +217,10 @@ va_validate(const struct va_opts *opts, const struct va_request *req,
 		log_info("va: %s for %s: invalid: %s",
 		    acme_chall_type_str(req->type), req->ident.value,
 		    res->prob.detail);
+	va_call_end(&vc);
 	return 0;
 fail:
+	va_call_end(&vc);
 	res->valid = false;
 	acme_problem_set(&res->prob, ACME_P_SERVERINTERNAL,
 	    "internal error during validation");
@@ -243,6 +247,7 @@ va_new(const struct va_opts *opts, va_done_fn done, void *arg, char *err,
 {
 	struct va	*va = NULL;
 	struct va_addr	 a;
+	struct va_call	 vc;
 	ares_channel	 ch;
 	char		 name[256];
 	size_t		 i;
@@ -280,12 +285,14 @@ va_new(const struct va_opts *opts, va_done_fn done, void *arg, char *err,
 	}
 	if (opts->dns_resolver != NULL && opts->dns_resolver[0] != '\0') {
 		/* Parse it now so a typo fails at start, not per request. */
-		if ((ch = va_ares_channel(opts, va_now_ms() + 1000)) == NULL) {
+		va_call_begin(&vc, opts);
+		ch = va_call_channel(&vc, va_now_ms() + 1000);
+		va_call_end(&vc);
+		if (ch == NULL) {
 			snprintf(err, errsz, "va: dns resolver \"%.80s\": "
 			    "expected IP:PORT", opts->dns_resolver);
 			return NULL;
 		}
-		ares_destroy(ch);
 	}
 
 	if ((va = calloc(1, sizeof(*va))) == NULL)

@@ -16,6 +16,8 @@
 
 /* Longest issuer domain name kept for a problem's detail. */
 #define ISSUER_MAX	64
+/* Most names in a climb: a 253-octet name has at most 127 labels. */
+#define CLIMB_MAX	127
 
 struct caa_state {
 	bool		 done;
@@ -95,33 +97,49 @@ caa_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 	ares_free_data(caa);
 }
 
-/* One CAA query; 0 with q->st filled, or -1 (internal). */
-static int
-query(const struct va_opts *opts, const char *name, int64_t deadline,
-    struct caa_query *q)
+static void
+forbidden(const struct va_opts *opts, const char *at,
+    const struct caa_state *st, struct va_result *res)
 {
-	ares_channel	 ch;
+	res->valid = false;
+	if (opts->ncaa_identities == 0)
+		acme_problem_set(&res->prob, ACME_P_CAA,
+		    "CAA record for %s forbids issuance (it names \"%s\"; "
+		    "this server has no --caa-identity)", at, st->other);
+	else
+		acme_problem_set(&res->prob, ACME_P_CAA,
+		    "CAA record for %s forbids issuance: it names \"%s\", "
+		    "not this CA (--caa-identity %s)", at, st->other,
+		    opts->caa_identities[0]);
+}
 
-	memset(q, 0, sizeof(*q));
-	q->opts = opts;
-	if ((ch = va_ares_channel(opts, deadline)) == NULL)
-		return -1;
-	ares_query(ch, name, ns_c_in, ns_t_caa, caa_cb, q);
-	if (va_ares_wait(ch, deadline) == -1) {
-		ares_destroy(ch);
-		return -1;
+/* The names whose CAA sets decide for name: itself, then each parent. */
+static size_t
+climb_names(const char *name, const char **at, size_t max)
+{
+	const char	*p = name;
+	size_t		 n = 0;
+
+	while (p != NULL && n < max) {
+		at[n++] = p;
+		p = strchr(p, '.');
+		if (p != NULL)
+			p++;
 	}
-	ares_destroy(ch);	/* runs a still-pending callback */
-	return 0;
+	return n;
 }
 
 int
-va_caa(const struct va_opts *opts, const struct va_request *req,
-    int64_t deadline, struct va_result *res)
+va_caa(struct va_call *vc, const struct va_request *req, int64_t deadline,
+    struct va_result *res)
 {
-	struct caa_query	 q;
-	const char		*name = req->ident.value, *at;
-	size_t			 len;
+	const struct va_opts	*opts = vc->opts;
+	const char		*name = req->ident.value, *at[CLIMB_MAX];
+	struct caa_query	*qs = NULL, *qp;
+	struct caa_state	*st = NULL;
+	ares_channel		 ch;
+	size_t			 len, n, i;
+	int			 rc = -1;
 
 	/* RFC 8738 has no CAA for IP addresses; localhost has no DNS. */
 	if (req->ident.type != ACME_IDENT_DNS)
@@ -130,72 +148,78 @@ va_caa(const struct va_opts *opts, const struct va_request *req,
 	if (strcasecmp(name, "localhost") == 0 ||
 	    (len > 10 && strcasecmp(name + len - 10, ".localhost") == 0))
 		return 0;
-	/* RFC 8659 §3: the first non-empty set climbing to the TLD. */
-	for (at = name; at != NULL; at = strchr(at, '.') != NULL ?
-	    strchr(at, '.') + 1 : NULL) {
-		if (query(opts, at, deadline, &q) == -1)
-			return -1;
-		if (!q.st.done || q.st.status == ARES_ETIMEOUT ||
-		    q.st.status == ARES_ECANCELLED ||
-		    q.st.status == ARES_EDESTRUCTION) {
+	/*
+	 * RFC 8659 §3: the first non-empty set climbing to the TLD. All of
+	 * the climb's queries go out together on the call's channel (as
+	 * Boulder's VA does), then are judged from the name up, so the
+	 * answer is the one a query after another would reach, in one
+	 * round trip.
+	 */
+	n = climb_names(name, at, CLIMB_MAX);
+	if ((qs = calloc(n, sizeof(*qs))) == NULL ||
+	    (ch = va_call_channel(vc, deadline)) == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		qs[i].opts = opts;
+		ares_query(ch, at[i], ns_c_in, ns_t_caa, caa_cb, &qs[i]);
+	}
+	if (va_call_wait(vc, deadline) == -1)
+		goto out;
+	rc = 0;
+	for (i = 0; i < n; i++) {
+		qp = &qs[i];
+		st = &qp->st;
+		if (!st->done || st->status == ARES_ETIMEOUT ||
+		    st->status == ARES_ECANCELLED ||
+		    st->status == ARES_EDESTRUCTION) {
 			res->valid = false;
 			acme_problem_set(&res->prob, ACME_P_DNS,
-			    "DNS problem: query for CAA %s timed out", at);
-			return 0;
+			    "DNS problem: query for CAA %s timed out", at[i]);
+			goto out;
 		}
-		if (q.st.status == ARES_ENOTFOUND ||
-		    q.st.status == ARES_ENODATA)
+		if (st->status == ARES_ENOTFOUND ||
+		    st->status == ARES_ENODATA)
 			continue;	/* empty: climb */
-		if (q.st.status == ARES_ESERVFAIL ||
-		    q.st.status == ARES_ECONNREFUSED) {
+		if (st->status == ARES_ESERVFAIL ||
+		    st->status == ARES_ECONNREFUSED) {
 			/* c-ares reports a SERVFAIL as "could not contact" */
 			res->valid = false;
 			acme_problem_set(&res->prob, ACME_P_DNS,
 			    "DNS problem: SERVFAIL (or no answer) looking up "
 			    "CAA for %s; issuance needs a CAA answer (RFC "
-			    "8659 §3)", at);
-			return 0;
+			    "8659 §3)", at[i]);
+			goto out;
 		}
-		if (q.st.status != ARES_SUCCESS) {
+		if (st->status != ARES_SUCCESS) {
 			/* §3: a failed lookup is no permission. */
-			log_info("va: CAA %s: %s", at,
-			    ares_strerror(q.st.status));
+			log_info("va: CAA %s: %s", at[i],
+			    ares_strerror(st->status));
 			res->valid = false;
 			acme_problem_set(&res->prob, ACME_P_DNS,
 			    "DNS problem: looking up CAA for %s failed (%s); "
-			    "issuance needs a CAA answer", at,
-			    ares_strerror(q.st.status));
-			return 0;
+			    "issuance needs a CAA answer", at[i],
+			    ares_strerror(st->status));
+			goto out;
 		}
-		if (q.st.critical_unknown) {
+		if (st->critical_unknown) {
 			res->valid = false;
 			acme_problem_set(&res->prob, ACME_P_CAA,
 			    "CAA record for %s has a critical property this "
 			    "CA does not know; it forbids issuance (RFC 8659 "
-			    "§4.1)", at);
-			return 0;
+			    "§4.1)", at[i]);
+			goto out;
 		}
 		/* §4.3: issuewild rules wildcards when present. */
-		if (req->wildcard && q.st.nwild > 0) {
-			if (!q.st.wild_ok)
-				goto forbidden;
-			return 0;
+		if (req->wildcard && st->nwild > 0) {
+			if (!st->wild_ok)
+				forbidden(opts, at[i], st, res);
+			goto out;
 		}
-		if (q.st.nissue == 0 || q.st.issue_ok)
-			return 0;	/* §4.2: no issue property limits none */
-		goto forbidden;
+		if (st->nissue > 0 && !st->issue_ok)
+			forbidden(opts, at[i], st, res);
+		goto out;	/* §4.2: no issue property limits none */
 	}
-	return 0;
-forbidden:
-	res->valid = false;
-	if (opts->ncaa_identities == 0)
-		acme_problem_set(&res->prob, ACME_P_CAA,
-		    "CAA record for %s forbids issuance (it names \"%s\"; "
-		    "this server has no --caa-identity)", at, q.st.other);
-	else
-		acme_problem_set(&res->prob, ACME_P_CAA,
-		    "CAA record for %s forbids issuance: it names \"%s\", "
-		    "not this CA (--caa-identity %s)", at, q.st.other,
-		    opts->caa_identities[0]);
-	return 0;
+out:
+	free(qs);
+	return rc;
 }

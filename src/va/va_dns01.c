@@ -82,11 +82,11 @@ txt_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 }
 
 int
-va_dns01(const struct va_opts *opts, const struct va_request *req,
-    int64_t deadline, struct va_result *res)
+va_dns01(struct va_call *vc, const struct va_request *req, int64_t deadline,
+    struct va_result *res)
 {
 	struct txt_state	 st;
-	ares_channel		 ch = NULL;
+	ares_channel		 ch;
 	char			 qname[300];
 	int			 rc = -1;
 
@@ -108,19 +108,17 @@ va_dns01(const struct va_opts *opts, const struct va_request *req,
 	}
 	/* RFC 8555 §8.4; for a wildcard the RA passes the base name. */
 	snprintf(qname, sizeof(qname), "_acme-challenge.%s", req->ident.value);
-	if ((ch = va_ares_channel(opts, deadline)) == NULL) {
+	if ((ch = va_call_channel(vc, deadline)) == NULL) {
 		acme_problem_set(&res->prob, ACME_P_SERVERINTERNAL,
 		    "internal error during validation");
 		goto out;
 	}
 	ares_query(ch, qname, ns_c_in, ns_t_txt, txt_cb, &st);
-	if (va_ares_wait(ch, deadline) == -1) {
+	if (va_call_wait(vc, deadline) == -1) {
 		acme_problem_set(&res->prob, ACME_P_SERVERINTERNAL,
 		    "internal error during validation");
 		goto out;
 	}
-	ares_destroy(ch);	/* runs a still-pending callback */
-	ch = NULL;
 	if (!st.done || st.status == ARES_ETIMEOUT ||
 	    st.status == ARES_ECANCELLED || st.status == ARES_EDESTRUCTION) {
 		acme_problem_set(&res->prob, ACME_P_DNS,
@@ -157,7 +155,5 @@ va_dns01(const struct va_opts *opts, const struct va_request *req,
 	}
 	rc = 0;
 out:
-	if (ch != NULL)
-		ares_destroy(ch);
 	return rc;
 }

@@ -382,9 +382,10 @@ judge(const struct va_request *req, const struct hop *hop,
 }
 
 int
-va_http01(const struct va_opts *opts, const struct va_request *req,
-    int64_t deadline, struct va_result *res)
+va_http01(struct va_call *vc, const struct va_request *req, int64_t deadline,
+    struct va_result *res)
 {
+	const struct va_opts	*opts = vc->opts;
 	struct hop	*hop = NULL;
 	struct fetch	*f = NULL;
 	struct va_addrs	 addrs;
@@ -400,7 +401,7 @@ va_http01(const struct va_opts *opts, const struct va_request *req,
 	}
 	first_hop(opts, req, hop);
 	for (;;) {
-		if (va_resolve(opts, hop->host, deadline, &addrs,
+		if (va_resolve(vc, hop->host, deadline, &addrs,
 		    &res->prob) == -1) {
 			if (res->prob.type == ACME_P_SERVERINTERNAL)
 				goto out;

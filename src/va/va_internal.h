@@ -52,27 +52,49 @@ int		 va_pin_parse(const char *s, char *name, size_t namesz,
 bool		 va_name_ok(const char *name);
 
 /*
+ * One validation: the options it runs under and the c-ares channel that
+ * all its lookups share (each hop's A/AAAA, the CAA climb, the TXT of
+ * dns-01). The channel is made at the first lookup and destroyed by
+ * va_call_end: each validation reads the system's resolver settings
+ * afresh (a laptop changes networks while serve runs) and never uses a
+ * channel another validation used. Without ARES_FLAG_STAYOPEN, c-ares
+ * opens new sockets (new source ports) for each round of lookups on
+ * the channel. Owned by one thread.
+ */
+struct va_call {
+	const struct va_opts	*opts;
+	ares_channel		 ch;		/* NULL until the first lookup */
+	unsigned		 nchannels;	/* channels made (tests) */
+};
+
+/* A call on opts with no channel yet. */
+void		 va_call_begin(struct va_call *vc, const struct va_opts *opts);
+/* Destroy the call's channel, if any. Idempotent. */
+void		 va_call_end(struct va_call *vc);
+
+/*
+ * The call's channel, made on first use: server from dns_resolver when
+ * set, no search domains, per-try timeout bounded by the deadline. NULL
+ * on failure (logged).
+ */
+ares_channel	 va_call_channel(struct va_call *vc, int64_t deadline);
+
+/*
+ * Run the channel's queries until they all complete or the deadline
+ * passes. Every query started on the channel has had its callback when
+ * this returns (late ones with ARES_ECANCELLED), so their state may go
+ * out of scope. 0, or -1 on a poll error.
+ */
+int		 va_call_wait(struct va_call *vc, int64_t deadline);
+
+/*
  * Resolve name by the VA's rules (va.h). IP literals (no brackets) are
  * returned as they are. Returns 0 with out->n >= 1, or -1 with *prob
  * filled (dns for lookup failures, serverInternal otherwise).
  */
-int		 va_resolve(const struct va_opts *opts, const char *name,
+int		 va_resolve(struct va_call *vc, const char *name,
 		    int64_t deadline, struct va_addrs *out,
 		    struct acme_problem *prob);
-
-/*
- * A c-ares channel for opts: server from dns_resolver when set, no search
- * domains, per-try timeout bounded by the deadline. NULL on failure
- * (logged). Caller frees with ares_destroy.
- */
-ares_channel	 va_ares_channel(const struct va_opts *opts, int64_t deadline);
-
-/*
- * Run the channel's queries until they complete or the deadline passes
- * (then they are cancelled: callbacks get ARES_ECANCELLED). 0, or -1 on
- * a poll error.
- */
-int		 va_ares_wait(ares_channel ch, int64_t deadline);
 
 /*
  * Write a printable, escaped excerpt of n bytes into out (size outsz,
@@ -95,21 +117,20 @@ void		 va_addr_port(const struct va_addr *a, unsigned port, char *out,
  * The challenge checks. Each returns 0 with res filled (valid or a
  * problem), or -1 with a serverInternal problem in res->prob.
  */
-int		 va_http01(const struct va_opts *opts,
-		    const struct va_request *req, int64_t deadline,
-		    struct va_result *res);
-int		 va_tlsalpn01(const struct va_opts *opts,
-		    const struct va_request *req, int64_t deadline,
-		    struct va_result *res);
-int		 va_dns01(const struct va_opts *opts,
-		    const struct va_request *req, int64_t deadline,
-		    struct va_result *res);
+int		 va_http01(struct va_call *vc, const struct va_request *req,
+		    int64_t deadline, struct va_result *res);
+int		 va_tlsalpn01(struct va_call *vc, const struct va_request *req,
+		    int64_t deadline, struct va_result *res);
+int		 va_dns01(struct va_call *vc, const struct va_request *req,
+		    int64_t deadline, struct va_result *res);
 /*
  * RFC 8659 after a valid challenge (opts->caa_check): leaves res valid,
- * or turns it into a caa or dns problem. 0, or -1 (internal error).
+ * or turns it into a caa or dns problem. The CAA sets of every name
+ * from the identifier up to its TLD are asked at once; the answers are
+ * judged in climbing order (§3), as one query after another would be.
+ * 0, or -1 (internal error).
  */
-int		 va_caa(const struct va_opts *opts,
-		    const struct va_request *req, int64_t deadline,
-		    struct va_result *res);
+int		 va_caa(struct va_call *vc, const struct va_request *req,
+		    int64_t deadline, struct va_result *res);
 
 #endif /* LOCALACME_VA_INTERNAL_H */

@@ -134,14 +134,32 @@ is_localhost(const char *name)
 	return len > 10 && strcasecmp(name + len - 10, ".localhost") == 0;
 }
 
-ares_channel
-va_ares_channel(const struct va_opts *opts, int64_t deadline)
+void
+va_call_begin(struct va_call *vc, const struct va_opts *opts)
 {
+	memset(vc, 0, sizeof(*vc));
+	vc->opts = opts;
+}
+
+void
+va_call_end(struct va_call *vc)
+{
+	if (vc->ch != NULL)
+		ares_destroy(vc->ch);
+	vc->ch = NULL;
+}
+
+ares_channel
+va_call_channel(struct va_call *vc, int64_t deadline)
+{
+	const struct va_opts	*opts = vc->opts;
 	struct ares_options	 o;
 	ares_channel		 ch = NULL;
 	int64_t			 left;
 	int			 rc;
 
+	if (vc->ch != NULL)
+		return vc->ch;
 	memset(&o, 0, sizeof(o));
 	left = va_left_ms(deadline);
 	o.timeout = left < DNS_TRY_MS ? (int)(left > 0 ? left : 1) : DNS_TRY_MS;
@@ -164,11 +182,12 @@ va_ares_channel(const struct va_opts *opts, int64_t deadline)
 			return NULL;
 		}
 	}
-	return ch;
+	vc->nchannels++;
+	return vc->ch = ch;
 }
 
-int
-va_ares_wait(ares_channel ch, int64_t deadline)
+static int
+ares_wait(ares_channel ch, int64_t deadline)
 {
 	ares_socket_t	 socks[ARES_GETSOCK_MAXNUM];
 	struct pollfd	 pfd[ARES_GETSOCK_MAXNUM];
@@ -196,10 +215,8 @@ va_ares_wait(ares_channel ch, int64_t deadline)
 		}
 		if (n == 0)
 			return 0;	/* nothing in flight */
-		if ((left = va_left_ms(deadline)) == 0) {
-			ares_cancel(ch);
-			return 0;
-		}
+		if ((left = va_left_ms(deadline)) == 0)
+			return 0;	/* the caller cancels what is left */
 		maxtv.tv_sec = (time_t)(left / 1000);
 		maxtv.tv_usec = (suseconds_t)((left % 1000) * 1000);
 		tvp = ares_timeout(ch, &maxtv, &tv);
@@ -209,7 +226,6 @@ va_ares_wait(ares_channel ch, int64_t deadline)
 			if (errno == EINTR)
 				continue;
 			log_err("va: poll: %s", strerror(errno));
-			ares_cancel(ch);
 			return -1;
 		}
 		if (rc == 0) {
@@ -227,6 +243,23 @@ va_ares_wait(ares_channel ch, int64_t deadline)
 				ares_process_fd(ch, r, w);
 		}
 	}
+}
+
+int
+va_call_wait(struct va_call *vc, int64_t deadline)
+{
+	int	 rc;
+
+	if (vc->ch == NULL)
+		return 0;
+	rc = ares_wait(vc->ch, deadline);
+	/*
+	 * Whatever is still in flight (the deadline passed, or poll
+	 * failed) gets its callback now, with ARES_ECANCELLED: the next
+	 * lookup on this channel must not find a stale query.
+	 */
+	ares_cancel(vc->ch);
+	return rc;
 }
 
 struct gai_state {
@@ -319,58 +352,46 @@ dns_problem(struct acme_problem *prob, const char *name, int status)
 }
 
 static int
-resolve_dns(const struct va_opts *opts, const char *name, int64_t deadline,
+resolve_dns(struct va_call *vc, const char *name, int64_t deadline,
     struct va_addrs *out, struct acme_problem *prob)
 {
 	struct ares_addrinfo_hints	 hints;
 	struct gai_state		 st;
-	ares_channel			 ch = NULL;
-	int				 rc = -1;
+	ares_channel			 ch;
 
 	memset(&st, 0, sizeof(st));
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_flags = ARES_AI_NOSORT;
-	if ((ch = va_ares_channel(opts, deadline)) == NULL) {
-		acme_problem_set(prob, ACME_P_SERVERINTERNAL,
+	if ((ch = va_call_channel(vc, deadline)) == NULL)
+		return acme_problem_set(prob, ACME_P_SERVERINTERNAL,
 		    "internal error resolving a name");
-		goto out;
-	}
 	ares_getaddrinfo(ch, name, NULL, &hints, gai_cb, &st);
-	if (va_ares_wait(ch, deadline) == -1) {
-		acme_problem_set(prob, ACME_P_SERVERINTERNAL,
+	if (va_call_wait(vc, deadline) == -1)
+		return acme_problem_set(prob, ACME_P_SERVERINTERNAL,
 		    "internal error resolving a name");
-		goto out;
-	}
-	ares_destroy(ch);	/* runs a still-pending callback */
-	ch = NULL;
 	if (!st.done || st.status != ARES_SUCCESS) {
 		log_info("va: resolving %s: %s", name,
 		    st.done ? ares_strerror(st.status) : "timed out");
-		dns_problem(prob, name, st.done ? st.status : ARES_ETIMEOUT);
-		goto out;
+		return dns_problem(prob, name,
+		    st.done ? st.status : ARES_ETIMEOUT);
 	}
 	if (st.addrs.n == 0) {
 		if (st.nunusable > 0)
-			acme_problem_set(prob, ACME_P_DNS,
+			return acme_problem_set(prob, ACME_P_DNS,
 			    "DNS problem: %s resolves only to unspecified, "
 			    "broadcast or multicast addresses", name);
-		else
-			dns_problem(prob, name, ARES_ENODATA);
-		goto out;
+		return dns_problem(prob, name, ARES_ENODATA);
 	}
 	*out = st.addrs;
-	rc = 0;
-out:
-	if (ch != NULL)
-		ares_destroy(ch);
-	return rc;
+	return 0;
 }
 
 int
-va_resolve(const struct va_opts *opts, const char *name, int64_t deadline,
+va_resolve(struct va_call *vc, const char *name, int64_t deadline,
     struct va_addrs *out, struct acme_problem *prob)
 {
+	const struct va_opts	*opts = vc->opts;
 	struct va_addr	 a;
 	char		 pname[256];
 	size_t		 i;
@@ -401,7 +422,7 @@ va_resolve(const struct va_opts *opts, const char *name, int64_t deadline,
 	}
 	if (out->n > 0)
 		return 0;
-	return resolve_dns(opts, name, deadline, out, prob);
+	return resolve_dns(vc, name, deadline, out, prob);
 }
 
 int

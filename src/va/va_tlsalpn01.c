@@ -333,9 +333,10 @@ out:
 }
 
 int
-va_tlsalpn01(const struct va_opts *opts, const struct va_request *req,
+va_tlsalpn01(struct va_call *vc, const struct va_request *req,
     int64_t deadline, struct va_result *res)
 {
+	const struct va_opts	*opts = vc->opts;
 	SSL_CTX		*ctx = NULL;
 	struct va_addrs	 addrs;
 	struct va_addr	 ip;
@@ -347,7 +348,7 @@ va_tlsalpn01(const struct va_opts *opts, const struct va_request *req,
 	int		 err = 0, r, rc = -1;
 
 	memset(&ip, 0, sizeof(ip));
-	if (va_resolve(opts, req->ident.value, deadline, &addrs,
+	if (va_resolve(vc, req->ident.value, deadline, &addrs,
 	    &res->prob) == -1)
 		return res->prob.type == ACME_P_SERVERINTERNAL ? -1 : 0;
 	if (req->ident.type == ACME_IDENT_IP) {

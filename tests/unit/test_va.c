@@ -362,6 +362,21 @@ test_va_validate_empty_token_is_internal_error(void **state)
 
 /* --- resolution rules --- */
 
+/* va_resolve in a call of its own, as va_validate makes one. */
+static int
+call_resolve(const struct va_opts *o, const char *name, int64_t deadline,
+    struct va_addrs *a, struct acme_problem *p)
+{
+	struct va_call	 vc;
+	int		 rc;
+
+	va_call_begin(&vc, o);
+	rc = va_resolve(&vc, name, deadline, a, p);
+	va_call_end(&vc);
+	assert_null(vc.ch);
+	return rc;
+}
+
 static void
 test_va_resolve_localhost_is_both_loopbacks(void **state)
 {
@@ -371,7 +386,7 @@ test_va_resolve_localhost_is_both_loopbacks(void **state)
 
 	(void)state;
 	o.dns_resolver = "127.0.0.1:1";	/* never asked */
-	assert_int_equal(va_resolve(&o, "LocalHost", va_now_ms() + 1000, &a,
+	assert_int_equal(call_resolve(&o, "LocalHost", va_now_ms() + 1000, &a,
 	    &p), 0);
 	assert_int_equal(a.n, 2);
 	assert_string_equal(a.a[0].text, "127.0.0.1");
@@ -390,7 +405,7 @@ test_va_resolve_name_ending_in_localhost_label_only(void **state)
 	o.resolve = pins;
 	o.nresolve = 1;
 	/* "notlocalhost" is not under ".localhost": the pin applies. */
-	assert_int_equal(va_resolve(&o, "notlocalhost", va_now_ms() + 1000,
+	assert_int_equal(call_resolve(&o, "notlocalhost", va_now_ms() + 1000,
 	    &a, &p), 0);
 	assert_int_equal(a.n, 1);
 	assert_string_equal(a.a[0].text, "10.0.0.1");
@@ -408,7 +423,7 @@ test_va_resolve_pins_match_case_insensitively_in_order(void **state)
 	(void)state;
 	o.resolve = pins;
 	o.nresolve = 3;
-	assert_int_equal(va_resolve(&o, "APP.test", va_now_ms() + 1000, &a,
+	assert_int_equal(call_resolve(&o, "APP.test", va_now_ms() + 1000, &a,
 	    &p), 0);
 	assert_int_equal(a.n, 2);
 	assert_string_equal(a.a[0].text, "::1");
@@ -439,9 +454,46 @@ test_va_resolve_pin_is_exact_not_suffix(void **state)
 	o.resolve = pins;
 	o.nresolve = 1;
 	o.dns_resolver = dead;
-	assert_int_equal(va_resolve(&o, "sub.app.test", va_now_ms() + 3000,
+	assert_int_equal(call_resolve(&o, "sub.app.test", va_now_ms() + 3000,
 	    &a, &p), -1);
 	assert_int_equal(p.type, ACME_P_DNS);
+}
+
+/* One validation's lookups share one c-ares channel (ares_init_options
+ * reads the system's resolver files: once per validation, not per name). */
+static void
+test_va_call_lookups_share_one_channel(void **state)
+{
+	struct va_opts		 o = { 0 };
+	struct va_call		 vc;
+	struct va_addrs		 a;
+	struct acme_problem	 p;
+	char			 dead[64];
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof(sin);
+	int			 fd;
+
+	(void)state;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true((fd = socket(AF_INET, SOCK_DGRAM, 0)) >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	close(fd);
+	snprintf(dead, sizeof(dead), "127.0.0.1:%u", ntohs(sin.sin_port));
+	o.dns_resolver = dead;
+	va_call_begin(&vc, &o);
+	assert_int_equal(va_resolve(&vc, "one.test", va_now_ms() + 3000, &a,
+	    &p), -1);
+	assert_int_equal(p.type, ACME_P_DNS);
+	assert_int_equal(va_resolve(&vc, "two.test", va_now_ms() + 3000, &a,
+	    &p), -1);
+	assert_int_equal(p.type, ACME_P_DNS);
+	assert_int_equal(vc.nchannels, 1);
+	va_call_end(&vc);
+	assert_null(vc.ch);
+	va_call_end(&vc);	/* idempotent */
 }
 
 static void
@@ -452,7 +504,7 @@ test_va_resolve_ip_literal_is_used_as_is(void **state)
 	struct acme_problem	 p;
 
 	(void)state;
-	assert_int_equal(va_resolve(&o, "2001:db8::1", va_now_ms() + 1000, &a,
+	assert_int_equal(call_resolve(&o, "2001:db8::1", va_now_ms() + 1000, &a,
 	    &p), 0);
 	assert_int_equal(a.n, 1);
 	assert_int_equal(a.a[0].family, AF_INET6);
@@ -467,7 +519,7 @@ test_va_resolve_bad_name_is_dns_problem(void **state)
 	struct acme_problem	 p;
 
 	(void)state;
-	assert_int_equal(va_resolve(&o, "bad_name!.test", va_now_ms() + 1000,
+	assert_int_equal(call_resolve(&o, "bad_name!.test", va_now_ms() + 1000,
 	    &a, &p), -1);
 	assert_int_equal(p.type, ACME_P_DNS);
 }
@@ -504,7 +556,7 @@ test_va_reverse_name_ipv4_is_in_addr_arpa(void **state)
 	char			 out[128];
 
 	(void)state;
-	assert_int_equal(va_resolve(&o, "192.0.2.10", 0, &a, &p), 0);
+	assert_int_equal(call_resolve(&o, "192.0.2.10", 0, &a, &p), 0);
 	assert_int_equal(va_reverse_name(&a.a[0], out, sizeof(out)), 0);
 	assert_string_equal(out, "10.2.0.192.in-addr.arpa");
 }
@@ -519,7 +571,7 @@ test_va_reverse_name_ipv6_is_nibbles(void **state)
 
 	(void)state;
 	/* RFC 3596 §2.5 example, RFC 8738 §6 */
-	assert_int_equal(va_resolve(&o, "4321:0:1:2:3:4:567:89ab", 0, &a, &p),
+	assert_int_equal(call_resolve(&o, "4321:0:1:2:3:4:567:89ab", 0, &a, &p),
 	    0);
 	assert_int_equal(va_reverse_name(&a.a[0], out, sizeof(out)), 0);
 	assert_string_equal(out, "b.a.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0."
@@ -572,6 +624,7 @@ main(void)
 		cmocka_unit_test(test_va_resolve_name_ending_in_localhost_label_only),
 		cmocka_unit_test(test_va_resolve_pins_match_case_insensitively_in_order),
 		cmocka_unit_test(test_va_resolve_pin_is_exact_not_suffix),
+		cmocka_unit_test(test_va_call_lookups_share_one_channel),
 		cmocka_unit_test(test_va_resolve_ip_literal_is_used_as_is),
 		cmocka_unit_test(test_va_resolve_bad_name_is_dns_problem),
 		cmocka_unit_test(test_va_pin_parse_rejects_malformed),

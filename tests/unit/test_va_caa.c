@@ -5,7 +5,10 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +20,7 @@
 #include <cmocka.h>
 
 #include "dnsmock.h"
+#include "dnsmock_wire.h"
 #include "va.h"
 
 #define TOKEN	"tok3n_EEEEEEEEEEEEEEEE"
@@ -211,6 +215,188 @@ test_va_caa_servfail_is_dns_problem_not_permission(void **state)
 	assert_non_null(strstr(res.prob.detail, "CAA for sf.test"));
 }
 
+/*
+ * A recording resolver in front of the mock: it notes each query's type,
+ * source port and batch, and answers a batch only once no query has come
+ * for BATCH_MS. Queries sent one after another (each waiting for its
+ * answer) land in batches of one; queries sent together share a batch.
+ */
+#define BATCH_MS	60
+#define SEEN_MAX	32
+
+struct seen {
+	unsigned	 qtype, port, batch;
+};
+
+static struct {
+	int		 fd;
+	char		 resolver[64];
+	pthread_t	 th;
+	atomic_bool	 stop;
+	pthread_mutex_t	 mu;
+	struct seen	 q[SEEN_MAX];
+	size_t		 n;
+} px = { .fd = -1, .mu = PTHREAD_MUTEX_INITIALIZER };
+
+/* The QTYPE after the question's name; 0 when the packet is too short. */
+static unsigned
+qtype_of(const unsigned char *p, size_t n)
+{
+	size_t	 off = 12;
+
+	while (off < n && p[off] != 0)
+		off += (size_t)p[off] + 1;
+	if (off + 3 > n)
+		return 0;
+	return (unsigned)p[off + 1] << 8 | p[off + 2];
+}
+
+static void *
+proxy_main(void *arg)
+{
+	struct pending {
+		unsigned char		 pkt[512];
+		size_t			 len;
+		struct sockaddr_in	 from;
+	} *pend;
+	unsigned char	 out[DNSW_UDP_MAX];
+	size_t		 npend = 0, i, olen;
+	unsigned	 batch = 0;
+	struct pollfd	 pfd;
+
+	(void)arg;
+	pend = calloc(SEEN_MAX, sizeof(*pend));
+	assert_non_null(pend);
+	pfd.fd = px.fd;
+	pfd.events = POLLIN;
+	while (!atomic_load(&px.stop)) {
+		if (poll(&pfd, 1, BATCH_MS) > 0 && npend < SEEN_MAX) {
+			struct pending	*q = &pend[npend];
+			socklen_t	 sl = sizeof(q->from);
+			ssize_t		 r;
+
+			r = recvfrom(px.fd, q->pkt, sizeof(q->pkt), 0,
+			    (struct sockaddr *)&q->from, &sl);
+			if (r <= 0)
+				continue;
+			q->len = (size_t)r;
+			npend++;
+			pthread_mutex_lock(&px.mu);
+			if (px.n < SEEN_MAX) {
+				px.q[px.n].qtype = qtype_of(q->pkt, q->len);
+				px.q[px.n].port = ntohs(q->from.sin_port);
+				px.q[px.n].batch = batch;
+				px.n++;
+			}
+			pthread_mutex_unlock(&px.mu);
+			continue;
+		}
+		if (npend == 0)
+			continue;
+		for (i = 0; i < npend; i++) {
+			olen = dnsmock_answer(mock, pend[i].pkt, pend[i].len, out,
+			    sizeof(out));
+			if (olen > 0)
+				(void)sendto(px.fd, out, olen, 0,
+				    (struct sockaddr *)&pend[i].from,
+				    sizeof(pend[i].from));
+		}
+		npend = 0;
+		batch++;
+	}
+	free(pend);
+	return NULL;
+}
+
+static void
+proxy_start(void)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof(sin);
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true((px.fd = socket(AF_INET, SOCK_DGRAM, 0)) >= 0);
+	assert_int_equal(bind(px.fd, (struct sockaddr *)&sin, sizeof(sin)),
+	    0);
+	assert_int_equal(getsockname(px.fd, (struct sockaddr *)&sin, &len),
+	    0);
+	snprintf(px.resolver, sizeof(px.resolver), "127.0.0.1:%u",
+	    (unsigned)ntohs(sin.sin_port));
+	px.n = 0;
+	atomic_store(&px.stop, false);
+	assert_int_equal(pthread_create(&px.th, NULL, proxy_main, NULL), 0);
+}
+
+static void
+proxy_stop(void)
+{
+	atomic_store(&px.stop, true);
+	pthread_join(px.th, NULL);
+	close(px.fd);
+	px.fd = -1;
+}
+
+/*
+ * RFC 8659 §3 by one round trip: the climb's CAA queries (a.b.p.test up
+ * to test) go out together, from one socket, after the TXT lookup.
+ */
+static void
+test_va_caa_climb_asked_at_once_on_one_channel_rfc8659_3(void **state)
+{
+	struct va_opts		 o;
+	struct va_request	 r;
+	struct va_result	 res;
+	size_t			 i, ncaa = 0;
+
+	(void)state;
+	caa("climb.test", "issue", US);
+	req_init(&o, &r, "a.b.climb.test", false, us, 2);
+	proxy_start();
+	o.dns_resolver = px.resolver;
+	assert_int_equal(va_validate(&o, &r, &res), 0);
+	proxy_stop();
+	assert_true(res.valid);
+	assert_int_equal(px.n, 5);
+	assert_int_equal(px.q[0].qtype, 16);		/* TXT */
+	assert_int_equal(px.q[0].batch, 0);
+	for (i = 1; i < px.n; i++) {
+		assert_int_equal(px.q[i].qtype, 257);	/* CAA */
+		assert_int_equal(px.q[i].batch, 1);
+		ncaa++;
+	}
+	assert_int_equal(ncaa, 4);	/* a.b.climb.test ... test */
+	/* one socket: c-ares opens one per round of lookups on a channel */
+	for (i = 2; i < px.n; i++)
+		assert_int_equal(px.q[i].port, px.q[1].port);
+}
+
+/*
+ * §3 judged in climbing order: the closest non-empty set decides, so a
+ * failing lookup above it does not matter, and one below it does.
+ */
+static void
+test_va_caa_closest_set_decides_over_failing_parent_rfc8659_3(void **state)
+{
+	struct va_result	 res;
+
+	(void)state;
+	assert_int_equal(dnsmock_add(mock, DNSMOCK_SERVFAIL, "sfp.test", NULL,
+	    err, sizeof(err)), 0);
+	caa("ok.sfp.test", "issue", US);
+	validate("ok.sfp.test", false, us, 2, &res);
+	assert_true(res.valid);
+	/* the failure is closer than the set: no permission */
+	caa("sfp2.test", "issue", US);
+	assert_int_equal(dnsmock_add(mock, DNSMOCK_SERVFAIL, "mid.sfp2.test",
+	    NULL, err, sizeof(err)), 0);
+	validate("x.mid.sfp2.test", false, us, 2, &res);
+	assert_false(res.valid);
+	assert_int_equal(res.prob.type, ACME_P_DNS);
+	assert_non_null(strstr(res.prob.detail, "CAA for mid.sfp2.test"));
+}
+
 static void
 test_va_caa_off_ignores_records(void **state)
 {
@@ -238,6 +424,8 @@ main(void)
 		cmocka_unit_test(test_va_caa_issuewild_rules_wildcards_only_rfc8659_4_3),
 		cmocka_unit_test(test_va_caa_servfail_is_dns_problem_not_permission),
 		cmocka_unit_test(test_va_caa_off_ignores_records),
+		cmocka_unit_test(test_va_caa_climb_asked_at_once_on_one_channel_rfc8659_3),
+		cmocka_unit_test(test_va_caa_closest_set_decides_over_failing_parent_rfc8659_3),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
