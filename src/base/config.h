@@ -35,6 +35,7 @@ struct config {
 	char		**resolve;	/* "NAME=IP" */
 	size_t		 nresolve;
 	int		 va_timeout_s;
+	int		 challenge_wait_ms;
 	int		 va_workers;
 	int		 max_body;
 	int		 conn_timeout_s;

@@ -463,6 +463,7 @@ cmd_serve(int argc, char **argv)
 	ro.tos_required = cfg.tos_url[0] != '\0';
 	ro.eab_required = cfg.eab_required;
 	ro.max_pending_authz = (size_t)cfg.max_pending_authz;
+	ro.challenge_wait_ms = (unsigned)cfg.challenge_wait_ms;
 	services_ra_opts(&svc, &ro);
 	if ((ra = ra_new(&ro, ca, ca_policy(ca), err, sizeof(err))) == NULL) {
 		cli_error("%s", err);

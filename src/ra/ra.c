@@ -148,6 +148,7 @@ ra_new(const struct ra_opts *opts, struct ca *ca, const struct policy *policy,
 	}
 	ra->opts.db_path = ra->db_path;
 	pthread_mutex_init(&ra->db_mu, NULL);
+	ra_wait_init(ra);
 	/* NULL only costs speed: keycache_get then imports every time. */
 	if ((ra->keys = keycache_new(0)) == NULL)
 		log_warn("ra: no memory for the account key cache");
@@ -175,6 +176,7 @@ ra_free(struct ra *ra)
 		return;
 	store_close(ra->st);
 	pthread_mutex_destroy(&ra->db_mu);
+	ra_wait_fini(ra);
 	keycache_free(ra->keys);
 	acctcache_free(ra->accts);
 	free(ra->db_path);

@@ -48,6 +48,9 @@ struct ra_opts {
 	unsigned	 order_pending_s;	/* lifetime of a pending order (0 = 7 d) */
 	unsigned	 authz_valid_s;		/* lifetime of a valid authz */
 	size_t		 max_pending_authz;	/* per account; 0 = unlimited */
+	unsigned	 challenge_wait_ms;	/* a challenge POST waits for a
+						 * validation a VA worker took at
+						 * once (ra_wait.c); 0 = never */
 	/* profiles (draft-ietf-acme-profiles), CRLs */
 	const struct profile_table *profiles;	/* NULL = "default" only, leaf_days */
 	const char	*crl_url;		/* CRL DP of leaves; NULL = none */

@@ -13,6 +13,15 @@ struct ca_leaf_req;
 struct keycache;
 struct store;
 
+/* Challenge POSTs waiting for their validation at once (ra_wait.c). */
+#define RA_WAITERS	16
+
+struct ra_waiter {
+	bool		 used;
+	bool		 done;			/* the result is stored */
+	char		 id[ACME_ID_SIZE];	/* the challenge */
+};
+
 struct ra {
 	struct ra_opts		 opts;
 	char			*db_path;
@@ -23,6 +32,9 @@ struct ra {
 	pthread_mutex_t		 db_mu;		/* plain: never taken twice */
 	struct keycache		*keys;		/* imported account keys */
 	struct acctcache	*accts;		/* accounts read (acctcache.h) */
+	pthread_mutex_t		 wait_mu;	/* guards waiting[]; after db_mu */
+	pthread_cond_t		 wait_cv;	/* a waiter's result is stored */
+	struct ra_waiter	 waiting[RA_WAITERS];
 };
 
 /*
@@ -37,6 +49,22 @@ struct ra {
 struct store	*ra_lock(struct ra *ra);
 struct store	*ra_relock(struct ra *ra);
 void		 ra_unlock(struct ra *ra);
+
+/*
+ * The challenge wait (ra_wait.c). ra_wait_add takes a slot for chall_id
+ * (-1 when challenge_wait_ms is 0 or every slot is taken); the caller
+ * must take it while it still holds db_mu from submitting the
+ * validation, so the result cannot be stored unseen. ra_wait_for lets
+ * the caller (holding no lock) wait up to challenge_wait_ms for
+ * ra_wait_done, frees the slot, and says whether the result came.
+ * ra_wait_done (the VA's callback, after storing the result, outside
+ * db_mu) wakes the waiters of chall_id.
+ */
+void		 ra_wait_init(struct ra *ra);
+void		 ra_wait_fini(struct ra *ra);
+int		 ra_wait_add(struct ra *ra, const char *chall_id);
+bool		 ra_wait_for(struct ra *ra, int slot);
+void		 ra_wait_done(struct ra *ra, const char *chall_id);
 
 /*
  * Log a failure once and turn it into a generic problem (HARDENING Z05):

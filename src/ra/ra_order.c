@@ -535,6 +535,7 @@ ra_va_done(void *arg, const struct va_request *req, const struct va_result *res)
 	finish_challenge(ra, st, req->chall_id, req->type, res->valid,
 	    &res->prob);
 	ra_unlock(ra);
+	ra_wait_done(ra, req->chall_id);
 }
 
 int
@@ -546,8 +547,8 @@ ra_challenge(struct ra *ra, const struct acme_account *acct, const char *id,
 	struct va_request	 vr;
 	struct acme_problem	 vp;
 	enum store_status	 rc;
-	bool			 skip;
-	int			 ret = -1;
+	bool			 skip, at_once;
+	int			 ret = -1, slot;
 
 	st = ra_lock(ra);
 	rc = store_challenge_get(st, id, chall, authz);
@@ -611,11 +612,16 @@ ra_challenge(struct ra *ra, const struct acme_account *acct, const char *id,
 	}
 	/* va_submit only queues: the result comes back on a VA worker. */
 	if (make_va_request(acct, authz, chall, &vr) == -1 || ra->va == NULL ||
-	    va_submit(ra->va, &vr) == -1) {
+	    va_submit(ra->va, &vr, &at_once) == -1) {
 		acme_problem_set(&vp, ACME_P_SERVERINTERNAL,
 		    "the server could not start the validation; retry with a "
 		    "new order");
 		finish_challenge(ra, st, id, chall->type, false, &vp);
+	} else if (at_once && (slot = ra_wait_add(ra, id)) != -1) {
+		/* §7.5.1: answer with the outcome if it comes soon. */
+		ra_unlock(ra);
+		(void)ra_wait_for(ra, slot);
+		st = ra_lock(ra);
 	}
 reread:
 	if (store_challenge_get(st, id, chall, authz) != STORE_OK) {

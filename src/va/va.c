@@ -43,6 +43,7 @@ struct va {
 	struct va_request	*q;		/* ring of queue_max */
 	size_t			 qhead;
 	size_t			 qlen;
+	size_t			 busy;		/* workers inside a request */
 	bool			 started;
 	bool			 stopping;
 	pthread_t		*threads;
@@ -418,11 +419,16 @@ worker(void *p)
 		req = va->q[va->qhead];
 		va->qhead = (va->qhead + 1) % va->opts.queue_max;
 		va->qlen--;
+		va->busy++;
 		pthread_mutex_unlock(&va->mu);
 
 		delay_ms(va, knobs_va_delay_ms());	/* --va-delay-ms test knob */
 		(void)va_validate(&va->opts, &req, &res);
 		va->done(va->arg, &req, &res);
+
+		pthread_mutex_lock(&va->mu);
+		va->busy--;
+		pthread_mutex_unlock(&va->mu);
 	}
 	return NULL;
 }
@@ -458,10 +464,12 @@ va_start_workers(struct va *va)
 }
 
 int
-va_submit(struct va *va, const struct va_request *req)
+va_submit(struct va *va, const struct va_request *req, bool *at_once)
 {
 	int	 rc = -1;
 
+	if (at_once != NULL)
+		*at_once = false;
 	pthread_mutex_lock(&va->mu);
 	if (!va->started || va->stopping) {
 		log_warn("va: not accepting validations (stopped)");
@@ -472,6 +480,9 @@ va_submit(struct va *va, const struct va_request *req)
 		    va->qlen);
 		goto out;
 	}
+	/* The requests queued before it take the free workers first. */
+	if (at_once != NULL)
+		*at_once = va->qlen + va->busy < va->nthreads;
 	va->q[(va->qhead + va->qlen) % va->opts.queue_max] = *req;
 	va->qlen++;
 	pthread_cond_signal(&va->cv);

@@ -258,6 +258,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     other port; there the key authorization (RFC 8555 §8.3)."""
     answers = {}
     target = None       # "http://NAME:PORT" on the http-01 port
+    delay_s = 0.0       # the key authorization's answer waits this long
 
     def do_GET(self):
         if self.target:
@@ -272,6 +273,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
+        time.sleep(self.delay_s)
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(len(body)))
@@ -291,6 +293,7 @@ def serve_on(port, target):
 
 def cmd_redirect(c, a):
     name = a.names[0]
+    _Handler.delay_s = a.answer_delay_ms / 1000.0
     srvs = [serve_on(a.http01_port, "http://%s:%d" % (name, a.redirect_port)),
             serve_on(a.redirect_port, None)]
     try:
@@ -302,9 +305,14 @@ def cmd_redirect(c, a):
         ch = [x for x in az["challenges"] if x["type"] == "http-01"][0]
         _Handler.answers[ch["token"]] = key_authorization(
             ch["token"], c.key).encode()
+        t0 = time.monotonic()
         r = c.post(ch["url"], {}, "challenge")
+        ms = (time.monotonic() - t0) * 1000
         print("challenge %s, Retry-After: %s" % (
             r.json()["status"], r.header("Retry-After")))
+        print("challenge answered in %d ms" % ms)
+        if "error" in r.json():
+            print("challenge error: %s" % r.json()["error"].get("detail"))
         for _ in range(300):
             az = c.get(az_url, "authz").json()
             if az["status"] != "pending":
@@ -387,6 +395,8 @@ def main():
     ap.add_argument("--revoke", action="store_true")
     ap.add_argument("--http01-port", type=int)
     ap.add_argument("--redirect-port", type=int)
+    ap.add_argument("--answer-delay-ms", type=int, default=0,
+                    help="redirect: the target answers after this long")
     ap.add_argument("cmd")
     ap.add_argument("names", nargs="*")
     a = ap.parse_intermixed_args()

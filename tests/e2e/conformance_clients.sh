@@ -12,7 +12,11 @@ e2e_require certbot lego openssl curl python3
 
 HTTP01=$(e2e_free_port)
 ADMIN=$(e2e_free_port)
-acme_start --http01-port "$HTTP01" --admin-listen "127.0.0.1:$ADMIN"
+# --challenge-wait-ms 0: the challenge POST answers "processing" with a
+# Retry-After, as Pebble's does, so the report can show who honours it (with
+# the default wait both clients read a final answer and deviate in nothing).
+acme_start --http01-port "$HTTP01" --admin-listen "127.0.0.1:$ADMIN" \
+    --challenge-wait-ms 0
 cb=$(e2e_tmpdir)
 lg=$(e2e_tmpdir)
 

@@ -5,10 +5,13 @@
 # certificate URL 404 after revocation, 200 without; the CRL still lists it), --authz-lifetime
 # and --order-lifetime (RFC 8555 §7.1.6: expired / invalid after the lapse, finalize refused),
 # --http01-redirect-ports (a redirect to another port fails without it, HARDENING C10) and
-# --retry-after (the value on a processing challenge). Each run checks the directory's
-# meta "x-localacme-test-knobs" lists exactly the knobs that are on (absent when none is).
-# Wall time: 59-66 s measured on the shared 2-core machine, 37 s under ASan when it was idle
-# (six server starts, two 3-second lapses, four RSA-1024 keys).
+# --retry-after (the value on a processing challenge), and --challenge-wait-ms (a challenge
+# POST answers with an outcome that comes within the wait, "processing" after it; the
+# http-01 target answers late on purpose). Each run checks the directory's meta "x-localacme-test-knobs" lists exactly
+# the knobs that are on (absent when none is).
+# Wall time: 59-66 s measured on the shared 2-core machine before the wait's four runs (about
+# 8 s more), 37 s under ASan when it was idle (ten server starts, two 3-second lapses, four
+# RSA-1024 keys, two 1.5-second http-01 answers).
 # SPDX-License-Identifier: MIT
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -116,25 +119,59 @@ e2e_ok "--order-lifetime 3s: orders invalid (ready and pending), finalize refuse
 # 5. Real http-01 redirected to another port: refused by default (HARDENING C10).
 HTTP01=$(e2e_free_port)
 REDIR=$(e2e_free_port)
-redirect() {	# NAME: acme_cli.py redirect, output in $E2E_TMP/NAME.out
+redirect() {	# NAME [ARG...]: acme_cli.py redirect, output in $E2E_TMP/NAME.out
 	python3 "$here/acme_cli.py" --dir "$ACME_DIR" --ca "$ACME_ROOT" redirect \
-	    --http01-port "$HTTP01" --redirect-port "$REDIR" "$1.localhost" \
+	    --http01-port "$HTTP01" --redirect-port "$REDIR" "${@:2}" "$1.localhost" \
 	    >"$E2E_TMP/$1.out" 2>&1 || e2e_fail "redirect $1: $(tail -5 "$E2E_TMP/$1.out")"
 }
-acme_restart --http01-port "$HTTP01"
+acme_restart --http01-port "$HTTP01" --challenge-wait-ms 0
 meta_is absent
 redirect h1
 has h1 "challenge processing, Retry-After: 1"
 has h1 "authorization invalid"
 has h1 "port $REDIR is not allowed"
-e2e_ok "by default an http-01 redirect to port $REDIR fails; Retry-After 1; no knob in the meta"
+e2e_ok "by default an http-01 redirect to port $REDIR fails; with --challenge-wait-ms 0 the POST answers processing at once, Retry-After 1; no knob in the meta"
 
 # 6. --http01-redirect-ports and --retry-after.
-acme_restart --http01-port "$HTTP01" --http01-redirect-ports "$REDIR" --retry-after 7
+acme_restart --http01-port "$HTTP01" --http01-redirect-ports "$REDIR" --retry-after 7 --challenge-wait-ms 0
 meta_is "{\"http01-redirect-ports\": \"$REDIR\", \"retry-after\": 7}"
 redirect h2
 has h2 "challenge processing, Retry-After: 7"
 has h2 "authorization valid"
 has h2 "issued valid"
 e2e_ok "--http01-redirect-ports $REDIR: the redirected http-01 succeeds; --retry-after 7 is sent"
+
+# 7. The challenge wait (default 100 ms, RFC 8555 §7.5.1): a validation a
+# VA worker takes at once and ends in time is the POST's answer, valid or
+# invalid with its error; one that outlasts the wait is "processing".
+ms_of() {	# NAME: the POST's time in ms
+	sed -n 's/^challenge answered in \([0-9]*\) ms$/\1/p' "$E2E_TMP/$1.out"
+}
+acme_restart --http01-port "$HTTP01"
+redirect w1
+has w1 "challenge invalid, Retry-After: None"
+grep -q "^challenge error: .*port $REDIR is not allowed" "$E2E_TMP/w1.out" ||
+    e2e_fail "the invalid challenge's answer carries no error: $(cat "$E2E_TMP/w1.out")"
+acme_restart --http01-port "$HTTP01" --http01-redirect-ports "$REDIR" --challenge-wait-ms 3000
+redirect w2
+has w2 "challenge valid, Retry-After: None"
+has w2 "issued valid"
+# the answer leaves when the result is stored, not when the wait ends
+w2ms=$(ms_of w2)
+[ -n "$w2ms" ] && [ "$w2ms" -lt 1500 ] ||
+    e2e_fail "a quick validation under --challenge-wait-ms 3000: the POST took ${w2ms:-?} ms"
+e2e_ok "the challenge POST answers with the outcome: invalid (with its error), and valid in ${w2ms} ms under a 3 s wait, no Retry-After (RFC 8555 §7.5.1)"
+redirect w4 --answer-delay-ms 1500
+has w4 "challenge valid, Retry-After: None"
+w4ms=$(ms_of w4)
+[ -n "$w4ms" ] && [ "$w4ms" -ge 1400 ] ||
+    e2e_fail "--challenge-wait-ms 3000 with a 1.5 s validation: the POST took ${w4ms:-?} ms"
+acme_restart --http01-port "$HTTP01" --http01-redirect-ports "$REDIR"
+redirect w3 --answer-delay-ms 1500
+has w3 "challenge processing, Retry-After: 1"
+has w3 "authorization valid"
+w3ms=$(ms_of w3)
+[ -n "$w3ms" ] && [ "$w3ms" -ge 90 ] && [ "$w3ms" -lt 1400 ] ||
+    e2e_fail "a validation slower than the wait: the POST took ${w3ms:-?} ms (want about 100)"
+e2e_ok "a validation slower than the wait answers processing after ${w3ms} ms; --challenge-wait-ms 3000 waits ${w4ms} ms for a 1.5 s one"
 echo "1 passed, 0 failed"

@@ -206,7 +206,7 @@ test_va_submit_before_start_is_refused(void **state)
 	rec_init(&r);
 	assert_non_null(va = va_new(&o, done_cb, &r, err, sizeof(err)));
 	http_req(&req, 0);
-	assert_int_equal(va_submit(va, &req), -1);
+	assert_int_equal(va_submit(va, &req, NULL), -1);
 	va_free(va);
 	assert_int_equal(r.n, 0);
 	rec_clear(&r);
@@ -234,7 +234,7 @@ test_va_queue_n_submitted_gives_n_callbacks(void **state)
 	assert_int_equal(va_start_workers(va), 0);
 	for (i = 0; i < n; i++) {
 		http_req(&req, i);
-		assert_int_equal(va_submit(va, &req), 0);
+		assert_int_equal(va_submit(va, &req, NULL), 0);
 	}
 	va_stop(va);		/* drains: every queued request completes */
 	assert_int_equal(r.n, n);
@@ -255,6 +255,7 @@ test_va_queue_full_is_refused(void **state)
 	struct rec		 r;
 	unsigned		 port;
 	char			 err[128];
+	bool			 at_once;
 	int			 fd;
 
 	(void)state;
@@ -267,18 +268,22 @@ test_va_queue_full_is_refused(void **state)
 	assert_non_null(va = va_new(&o, done_cb, &r, err, sizeof(err)));
 	assert_int_equal(va_start_workers(va), 0);
 	http_req(&req, 1);
-	assert_int_equal(va_submit(va, &req), 0);
+	assert_int_equal(va_submit(va, &req, &at_once), 0);
+	assert_true(at_once);		/* the worker is free */
 	/* Wait until the only worker is busy inside the callback. */
 	pthread_mutex_lock(&r.mu);
 	while (!r.entered)
 		pthread_cond_wait(&r.cv, &r.mu);
 	pthread_mutex_unlock(&r.mu);
 	http_req(&req, 2);
-	assert_int_equal(va_submit(va, &req), 0);
+	assert_int_equal(va_submit(va, &req, &at_once), 0);
+	assert_false(at_once);		/* it waits for the busy worker */
 	http_req(&req, 3);
-	assert_int_equal(va_submit(va, &req), 0);
+	assert_int_equal(va_submit(va, &req, NULL), 0);
 	http_req(&req, 4);
-	assert_int_equal(va_submit(va, &req), -1);	/* 2 queued: full */
+	at_once = true;
+	assert_int_equal(va_submit(va, &req, &at_once), -1);	/* 2 queued: full */
+	assert_false(at_once);
 	pthread_mutex_lock(&r.mu);
 	r.block = false;
 	pthread_cond_broadcast(&r.cv);
@@ -306,7 +311,7 @@ test_va_submit_after_stop_is_refused(void **state)
 	assert_int_equal(va_start_workers(va), 0);
 	va_stop(va);
 	http_req(&req, 0);
-	assert_int_equal(va_submit(va, &req), -1);
+	assert_int_equal(va_submit(va, &req, NULL), -1);
 	va_free(va);
 	assert_int_equal(r.n, 0);
 	rec_clear(&r);
