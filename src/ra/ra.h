@@ -48,9 +48,9 @@ struct ra_opts {
 	unsigned	 order_pending_s;	/* lifetime of a pending order (0 = 7 d) */
 	unsigned	 authz_valid_s;		/* lifetime of a valid authz */
 	size_t		 max_pending_authz;	/* per account; 0 = unlimited */
-	unsigned	 challenge_wait_ms;	/* a challenge POST waits for a
-						 * validation a VA worker took at
-						 * once (ra_wait.c); 0 = never */
+	unsigned	 challenge_wait_ms;	/* an idle server's challenge POST
+						 * waits this long for the outcome
+						 * (ra_wait.c); 0 = never */
 	/* profiles (draft-ietf-acme-profiles), CRLs */
 	const struct profile_table *profiles;	/* NULL = "default" only, leaf_days */
 	const char	*crl_url;		/* CRL DP of leaves; NULL = none */
@@ -190,11 +190,14 @@ int		 ra_deactivate_authz(struct ra *ra,
 
 /*
  * POST-as-GET (respond = false) or respond `{}` (respond = true, §7.5.1:
- * starts validation once). *chall and *authz are filled.
+ * starts validation once). With may_wait (the caller has no other request
+ * in hand), a validation the idle VA starts at once is waited for up to
+ * challenge_wait_ms (ra_wait.c). *chall and *authz are filled.
  */
 int		 ra_challenge(struct ra *ra, const struct acme_account *acct,
-		    const char *id, bool respond, struct acme_challenge *chall,
-		    struct acme_authz *authz, struct acme_problem *prob);
+		    const char *id, bool respond, bool may_wait,
+		    struct acme_challenge *chall, struct acme_authz *authz,
+		    struct acme_problem *prob);
 
 /*
  * Finalize (§7.4): the order must be ready (orderNotReady otherwise, even

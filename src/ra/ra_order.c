@@ -540,14 +540,14 @@ ra_va_done(void *arg, const struct va_request *req, const struct va_result *res)
 
 int
 ra_challenge(struct ra *ra, const struct acme_account *acct, const char *id,
-    bool respond, struct acme_challenge *chall, struct acme_authz *authz,
-    struct acme_problem *prob)
+    bool respond, bool may_wait, struct acme_challenge *chall,
+    struct acme_authz *authz, struct acme_problem *prob)
 {
 	struct store		*st;
 	struct va_request	 vr;
 	struct acme_problem	 vp;
 	enum store_status	 rc;
-	bool			 skip, at_once;
+	bool			 skip, idle;
 	int			 ret = -1, slot;
 
 	st = ra_lock(ra);
@@ -612,12 +612,12 @@ ra_challenge(struct ra *ra, const struct acme_account *acct, const char *id,
 	}
 	/* va_submit only queues: the result comes back on a VA worker. */
 	if (make_va_request(acct, authz, chall, &vr) == -1 || ra->va == NULL ||
-	    va_submit(ra->va, &vr, &at_once) == -1) {
+	    va_submit(ra->va, &vr, &idle) == -1) {
 		acme_problem_set(&vp, ACME_P_SERVERINTERNAL,
 		    "the server could not start the validation; retry with a "
 		    "new order");
 		finish_challenge(ra, st, id, chall->type, false, &vp);
-	} else if (at_once && (slot = ra_wait_add(ra, id)) != -1) {
+	} else if (may_wait && idle && (slot = ra_wait_add(ra, id)) != -1) {
 		/* §7.5.1: answer with the outcome if it comes soon. */
 		ra_unlock(ra);
 		(void)ra_wait_for(ra, slot);

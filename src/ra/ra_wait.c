@@ -4,13 +4,15 @@
 /*
  * RFC 8555 §7.5.1: the answer to a challenge POST is the challenge as it
  * is then. A validation of a name on this machine takes a millisecond or
- * two, so when a VA worker took it at once, the POST waits up to
+ * two, so when the server has nothing else to do (the WFE has no other
+ * request in hand, the VA no other validation), the POST waits up to
  * challenge_wait_ms for the outcome: a client such as lego then reads
- * "valid" in that answer and polls nothing; certbot's first poll finds
- * the authorization final. A validation that takes longer, or that
- * queued behind others, is answered "processing" as before. The wait
- * holds no lock: only a slot here, which ra_wait_done marks after the
- * VA worker stored the result.
+ * "valid" in that answer and polls nothing. A validation that takes
+ * longer, or one that starts under load, is answered "processing" as
+ * before: the wait holds the request thread, and the connections it
+ * serves, so under load a client's poll costs less. The wait holds no
+ * lock: only a slot here, which ra_wait_done marks after the VA worker
+ * stored the result.
  */
 
 #include <errno.h>

@@ -464,12 +464,12 @@ va_start_workers(struct va *va)
 }
 
 int
-va_submit(struct va *va, const struct va_request *req, bool *at_once)
+va_submit(struct va *va, const struct va_request *req, bool *idle)
 {
 	int	 rc = -1;
 
-	if (at_once != NULL)
-		*at_once = false;
+	if (idle != NULL)
+		*idle = false;
 	pthread_mutex_lock(&va->mu);
 	if (!va->started || va->stopping) {
 		log_warn("va: not accepting validations (stopped)");
@@ -480,9 +480,8 @@ va_submit(struct va *va, const struct va_request *req, bool *at_once)
 		    va->qlen);
 		goto out;
 	}
-	/* The requests queued before it take the free workers first. */
-	if (at_once != NULL)
-		*at_once = va->qlen + va->busy < va->nthreads;
+	if (idle != NULL)
+		*idle = va->qlen == 0 && va->busy == 0;
 	va->q[(va->qhead + va->qlen) % va->opts.queue_max] = *req;
 	va->qlen++;
 	pthread_cond_signal(&va->cv);

@@ -110,12 +110,12 @@ int		 va_start_workers(struct va *va);
  * Queue a copy of *req. Returns 0, or -1 when the queue is full, the VA
  * is not started or is stopping: the callback will then never be called
  * for this request and the caller reports the failure itself. When
- * at_once is not NULL, it says whether a worker was free to take the
- * request as soon as it was queued (no request ahead of it waits for
- * one); false on failure.
+ * idle is not NULL, it says whether the VA had nothing else to do (no
+ * validation running or queued), so a worker starts this one at once;
+ * false on failure.
  */
 int		 va_submit(struct va *va, const struct va_request *req,
-		    bool *at_once);
+		    bool *idle);
 
 /*
  * Stop accepting requests, let the workers DRAIN the queue (each queued

@@ -141,9 +141,10 @@ has h2 "authorization valid"
 has h2 "issued valid"
 e2e_ok "--http01-redirect-ports $REDIR: the redirected http-01 succeeds; --retry-after 7 is sent"
 
-# 7. The challenge wait (default 100 ms, RFC 8555 §7.5.1): a validation a
-# VA worker takes at once and ends in time is the POST's answer, valid or
-# invalid with its error; one that outlasts the wait is "processing".
+# 7. The challenge wait (default 100 ms, RFC 8555 §7.5.1): on a server with
+# nothing else to do (one client here), a validation that ends in time is
+# the POST's answer, valid or invalid with its error; one that outlasts the
+# wait is "processing".
 ms_of() {	# NAME: the POST's time in ms
 	sed -n 's/^challenge answered in \([0-9]*\) ms$/\1/p' "$E2E_TMP/$1.out"
 }

@@ -255,7 +255,7 @@ test_va_queue_full_is_refused(void **state)
 	struct rec		 r;
 	unsigned		 port;
 	char			 err[128];
-	bool			 at_once;
+	bool			 idle;
 	int			 fd;
 
 	(void)state;
@@ -268,22 +268,22 @@ test_va_queue_full_is_refused(void **state)
 	assert_non_null(va = va_new(&o, done_cb, &r, err, sizeof(err)));
 	assert_int_equal(va_start_workers(va), 0);
 	http_req(&req, 1);
-	assert_int_equal(va_submit(va, &req, &at_once), 0);
-	assert_true(at_once);		/* the worker is free */
+	assert_int_equal(va_submit(va, &req, &idle), 0);
+	assert_true(idle);		/* nothing else running */
 	/* Wait until the only worker is busy inside the callback. */
 	pthread_mutex_lock(&r.mu);
 	while (!r.entered)
 		pthread_cond_wait(&r.cv, &r.mu);
 	pthread_mutex_unlock(&r.mu);
 	http_req(&req, 2);
-	assert_int_equal(va_submit(va, &req, &at_once), 0);
-	assert_false(at_once);		/* it waits for the busy worker */
+	assert_int_equal(va_submit(va, &req, &idle), 0);
+	assert_false(idle);		/* the worker is busy */
 	http_req(&req, 3);
 	assert_int_equal(va_submit(va, &req, NULL), 0);
 	http_req(&req, 4);
-	at_once = true;
-	assert_int_equal(va_submit(va, &req, &at_once), -1);	/* 2 queued: full */
-	assert_false(at_once);
+	idle = true;
+	assert_int_equal(va_submit(va, &req, &idle), -1);	/* 2 queued: full */
+	assert_false(idle);
 	pthread_mutex_lock(&r.mu);
 	r.block = false;
 	pthread_cond_broadcast(&r.cv);
