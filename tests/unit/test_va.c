@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
 #include "va.h"
 #include "va_internal.h"
 
@@ -79,18 +80,7 @@ done_cb(void *arg, const struct va_request *req, const struct va_result *res)
 static int
 refusing_port(unsigned *port)
 {
-	struct sockaddr_in	 sin;
-	socklen_t		 len = sizeof(sin);
-	int			 fd;
-
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	*port = ntohs(sin.sin_port);
-	return fd;
+	return tu_loopback_socket(SOCK_STREAM, port);
 }
 
 static void
@@ -443,19 +433,9 @@ test_va_resolve_pin_is_exact_not_suffix(void **state)
 	struct va_addrs		 a;
 	struct acme_problem	 p;
 	char			 dead[64];
-	struct sockaddr_in	 sin;
-	socklen_t		 len = sizeof(sin);
-	int			 fd;
 
 	(void)state;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_true((fd = socket(AF_INET, SOCK_DGRAM, 0)) >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	close(fd);
-	snprintf(dead, sizeof(dead), "127.0.0.1:%u", ntohs(sin.sin_port));
+	tu_dead_udp(dead, sizeof(dead));
 	o.resolve = pins;
 	o.nresolve = 1;
 	o.dns_resolver = dead;
@@ -474,19 +454,9 @@ test_va_call_lookups_share_one_channel(void **state)
 	struct va_addrs		 a;
 	struct acme_problem	 p;
 	char			 dead[64];
-	struct sockaddr_in	 sin;
-	socklen_t		 len = sizeof(sin);
-	int			 fd;
 
 	(void)state;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_true((fd = socket(AF_INET, SOCK_DGRAM, 0)) >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	close(fd);
-	snprintf(dead, sizeof(dead), "127.0.0.1:%u", ntohs(sin.sin_port));
+	tu_dead_udp(dead, sizeof(dead));
 	o.dns_resolver = dead;
 	va_call_begin(&vc, &o);
 	assert_int_equal(va_resolve(&vc, "one.test", va_now_ms() + 3000, &a,

@@ -21,6 +21,7 @@
 
 #include "dnsmock.h"
 #include "dnsmock_wire.h"
+#include "testutil.h"
 #include "va.h"
 
 #define TOKEN	"tok3n_EEEEEEEEEEEEEEEE"
@@ -35,23 +36,11 @@ static int
 setup(void **state)
 {
 	struct dnsmock_opts	 o = { NULL, "127.0.0.1", "::1" };
-	struct sockaddr_in	 sin;
-	socklen_t		 len = sizeof(sin);
 	char			 listen[64];
-	int			 fd;
 
 	(void)state;
 	/* A free UDP port (bound, read back, closed; then ours). */
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) == -1 ||
-	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1)
-		return -1;
-	close(fd);
-	snprintf(listen, sizeof(listen), "127.0.0.1:%u",
-	    (unsigned)ntohs(sin.sin_port));
+	tu_dead_udp(listen, sizeof(listen));
 	o.listen = listen;
 	if ((mock = dnsmock_new(&o, err, sizeof(err))) == NULL ||
 	    dnsmock_start(mock, err, sizeof(err)) == -1) {
@@ -311,19 +300,10 @@ proxy_main(void *arg)
 static void
 proxy_start(void)
 {
-	struct sockaddr_in	 sin;
-	socklen_t		 len = sizeof(sin);
+	unsigned	 port;
 
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_true((px.fd = socket(AF_INET, SOCK_DGRAM, 0)) >= 0);
-	assert_int_equal(bind(px.fd, (struct sockaddr *)&sin, sizeof(sin)),
-	    0);
-	assert_int_equal(getsockname(px.fd, (struct sockaddr *)&sin, &len),
-	    0);
-	snprintf(px.resolver, sizeof(px.resolver), "127.0.0.1:%u",
-	    (unsigned)ntohs(sin.sin_port));
+	px.fd = tu_loopback_socket(SOCK_DGRAM, &port);
+	snprintf(px.resolver, sizeof(px.resolver), "127.0.0.1:%u", port);
 	px.n = 0;
 	atomic_store(&px.stop, false);
 	assert_int_equal(pthread_create(&px.th, NULL, proxy_main, NULL), 0);

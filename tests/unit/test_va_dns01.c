@@ -25,6 +25,7 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
+#include "testutil.h"
 #include "va.h"
 
 #define TOKEN	"tok3n_EEEEEEEEEEEEEEEE"
@@ -277,23 +278,13 @@ test_va_dns01_ip_identifier_is_unauthorized(void **state)
 static void
 test_va_dns01_unreachable_resolver_is_dns_problem(void **state)
 {
-	struct sockaddr_in	 sin;
 	struct va_opts		 o;
 	struct va_request	 r;
 	struct va_result	 res;
-	socklen_t		 len = sizeof(sin);
 	char			 dead[64];
-	int			 fd;
 
 	(void)state;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_true((fd = socket(AF_INET, SOCK_DGRAM, 0)) >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	close(fd);
-	snprintf(dead, sizeof(dead), "127.0.0.1:%u", ntohs(sin.sin_port));
+	tu_dead_udp(dead, sizeof(dead));
 	req_init(&o, &r, "ok.test");
 	o.dns_resolver = dead;
 	o.timeout_s = 3;

@@ -108,4 +108,17 @@ char		*tu_csr_b64url(X509_REQ *req);
  */
 void		 tu_rmrf(const char *dir);
 
+/*
+ * A socket of type (SOCK_STREAM, SOCK_DGRAM) bound to a free port of
+ * 127.0.0.1, not listening; its port in *port. Fails the test otherwise.
+ */
+int		 tu_loopback_socket(int type, unsigned *port);
+
+/*
+ * "127.0.0.1:PORT" of a loopback UDP port bound and closed again: a DNS
+ * resolver there refuses every query at once (ICMP port unreachable).
+ * Fails the test if no port can be had.
+ */
+void		 tu_dead_udp(char *out, size_t outsz);
+
 #endif /* TESTUTIL_H */
