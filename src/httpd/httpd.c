@@ -32,6 +32,7 @@
 #include <openssl/x509.h>
 #include <uuid/uuid.h>
 
+#include "deadline.h"
 #include "httpd.h"
 #include "log.h"
 
@@ -794,10 +795,7 @@ reaper(void *arg)
 		for (k = 0; k < LK_COUNT; k++)
 			limit_flush(h, (enum limit_kind)k);
 		pthread_mutex_lock(&h->connlk);
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += REAP_EVERY_MS * 1000000L;
-		ts.tv_sec += ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
+		deadline_after_ms(CLOCK_MONOTONIC, REAP_EVERY_MS, &ts);
 		if (!h->reaper_quit)
 			(void)pthread_cond_timedwait(&h->reapcv, &h->connlk,
 			    &ts);

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "deadline.h"
 #include "ra_internal.h"
 
 void
@@ -71,19 +72,12 @@ ra_wait_for(struct ra *ra, int slot)
 {
 	struct ra_waiter	*w;
 	struct timespec		 until;
-	unsigned		 ms = ra->opts.challenge_wait_ms;
 	bool			 done;
 
 	if (slot < 0 || slot >= RA_WAITERS)
 		return false;
 	w = &ra->waiting[slot];
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	deadline_after_ms(CLOCK_MONOTONIC, ra->opts.challenge_wait_ms, &until);
 	pthread_mutex_lock(&ra->wait_mu);
 	while (!w->done && pthread_cond_timedwait(&ra->wait_cv, &ra->wait_mu,
 	    &until) != ETIMEDOUT)

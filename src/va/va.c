@@ -15,6 +15,7 @@
 
 #include "acme/acme.h"
 #include "acme/problem.h"
+#include "deadline.h"
 #include "knobs.h"
 #include "log.h"
 #include "va.h"
@@ -381,13 +382,7 @@ delay_ms(struct va *va, unsigned ms)
 
 	if (ms == 0)
 		return;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += (time_t)(ms / 1000);
-	until.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	deadline_after_ms(CLOCK_REALTIME, ms, &until);
 	pthread_mutex_lock(&va->mu);
 	while (!va->stopping &&
 	    pthread_cond_timedwait(&va->stop_cv, &va->mu, &until) != ETIMEDOUT)
