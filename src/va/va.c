@@ -183,7 +183,6 @@ va_validate(const struct va_opts *opts, const struct va_request *req,
 	int		 rc = -1;
 
 	memset(res, 0, sizeof(*res));
-	va_call_begin(&vc, opts);
 	if (va_global_init() == -1)
 		goto fail;
 	if (!request_ok(req)) {
@@ -192,6 +191,7 @@ va_validate(const struct va_opts *opts, const struct va_request *req,
 		goto fail;
 	}
 	deadline = va_now_ms() + (int64_t)va_opt_timeout_s(opts) * 1000;
+	va_call_begin(&vc, opts);	/* the lookups below share a channel */
 	switch (req->type) {
 	case ACME_CHALL_HTTP01:
 		rc = va_http01(&vc, req, deadline, res);
@@ -204,12 +204,12 @@ va_validate(const struct va_opts *opts, const struct va_request *req,
 		break;
 	default:
 		log_err("va: unknown challenge type %d", (int)req->type);
-		goto fail;
+		break;
 	}
+	if (rc == 0 && res->valid && opts->caa_check)
+		rc = va_caa(&vc, req, deadline, res);
+	va_call_end(&vc);
 	if (rc == -1)
-		goto fail;
-	if (res->valid && opts->caa_check &&
-	    va_caa(&vc, req, deadline, res) == -1)
 		goto fail;
 	if (res->valid) {
 		memset(&res->prob, 0, sizeof(res->prob));
@@ -219,10 +219,8 @@ va_validate(const struct va_opts *opts, const struct va_request *req,
 		log_info("va: %s for %s: invalid: %s",
 		    acme_chall_type_str(req->type), req->ident.value,
 		    res->prob.detail);
-	va_call_end(&vc);
 	return 0;
 fail:
-	va_call_end(&vc);
 	res->valid = false;
 	acme_problem_set(&res->prob, ACME_P_SERVERINTERNAL,
 	    "internal error during validation");

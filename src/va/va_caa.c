@@ -135,8 +135,8 @@ va_caa(struct va_call *vc, const struct va_request *req, int64_t deadline,
 {
 	const struct va_opts	*opts = vc->opts;
 	const char		*name = req->ident.value, *at[CLIMB_MAX];
-	struct caa_query	*qs = NULL, *qp;
-	struct caa_state	*st = NULL;
+	struct caa_query	*qs = NULL;
+	struct caa_state	*st;
 	ares_channel		 ch;
 	size_t			 len, n, i;
 	int			 rc = -1;
@@ -167,8 +167,7 @@ va_caa(struct va_call *vc, const struct va_request *req, int64_t deadline,
 		goto out;
 	rc = 0;
 	for (i = 0; i < n; i++) {
-		qp = &qs[i];
-		st = &qp->st;
+		st = &qs[i].st;
 		if (!st->done || st->status == ARES_ETIMEOUT ||
 		    st->status == ARES_ECANCELLED ||
 		    st->status == ARES_EDESTRUCTION) {
