@@ -56,14 +56,15 @@ void		 ra_unlock(struct ra *ra);
  * must take it while it still holds db_mu from submitting the
  * validation, so the result cannot be stored unseen. ra_wait_for lets
  * the caller (holding no lock) wait up to challenge_wait_ms for
- * ra_wait_done, frees the slot, and says whether the result came.
+ * ra_wait_done, then frees the slot (the caller rereads the challenge,
+ * whatever came).
  * ra_wait_done (the VA's callback, after storing the result, outside
  * db_mu) wakes the waiters of chall_id.
  */
 void		 ra_wait_init(struct ra *ra);
 void		 ra_wait_fini(struct ra *ra);
 int		 ra_wait_add(struct ra *ra, const char *chall_id);
-bool		 ra_wait_for(struct ra *ra, int slot);
+void		 ra_wait_for(struct ra *ra, int slot);
 void		 ra_wait_done(struct ra *ra, const char *chall_id);
 
 /*

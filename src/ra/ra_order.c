@@ -620,7 +620,7 @@ ra_challenge(struct ra *ra, const struct acme_account *acct, const char *id,
 	} else if (may_wait && idle && (slot = ra_wait_add(ra, id)) != -1) {
 		/* §7.5.1: answer with the outcome if it comes soon. */
 		ra_unlock(ra);
-		(void)ra_wait_for(ra, slot);
+		ra_wait_for(ra, slot);
 		st = ra_lock(ra);
 	}
 reread:

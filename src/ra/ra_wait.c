@@ -67,25 +67,22 @@ ra_wait_add(struct ra *ra, const char *chall_id)
 	return slot;
 }
 
-bool
+void
 ra_wait_for(struct ra *ra, int slot)
 {
 	struct ra_waiter	*w;
 	struct timespec		 until;
-	bool			 done;
 
 	if (slot < 0 || slot >= RA_WAITERS)
-		return false;
+		return;
 	w = &ra->waiting[slot];
 	deadline_after_ms(CLOCK_MONOTONIC, ra->opts.challenge_wait_ms, &until);
 	pthread_mutex_lock(&ra->wait_mu);
 	while (!w->done && pthread_cond_timedwait(&ra->wait_cv, &ra->wait_mu,
 	    &until) != ETIMEDOUT)
 		;
-	done = w->done;
 	w->used = false;
 	pthread_mutex_unlock(&ra->wait_mu);
-	return done;
 }
 
 void
