@@ -181,10 +181,45 @@ struct httpd {
 	pthread_t	 reaper;
 	bool		 reaper_on;
 	bool		 reaper_quit;
+	bool		 reaper_asleep;	/* connlk: in its timed wait ... */
+	long long	 reaper_due;	/* connlk: ... until then (ms) */
+	bool		 holds_new;	/* connlk: a hold parked since its scan */
+	pthread_mutex_t	 holdlk;	/* guards holds and their states;
+					   taken with no other of ours held */
+	struct hold	*holds;		/* answers held (http_hold) */
+	atomic_ullong	 next_ticket;
 	struct ratelog	 rl[LK_COUNT];
 	struct tls_slot	*slots;		/* by descriptor, nslots of them */
 	size_t		 nslots;
 	atomic_size_t	 slots_used;	/* highest descriptor + 1 with an io */
+};
+
+/*
+ * A held answer (http_hold), listed in h->holds from http_hold until it
+ * is answered or its connection ends. Its state moves under holdlk:
+ * ASKED -> WOKEN (woken before the handler returned: answered at once),
+ * ASKED -> PARKED (connection suspended) -> RESUMED (MHD_resume_connection
+ * called: MHD calls on_access again, which answers). MHD's resume is
+ * undefined on a connection not suspended (MHD 0.9.75 microhttpd.h), so
+ * the suspend and every resume happen under holdlk, after the state says
+ * PARKED.
+ */
+enum hold_state {
+	HOLD_ASKED,
+	HOLD_WOKEN,
+	HOLD_PARKED,
+	HOLD_RESUMED
+};
+
+struct hold {
+	struct hold		*prev, *next;
+	unsigned long long	 ticket;
+	enum hold_state		 state;
+	long long		 due;		/* ms, monotonic: answer by then */
+	http_later_fn		 later;
+	struct MHD_Connection	*c;
+	struct http_response	 resp;		/* as the handler left it */
+	unsigned char		 state_[];	/* the handler's copy */
 };
 
 /* Per request; created when MHD has the request line (URI log callback). */
@@ -200,6 +235,7 @@ struct reqctx {
 	bool		 responded;
 	bool		 must_close;	/* Content-Length with Transfer-Encoding */
 	bool		 has_query;
+	struct hold	*hold;		/* a held answer (http_hold) */
 	char		 reqid[HTTP_REQID_SIZE];
 	char		*raw_path;	/* path as received (in the same block) */
 	char		 query[];	/* raw query, when has_query */
@@ -767,14 +803,162 @@ conn_admit(struct httpd *h, const struct sockaddr *sa)
 	return cn != NULL;
 }
 
-/* Close what is past its header timeout; flush the log counts. */
+/* ---- held answers (http_hold) ---- */
+
+/* The request being dispatched on this thread: what http_hold may hold. */
+struct dispatching {
+	struct httpd			*h;
+	struct reqctx			*rc;
+	const struct http_request	*req;
+};
+static _Thread_local struct dispatching *dispatching;
+
+/* Under holdlk: the hold's connection goes on as soon as it can. */
+static void
+hold_wake_locked(struct hold *hd)
+{
+	if (hd->state == HOLD_ASKED)
+		hd->state = HOLD_WOKEN;
+	else if (hd->state == HOLD_PARKED) {
+		hd->state = HOLD_RESUMED;
+		MHD_resume_connection(hd->c);
+	}
+}
+
+unsigned long long
+http_hold(const struct http_request *req, unsigned ms, http_later_fn later,
+    const void *state, size_t statesz)
+{
+	struct dispatching	*d = dispatching;
+	struct hold		*hd;
+	struct httpd		*h;
+
+	if (d == NULL || d->req != req || d->rc->hold != NULL ||
+	    later == NULL || statesz > HTTP_HOLD_STATE_MAX)
+		return 0;
+	h = d->h;
+	if (atomic_load(&h->stopping) ||
+	    (hd = calloc(1, sizeof(*hd) + statesz)) == NULL)
+		return 0;
+	hd->ticket = atomic_fetch_add(&h->next_ticket, 1);
+	hd->state = HOLD_ASKED;
+	hd->due = now_ms() + (long long)ms;
+	hd->later = later;
+	if (statesz > 0)
+		memcpy(hd->state_, state, statesz);
+	pthread_mutex_lock(&h->holdlk);
+	if ((hd->next = h->holds) != NULL)
+		hd->next->prev = hd;
+	h->holds = hd;
+	pthread_mutex_unlock(&h->holdlk);
+	d->rc->hold = hd;
+	return hd->ticket;
+}
+
+void
+http_wake(struct httpd *h, unsigned long long ticket)
+{
+	struct hold *hd;
+
+	if (h == NULL || ticket == 0)
+		return;
+	pthread_mutex_lock(&h->holdlk);
+	for (hd = h->holds; hd != NULL; hd = hd->next)
+		if (hd->ticket == ticket) {
+			hold_wake_locked(hd);
+			break;
+		}
+	pthread_mutex_unlock(&h->holdlk);
+}
+
+/* Unlist and free rc's hold (answered, lapsed, or its connection gone). */
+static void
+hold_drop(struct httpd *h, struct reqctx *rc)
+{
+	struct hold *hd = rc->hold;
+
+	if (hd == NULL)
+		return;
+	pthread_mutex_lock(&h->holdlk);
+	if (hd->prev != NULL)
+		hd->prev->next = hd->next;
+	else
+		h->holds = hd->next;
+	if (hd->next != NULL)
+		hd->next->prev = hd->prev;
+	pthread_mutex_unlock(&h->holdlk);
+	http_response_clear(&hd->resp);
+	free(hd);
+	rc->hold = NULL;
+}
+
+/*
+ * The handler returned without an answer: keep resp and suspend the
+ * connection. false when it must be answered now instead: woken already,
+ * due already, or the server stopping.
+ */
+static bool
+hold_park(struct httpd *h, struct reqctx *rc, struct MHD_Connection *c,
+    struct http_response *resp)
+{
+	struct hold	*hd = rc->hold;
+	bool		 parked = false;
+
+	pthread_mutex_lock(&h->holdlk);
+	if (hd->state == HOLD_ASKED && !atomic_load(&h->stopping) &&
+	    hd->due > now_ms()) {
+		hd->resp = *resp;
+		memset(resp, 0, sizeof(*resp));
+		hd->c = c;
+		hd->state = HOLD_PARKED;
+		MHD_suspend_connection(c);
+		parked = true;
+	}
+	pthread_mutex_unlock(&h->holdlk);
+	if (!parked)
+		return false;
+	/* The reaper wakes it when due: tell it if it sleeps longer. */
+	pthread_mutex_lock(&h->connlk);
+	if (!h->reaper_asleep || hd->due < h->reaper_due) {
+		h->holds_new = true;
+		pthread_cond_signal(&h->reapcv);
+	}
+	pthread_mutex_unlock(&h->connlk);
+	return true;
+}
+
+/*
+ * Wake the parked holds that are due (all of them with `all`); returns
+ * the earliest due time of those still parked, LLONG_MAX if none.
+ */
+static long long
+hold_expire(struct httpd *h, bool all)
+{
+	struct hold	*hd;
+	long long	 now = now_ms(), next = LLONG_MAX;
+
+	pthread_mutex_lock(&h->holdlk);
+	for (hd = h->holds; hd != NULL; hd = hd->next) {
+		if (all || (hd->state == HOLD_PARKED && hd->due <= now))
+			hold_wake_locked(hd);
+		else if (hd->state == HOLD_PARKED && hd->due < next)
+			next = hd->due;
+	}
+	pthread_mutex_unlock(&h->holdlk);
+	return next;
+}
+
+/*
+ * Close what is past its header timeout, wake the held answers that are
+ * due; flush the log counts.
+ */
 static void *
 reaper(void *arg)
 {
 	struct httpd *h = arg;
 	struct conn *cn;
 	struct timespec ts;
-	long long now, limit = (long long)h->header_timeout * 1000;
+	long long now, next, limit = (long long)h->header_timeout * 1000;
 	unsigned int n;
 	int k;
 
@@ -794,11 +978,21 @@ reaper(void *arg)
 			limit_note(h, LK_HEADER, n);
 		for (k = 0; k < LK_COUNT; k++)
 			limit_flush(h, (enum limit_kind)k);
+		next = hold_expire(h, false);
 		pthread_mutex_lock(&h->connlk);
-		deadline_after_ms(CLOCK_MONOTONIC, REAP_EVERY_MS, &ts);
-		if (!h->reaper_quit)
+		now = now_ms();
+		if (next > now + REAP_EVERY_MS)
+			next = now + REAP_EVERY_MS;
+		if (!h->reaper_quit && !h->holds_new && next > now) {
+			h->reaper_asleep = true;
+			h->reaper_due = next;
+			deadline_after_ms(CLOCK_MONOTONIC,
+			    (unsigned)(next - now), &ts);
 			(void)pthread_cond_timedwait(&h->reapcv, &h->connlk,
 			    &ts);
+			h->reaper_asleep = false;
+		}
+		h->holds_new = false;
 	}
 	pthread_mutex_unlock(&h->connlk);
 	return NULL;
@@ -1254,9 +1448,10 @@ on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	tls_unhold(slot_of(l->h, c));	/* normally nothing is left */
 	if (rc == NULL)
 		return;
-	if (!rc->responded)
+	if (!rc->responded || rc->hold != NULL)
 		log_debug("httpd: request %s ended without a response (%d)",
 		    rc->reqid, (int)toe);
+	hold_drop(l->h, rc);
 	/* Keep-alive: the next request gets the normal idle timeout back. */
 	if (rc->timeout_set != 0 && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
@@ -1367,7 +1562,46 @@ body_read(void *cls, uint64_t pos, char *buf, size_t max)
 	return (ssize_t)max;
 }
 
-/* Build the request, call the handler once, queue its response. */
+/* The handler's view of the request; addr holds the peer's text. */
+static void
+request_of(struct listener *l, struct reqctx *rc, struct MHD_Connection *c,
+    const char *url, const char *method, struct http_request *req,
+    char addr[INET6_ADDRSTRLEN])
+{
+	const union MHD_ConnectionInfo *ci;
+
+	memset(req, 0, sizeof(*req));
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	addr_text(ci != NULL ? ci->client_addr : NULL, addr, INET6_ADDRSTRLEN);
+	req->method = method;
+	req->path = origin_form(url);
+	req->raw_path = origin_form(rc->raw_path);
+	req->query = rc->has_query ? rc->query : NULL;
+	req->content_type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
+	req->replay_nonce = header(c, "Replay-Nonce");
+	req->origin = header(c, "Origin");
+	req->user_agent = header(c, MHD_HTTP_HEADER_USER_AGENT);
+	req->host = header(c, MHD_HTTP_HEADER_HOST);
+	req->authorization = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
+	req->body = rc->body != NULL ? rc->body : "";
+	req->bodysz = rc->len;
+	req->body_too_large = rc->too_large;
+	req->remote_addr = addr;
+	req->remote_port = addr_port(ci != NULL ? ci->client_addr : NULL);
+	req->request_id = rc->reqid;
+	req->listener = l->idx;
+	req->server = l->h;
+}
+
+static enum MHD_Result respond(struct listener *, struct reqctx *,
+    struct MHD_Connection *, const char *, const char *,
+    struct http_response *);
+
+/*
+ * Build the request and call the handler once. Its answer goes out now
+ * or, held (http_hold), the connection is suspended; MHD calls on_access
+ * again once it is resumed, and the hold's later() finishes the answer.
+ */
 static enum MHD_Result
 dispatch(struct listener *l, struct reqctx *rc, struct MHD_Connection *c,
     const char *url, const char *method)
@@ -1375,38 +1609,60 @@ dispatch(struct listener *l, struct reqctx *rc, struct MHD_Connection *c,
 	struct httpd *h = l->h;
 	struct http_request req;
 	struct http_response resp;
-	struct MHD_Response *mr = NULL;
-	const union MHD_ConnectionInfo *ci;
-	struct tls_slot *sl;
+	struct dispatching d;
+	struct hold *hd;
 	char addr[INET6_ADDRSTRLEN];
+	bool resumed;
+
+	memset(&resp, 0, sizeof(resp));
+	if ((hd = rc->hold) != NULL) {
+		pthread_mutex_lock(&h->holdlk);
+		resumed = hd->state == HOLD_RESUMED;
+		pthread_mutex_unlock(&h->holdlk);
+		if (!resumed)
+			return MHD_YES;	/* still parked */
+		request_of(l, rc, c, url, method, &req, addr);
+		log_set_request_id(rc->reqid);
+		resp = hd->resp;
+		memset(&hd->resp, 0, sizeof(hd->resp));
+		hd->later(h->arg, &req, &resp, hd->state_);
+		hold_drop(h, rc);
+		return respond(l, rc, c, url, method, &resp);
+	}
+	rc->responded = true;
+	request_of(l, rc, c, url, method, &req, addr);
+	log_set_request_id(rc->reqid);
+	d.h = h;
+	d.rc = rc;
+	d.req = &req;
+	dispatching = &d;
+	h->fn(h->arg, &req, &resp);
+	dispatching = NULL;
+	if ((hd = rc->hold) != NULL) {
+		if (resp.status == 0 && hold_park(h, rc, c, &resp)) {
+			log_set_request_id(NULL);
+			return MHD_YES;
+		}
+		if (resp.status == 0)	/* woken before it could park */
+			hd->later(h->arg, &req, &resp, hd->state_);
+		hold_drop(h, rc);
+	}
+	return respond(l, rc, c, url, method, &resp);
+}
+
+/* Queue *rp (its body and headers are taken) as rc's answer. */
+static enum MHD_Result
+respond(struct listener *l, struct reqctx *rc, struct MHD_Connection *c,
+    const char *url, const char *method, struct http_response *rp)
+{
+	struct httpd *h = l->h;
+	struct http_response resp = *rp;
+	struct MHD_Response *mr = NULL;
+	struct tls_slot *sl;
 	enum MHD_Result rv = MHD_NO;
 	size_t i, bodysz;
 
-	rc->responded = true;
-	memset(&req, 0, sizeof(req));
-	memset(&resp, 0, sizeof(resp));
-	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	addr_text(ci != NULL ? ci->client_addr : NULL, addr, sizeof(addr));
-	req.method = method;
-	req.path = origin_form(url);
-	req.raw_path = origin_form(rc->raw_path);
-	req.query = rc->has_query ? rc->query : NULL;
-	req.content_type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
-	req.replay_nonce = header(c, "Replay-Nonce");
-	req.origin = header(c, "Origin");
-	req.user_agent = header(c, MHD_HTTP_HEADER_USER_AGENT);
-	req.host = header(c, MHD_HTTP_HEADER_HOST);
-	req.authorization = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
-	req.body = rc->body != NULL ? rc->body : "";
-	req.bodysz = rc->len;
-	req.body_too_large = rc->too_large;
-	req.remote_addr = addr;
-	req.remote_port = addr_port(ci != NULL ? ci->client_addr : NULL);
-	req.request_id = rc->reqid;
-	req.listener = l->idx;
-
-	log_set_request_id(rc->reqid);
-	h->fn(h->arg, &req, &resp);
+	memset(rp, 0, sizeof(*rp));
 	if (resp.status < 100 || resp.status > 599) {
 		log_err("httpd: handler gave status %d, answering 500",
 		    resp.status);
@@ -1490,6 +1746,8 @@ on_access(void *cls, struct MHD_Connection *c, const char *url,
 	(void)version;
 	if (rc == NULL)
 		return MHD_NO;	/* out of memory in on_uri */
+	if (rc->hold != NULL)	/* a held answer: resumed? */
+		return dispatch(l, rc, c, url, method);
 	if (rc->responded)
 		return MHD_YES;
 	if (!rc->seen) {
@@ -1649,7 +1907,7 @@ start_listener(struct httpd *h, struct listener *l, char *err, size_t errsz)
 	if (bind_listener(l, err, errsz) != 0)
 		return -1;
 	flags = MHD_USE_EPOLL | MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_ERROR_LOG;
+	    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	if (h->tls)
 		flags |= MHD_USE_TLS;
 	/*
@@ -1737,6 +1995,8 @@ httpd_new(const struct httpd_opts *o, http_handler_fn fn, void *arg,
 	h->arg = arg;
 	pthread_mutex_init(&h->credlk, NULL);
 	pthread_mutex_init(&h->connlk, NULL);
+	pthread_mutex_init(&h->holdlk, NULL);
+	atomic_init(&h->next_ticket, 1);
 	if (pthread_condattr_init(&ca) == 0) {
 		(void)pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 		pthread_cond_init(&h->reapcv, &ca);
@@ -1874,6 +2134,11 @@ httpd_stop(struct httpd *h)
 		return;
 	h->stopped = true;
 	atomic_store(&h->stopping, true);
+	/*
+	 * Held answers go out now (MHD must not stop with a connection
+	 * suspended); http_hold refuses from here on.
+	 */
+	(void)hold_expire(h, true);
 	for (waited = 0; atomic_load(&h->inflight) > 0 &&
 	    waited < STOP_GRACE_MS; waited += 5)
 		nanosleep(&ts, NULL);
@@ -1912,6 +2177,7 @@ httpd_free(struct httpd *h)
 	}
 	pthread_cond_destroy(&h->reapcv);
 	pthread_mutex_destroy(&h->connlk);
+	pthread_mutex_destroy(&h->holdlk);
 	free(h->https_url);
 	for (i = 0; h->slots != NULL && i < atomic_load(&h->slots_used); i++)
 		free(h->slots[i].io);

@@ -9,6 +9,8 @@
 #define HTTP_MAXHDRS	12
 #define HTTP_REQID_SIZE	37	/* a UUID, 36 characters, and the NUL */
 
+struct httpd;
+
 struct http_header {
 	const char	*name;	/* borrowed: a string literal (never freed) */
 	char		*value;	/* heap, owned by the response */
@@ -41,6 +43,7 @@ struct http_request {
 					   X-Request-Id header and the
 					   thread's log id */
 	int		 listener;	/* index into httpd_opts.listen */
+	struct httpd	*server;	/* the server that took it (http_wake) */
 };
 
 /*
@@ -85,6 +88,33 @@ void	 http_response_clear(struct http_response *r);
 typedef void (*http_handler_fn)(void *arg, const struct http_request *req,
     struct http_response *resp);
 
+/*
+ * A held answer: the handler cannot answer yet, but soon will (RFC 8555
+ * §7.5.1, a challenge POST answered with its validation's outcome).
+ * Inside the handler, http_hold() gives the request a ticket and keeps a
+ * copy of `state` (statesz bytes, at most HTTP_HOLD_STATE_MAX). If the
+ * handler then returns with resp->status 0, httpd keeps resp as it is
+ * (its headers stay) and lets go of the request thread: the connection
+ * is suspended, and no thread waits. When http_wake(ticket) is called,
+ * from any thread, or after `ms` milliseconds, whichever comes first,
+ * httpd calls later(arg, req, resp, state) on a request thread, with the
+ * same request, the kept resp and the copy of state, to finish the
+ * answer; arg is the handler's. A handler that fills resp anyway answers
+ * at once, and the ticket lapses. http_wake of a ticket that lapsed or
+ * was answered does nothing; it is safe until httpd_free.
+ * http_hold returns 0 (no ticket: answer now) when the request cannot be
+ * held: out of memory, the server stopping, or a request httpd did not
+ * dispatch.
+ */
+#define HTTP_HOLD_STATE_MAX	1024
+
+typedef void (*http_later_fn)(void *arg, const struct http_request *req,
+    struct http_response *resp, const void *state);
+
+unsigned long long http_hold(const struct http_request *req, unsigned ms,
+    http_later_fn later, const void *state, size_t statesz);
+void	 http_wake(struct httpd *h, unsigned long long ticket);
+
 /* Zero in any numeric field means the default given. */
 struct httpd_opts {
 	const char *const *listen;	/* numeric "127.0.0.1:8555", "[::1]:8555";
@@ -114,8 +144,6 @@ struct httpd_opts {
 	 */
 	const char	*https_url;
 };
-
-struct httpd;
 
 /*
  * Validate opts and prepare (TLS credentials parsed, key checked against

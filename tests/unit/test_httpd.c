@@ -1,4 +1,4 @@
-/* test_httpd.c - httpd over real loopback sockets (HARDENING T08-T18, X25-X29; connection limits, issue #12) */
+/* test_httpd.c - httpd over real loopback sockets (HARDENING T08-T18, X25-X29; connection limits, issue #12; held answers, #17) */
 /* SPDX-License-Identifier: MIT */
 
 #include <sys/types.h>
@@ -67,6 +67,8 @@ cp(char *dst, size_t n, const char *s)
 	snprintf(dst, n, "%s", s != NULL ? s : "(null)");
 }
 
+static void hold_handler(const struct http_request *, struct http_response *);
+
 static void
 handler(void *arg, const struct http_request *req, struct http_response *resp)
 {
@@ -74,6 +76,10 @@ handler(void *arg, const struct http_request *req, struct http_response *resp)
 	int n;
 
 	(void)arg;
+	if (strncmp(req->path, "/hold/", 6) == 0) {
+		hold_handler(req, resp);
+		return;
+	}
 	pthread_mutex_lock(&S.mu);
 	S.calls++;
 	cp(S.method, sizeof(S.method), req->method);
@@ -1705,6 +1711,322 @@ test_httpd_stop_with_idle_keepalive_returns(void **state)
 	httpd_free(h);
 }
 
+/* ---- held answers (http_hold; RFC 8555 §7.5.1's challenge POST) ---- */
+
+/* What the hold handler and its later() saw. */
+static struct {
+	pthread_mutex_t		 mu;
+	int			 later_calls;
+	unsigned long long	 ticket;	/* the last one given */
+	struct httpd		*server;	/* req->server of the last one */
+} HS = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static void
+hold_later(void *arg, const struct http_request *req,
+    struct http_response *resp, const void *state)
+{
+	char *b;
+
+	(void)arg;
+	pthread_mutex_lock(&HS.mu);
+	HS.later_calls++;
+	pthread_mutex_unlock(&HS.mu);
+	/* The same request, and the headers the handler gave before. */
+	resp->status = 200;
+	resp->content_type = "text/plain";
+	http_response_add_header(resp, "X-Later", "%s", req->path);
+	b = strdup((const char *)state);
+	resp->body = b;
+	resp->bodysz = strlen(b);
+}
+
+struct waker {
+	struct httpd		*h;
+	unsigned long long	 ticket;
+	long			 after_ms;
+};
+
+static void *
+waker(void *arg)
+{
+	struct waker *w = arg;
+	struct timespec ts = { w->after_ms / 1000, (w->after_ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+	http_wake(w->h, w->ticket);
+	free(w);
+	return NULL;
+}
+
+/*
+ * /hold/wake/MS: held up to 5 s, woken by another thread after MS ms.
+ * /hold/due/MS: held MS ms, never woken. /hold/now: woken before the
+ * handler returns. /hold/answer: held, then answered at once anyway.
+ */
+static void
+hold_handler(const struct http_request *req, struct http_response *resp)
+{
+	const char *arg = strchr(req->path + 6, '/');
+	unsigned long long t;
+	unsigned ms = 5000;
+	struct waker *w;
+	pthread_t tid;
+
+	if (strncmp(req->path, "/hold/due/", 10) == 0)
+		ms = (unsigned)atoi(arg + 1);
+	t = http_hold(req, ms, hold_later, "later body", sizeof("later body"));
+	assert_true(t != 0);
+	pthread_mutex_lock(&HS.mu);
+	HS.ticket = t;
+	HS.server = req->server;
+	pthread_mutex_unlock(&HS.mu);
+	http_response_add_header(resp, "X-First", "kept");
+	if (strncmp(req->path, "/hold/wake/", 11) == 0) {
+		w = malloc(sizeof(*w));
+		w->h = req->server;
+		w->ticket = t;
+		w->after_ms = atol(arg + 1);
+		assert_int_equal(pthread_create(&tid, NULL, waker, w), 0);
+		pthread_detach(tid);
+	} else if (strcmp(req->path, "/hold/now") == 0)
+		http_wake(req->server, t);
+	else if (strcmp(req->path, "/hold/answer") == 0) {
+		resp->status = 200;
+		resp->body = strdup("direct");
+		resp->bodysz = 6;
+	}
+}
+
+static int
+later_calls(void)
+{
+	int n;
+
+	pthread_mutex_lock(&HS.mu);
+	n = HS.later_calls;
+	HS.later_calls = 0;
+	pthread_mutex_unlock(&HS.mu);
+	return n;
+}
+
+/* GET path on a fresh plain connection; its answer, and how long it took. */
+static char *
+timed_get(int port, const char *path, long long *ms)
+{
+	char req[256];
+	long long t0 = now_ms_test();
+	char *resp;
+
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n", path);
+	resp = exchange(port, req, strlen(req));
+	*ms = now_ms_test() - t0;
+	return resp;
+}
+
+static void
+test_httpd_hold_answered_when_woken_with_first_headers(void **state)
+{
+	struct httpd_opts o = { 0 };
+	struct httpd *h;
+	long long ms;
+	char *r;
+
+	(void)state;
+	(void)later_calls();
+	h = start(&o, NULL);
+	r = timed_get(httpd_bound_port(h, 0), "/hold/wake/300", &ms);
+	assert_int_equal(status_of(r), 200);
+	assert_non_null(strstr(r, "X-First: kept\r\n"));
+	assert_non_null(strstr(r, "X-Later: /hold/wake/300\r\n"));
+	assert_non_null(strstr(r, "\r\n\r\nlater body"));
+	/* Woken after 300 ms: not before, and not at the 5 s limit. */
+	assert_true(ms >= 290);
+	assert_true(ms < 3000);
+	assert_int_equal(later_calls(), 1);
+	free(r);
+	httpd_free(h);
+}
+
+static void
+test_httpd_hold_answered_when_due_unwoken(void **state)
+{
+	struct httpd_opts o = { 0 };
+	struct httpd *h;
+	long long ms;
+	char *r;
+	int i;
+
+	(void)state;
+	(void)later_calls();
+	h = start(&o, NULL);
+	/*
+	 * The reaper, which answers due holds, sleeps 250 ms between its
+	 * rounds: a hold due sooner must wake it. Five in a row, so one
+	 * that lands just before its round by luck cannot pass for it.
+	 */
+	for (i = 0; i < 5; i++) {
+		r = timed_get(httpd_bound_port(h, 0), "/hold/due/100", &ms);
+		assert_int_equal(status_of(r), 200);
+		assert_non_null(strstr(r, "later body"));
+		assert_true(ms >= 95);
+		assert_true(ms < 220);
+		free(r);
+	}
+	assert_int_equal(later_calls(), 5);
+	httpd_free(h);
+}
+
+static void
+test_httpd_hold_woken_before_parked_answered_at_once(void **state)
+{
+	struct httpd_opts o = { 0 };
+	struct httpd *h;
+	long long ms;
+	char *r;
+
+	(void)state;
+	(void)later_calls();
+	h = start(&o, NULL);
+	r = timed_get(httpd_bound_port(h, 0), "/hold/now", &ms);
+	assert_int_equal(status_of(r), 200);
+	assert_non_null(strstr(r, "later body"));
+	assert_true(ms < 2000);		/* not the 5 s limit */
+	assert_int_equal(later_calls(), 1);
+	free(r);
+	httpd_free(h);
+}
+
+static void
+test_httpd_hold_lapses_when_handler_answers(void **state)
+{
+	struct httpd_opts o = { 0 };
+	struct httpd *h;
+	long long ms;
+	char *r;
+
+	(void)state;
+	(void)later_calls();
+	h = start(&o, NULL);
+	r = timed_get(httpd_bound_port(h, 0), "/hold/answer", &ms);
+	assert_int_equal(status_of(r), 200);
+	assert_non_null(strstr(r, "\r\n\r\ndirect"));
+	assert_int_equal(later_calls(), 0);
+	/* A lapsed ticket, and one never given: nothing happens. */
+	http_wake(h, HS.ticket);
+	http_wake(h, HS.ticket + 1000);
+	http_wake(NULL, HS.ticket);
+	free(r);
+	r = timed_get(httpd_bound_port(h, 0), "/plain", &ms);
+	assert_int_equal(status_of(r), 200);
+	assert_int_equal(later_calls(), 0);
+	free(r);
+	httpd_free(h);
+}
+
+static void
+test_httpd_hold_outside_a_handler_refused(void **state)
+{
+	struct http_request req;
+
+	(void)state;
+	memset(&req, 0, sizeof(req));
+	req.path = "/x";
+	assert_true(http_hold(&req, 100, hold_later, NULL, 0) == 0);
+}
+
+/*
+ * The point of a hold: no thread waits. With one request thread, a
+ * request on another connection is answered while the first is held.
+ */
+static void
+test_httpd_hold_keeps_no_thread(void **state)
+{
+	struct httpd_opts o = { .threads = 1 };
+	struct httpd *h;
+	long long t0, ms;
+	bool closed;
+	char *r;
+	int fd, port;
+
+	(void)state;
+	(void)later_calls();
+	h = start(&o, NULL);
+	port = httpd_bound_port(h, 0);
+	t0 = now_ms_test();
+	fd = dial(AF_INET, port);
+	send_str(fd, "GET /hold/wake/1500 HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n");
+	usleep(100 * 1000);	/* held by now */
+	r = timed_get(port, "/plain", &ms);
+	assert_int_equal(status_of(r), 200);
+	assert_true(ms < 1000);
+	free(r);
+	r = read_all(fd, NULL, &closed);
+	assert_true(closed);
+	assert_int_equal(status_of(r), 200);
+	assert_true(now_ms_test() - t0 >= 1490);
+	assert_int_equal(later_calls(), 1);
+	free(r);
+	close(fd);
+	httpd_free(h);
+}
+
+/* Over TLS, with a real client (libcurl). */
+static void
+test_httpd_tls_hold_answered(void **state)
+{
+	struct pem p = make_cert("hold", 7);
+	struct httpd_opts o = { 0 };
+	struct sink hd = { 0 }, out = { 0 };
+	struct httpd *h;
+
+	(void)state;
+	(void)later_calls();
+	o.cert_pem = p.cert;
+	o.key_pem = p.key;
+	h = start(&o, NULL);
+	assert_int_equal(curl_do(httpd_bound_port(h, 0), &p, "GET",
+	    "/hold/wake/50", NULL, NULL, &hd, &out), 200);
+	assert_string_equal(out.buf, "later body");
+	assert_non_null(strstr(hd.buf, "X-First: kept"));
+	assert_int_equal(later_calls(), 1);
+	free(hd.buf);
+	free(out.buf);
+	httpd_free(h);
+	pem_free(&p);
+}
+
+/* MHD must not stop with a suspended connection: stop answers it. */
+static void
+test_httpd_stop_answers_held_request(void **state)
+{
+	struct httpd_opts o = { 0 };
+	struct httpd *h;
+	long long t0;
+	bool closed;
+	char *r;
+	int fd;
+
+	(void)state;
+	(void)later_calls();
+	h = start(&o, NULL);
+	fd = dial(AF_INET, httpd_bound_port(h, 0));
+	send_str(fd, "GET /hold/due/10000 HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n");
+	usleep(200 * 1000);
+	t0 = now_ms_test();
+	httpd_stop(h);
+	assert_true(now_ms_test() - t0 < 2000);	/* not the stop's grace */
+	r = read_all(fd, NULL, &closed);
+	assert_int_equal(status_of(r), 200);
+	assert_non_null(strstr(r, "later body"));
+	assert_int_equal(later_calls(), 1);
+	free(r);
+	close(fd);
+	httpd_free(h);
+}
+
 int
 main(void)
 {
@@ -1746,6 +2068,14 @@ main(void)
 		T(test_httpd_at_limit_every_connection_busy_refused),
 		T(test_httpd_per_ip_limit_spares_loopback),
 		T(test_httpd_stop_with_idle_keepalive_returns),
+		T(test_httpd_hold_answered_when_woken_with_first_headers),
+		T(test_httpd_hold_answered_when_due_unwoken),
+		T(test_httpd_hold_woken_before_parked_answered_at_once),
+		T(test_httpd_hold_lapses_when_handler_answers),
+		T(test_httpd_hold_outside_a_handler_refused),
+		T(test_httpd_hold_keeps_no_thread),
+		T(test_httpd_tls_hold_answered),
+		T(test_httpd_stop_answers_held_request),
 #undef T
 	};
 	int rc;
