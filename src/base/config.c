@@ -82,8 +82,8 @@ static const struct setting settings[] = {
 	    64, F(va_workers), NONE, "validation threads" },
 	{ "challenge_wait_ms", "LOCALACME_CHALLENGE_WAIT_MS",
 	    "challenge-wait-ms", CT_INT, "100", 0, 5000, F(challenge_wait_ms),
-	    NONE, "a challenge POST waits this long for its validation's "
-	    "outcome (0 = answer \"processing\" at once)" },
+	    NONE, "a challenge POST's answer waits this long for its "
+	    "validation's outcome (0 = answer \"processing\" at once)" },
 	{ "max_body", "LOCALACME_MAX_BODY", "max-body", CT_INT, "65536", 1024,
 	    16777216, F(max_body), NONE, "largest request body (bytes)" },
 	{ "conn_timeout_s", "LOCALACME_CONN_TIMEOUT_S", "conn-timeout", CT_INT,

@@ -463,7 +463,6 @@ cmd_serve(int argc, char **argv)
 	ro.tos_required = cfg.tos_url[0] != '\0';
 	ro.eab_required = cfg.eab_required;
 	ro.max_pending_authz = (size_t)cfg.max_pending_authz;
-	ro.challenge_wait_ms = (unsigned)cfg.challenge_wait_ms;
 	services_ra_opts(&svc, &ro);
 	if ((ra = ra_new(&ro, ca, ca_policy(ca), err, sizeof(err))) == NULL) {
 		cli_error("%s", err);
@@ -502,6 +501,7 @@ cmd_serve(int argc, char **argv)
 	}
 	memset(&wo, 0, sizeof(wo));
 	wo.base_url = cfg.base_url;
+	wo.challenge_wait_ms = (unsigned)cfg.challenge_wait_ms;
 	wo.website = cfg.website[0] != '\0' ? cfg.website : NULL;
 	wo.tos_url = cfg.tos_url[0] != '\0' ? cfg.tos_url : NULL;
 	wo.caa_identities = (const char *const *)cfg.caa_identities;

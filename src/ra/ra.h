@@ -48,9 +48,6 @@ struct ra_opts {
 	unsigned	 order_pending_s;	/* lifetime of a pending order (0 = 7 d) */
 	unsigned	 authz_valid_s;		/* lifetime of a valid authz */
 	size_t		 max_pending_authz;	/* per account; 0 = unlimited */
-	unsigned	 challenge_wait_ms;	/* an idle server's challenge POST
-						 * waits this long for the outcome
-						 * (ra_wait.c); 0 = never */
 	/* profiles (draft-ietf-acme-profiles), CRLs */
 	const struct profile_table *profiles;	/* NULL = "default" only, leaf_days */
 	const char	*crl_url;		/* CRL DP of leaves; NULL = none */
@@ -189,13 +186,34 @@ int		 ra_deactivate_authz(struct ra *ra,
 		    struct acme_authz *out, struct acme_problem *prob);
 
 /*
+ * Who to tell when a validation whose answer is held has ended
+ * (ra_wait.c): wake(arg, ticket), on a VA worker, once the result is
+ * stored.
+ */
+struct ra_waker {
+	void			(*wake)(void *arg, unsigned long long ticket);
+	void			*arg;
+	unsigned long long	 ticket;
+};
+
+/*
  * POST-as-GET (respond = false) or respond `{}` (respond = true, §7.5.1:
- * starts validation once). With may_wait (the caller has no other request
- * in hand), a validation the idle VA starts at once is waited for up to
- * challenge_wait_ms (ra_wait.c). *chall and *authz are filled.
+ * starts validation once). *chall and *authz are filled, unless *held:
+ * with wk, a validation this call queued may be waited for; then *held
+ * is true, nothing is filled, and wk's wake is called once the outcome
+ * is stored (the caller then reads it with ra_challenge_get). held may
+ * be NULL when wk is.
  */
 int		 ra_challenge(struct ra *ra, const struct acme_account *acct,
-		    const char *id, bool respond, bool may_wait,
+		    const char *id, bool respond, const struct ra_waker *wk,
+		    bool *held, struct acme_challenge *chall,
+		    struct acme_authz *authz, struct acme_problem *prob);
+
+/*
+ * The challenge id as it is now, and its authorization, for a caller
+ * that already made ra_challenge's checks (a held answer).
+ */
+int		 ra_challenge_get(struct ra *ra, const char *id,
 		    struct acme_challenge *chall, struct acme_authz *authz,
 		    struct acme_problem *prob);
 

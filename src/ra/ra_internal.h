@@ -13,13 +13,13 @@ struct ca_leaf_req;
 struct keycache;
 struct store;
 
-/* Challenge POSTs waiting for their validation at once (ra_wait.c). */
-#define RA_WAITERS	16
+/* Challenge POSTs held for their validation at once (ra_wait.c). */
+#define RA_WAITERS	64
 
 struct ra_waiter {
 	bool		 used;
-	bool		 done;			/* the result is stored */
 	char		 id[ACME_ID_SIZE];	/* the challenge */
+	struct ra_waker	 wk;
 };
 
 struct ra {
@@ -33,7 +33,6 @@ struct ra {
 	struct keycache		*keys;		/* imported account keys */
 	struct acctcache	*accts;		/* accounts read (acctcache.h) */
 	pthread_mutex_t		 wait_mu;	/* guards waiting[]; after db_mu */
-	pthread_cond_t		 wait_cv;	/* a waiter's result is stored */
 	struct ra_waiter	 waiting[RA_WAITERS];
 };
 
@@ -51,20 +50,17 @@ struct store	*ra_relock(struct ra *ra);
 void		 ra_unlock(struct ra *ra);
 
 /*
- * The challenge wait (ra_wait.c). ra_wait_add takes a slot for chall_id
- * (-1 when challenge_wait_ms is 0 or every slot is taken); the caller
- * must take it while it still holds db_mu from submitting the
- * validation, so the result cannot be stored unseen. ra_wait_for lets
- * the caller (holding no lock) wait up to challenge_wait_ms for
- * ra_wait_done, then frees the slot (the caller rereads the challenge,
- * whatever came).
- * ra_wait_done (the VA's callback, after storing the result, outside
- * db_mu) wakes the waiters of chall_id.
+ * Held answers (ra_wait.c). ra_wait_add takes a slot for chall_id and
+ * its waker (false: every slot is taken); the caller must take it while
+ * it still holds db_mu from queueing the validation, so the result
+ * cannot be stored unseen. ra_wait_done (the VA's callback, after
+ * storing the result, outside db_mu) frees the slots of chall_id and
+ * calls their wakers.
  */
 void		 ra_wait_init(struct ra *ra);
 void		 ra_wait_fini(struct ra *ra);
-int		 ra_wait_add(struct ra *ra, const char *chall_id);
-void		 ra_wait_for(struct ra *ra, int slot);
+bool		 ra_wait_add(struct ra *ra, const char *chall_id,
+		    const struct ra_waker *wk);
 void		 ra_wait_done(struct ra *ra, const char *chall_id);
 
 /*

@@ -540,16 +540,19 @@ ra_va_done(void *arg, const struct va_request *req, const struct va_result *res)
 
 int
 ra_challenge(struct ra *ra, const struct acme_account *acct, const char *id,
-    bool respond, bool may_wait, struct acme_challenge *chall,
-    struct acme_authz *authz, struct acme_problem *prob)
+    bool respond, const struct ra_waker *wk, bool *held,
+    struct acme_challenge *chall, struct acme_authz *authz,
+    struct acme_problem *prob)
 {
 	struct store		*st;
 	struct va_request	 vr;
 	struct acme_problem	 vp;
 	enum store_status	 rc;
-	bool			 skip, idle;
-	int			 ret = -1, slot;
+	bool			 skip;
+	int			 ret = -1;
 
+	if (held != NULL)
+		*held = false;
 	st = ra_lock(ra);
 	rc = store_challenge_get(st, id, chall, authz);
 	if (rc == STORE_OK && strcmp(authz->account_id, acct->id) != 0)
@@ -612,16 +615,16 @@ ra_challenge(struct ra *ra, const struct acme_account *acct, const char *id,
 	}
 	/* va_submit only queues: the result comes back on a VA worker. */
 	if (make_va_request(acct, authz, chall, &vr) == -1 || ra->va == NULL ||
-	    va_submit(ra->va, &vr, &idle) == -1) {
+	    va_submit(ra->va, &vr) == -1) {
 		acme_problem_set(&vp, ACME_P_SERVERINTERNAL,
 		    "the server could not start the validation; retry with a "
 		    "new order");
 		finish_challenge(ra, st, id, chall->type, false, &vp);
-	} else if (may_wait && idle && (slot = ra_wait_add(ra, id)) != -1) {
-		/* §7.5.1: answer with the outcome if it comes soon. */
-		ra_unlock(ra);
-		ra_wait_for(ra, slot);
-		st = ra_lock(ra);
+	} else if (wk != NULL && held != NULL && ra_wait_add(ra, id, wk)) {
+		/* §7.5.1: the caller answers with the outcome (ra_wait.c). */
+		*held = true;
+		ret = 0;
+		goto out;
 	}
 reread:
 	if (store_challenge_get(st, id, chall, authz) != STORE_OK) {
@@ -630,6 +633,23 @@ reread:
 	}
 	ret = 0;
 out:
+	ra_unlock(ra);
+	return ret;
+}
+
+int
+ra_challenge_get(struct ra *ra, const char *id, struct acme_challenge *chall,
+    struct acme_authz *authz, struct acme_problem *prob)
+{
+	struct store		*st;
+	enum store_status	 rc;
+	int			 ret = 0;
+
+	st = ra_lock(ra);
+	if ((rc = store_challenge_get(st, id, chall, authz)) == STORE_NOTFOUND)
+		ret = ra_not_found(prob, "challenge");
+	else if (rc != STORE_OK)
+		ret = ra_internal(st, prob, "challenge reread");
 	ra_unlock(ra);
 	return ret;
 }

@@ -44,7 +44,6 @@ struct va {
 	struct va_request	*q;		/* ring of queue_max */
 	size_t			 qhead;
 	size_t			 qlen;
-	size_t			 busy;		/* workers inside a request */
 	bool			 started;
 	bool			 stopping;
 	pthread_t		*threads;
@@ -412,16 +411,11 @@ worker(void *p)
 		req = va->q[va->qhead];
 		va->qhead = (va->qhead + 1) % va->opts.queue_max;
 		va->qlen--;
-		va->busy++;
 		pthread_mutex_unlock(&va->mu);
 
 		delay_ms(va, knobs_va_delay_ms());	/* --va-delay-ms test knob */
 		(void)va_validate(&va->opts, &req, &res);
 		va->done(va->arg, &req, &res);
-
-		pthread_mutex_lock(&va->mu);
-		va->busy--;
-		pthread_mutex_unlock(&va->mu);
 	}
 	return NULL;
 }
@@ -457,12 +451,10 @@ va_start_workers(struct va *va)
 }
 
 int
-va_submit(struct va *va, const struct va_request *req, bool *idle)
+va_submit(struct va *va, const struct va_request *req)
 {
 	int	 rc = -1;
 
-	if (idle != NULL)
-		*idle = false;
 	pthread_mutex_lock(&va->mu);
 	if (!va->started || va->stopping) {
 		log_warn("va: not accepting validations (stopped)");
@@ -473,8 +465,6 @@ va_submit(struct va *va, const struct va_request *req, bool *idle)
 		    va->qlen);
 		goto out;
 	}
-	if (idle != NULL)
-		*idle = va->qlen == 0 && va->busy == 0;
 	va->q[(va->qhead + va->qlen) % va->opts.queue_max] = *req;
 	va->qlen++;
 	pthread_cond_signal(&va->cv);

@@ -109,13 +109,9 @@ int		 va_start_workers(struct va *va);
 /*
  * Queue a copy of *req. Returns 0, or -1 when the queue is full, the VA
  * is not started or is stopping: the callback will then never be called
- * for this request and the caller reports the failure itself. When
- * idle is not NULL, it says whether the VA had nothing else to do (no
- * validation running or queued), so a worker starts this one at once;
- * false on failure.
+ * for this request and the caller reports the failure itself.
  */
-int		 va_submit(struct va *va, const struct va_request *req,
-		    bool *idle);
+int		 va_submit(struct va *va, const struct va_request *req);
 
 /*
  * Stop accepting requests, let the workers DRAIN the queue (each queued

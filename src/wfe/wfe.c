@@ -1,7 +1,6 @@
 /* wfe.c - ACME routes, POST checks (HARDENING.md §2) and the wire format */
 /* SPDX-License-Identifier: MIT */
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +56,7 @@ struct wfe {
 	void			*ocsp_arg;
 	struct ratelimit	*new_account_rl;	/* NULL: no limit */
 	bool			 limited[WFE_MAX_LISTENERS];
-	atomic_uint		 in_hand;	/* requests inside wfe_handle */
+	unsigned		 challenge_wait_ms;	/* 0 (or skipped): never hold */
 };
 
 /* Who may sign a request for an endpoint (RFC 8555 §6.2). */
@@ -857,37 +856,79 @@ out:
 	return rc;
 }
 
+/* The challenge as the answer to a POST about it (§7.5.1). */
+static int
+answer_challenge(struct wfe *w, const char *path,
+    const struct acme_challenge *c, const struct acme_authz *a,
+    struct http_response *resp, struct acme_problem *prob)
+{
+	char url[1024];
+
+	if (set_json(resp, 200, acme_render_challenge(w->base, c), prob) == -1)
+		return -1;
+	url_of(w, url, sizeof(url), ACME_URL_AUTHZ, a->id);
+	add_header(resp, "Link", "<%s>;rel=\"up\"", url);
+	if (c->status == ACME_CHALL_PROCESSING) {
+		retry_after(resp, w->retry_after_s);
+		/* A client polls the challenge or its authorization. */
+		conformance_retry_after(path, url + w->baselen,
+		    w->retry_after_s);
+	}
+	return 0;
+}
+
+/* A held challenge answer: what challenge_later needs to finish it. */
+struct held_challenge {
+	struct timespec	 t0;			/* the request's start */
+	char		 id[ACME_ID_SIZE];
+	char		 acct_url[ACME_URL_SIZE];
+};
+
+static void
+wake_held(void *arg, unsigned long long ticket)
+{
+	http_wake(arg, ticket);
+}
+
+static void	 challenge_later(void *, const struct http_request *,
+		    struct http_response *, const void *);
+
 static int
 post_challenge(struct wfe *w, struct post *p, struct http_response *resp,
     struct acme_problem *prob)
 {
 	struct acme_challenge	 c;
 	struct acme_authz	 a = { 0 };
-	char			 url[1024];
+	struct held_challenge	 hc;
+	struct ra_waker		 wk = { wake_held, NULL, 0 };
+	bool			 held = false;
 	int			 rc = -1;
 
 	memset(&c, 0, sizeof(c));
-	/* RFC 8555 §7.5.1: any object (even with unknown fields) responds. */
 	/*
-	 * Waiting for the outcome holds this request thread, and with it
-	 * the other connections it serves: worth it only when no other
-	 * request is in hand (a client alone, as in a dev stack), not
-	 * under load, where the client's poll costs less than the stall.
+	 * RFC 8555 §7.5.1: any object (even with unknown fields) responds.
+	 * A validation it starts usually ends within milliseconds: the
+	 * answer is held (no thread waits: httpd suspends the connection)
+	 * until the outcome is stored or challenge_wait_ms pass, and
+	 * carries it; the client then polls nothing.
 	 */
-	if (ra_challenge(w->ra, &p->acct, p->id, p->payload != NULL,
-	    atomic_load(&w->in_hand) == 1, &c, &a, prob) == -1)
-		goto out;
-	if (set_json(resp, 200, acme_render_challenge(w->base, &c), prob) == -1)
-		goto out;
-	url_of(w, url, sizeof(url), ACME_URL_AUTHZ, a.id);
-	add_header(resp, "Link", "<%s>;rel=\"up\"", url);
-	if (c.status == ACME_CHALL_PROCESSING) {
-		retry_after(resp, w->retry_after_s);
-		/* A client polls the challenge or its authorization. */
-		conformance_retry_after(p->req->path, url + w->baselen,
-		    w->retry_after_s);
+	if (p->payload != NULL && w->challenge_wait_ms > 0) {
+		memset(&hc, 0, sizeof(hc));
+		clock_gettime(CLOCK_MONOTONIC, &hc.t0);
+		snprintf(hc.id, sizeof(hc.id), "%s", p->id);
+		snprintf(hc.acct_url, sizeof(hc.acct_url), "%s", p->acct_url);
+		wk.arg = p->req->server;
+		wk.ticket = http_hold(p->req, w->challenge_wait_ms,
+		    challenge_later, &hc, sizeof(hc));
 	}
-	rc = 0;
+	if (ra_challenge(w->ra, &p->acct, p->id, p->payload != NULL,
+	    wk.ticket != 0 ? &wk : NULL, &held, &c, &a, prob) == -1)
+		goto out;
+	if (held) {
+		rc = 0;		/* resp stays without a status: held */
+		goto out;
+	}
+	rc = answer_challenge(w, p->req->path, &c, &a, resp, prob);
 out:
 	acme_authz_clear(&a);
 	return rc;
@@ -1143,23 +1184,14 @@ handle(struct wfe *w, const struct http_request *req,
 }
 
 /* Metrics: every request's endpoint, status and latency. */
-void
-wfe_handle(void *arg, const struct http_request *req,
-    struct http_response *resp)
+static void
+count(const struct http_request *req, int status, const struct timespec *t0)
 {
-	struct wfe		*w = arg;
-	struct timespec		 t0, t1;
+	struct timespec		 t1;
 	enum acme_url_kind	 k;
 	char			 id[ACME_URL_ID_MAX + 1];
 	int			 ep;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	atomic_fetch_add(&w->in_hand, 1);
-	conformance_begin(req->user_agent, req->remote_addr, req->remote_port,
-	    req->path);
-	handle(arg, req, resp);
-	conformance_end();
-	atomic_fetch_sub(&w->in_hand, 1);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (renewal_info_certid(req->path) != NULL)
 		ep = ACME_URL_RENEWAL_INFO;
@@ -1172,9 +1204,54 @@ wfe_handle(void *arg, const struct http_request *req,
 		ep = METRICS_EP_PEM;
 	else
 		ep = METRICS_EP_OTHER;
-	metrics_request(ep, resp->status != 0 ? resp->status : 500,
-	    (double)(t1.tv_sec - t0.tv_sec) +
-	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	metrics_request(ep, status != 0 ? status : 500,
+	    (double)(t1.tv_sec - t0->tv_sec) +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9);
+}
+
+void
+wfe_handle(void *arg, const struct http_request *req,
+    struct http_response *resp)
+{
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	conformance_begin(req->user_agent, req->remote_addr, req->remote_port,
+	    req->path);
+	handle(arg, req, resp);
+	conformance_end();
+	if (resp->status == 0)
+		return;		/* held (challenge_later counts it) */
+	count(req, resp->status, &t0);
+}
+
+/*
+ * A held challenge answer's end (http_hold): the validation's outcome is
+ * stored, or challenge_wait_ms passed. resp has the headers post_challenge
+ * gave it (the Replay-Nonce among them); the challenge as it is now goes
+ * in.
+ */
+static void
+challenge_later(void *arg, const struct http_request *req,
+    struct http_response *resp, const void *state)
+{
+	struct wfe			*w = arg;
+	const struct held_challenge	*hc = state;
+	struct acme_challenge		 c;
+	struct acme_authz		 a = { 0 };
+	struct acme_problem		 prob;
+
+	memset(&c, 0, sizeof(c));
+	memset(&prob, 0, sizeof(prob));
+	conformance_begin(req->user_agent, req->remote_addr, req->remote_port,
+	    req->path);
+	conformance_set_account(hc->acct_url);
+	if (ra_challenge_get(w->ra, hc->id, &c, &a, &prob) == -1 ||
+	    answer_challenge(w, req->path, &c, &a, resp, &prob) == -1)
+		set_problem(resp, &prob);
+	acme_authz_clear(&a);
+	conformance_end();
+	count(req, resp->status, &hc->t0);
 }
 
 /* ---------- lifecycle ---------- */
@@ -1190,7 +1267,9 @@ wfe_new(const struct wfe_opts *opts, struct ra *ra,
 
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return NULL;
-	atomic_init(&w->in_hand, 0);
+	/* --validation skip: the answer is the outcome already. */
+	w->challenge_wait_ms = opts->validation_skip ? 0 :
+	    opts->challenge_wait_ms;
 	len = strlen(opts->base_url);
 	while (len > 0 && opts->base_url[len - 1] == '/')
 		len--;

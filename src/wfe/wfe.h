@@ -21,6 +21,11 @@ struct wfe_opts {
 	bool			 eab_required;
 	bool			 validation_skip;
 	unsigned		 retry_after_s;	/* Retry-After on polling */
+	/*
+	 * A challenge POST that starts a validation is answered with its
+	 * outcome if it comes within this many ms (http_hold); 0 = never.
+	 */
+	unsigned		 challenge_wait_ms;
 	/* profiles (draft-ietf-acme-profiles), CRLs */
 	const char *const	*profile_names;	/* meta.profiles (draft-ietf-acme-profiles) */
 	const char *const	*profile_descs;
