@@ -1718,7 +1718,8 @@ static struct {
 	pthread_mutex_t		 mu;
 	int			 later_calls;
 	unsigned long long	 ticket;	/* the last one given */
-	struct httpd		*server;	/* req->server of the last one */
+	pthread_t		 waker;		/* the last /hold/wake/ thread */
+	bool			 waking;	/* ... not joined yet */
 } HS = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 static void
@@ -1778,7 +1779,6 @@ hold_handler(const struct http_request *req, struct http_response *resp)
 	assert_true(t != 0);
 	pthread_mutex_lock(&HS.mu);
 	HS.ticket = t;
-	HS.server = req->server;
 	pthread_mutex_unlock(&HS.mu);
 	http_response_add_header(resp, "X-First", "kept");
 	if (strncmp(req->path, "/hold/wake/", 11) == 0) {
@@ -1787,7 +1787,10 @@ hold_handler(const struct http_request *req, struct http_response *resp)
 		w->ticket = t;
 		w->after_ms = atol(arg + 1);
 		assert_int_equal(pthread_create(&tid, NULL, waker, w), 0);
-		pthread_detach(tid);
+		pthread_mutex_lock(&HS.mu);
+		HS.waker = tid;
+		HS.waking = true;
+		pthread_mutex_unlock(&HS.mu);
 	} else if (strcmp(req->path, "/hold/now") == 0)
 		http_wake(req->server, t);
 	else if (strcmp(req->path, "/hold/answer") == 0) {
@@ -1797,15 +1800,26 @@ hold_handler(const struct http_request *req, struct http_response *resp)
 	}
 }
 
+/*
+ * How many later() calls since the last look. It also joins the last
+ * waker thread: http_wake must have returned before httpd_free.
+ */
 static int
 later_calls(void)
 {
+	pthread_t tid;
+	bool join;
 	int n;
 
 	pthread_mutex_lock(&HS.mu);
 	n = HS.later_calls;
 	HS.later_calls = 0;
+	join = HS.waking;
+	tid = HS.waker;
+	HS.waking = false;
 	pthread_mutex_unlock(&HS.mu);
+	if (join)
+		pthread_join(tid, NULL);
 	return n;
 }
 
