@@ -1838,22 +1838,74 @@ timed_get(int port, const char *path, long long *ms)
 	return resp;
 }
 
+/* A server for the hold tests (0 threads: start's two), later() uncounted. */
+static struct httpd *
+hold_start(unsigned threads)
+{
+	struct httpd_opts o = { .threads = threads };
+
+	(void)later_calls();
+	return start(&o, NULL);
+}
+
+/*
+ * GET path, whose answer must be later()'s; returns how long it took.
+ * *out, if not NULL, takes the whole answer (the caller frees it).
+ */
+static long long
+later_get(struct httpd *h, const char *path, char **out)
+{
+	long long ms;
+	char *r = timed_get(httpd_bound_port(h, 0), path, &ms);
+
+	assert_int_equal(status_of(r), 200);
+	assert_non_null(strstr(r, "\r\n\r\nlater body"));
+	if (out != NULL)
+		*out = r;
+	else
+		free(r);
+	return ms;
+}
+
+/* GET path on a new connection, not waiting for the answer: its socket. */
+static int
+send_get(struct httpd *h, const char *path)
+{
+	char req[256];
+	int fd = dial(AF_INET, httpd_bound_port(h, 0));
+
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n", path);
+	send_str(fd, req);
+	return fd;
+}
+
+/* The answer on fd (send_get's) must be later()'s; closes fd. */
+static void
+expect_later(int fd)
+{
+	bool closed;
+	char *r = read_all(fd, NULL, &closed);
+
+	assert_true(closed);
+	assert_int_equal(status_of(r), 200);
+	assert_non_null(strstr(r, "\r\n\r\nlater body"));
+	free(r);
+	close(fd);
+}
+
 static void
 test_httpd_hold_answered_when_woken_with_first_headers(void **state)
 {
-	struct httpd_opts o = { 0 };
 	struct httpd *h;
 	long long ms;
 	char *r;
 
 	(void)state;
-	(void)later_calls();
-	h = start(&o, NULL);
-	r = timed_get(httpd_bound_port(h, 0), "/hold/wake/300", &ms);
-	assert_int_equal(status_of(r), 200);
+	h = hold_start(0);
+	ms = later_get(h, "/hold/wake/300", &r);
 	assert_non_null(strstr(r, "X-First: kept\r\n"));
 	assert_non_null(strstr(r, "X-Later: /hold/wake/300\r\n"));
-	assert_non_null(strstr(r, "\r\n\r\nlater body"));
 	/* Woken after 300 ms: not before, and not at the 5 s limit. */
 	assert_true(ms >= 290);
 	assert_true(ms < 3000);
@@ -1865,27 +1917,21 @@ test_httpd_hold_answered_when_woken_with_first_headers(void **state)
 static void
 test_httpd_hold_answered_when_due_unwoken(void **state)
 {
-	struct httpd_opts o = { 0 };
 	struct httpd *h;
 	long long ms;
-	char *r;
 	int i;
 
 	(void)state;
-	(void)later_calls();
-	h = start(&o, NULL);
+	h = hold_start(0);
 	/*
 	 * The reaper, which answers due holds, sleeps 250 ms between its
 	 * rounds: a hold due sooner must wake it. Five in a row, so one
 	 * that lands just before its round by luck cannot pass for it.
 	 */
 	for (i = 0; i < 5; i++) {
-		r = timed_get(httpd_bound_port(h, 0), "/hold/due/100", &ms);
-		assert_int_equal(status_of(r), 200);
-		assert_non_null(strstr(r, "later body"));
+		ms = later_get(h, "/hold/due/100", NULL);
 		assert_true(ms >= 95);
 		assert_true(ms < 220);
-		free(r);
 	}
 	assert_int_equal(later_calls(), 5);
 	httpd_free(h);
@@ -1894,34 +1940,24 @@ test_httpd_hold_answered_when_due_unwoken(void **state)
 static void
 test_httpd_hold_woken_before_parked_answered_at_once(void **state)
 {
-	struct httpd_opts o = { 0 };
 	struct httpd *h;
-	long long ms;
-	char *r;
 
 	(void)state;
-	(void)later_calls();
-	h = start(&o, NULL);
-	r = timed_get(httpd_bound_port(h, 0), "/hold/now", &ms);
-	assert_int_equal(status_of(r), 200);
-	assert_non_null(strstr(r, "later body"));
-	assert_true(ms < 2000);		/* not the 5 s limit */
+	h = hold_start(0);
+	assert_true(later_get(h, "/hold/now", NULL) < 2000);	/* not 5 s */
 	assert_int_equal(later_calls(), 1);
-	free(r);
 	httpd_free(h);
 }
 
 static void
 test_httpd_hold_lapses_when_handler_answers(void **state)
 {
-	struct httpd_opts o = { 0 };
 	struct httpd *h;
 	long long ms;
 	char *r;
 
 	(void)state;
-	(void)later_calls();
-	h = start(&o, NULL);
+	h = hold_start(0);
 	r = timed_get(httpd_bound_port(h, 0), "/hold/answer", &ms);
 	assert_int_equal(status_of(r), 200);
 	assert_non_null(strstr(r, "\r\n\r\ndirect"));
@@ -1956,33 +1992,23 @@ test_httpd_hold_outside_a_handler_refused(void **state)
 static void
 test_httpd_hold_keeps_no_thread(void **state)
 {
-	struct httpd_opts o = { .threads = 1 };
 	struct httpd *h;
 	long long t0, ms;
-	bool closed;
 	char *r;
-	int fd, port;
+	int fd;
 
 	(void)state;
-	(void)later_calls();
-	h = start(&o, NULL);
-	port = httpd_bound_port(h, 0);
+	h = hold_start(1);
 	t0 = now_ms_test();
-	fd = dial(AF_INET, port);
-	send_str(fd, "GET /hold/wake/1500 HTTP/1.1\r\nHost: x\r\n"
-	    "Connection: close\r\n\r\n");
+	fd = send_get(h, "/hold/wake/1500");
 	usleep(100 * 1000);	/* held by now */
-	r = timed_get(port, "/plain", &ms);
+	r = timed_get(httpd_bound_port(h, 0), "/plain", &ms);
 	assert_int_equal(status_of(r), 200);
 	assert_true(ms < 1000);
 	free(r);
-	r = read_all(fd, NULL, &closed);
-	assert_true(closed);
-	assert_int_equal(status_of(r), 200);
+	expect_later(fd);
 	assert_true(now_ms_test() - t0 >= 1490);
 	assert_int_equal(later_calls(), 1);
-	free(r);
-	close(fd);
 	httpd_free(h);
 }
 
@@ -2015,29 +2041,19 @@ test_httpd_tls_hold_answered(void **state)
 static void
 test_httpd_stop_answers_held_request(void **state)
 {
-	struct httpd_opts o = { 0 };
 	struct httpd *h;
 	long long t0;
-	bool closed;
-	char *r;
 	int fd;
 
 	(void)state;
-	(void)later_calls();
-	h = start(&o, NULL);
-	fd = dial(AF_INET, httpd_bound_port(h, 0));
-	send_str(fd, "GET /hold/due/10000 HTTP/1.1\r\nHost: x\r\n"
-	    "Connection: close\r\n\r\n");
+	h = hold_start(0);
+	fd = send_get(h, "/hold/due/10000");
 	usleep(200 * 1000);
 	t0 = now_ms_test();
 	httpd_stop(h);
 	assert_true(now_ms_test() - t0 < 2000);	/* not the stop's grace */
-	r = read_all(fd, NULL, &closed);
-	assert_int_equal(status_of(r), 200);
-	assert_non_null(strstr(r, "later body"));
+	expect_later(fd);
 	assert_int_equal(later_calls(), 1);
-	free(r);
-	close(fd);
 	httpd_free(h);
 }
 
