@@ -30,6 +30,7 @@ struct list_ctx {
 	bool	 json;
 	const char *source;	/* borrowed from argv, or NULL */
 	long	 expiring_days;	/* -1 = no filter */
+	bool	 expiring_bare;	/* --expiring without "=DAYS" */
 	char	 bad[160];	/* a usage error seen by list_opt */
 	json_t	*arr;
 	time_t	 now;
@@ -37,12 +38,24 @@ struct list_ctx {
 	int	 failed;
 };
 
+/* DAYS of --expiring: 1 to 36500, else a usage error in c->bad. */
+static void
+expiring_days(struct list_ctx *c, const char *val)
+{
+	char	*end;
+
+	errno = 0;
+	c->expiring_days = strtol(val, &end, 10);
+	if (*val == '\0' || *end != '\0' || errno != 0 ||
+	    c->expiring_days < 1 || c->expiring_days > 36500)
+		snprintf(c->bad, sizeof(c->bad), "list: --expiring=DAYS "
+		    "takes 1 to 36500, not \"%.40s\"", val);
+}
+
 static int
 list_opt(void *arg, int opt, const char *val)
 {
 	struct list_ctx *c = arg;
-
-	char			*end;
 
 	switch (opt) {
 	case OPT_JSON:
@@ -58,16 +71,11 @@ list_opt(void *arg, int opt, const char *val)
 		c->source = val;
 		return 0;
 	case OPT_EXPIRING:
-		if (val == NULL) {
+		c->expiring_bare = val == NULL;
+		if (val == NULL)
 			c->expiring_days = EXPIRING_DAYS;
-			return 0;
-		}
-		errno = 0;
-		c->expiring_days = strtol(val, &end, 10);
-		if (*val == '\0' || *end != '\0' || errno != 0 ||
-		    c->expiring_days < 1 || c->expiring_days > 36500)
-			snprintf(c->bad, sizeof(c->bad), "list: --expiring=DAYS "
-			    "takes 1 to 36500, not \"%.40s\"", val);
+		else
+			expiring_days(c, val);
 		return 0;
 	default:
 		return -1;
@@ -198,12 +206,20 @@ cmd_list(int argc, char **argv)
 		    "certificate\n"
 		    "  --expiring[=DAYS]          only valid ones whose notAfter "
 		    "is within DAYS\n"
-		    "                             (default %d)\n\n",
+		    "                             (default %d; also "
+		    "--expiring DAYS)\n\n",
 		    EXPIRING_DAYS);
 		config_usage(stdout, false);
 		rc = 0;
 		goto out;
 	}
+	/*
+	 * `--expiring 7`: an optional argument binds only as "--expiring=7"
+	 * (getopt), so the one argument left, a number, is taken as DAYS.
+	 */
+	if (c.expiring_bare && first == argc - 1 && argv[first][0] != '\0' &&
+	    strspn(argv[first], "0123456789") == strlen(argv[first]))
+		expiring_days(&c, argv[first++]);
 	if (c.bad[0] != '\0') {
 		cli_error("%s", c.bad);
 		rc = 2;

@@ -42,6 +42,11 @@ print(" ".join(sorted(c["source"] + ":" + c["names"][0] for c in json.load(sys.s
 # serve's certificate lives 30 days, `issue`'s and ACME's longer.
 [ "$(sources --expiring)" = "server:localhost" ] || e2e_fail "--expiring: $(sources --expiring)"
 [ "$(sources --expiring=3650 | wc -w)" -eq 3 ] || e2e_fail "--expiring=3650"
+# The days also as the next argument, as a user types them.
+[ "$(sources --expiring 3650 | wc -w)" -eq 3 ] || e2e_fail "--expiring 3650: $(sources --expiring 3650)"
+[ "$(sources --expiring 31 --source server)" = "server:localhost" ] || e2e_fail "--expiring 31 --source server"
+e2e_expect_fail "--expiring 0" "$LOCALACME" list --expiring 0
+e2e_expect_fail "--expiring 30 extra" "$LOCALACME" list --expiring 30 extra
 "$LOCALACME" list --source server | grep -q ' server  localhost' || e2e_fail "list --source server (table)"
 "$LOCALACME" list --json | grep -q '"renewal": "current"' || e2e_fail "list --json has no renewal"
 e2e_expect_fail "--source bogus" "$LOCALACME" list --source bogus
