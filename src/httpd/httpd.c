@@ -1,4 +1,4 @@
-/* httpd.c - the only libmicrohttpd user: TLS, threads, body cap, timeouts, connection limits */
+/* httpd.c - the only libmicrohttpd user: TLS, threads, body cap, timeouts, connection limits, held answers */
 /* SPDX-License-Identifier: MIT */
 
 #include <sys/types.h>
