@@ -807,7 +807,6 @@ conn_admit(struct httpd *h, const struct sockaddr *sa)
 
 /* The request being dispatched on this thread: what http_hold may hold. */
 struct dispatching {
-	struct httpd			*h;
 	struct reqctx			*rc;
 	const struct http_request	*req;
 };
@@ -836,7 +835,7 @@ http_hold(const struct http_request *req, unsigned ms, http_later_fn later,
 	if (d == NULL || d->req != req || d->rc->hold != NULL ||
 	    later == NULL || statesz > HTTP_HOLD_STATE_MAX)
 		return 0;
-	h = d->h;
+	h = req->server;
 	if (atomic_load(&h->stopping) ||
 	    (hd = calloc(1, sizeof(*hd) + statesz)) == NULL)
 		return 0;
@@ -1632,7 +1631,6 @@ dispatch(struct listener *l, struct reqctx *rc, struct MHD_Connection *c,
 	rc->responded = true;
 	request_of(l, rc, c, url, method, &req, addr);
 	log_set_request_id(rc->reqid);
-	d.h = h;
 	d.rc = rc;
 	d.req = &req;
 	dispatching = &d;
