@@ -4,12 +4,14 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bn.h>
+#include <openssl/ec.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -159,30 +161,15 @@ bare_init(void)
 	bare_ctx = c;	/* lives as long as the process */
 }
 
-/* An EC key from its named curve and point (no decoder). */
+/* An EC key from its named curve and point, by the provider's import. */
 static EVP_PKEY *
-ec_key(const X509_PUBKEY *pub)
+ec_import(const char *curve, const unsigned char *pt, int ptlen)
 {
-	ASN1_OBJECT		*alg;
-	const ASN1_OBJECT	*aoid;
-	const unsigned char	*pt;
-	const void		*pval;
-	X509_ALGOR		*pa;
 	OSSL_PARAM_BLD		*bld = NULL;
 	OSSL_PARAM		*params = NULL;
 	EVP_PKEY_CTX		*ctx = NULL;
 	EVP_PKEY		*key = NULL;
-	const char		*curve;
-	int			 ptlen, ptype;
 
-	if (X509_PUBKEY_get0_param(&alg, &pt, &ptlen, &pa, pub) != 1 ||
-	    pa == NULL || ptlen <= 0)
-		return NULL;
-	X509_ALGOR_get0(&aoid, &ptype, &pval, pa);
-	/* Named curves only; explicit parameters are refused (BR §6.1.5). */
-	if (ptype != V_ASN1_OBJECT ||
-	    (curve = OBJ_nid2sn(OBJ_obj2nid(pval))) == NULL)
-		return NULL;
 	/* The import checks that the point is on the curve. */
 	if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
 	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
@@ -198,6 +185,78 @@ ec_key(const X509_PUBKEY *pub)
 	OSSL_PARAM_free(params);
 	OSSL_PARAM_BLD_free(bld);
 	return key;
+}
+
+/*
+ * One imported public key per curve a CSR usually carries, copied for the
+ * next key of that curve (issue #17). In OpenSSL 3.0 an import builds the
+ * curve's group from its parameters every time: 30-40 us a CSR, against
+ * under 10 for a copy of an imported key given the new point. The
+ * template is the first key of the curve this process imported; a copy
+ * takes the new point through EC_KEY_oct2key (EVP_PKEY_set1_encoded_
+ * public_key), which makes the same on-curve check as the import, and is
+ * taken only for an uncompressed point, so that the key's encoding in the
+ * certificate is the import's. Anything else is imported.
+ */
+static const char *const tpl_curves[] = {
+	"prime256v1", "secp384r1", "secp521r1"
+};
+#define NTPL	(sizeof(tpl_curves) / sizeof(tpl_curves[0]))
+static EVP_PKEY		*ec_tpl[NTPL];	/* lives as long as the process */
+static pthread_mutex_t	 ec_tpl_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static EVP_PKEY *
+ec_from_template(size_t i, const char *curve, const unsigned char *pt,
+    int ptlen)
+{
+	EVP_PKEY	*key = NULL;
+
+	pthread_mutex_lock(&ec_tpl_mu);
+	if (ec_tpl[i] == NULL) {
+		/* Kept, never handed out: the caller gets its own copy. */
+		if ((ec_tpl[i] = ec_import(curve, pt, ptlen)) == NULL) {
+			pthread_mutex_unlock(&ec_tpl_mu);
+			return NULL;
+		}
+		key = EVP_PKEY_dup(ec_tpl[i]);
+		pthread_mutex_unlock(&ec_tpl_mu);
+		return key;
+	}
+	key = EVP_PKEY_dup(ec_tpl[i]);
+	pthread_mutex_unlock(&ec_tpl_mu);
+	if (key != NULL &&
+	    EVP_PKEY_set1_encoded_public_key(key, pt, (size_t)ptlen) != 1) {
+		EVP_PKEY_free(key);	/* not on the curve, or bad length */
+		key = NULL;
+	}
+	return key;
+}
+
+/* An EC key from its named curve and point (no decoder). */
+static EVP_PKEY *
+ec_key(const X509_PUBKEY *pub)
+{
+	ASN1_OBJECT		*alg;
+	const ASN1_OBJECT	*aoid;
+	const unsigned char	*pt;
+	const void		*pval;
+	X509_ALGOR		*pa;
+	const char		*curve;
+	int			 ptlen, ptype;
+
+	if (X509_PUBKEY_get0_param(&alg, &pt, &ptlen, &pa, pub) != 1 ||
+	    pa == NULL || ptlen <= 0)
+		return NULL;
+	X509_ALGOR_get0(&aoid, &ptype, &pval, pa);
+	/* Named curves only; explicit parameters are refused (BR §6.1.5). */
+	if (ptype != V_ASN1_OBJECT ||
+	    (curve = OBJ_nid2sn(OBJ_obj2nid(pval))) == NULL)
+		return NULL;
+	if (pt[0] == POINT_CONVERSION_UNCOMPRESSED)
+		for (size_t i = 0; i < NTPL; i++)
+			if (strcmp(curve, tpl_curves[i]) == 0)
+				return ec_from_template(i, curve, pt, ptlen);
+	return ec_import(curve, pt, ptlen);
 }
 
 EVP_PKEY *

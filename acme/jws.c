@@ -1,11 +1,13 @@
 /* jws.c - flattened JWS parsing and verification (RFC 7515, RFC 8555 §6.2) */
 /* SPDX-License-Identifier: MIT */
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
@@ -467,18 +469,167 @@ ecdsa_der(const struct ec_alg *e, const unsigned char *sig, size_t siglen,
 	return hlen + blen;
 }
 
+/* ---------- keys prepared for verification (issue #17) ---------- */
+
+/*
+ * What acme_jws_prepare_key keeps on a key, as OpenSSL ex_data, so that it
+ * lives and dies with the key. In OpenSSL 3.0 each EVP_DigestVerifyInit_ex
+ * fetches the signature and digest implementations from the provider
+ * store (locks, name lookups) and the algorithm check compares key-manager
+ * names: about 3-6 us a verification, ten times a copy of a context
+ * initialised once. The template holds its own duplicate of the key: a
+ * reference to the key itself would be a cycle the key's last free never
+ * ends.
+ */
+struct prepared {
+	pthread_mutex_t	 mu;	/* copies of tpl, one at a time */
+	const char	*alg;	/* the algorithm the key implies */
+	EVP_PKEY	*dup;	/* tpl's key; carries no ex_data of its own */
+	EVP_MD_CTX	*tpl;	/* initialised; NULL for EdDSA (no copy) */
+};
+
+static CRYPTO_ONCE	prep_once = CRYPTO_ONCE_STATIC_INIT;
+static int		prep_idx = -1;
+
+static void
+prepared_free(struct prepared *pr)
+{
+	if (pr == NULL)
+		return;
+	EVP_MD_CTX_free(pr->tpl);
+	EVP_PKEY_free(pr->dup);
+	pthread_mutex_destroy(&pr->mu);
+	free(pr);
+}
+
+static void
+prep_ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+    long argl, void *argp)
+{
+	(void)parent; (void)ad; (void)idx; (void)argl; (void)argp;
+	prepared_free(ptr);
+}
+
+/* A duplicate (EVP_PKEY_dup) starts unprepared: one owner per struct. */
+static int
+prep_ex_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **from_d,
+    int idx, long argl, void *argp)
+{
+	(void)to; (void)from; (void)idx; (void)argl; (void)argp;
+	*from_d = NULL;
+	return 1;
+}
+
+static void
+prep_init(void)
+{
+	prep_idx = CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_EVP_PKEY, 0, NULL,
+	    NULL, prep_ex_dup, prep_ex_free);
+}
+
+static struct prepared *
+prepared_of(const EVP_PKEY *key)
+{
+	if (prep_idx < 0)
+		return NULL;
+	return EVP_PKEY_get_ex_data(key, prep_idx);
+}
+
+/* A context for key and alg, initialised: EVP_DigestVerify next. */
+static EVP_MD_CTX *
+verify_ctx(EVP_PKEY *key, const char *alg)
+{
+	const struct ec_alg	*ec;
+	const char		*md = NULL;
+	EVP_MD_CTX		*ctx;
+	EVP_PKEY_CTX		*pctx = NULL;
+
+	if (strcmp(alg, "RS256") == 0)
+		md = "SHA256";
+	else if ((ec = ec_alg(alg)) != NULL)
+		md = ec->md;
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return NULL;
+	if (EVP_DigestVerifyInit_ex(ctx, &pctx, md, NULL, NULL, key,
+	    NULL) != 1 ||
+	    (strcmp(alg, "RS256") == 0 &&
+	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1)) {
+		EVP_MD_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+int
+acme_jws_prepare_key(EVP_PKEY *key)
+{
+	struct prepared	*pr;
+	const char	*alg;
+
+	if (key == NULL || acme_jwk_alg_for_key(key, &alg) != 0)
+		return -1;
+	if (!CRYPTO_THREAD_run_once(&prep_once, prep_init) || prep_idx < 0)
+		return -1;
+	if (prepared_of(key) != NULL)
+		return 0;
+	if ((pr = calloc(1, sizeof(*pr))) == NULL)
+		return -1;
+	pthread_mutex_init(&pr->mu, NULL);
+	pr->alg = alg;
+	/* EdDSA signs in one pass: OpenSSL cannot copy its context. */
+	if (strcmp(alg, "EdDSA") != 0 &&
+	    ((pr->dup = EVP_PKEY_dup(key)) == NULL ||
+	    (pr->tpl = verify_ctx(pr->dup, alg)) == NULL)) {
+		prepared_free(pr);
+		ERR_clear_error();
+		return -1;
+	}
+	if (EVP_PKEY_set_ex_data(key, prep_idx, pr) != 1) {
+		prepared_free(pr);
+		return -1;
+	}
+	return 0;
+}
+
+bool
+acme_jws_key_prepared(const EVP_PKEY *key)
+{
+	return key != NULL && prepared_of(key) != NULL;
+}
+
+/* A context ready for EVP_DigestVerify: a copy of the template if any. */
+static EVP_MD_CTX *
+verify_ctx_for(EVP_PKEY *key, const char *alg, struct prepared *pr)
+{
+	EVP_MD_CTX	*ctx;
+	int		 ok;
+
+	if (pr == NULL || pr->tpl == NULL)
+		return verify_ctx(key, alg);
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return NULL;
+	pthread_mutex_lock(&pr->mu);
+	ok = EVP_MD_CTX_copy_ex(ctx, pr->tpl);
+	pthread_mutex_unlock(&pr->mu);
+	if (ok != 1) {
+		EVP_MD_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
 int
 acme_jws_verify(const struct acme_jws *jws, EVP_PKEY *key,
     struct acme_problem *prob)
 {
-	const char		*kalg, *md = NULL;
+	const char		*kalg;
 	const struct ec_alg	*ec = NULL;
 	const unsigned char	*sig;
 	unsigned char		 der[ECDSA_DER_MAX];
 	size_t			 siglen;
 	int			 rc = -1;
 	EVP_MD_CTX		*ctx = NULL;
-	EVP_PKEY_CTX		*pctx = NULL;
+	struct prepared		*pr;
 
 	if (jws == NULL || key == NULL || jws->signing_input == NULL ||
 	    jws->sig == NULL)
@@ -486,16 +637,19 @@ acme_jws_verify(const struct acme_jws *jws, EVP_PKEY *key,
 		    "internal error");
 	sig = jws->sig;
 	siglen = jws->siglen;
+	pr = prepared_of(key);
 
 	/* Step 6: the verifier follows the key, never the header (K06). */
-	if (acme_jwk_alg_for_key(key, &kalg) != 0 ||
-	    strcmp(kalg, jws->alg) != 0) {
+	if (pr != NULL)
+		kalg = pr->alg;
+	else if (acme_jwk_alg_for_key(key, &kalg) != 0)
+		kalg = "";
+	if (strcmp(kalg, jws->alg) != 0) {
 		acme_problem_set(prob, ACME_P_MALFORMED,
 		    "JWS algorithm does not match the account key");
 		goto out;
 	}
 	if (strcmp(kalg, "RS256") == 0) {
-		md = "SHA256";
 		/* RFC 8017 §8.2.2: the signature is exactly k octets (K21). */
 		if (siglen != (size_t)EVP_PKEY_get_size(key)) {
 			acme_problem_set(prob, ACME_P_MALFORMED,
@@ -503,7 +657,6 @@ acme_jws_verify(const struct acme_jws *jws, EVP_PKEY *key,
 			goto out;
 		}
 	} else if ((ec = ec_alg(kalg)) != NULL) {
-		md = ec->md;
 		if ((siglen = ecdsa_der(ec, sig, siglen, der, prob)) == 0)
 			goto out;
 		sig = der;
@@ -514,11 +667,7 @@ acme_jws_verify(const struct acme_jws *jws, EVP_PKEY *key,
 	}
 
 	/* Step 7: one verification over the received bytes. */
-	if ((ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestVerifyInit_ex(ctx, &pctx, md, NULL, NULL, key,
-	    NULL) != 1 ||
-	    (strcmp(kalg, "RS256") == 0 &&
-	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1)) {
+	if ((ctx = verify_ctx_for(key, kalg, pr)) == NULL) {
 		acme_problem_set(prob, ACME_P_SERVERINTERNAL,
 		    "internal error");
 		goto out;

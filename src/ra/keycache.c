@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "acme/jwk.h"
+#include "acme/jws.h"
 #include "acme/problem.h"
 #include "keycache.h"
 
@@ -92,6 +93,8 @@ keycache_get(struct keycache *kc, const char *id, const char *jwk)
 	/* Miss: import outside the lock (the expensive part). */
 	if ((key = acme_jwk_import_str(jwk, strlen(jwk), &prob)) == NULL)
 		return NULL;
+	/* Before any other thread sees it; a failure only costs speed. */
+	(void)acme_jws_prepare_key(key);
 	if (kc == NULL)
 		return key;
 	if ((fresh.id = strdup(id)) == NULL ||

@@ -14,6 +14,9 @@
  * the signature check itself. The cache maps (account id, exact stored
  * JWK text) to the imported key, so a key rollover, which changes the
  * text, is a miss and imports the new key under the full policy again.
+ * A key is prepared for verification (acme_jws_prepare_key) when it is
+ * imported, before it is shared, so each request's signature check copies
+ * a ready context instead of setting one up.
  * A fixed number of slots, direct-mapped by a hash of the id; one mutex
  * (held only for a compare and a reference count). Thread-safe.
  */

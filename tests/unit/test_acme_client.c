@@ -238,6 +238,8 @@ test_keycache_same_jwk_is_a_hit(void **state)
 	assert_non_null(b = keycache_get(kc, "acct1", jwk));
 	assert_ptr_equal(a, b);
 	assert_true(acme_jwk_equal(a, key));
+	/* prepared before it is shared (issue #17) */
+	assert_true(acme_jws_key_prepared(a));
 	EVP_PKEY_free(a);
 	EVP_PKEY_free(b);
 	free(jwk);

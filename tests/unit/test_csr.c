@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
@@ -612,6 +613,74 @@ test_csr_key_policy_allowed_keys_ok(void **state)
 	assert_int_equal(acme_csr_key_policy(k.ec384, &prob), 0);
 	assert_int_equal(acme_csr_key_policy(k.rsa2048, &prob), 0);
 	assert_int_equal(acme_csr_key_policy(NULL, &prob), -1);
+}
+
+/*
+ * The CSR's EC key is a copy of an earlier imported key given the new
+ * point (issue #17): each must be the CSR's own key, encoded as the
+ * import encodes it, and a point off the curve is refused on that path
+ * too (F12's curve check, RFC 5480 §2.2).
+ */
+static void
+test_csr_ec_key_copies_are_the_csr_key(void **state)
+{
+	const char *const	 names[] = { "a.test" };
+	const char *const	 curves[] = { "P-256", "P-384", "P-256" };
+	struct acme_problem	 prob;
+
+	(void)state;
+	for (size_t c = 0; c < 3; c++)
+		for (int i = 0; i < 3; i++) {
+			EVP_PKEY	*key, *got;
+			X509_REQ	*req, *dec;
+			unsigned char	*a = NULL, *b = NULL;
+			int		 alen, blen;
+
+			key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", curves[c]);
+			assert_non_null(key);
+			assert_non_null(req = tu_csr_make(key, names, 1, NULL));
+			memset(&prob, 0, sizeof(prob));
+			if ((dec = wire(req, &prob)) == NULL)
+				fail_msg("refused: %s", prob.detail);
+			assert_non_null(got = acme_csr_pubkey(dec));
+			assert_int_equal(EVP_PKEY_eq(got, key), 1);
+			alen = i2d_PUBKEY(key, &a);
+			blen = i2d_PUBKEY(got, &b);
+			assert_true(alen > 0);
+			assert_int_equal(alen, blen);
+			assert_memory_equal(a, b, (size_t)alen);
+			assert_int_equal(acme_csr_key_policy(got, &prob), 0);
+			OPENSSL_free(a);
+			OPENSSL_free(b);
+			EVP_PKEY_free(got);
+			X509_REQ_free(dec);
+			X509_REQ_free(req);
+			EVP_PKEY_free(key);
+		}
+	/* The point's last byte changed: off the curve, refused. */
+	{
+		unsigned char	 pt[65], *der, *at;
+		size_t		 len, ptlen = 0;
+		X509_REQ	*req;
+
+		assert_int_equal(EVP_PKEY_get_octet_string_param(k.ec256,
+		    OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt), &ptlen), 1);
+		assert_int_equal(ptlen, 65);
+		assert_non_null(req = tu_csr_make(k.ec256, names, 1, NULL));
+		der = der_of(req, &len);
+		for (at = der; at + ptlen <= der + len &&
+		    memcmp(at, pt, ptlen) != 0; at++)
+			;
+		assert_true(at + ptlen <= der + len);
+		at[64] ^= 0x01;
+		memset(&prob, 0, sizeof(prob));
+		assert_null(decode_der(der, len, &prob));
+		assert_int_equal(prob.type, ACME_P_BADCSR);
+		assert_string_equal(prob.detail,
+		    "CSR public key cannot be parsed");
+		OPENSSL_free(der);
+		X509_REQ_free(req);
+	}
 }
 
 /* HARDENING F14/F15, RFC 8555 §11.1: no account key in a CSR. */
@@ -1253,6 +1322,7 @@ main(void)
 		cmocka_unit_test(test_csr_key_cases),
 		cmocka_unit_test(test_csr_key_policy_allowed_keys_ok),
 		cmocka_unit_test(test_csr_weak_keys_knob_rsa1024_p521_only_while_on),
+		cmocka_unit_test(test_csr_ec_key_copies_are_the_csr_key),
 		cmocka_unit_test(test_csr_account_key_badcsr),
 		cmocka_unit_test(test_csr_trailing_bytes_badcsr),
 		cmocka_unit_test(test_csr_ber_lengths_badcsr),

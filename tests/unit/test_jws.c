@@ -1,6 +1,7 @@
 /* test_jws.c - flattened JWS parse/verify against HARDENING J01-J28, K01-K21, N04/N05/N10 and RFC vectors */
 /* SPDX-License-Identifier: MIT */
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -1276,6 +1277,114 @@ test_jws_alg_key_mismatch_kid_malformed(void **state)
 	free(b);
 }
 
+/*
+ * acme_jws_prepare_key (issue #17): a prepared key answers every
+ * signature exactly as the same key unprepared (K06's algorithm check
+ * included), again and again from the one template, and from several
+ * threads at once.
+ */
+static void
+test_jws_prepared_key_verifies_as_unprepared(void **state)
+{
+	EVP_PKEY	*keys[] = { K.ec256, K.ec256b, K.ec384, K.ec521,
+			    K.rsa, K.ed };
+	EVP_PKEY	*prep[6];
+	const size_t	 n = sizeof(keys) / sizeof(keys[0]);
+	char		*b;
+
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		assert_non_null(prep[i] = EVP_PKEY_dup(keys[i]));
+		assert_false(acme_jws_key_prepared(prep[i]));
+		assert_int_equal(acme_jws_prepare_key(prep[i]), 0);
+		assert_true(acme_jws_key_prepared(prep[i]));
+		assert_int_equal(acme_jws_prepare_key(prep[i]), 0);
+	}
+	for (size_t s = 0; s < n; s++) {
+		b = tu_jws_sign(keys[s], NULL, false, KID, NONCE, URL,
+		    PAYLOAD);
+		assert_non_null(b);
+		for (size_t v = 0; v < n; v++) {
+			int want = full_result(b, keys[v]);
+
+			/* the signer's own key, and only it, verifies */
+			assert_int_equal(want, v == s ? -1 : ACME_P_MALFORMED);
+			for (int k = 0; k < 3; k++)
+				assert_int_equal(full_result(b, prep[v]), want);
+		}
+		free(b);
+	}
+	/* A P-256 signature under a header claiming ES384 (K06). */
+	b = tu_jws_sign(K.ec256, "ES384", false, KID, NONCE, URL, PAYLOAD);
+	assert_int_equal(full_result(b, prep[0]), ACME_P_MALFORMED);
+	free(b);
+	/* A duplicate starts unprepared and still verifies. */
+	{
+		EVP_PKEY *d = EVP_PKEY_dup(prep[0]);
+
+		assert_non_null(d);
+		assert_false(acme_jws_key_prepared(d));
+		b = tu_jws_sign(K.ec256, NULL, false, KID, NONCE, URL,
+		    PAYLOAD);
+		assert_int_equal(full_result(b, d), -1);
+		EVP_PKEY_free(d);
+		free(b);
+	}
+	assert_int_equal(acme_jws_prepare_key(NULL), -1);
+	assert_false(acme_jws_key_prepared(NULL));
+	for (size_t i = 0; i < n; i++)
+		EVP_PKEY_free(prep[i]);
+}
+
+struct prep_thread {
+	EVP_PKEY	*key;
+	const char	*good, *bad;
+	int		 wrong;
+};
+
+static void *
+prep_thread_run(void *arg)
+{
+	struct prep_thread *t = arg;
+
+	for (int i = 0; i < 50; i++) {
+		if (full_result(t->good, t->key) != -1)
+			t->wrong++;
+		if (full_result(t->bad, t->key) != ACME_P_MALFORMED)
+			t->wrong++;
+	}
+	return NULL;
+}
+
+static void
+test_jws_prepared_key_shared_by_threads(void **state)
+{
+	struct prep_thread	 t[4];
+	pthread_t		 th[4];
+	EVP_PKEY		*p;
+	char			*good, *bad;
+
+	(void)state;
+	assert_non_null(p = EVP_PKEY_dup(K.ec256));
+	assert_int_equal(acme_jws_prepare_key(p), 0);
+	good = tu_jws_sign(K.ec256, NULL, false, KID, NONCE, URL, PAYLOAD);
+	bad = tu_jws_sign(K.ec256b, NULL, false, KID, NONCE, URL, PAYLOAD);
+	assert_non_null(good);
+	assert_non_null(bad);
+	for (int i = 0; i < 4; i++) {
+		t[i] = (struct prep_thread){ p, good, bad, 0 };
+		assert_int_equal(pthread_create(&th[i], NULL, prep_thread_run,
+		    &t[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(t[i].wrong, 0);
+	}
+	EVP_PKEY_free(p);
+	free(good);
+	free(bad);
+}
+
 static void
 test_jws_jwk_alg_member_mismatch_malformed(void **state)
 {
@@ -1963,6 +2072,8 @@ main(void)
 		cmocka_unit_test(test_jws_valid_es256_jwk_parses_and_verifies),
 		cmocka_unit_test(test_jws_peek_nonce),
 		cmocka_unit_test(test_jws_valid_kid_verifies_with_account_key),
+		cmocka_unit_test(test_jws_prepared_key_verifies_as_unprepared),
+		cmocka_unit_test(test_jws_prepared_key_shared_by_threads),
 		cmocka_unit_test(test_jws_rs256_verifies),
 		cmocka_unit_test(test_jws_es384_verifies),
 		cmocka_unit_test(test_jws_es512_verifies),

@@ -96,6 +96,23 @@ int	 acme_jws_verify(const struct acme_jws *jws, EVP_PKEY *key,
 	    struct acme_problem *prob);
 
 /*
+ * Prepare key for acme_jws_verify (issue #17): the algorithm it implies
+ * and a verification context initialised once, kept on the key itself
+ * (OpenSSL ex_data, freed with the key); each verification then copies
+ * that context instead of initialising its own. Verification answers
+ * exactly as for an unprepared key. Call it before the key is shared
+ * between threads; a prepared key may then be verified with from any
+ * number of threads at once. A duplicate (EVP_PKEY_dup) starts
+ * unprepared. Returns 0 (also when already prepared), or -1 for a key no
+ * JWS algorithm fits or on allocation failure (the key is unchanged and
+ * still verifies, unprepared).
+ */
+int	 acme_jws_prepare_key(EVP_PKEY *key);
+
+/* Whether acme_jws_prepare_key prepared key. */
+bool	 acme_jws_key_prepared(const EVP_PKEY *key);
+
+/*
  * The group order n of the curve of ES256, ES384 or ES512, big-endian and
  * *len octets long (the size of one signature half); NULL for any other
  * algorithm.
