@@ -155,11 +155,14 @@ va_call_channel(struct va_call *vc, int64_t deadline)
 	const struct va_opts	*opts = vc->opts;
 	struct ares_options	 o;
 	ares_channel		 ch = NULL;
+	char			 lookups[] = "fb";
 	int64_t			 left;
-	int			 rc;
+	int			 rc, mask;
+	bool			 pinned;
 
 	if (vc->ch != NULL)
 		return vc->ch;
+	pinned = opts->dns_resolver != NULL && opts->dns_resolver[0] != '\0';
 	memset(&o, 0, sizeof(o));
 	left = va_left_ms(deadline);
 	o.timeout = left < DNS_TRY_MS ? (int)(left > 0 ? left : 1) : DNS_TRY_MS;
@@ -167,13 +170,32 @@ va_call_channel(struct va_call *vc, int64_t deadline)
 	o.ndomains = 0;		/* no search list: names are absolute */
 	o.domains = NULL;
 	o.flags = ARES_FLAG_NOSEARCH;
-	rc = ares_init_options(&ch, &o, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
-	    ARES_OPT_DOMAINS | ARES_OPT_FLAGS);
+	mask = ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_DOMAINS |
+	    ARES_OPT_FLAGS;
+	if (pinned) {
+		/*
+		 * The servers are --dns-resolver's (set below), so nothing
+		 * in the system's resolver files matters: given every
+		 * setting c-ares would take from them, it reads none of them
+		 * (ARES_CONFIG_CHECK in c-ares's ares_init.c; issue #17).
+		 * The rest are c-ares's own defaults: the hosts file, then
+		 * DNS; ndots 1 (moot with no search list); no sort list.
+		 */
+		o.servers = NULL;
+		o.nservers = 0;
+		o.lookups = lookups;
+		o.ndots = 1;
+		o.sortlist = NULL;
+		o.nsort = 0;
+		mask |= ARES_OPT_SERVERS | ARES_OPT_LOOKUPS | ARES_OPT_NDOTS |
+		    ARES_OPT_SORTLIST;
+	}
+	rc = ares_init_options(&ch, &o, mask);
 	if (rc != ARES_SUCCESS) {
 		log_err("va: ares_init_options: %s", ares_strerror(rc));
 		return NULL;
 	}
-	if (opts->dns_resolver != NULL && opts->dns_resolver[0] != '\0') {
+	if (pinned) {
 		rc = ares_set_servers_ports_csv(ch, opts->dns_resolver);
 		if (rc != ARES_SUCCESS) {
 			log_err("va: dns resolver \"%s\": %s",
