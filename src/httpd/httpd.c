@@ -32,6 +32,7 @@
 #include <openssl/x509.h>
 #include <uuid/uuid.h>
 
+#include "acceptor.h"
 #include "deadline.h"
 #include "httpd.h"
 #include "log.h"
@@ -69,6 +70,7 @@ struct conn {
 	enum conn_state	 state;
 	long long	 since;		/* ms (monotonic) it entered state */
 	bool		 closing;	/* shut down by us, MHD closes it */
+	int		 worker;	/* its daemon's index in l->d, or -1 */
 	sa_family_t	 family;
 	unsigned char	 addr[16];	/* peer, for the per-address cap */
 };
@@ -143,9 +145,17 @@ struct listener {
 	int			 idx;
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
-	int			 fd;	/* until MHD owns it */
+	int			 fd;	/* listening; accepted on by h->acc */
 	int			 port;
-	struct MHD_Daemon	*d;
+	/*
+	 * One single-threaded MHD daemon per request thread, not MHD's
+	 * thread pool: the acceptor gives each connection to the daemon
+	 * with the fewest (acceptor.h).
+	 */
+	struct MHD_Daemon	**d;
+	atomic_uint		*load;	/* connections given to d[k], not closed */
+	unsigned int		 nd;	/* daemons started */
+	unsigned int		 next;	/* where the least-loaded scan starts */
 };
 
 struct httpd {
@@ -161,6 +171,7 @@ struct httpd {
 	unsigned int	 mhd_limit;	/* MHD's, per listener: a ceiling */
 	unsigned int	 header_timeout;
 	unsigned int	 threads;
+	struct acceptor	*acc;	/* accepts for every listener (acceptor.h) */
 	bool		 tls;
 	char		*https_url;	/* for plain HTTP on a TLS port */
 	pthread_mutex_t	 credlk;	/* guards cur and retired */
@@ -564,7 +575,7 @@ cert_cb(gnutls_session_t s, const gnutls_datum_t *req_ca_rdn, int nreqs,
  *   connection is inside a request is the newcomer refused.
  * - per-address cap (per_ip_conn_limit): peers other than loopback only.
  * MHD's own CONNECTION_LIMIT stays, above ours, as the ceiling that keeps
- * descriptors for the rest of the process; its workers keep accepting
+ * descriptors for the rest of the process; the acceptor keeps accepting
  * while we are at our limit, so the choice of what to close is ours.
  *
  * Closing from outside a connection's thread: shutdown(2) of its socket.
@@ -743,6 +754,7 @@ conn_track(struct httpd *h, struct MHD_Connection *c, void **ctx,
 	    cn->addr, &loopback);
 	cn->state = CONN_WAITING;
 	cn->since = now_ms();
+	cn->worker = -1;
 	pthread_mutex_lock(&h->connlk);
 	cn->next = h->conns;
 	if (h->conns != NULL)
@@ -1049,7 +1061,7 @@ size_limits(struct httpd *h)
 	want = (unsigned long long)h->maxconn + h->maxconn / 4 +
 	    2ULL * h->threads;
 	h->mhd_limit = (unsigned int)(want < budget ? want : budget);
-	/* MHD splits its limit over the pool: >= 1 each. */
+	/* Each request thread's daemon gets a share: >= 1 each. */
 	if (h->threads > h->mhd_limit)
 		h->threads = h->mhd_limit;
 	log_info("httpd: up to %u connections (open-file limit %llu), "
@@ -1346,6 +1358,36 @@ on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 }
 
 /*
+ * The acceptor's hand-off (acceptor.h): to the daemon with the fewest
+ * connections, the first such from a point that moves on each time, so
+ * that connections opened together go round the threads. MHD then runs
+ * on_accept (the limits) and starts the connection on that daemon's
+ * thread, or closes it.
+ */
+static void
+on_new_connection(void *arg, size_t idx, int fd, const struct sockaddr *sa,
+    socklen_t salen)
+{
+	struct httpd	*h = arg;
+	struct listener	*l = &h->l[idx];
+	unsigned int	 k, best, n, least = UINT_MAX;
+
+	best = l->next % l->nd;
+	for (k = 0; k < l->nd; k++) {
+		unsigned int i = (l->next + k) % l->nd;
+
+		if ((n = atomic_load(&l->load[i])) < least) {
+			least = n;
+			best = i;
+		}
+	}
+	l->next = best + 1;
+	atomic_fetch_add(&l->load[best], 1);
+	if (MHD_add_connection(l->d[best], fd, sa, salen) != MHD_YES)
+		atomic_fetch_sub(&l->load[best], 1);	/* refused, closed */
+}
+
+/*
  * After the client's TLS Finished: acknowledge it now. A client that
  * writes its first request right after the handshake without TCP_NODELAY
  * (Python's ssl, for one) has Nagle hold the request until the Finished
@@ -1388,9 +1430,23 @@ on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 {
 	struct listener *l = cls;
 	const union MHD_ConnectionInfo *ci, *fi;
+	struct conn *cn;
 	gnutls_session_t s;
 
+	/* Its daemon's count of connections: the acceptor's placement. */
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED &&
+	    (cn = *socket_context) != NULL && cn->worker >= 0)
+		atomic_fetch_sub(&l->load[cn->worker], 1);
 	conn_track(l->h, c, socket_context, toe);
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED &&
+	    (cn = *socket_context) != NULL &&
+	    (ci = MHD_get_connection_info(c,
+	    MHD_CONNECTION_INFO_DAEMON)) != NULL)
+		for (unsigned int k = 0; k < l->nd; k++)
+			if (l->d[k] == ci->daemon) {
+				cn->worker = (int)k;
+				break;
+			}
 	if (toe != MHD_CONNECTION_NOTIFY_STARTED || !l->h->tls)
 		return;
 	/* MHD made the session already and handshakes later, in this thread. */
@@ -1896,56 +1952,75 @@ fail:
 	return -1;
 }
 
+/* Stop the listener's daemons (MHD closes their connections); free them. */
+static void
+listener_stop(struct listener *l)
+{
+	while (l->nd > 0)
+		MHD_stop_daemon(l->d[--l->nd]);
+	free(l->d);
+	free(l->load);
+	l->d = NULL;
+	l->load = NULL;
+}
+
 static int
 start_listener(struct httpd *h, struct listener *l, char *err, size_t errsz)
 {
 	char addr[INET6_ADDRSTRLEN];
-	unsigned int flags;
+	unsigned int flags, per;
 
 	if (bind_listener(l, err, errsz) != 0)
 		return -1;
+	/* httpd accepts, MHD_add_connection places (acceptor.h). */
 	flags = MHD_USE_EPOLL | MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+	    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
+	    MHD_USE_NO_LISTEN_SOCKET;
 	if (h->tls)
 		flags |= MHD_USE_TLS;
-	/*
-	 * The TLS options come last; for plain HTTP the list simply ends
-	 * where they would begin.
-	 */
-	l->d = MHD_start_daemon(flags, 0, &on_accept, h, &on_access, l,
-	    MHD_OPTION_EXTERNAL_LOGGER, &on_mhd_log, h,	/* must be first */
-	    MHD_OPTION_LISTEN_SOCKET, l->fd,
-	    /*
-	     * MHD warns about a pool of 0 or 1; with one thread, restate
-	     * the timeout (same argument type) in the pool's place.
-	     */
-	    h->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE :
-	    MHD_OPTION_CONNECTION_TIMEOUT,
-	    h->threads > 1 ? h->threads : h->conn_timeout,
-	    MHD_OPTION_CONNECTION_TIMEOUT, h->conn_timeout,
-	    MHD_OPTION_CONNECTION_LIMIT, h->mhd_limit,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, MEMORY_LIMIT,
-	    MHD_OPTION_STRICT_FOR_CLIENT, 1,
-	    MHD_OPTION_URI_LOG_CALLBACK, &on_uri, l,
-	    MHD_OPTION_NOTIFY_COMPLETED, &on_completed, l,
-	    MHD_OPTION_NOTIFY_CONNECTION, &on_connection, l,
-	    h->tls ? MHD_OPTION_HTTPS_PRIORITIES : MHD_OPTION_END,
-	    TLS_PRIORITIES,
-	    MHD_OPTION_HTTPS_CERT_CALLBACK, &cert_cb,
-	    MHD_OPTION_END);
-	if (l->d == NULL) {
-		snprintf(err, errsz, "cannot start the HTTP server on port %d",
-		    l->port);
-		close(l->fd);
-		l->fd = -1;
-		return -1;
+	if ((l->d = calloc(h->threads, sizeof(*l->d))) == NULL ||
+	    (l->load = calloc(h->threads, sizeof(*l->load))) == NULL) {
+		snprintf(err, errsz, "httpd: out of memory");
+		goto fail;
 	}
-	l->fd = -1;	/* MHD owns it */
+	/* MHD's limit, split as its pool would split it: >= 1 each. */
+	per = (h->mhd_limit + h->threads - 1) / h->threads;
+	for (l->nd = 0; l->nd < h->threads; l->nd++) {
+		atomic_init(&l->load[l->nd], 0);
+		/*
+		 * The TLS options come last; for plain HTTP the list simply
+		 * ends where they would begin.
+		 */
+		l->d[l->nd] = MHD_start_daemon(flags, 0, &on_accept, h,
+		    &on_access, l,
+		    MHD_OPTION_EXTERNAL_LOGGER, &on_mhd_log, h, /* first */
+		    MHD_OPTION_CONNECTION_TIMEOUT, h->conn_timeout,
+		    MHD_OPTION_CONNECTION_LIMIT, per,
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, MEMORY_LIMIT,
+		    MHD_OPTION_STRICT_FOR_CLIENT, 1,
+		    MHD_OPTION_URI_LOG_CALLBACK, &on_uri, l,
+		    MHD_OPTION_NOTIFY_COMPLETED, &on_completed, l,
+		    MHD_OPTION_NOTIFY_CONNECTION, &on_connection, l,
+		    h->tls ? MHD_OPTION_HTTPS_PRIORITIES : MHD_OPTION_END,
+		    TLS_PRIORITIES,
+		    MHD_OPTION_HTTPS_CERT_CALLBACK, &cert_cb,
+		    MHD_OPTION_END);
+		if (l->d[l->nd] == NULL) {
+			snprintf(err, errsz, "cannot start the HTTP server on "
+			    "port %d", l->port);
+			goto fail;
+		}
+	}
 	addr_text((struct sockaddr *)&l->ss, addr, sizeof(addr));
 	log_info("httpd: listening on %s://%s%s%s:%d", h->tls ? "https" : "http",
 	    l->ss.ss_family == AF_INET6 ? "[" : "", addr,
 	    l->ss.ss_family == AF_INET6 ? "]" : "", l->port);
 	return 0;
+fail:
+	listener_stop(l);
+	close(l->fd);
+	l->fd = -1;
+	return -1;
 }
 
 /* ---- public ---- */
@@ -2055,7 +2130,8 @@ fail:
 int
 httpd_start(struct httpd *h, char *err, size_t errsz)
 {
-	size_t i;
+	int	fds[MAX_LISTEN];
+	size_t	i;
 
 	if (h->started) {
 		snprintf(err, errsz, "httpd: already started");
@@ -2074,25 +2150,31 @@ httpd_start(struct httpd *h, char *err, size_t errsz)
 	}
 	h->reaper_on = true;
 	for (i = 0; i < h->nl; i++) {
-		if (start_listener(h, &h->l[i], err, errsz) != 0) {
-			while (i-- > 0) {
-				MHD_stop_daemon(h->l[i].d);
-				h->l[i].d = NULL;
-				h->l[i].port = -1;
-			}
-			reaper_stop(h);
-			return -1;
-		}
+		if (start_listener(h, &h->l[i], err, errsz) != 0)
+			goto fail;
+		fds[i] = h->l[i].fd;
 	}
+	if ((h->acc = acceptor_start(fds, h->nl, on_new_connection, h, err,
+	    errsz)) == NULL)
+		goto fail;
 	h->started = true;
 	atomic_store(&h->running, true);
 	return 0;
+fail:
+	while (i-- > 0) {
+		listener_stop(&h->l[i]);
+		h->l[i].port = -1;
+		close(h->l[i].fd);
+		h->l[i].fd = -1;
+	}
+	reaper_stop(h);
+	return -1;
 }
 
 int
 httpd_bound_port(struct httpd *h, size_t i)
 {
-	if (h == NULL || i >= h->nl || h->l[i].d == NULL)
+	if (h == NULL || i >= h->nl || h->l[i].nd == 0)
 		return -1;
 	return h->l[i].port;
 }
@@ -2132,6 +2214,14 @@ httpd_stop(struct httpd *h)
 		return;
 	h->stopped = true;
 	atomic_store(&h->stopping, true);
+	/* No connection reaches MHD from here on; the ports are let go. */
+	acceptor_stop(h->acc);
+	h->acc = NULL;
+	for (i = 0; i < h->nl; i++) {
+		if (h->l[i].fd != -1)
+			close(h->l[i].fd);
+		h->l[i].fd = -1;
+	}
 	/*
 	 * Held answers go out now (MHD must not stop with a connection
 	 * suspended); http_hold refuses from here on.
@@ -2141,10 +2231,8 @@ httpd_stop(struct httpd *h)
 	    waited < STOP_GRACE_MS; waited += 5)
 		nanosleep(&ts, NULL);
 	reaper_stop(h);
-	for (i = 0; i < h->nl; i++) {
-		MHD_stop_daemon(h->l[i].d);
-		h->l[i].d = NULL;
-	}
+	for (i = 0; i < h->nl; i++)
+		listener_stop(&h->l[i]);
 	atomic_store(&h->running, false);
 }
 

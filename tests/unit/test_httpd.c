@@ -103,6 +103,16 @@ handler(void *arg, const struct http_request *req, struct http_response *resp)
 
 	resp->content_type = "text/plain";
 	http_response_add_header(resp, "X-Test", "yes %d", 1);
+	/* /tid answers the handling thread's id (which worker serves it). */
+	if (strcmp(req->path, "/tid") == 0) {
+		n = snprintf(NULL, 0, "tid %lu", (unsigned long)pthread_self());
+		b = malloc((size_t)n + 1);
+		snprintf(b, (size_t)n + 1, "tid %lu",
+		    (unsigned long)pthread_self());
+		resp->body = b;
+		resp->bodysz = (size_t)n;
+		return;
+	}
 	/* /status/NNN answers NNN; /big answers BIG_BODY bytes. */
 	if (strncmp(req->path, "/status/", 8) == 0)
 		resp->status = atoi(req->path + 8);
@@ -847,6 +857,58 @@ test_httpd_huge_uri_refused_server_still_serves(void **state)
 }
 
 /* ---- tests: listeners and TLS ---- */
+
+/*
+ * Connections opened together are served by different threads (issue
+ * #17, src/httpd/acceptor.h). MHD's own accept let one worker take up to
+ * ten at once, so a client's four connections shared one thread.
+ */
+static void
+test_httpd_connections_opened_together_spread_over_workers(void **state)
+{
+	static const char rq[] = "GET /tid HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n";
+	struct httpd_opts o = { .threads = 4 };
+	struct sockaddr_in sa;
+	struct httpd *h;
+	char *r, *tid[4];
+	bool closed;
+	int fd[4], distinct = 0;
+
+	(void)state;
+	h = start(&o, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)httpd_bound_port(h, 0));
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	/* all four sockets first, then the connects back to back */
+	for (int i = 0; i < 4; i++)
+		assert_true((fd[i] = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(connect(fd[i], (struct sockaddr *)&sa,
+		    sizeof(sa)), 0);
+	for (int i = 0; i < 4; i++) {
+		send_all(fd[i], rq, sizeof(rq) - 1);
+		r = read_all(fd[i], NULL, &closed);
+		assert_true(closed);
+		assert_int_equal(status_of(r), 200);
+		assert_non_null(tid[i] = strstr(r, "tid "));
+		tid[i] = strdup(tid[i]);
+		free(r);
+		close(fd[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		bool seen = false;
+
+		for (int j = 0; j < i; j++)
+			seen = seen || strcmp(tid[i], tid[j]) == 0;
+		distinct += !seen;
+	}
+	for (int i = 0; i < 4; i++)
+		free(tid[i]);
+	assert_int_equal(distinct, 4);
+	httpd_free(h);
+}
 
 static void
 test_httpd_port_zero_bound_to_real_port(void **state)
@@ -2078,6 +2140,7 @@ main(void)
 		T(test_httpd_http10_without_host_answered),
 		T(test_httpd_huge_uri_refused_server_still_serves),
 		T(test_httpd_port_zero_bound_to_real_port),
+		T(test_httpd_connections_opened_together_spread_over_workers),
 		T(test_httpd_ipv6_listener_serves),
 		T(test_httpd_set_certificate_new_handshake_sees_new_cert),
 		T(test_httpd_set_certificate_mismatched_key_refused),
