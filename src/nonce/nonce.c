@@ -18,6 +18,11 @@
 #define BLOCK		16
 #define MAX_CAPACITY	((size_t)1 << 24)
 
+/* nonce_new's calloc stands for atomic_init(0): a plain 64-bit word. */
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 &&
+    sizeof(_Atomic uint64_t) == sizeof(uint64_t),
+    "the nonce table needs lock-free 64-bit atomics");
+
 struct nonce_table {
 	EVP_CIPHER_CTX		*enc;	/* AES-256-ECB, no padding */
 	EVP_CIPHER_CTX		*dec;
@@ -72,7 +77,6 @@ nonce_new(size_t capacity)
 	struct nonce_table *t = NULL, *rv = NULL;
 	EVP_CIPHER *aes = NULL;
 	unsigned char key[32];
-	size_t i;
 
 	if (capacity == 0 || capacity > MAX_CAPACITY) {
 		log_err("nonce: capacity %zu out of range", capacity);
@@ -86,12 +90,17 @@ nonce_new(size_t capacity)
 	pthread_mutex_init(&t->declk, NULL);
 	t->cap = capacity;
 	atomic_init(&t->next, 0);
-	if ((t->slot = malloc(capacity * sizeof(*t->slot))) == NULL) {
+	/*
+	 * calloc, not a loop of atomic_init: the table (512 KiB by default)
+	 * is mostly pages the kernel has not made resident yet, and they
+	 * stay so until a nonce lands in them (idle memory, issue #17). A
+	 * lock-free 64-bit atomic is its integer's bytes, so zero bytes are
+	 * the value 0.
+	 */
+	if ((t->slot = calloc(capacity, sizeof(*t->slot))) == NULL) {
 		log_err("nonce: out of memory");
 		goto out;
 	}
-	for (i = 0; i < capacity; i++)
-		atomic_init(&t->slot[i], 0);
 	if (RAND_priv_bytes(key, sizeof(key)) != 1 ||
 	    RAND_bytes(t->tag, sizeof(t->tag)) != 1) {
 		log_openssl(LOG_LVL_ERROR, "nonce: RNG");
