@@ -40,7 +40,16 @@ def wait_for(what, obj)
   raise "#{what} is #{obj.status}" unless yield(obj.status)
 end
 
-key = OpenSSL::PKey::EC.generate('prime256v1')
+# The gem (2.0.9) writes a JWK coordinate without its leading zero bytes;
+# RFC 7518 §6.2.1.2 wants all 32, and localacme refuses a short one, as
+# Boulder (go-jose) does ("EC JWK coordinates must be 32 octets"). About
+# one key in 128 has such a coordinate: use one that has none.
+key = nil
+loop do
+  key = OpenSSL::PKey::EC.generate('prime256v1')
+  pt = key.public_key.to_bn(:uncompressed).to_s(2)	# 04 || X || Y
+  break if pt.getbyte(1) != 0 && pt.getbyte(33) != 0
+end
 client = Acme::Client.new(private_key: key, directory: dir,
                           connection_options: opts)
 account = client.new_account(contact: 'mailto:dev@example.test',
