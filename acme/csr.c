@@ -4,7 +4,6 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,7 +202,14 @@ static const char *const tpl_curves[] = {
 };
 #define NTPL	(sizeof(tpl_curves) / sizeof(tpl_curves[0]))
 static EVP_PKEY		*ec_tpl[NTPL];	/* lives as long as the process */
-static pthread_mutex_t	 ec_tpl_mu = PTHREAD_MUTEX_INITIALIZER;
+static CRYPTO_RWLOCK	*ec_tpl_lock;	/* ec_tpl[], and each dup of one */
+static CRYPTO_ONCE	 ec_tpl_once = CRYPTO_ONCE_STATIC_INIT;
+
+static void
+ec_tpl_init(void)
+{
+	ec_tpl_lock = CRYPTO_THREAD_lock_new();	/* as long as the process */
+}
 
 static EVP_PKEY *
 ec_from_template(size_t i, const char *curve, const unsigned char *pt,
@@ -211,19 +217,21 @@ ec_from_template(size_t i, const char *curve, const unsigned char *pt,
 {
 	EVP_PKEY	*key = NULL;
 
-	pthread_mutex_lock(&ec_tpl_mu);
+	if (!CRYPTO_THREAD_run_once(&ec_tpl_once, ec_tpl_init) ||
+	    ec_tpl_lock == NULL || !CRYPTO_THREAD_write_lock(ec_tpl_lock))
+		return ec_import(curve, pt, ptlen);
 	if (ec_tpl[i] == NULL) {
 		/* Kept, never handed out: the caller gets its own copy. */
 		if ((ec_tpl[i] = ec_import(curve, pt, ptlen)) == NULL) {
-			pthread_mutex_unlock(&ec_tpl_mu);
+			CRYPTO_THREAD_unlock(ec_tpl_lock);
 			return NULL;
 		}
 		key = EVP_PKEY_dup(ec_tpl[i]);
-		pthread_mutex_unlock(&ec_tpl_mu);
+		CRYPTO_THREAD_unlock(ec_tpl_lock);
 		return key;
 	}
 	key = EVP_PKEY_dup(ec_tpl[i]);
-	pthread_mutex_unlock(&ec_tpl_mu);
+	CRYPTO_THREAD_unlock(ec_tpl_lock);
 	if (key != NULL &&
 	    EVP_PKEY_set1_encoded_public_key(key, pt, (size_t)ptlen) != 1) {
 		EVP_PKEY_free(key);	/* not on the curve, or bad length */

@@ -1,7 +1,6 @@
 /* jws.c - flattened JWS parsing and verification (RFC 7515, RFC 8555 §6.2) */
 /* SPDX-License-Identifier: MIT */
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -482,7 +481,7 @@ ecdsa_der(const struct ec_alg *e, const unsigned char *sig, size_t siglen,
  * ends.
  */
 struct prepared {
-	pthread_mutex_t	 mu;	/* copies of tpl, one at a time */
+	CRYPTO_RWLOCK	*lock;	/* copies of tpl, one at a time */
 	const char	*alg;	/* the algorithm the key implies */
 	EVP_PKEY	*dup;	/* tpl's key; carries no ex_data of its own */
 	EVP_MD_CTX	*tpl;	/* initialised; NULL for EdDSA (no copy) */
@@ -498,7 +497,7 @@ prepared_free(struct prepared *pr)
 		return;
 	EVP_MD_CTX_free(pr->tpl);
 	EVP_PKEY_free(pr->dup);
-	pthread_mutex_destroy(&pr->mu);
+	CRYPTO_THREAD_lock_free(pr->lock);
 	free(pr);
 }
 
@@ -574,7 +573,10 @@ acme_jws_prepare_key(EVP_PKEY *key)
 		return 0;
 	if ((pr = calloc(1, sizeof(*pr))) == NULL)
 		return -1;
-	pthread_mutex_init(&pr->mu, NULL);
+	if ((pr->lock = CRYPTO_THREAD_lock_new()) == NULL) {
+		free(pr);
+		return -1;
+	}
 	pr->alg = alg;
 	/* EdDSA signs in one pass: OpenSSL cannot copy its context. */
 	if (strcmp(alg, "EdDSA") != 0 &&
@@ -608,9 +610,12 @@ verify_ctx_for(EVP_PKEY *key, const char *alg, struct prepared *pr)
 		return verify_ctx(key, alg);
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		return NULL;
-	pthread_mutex_lock(&pr->mu);
+	if (!CRYPTO_THREAD_write_lock(pr->lock)) {
+		EVP_MD_CTX_free(ctx);
+		return NULL;
+	}
 	ok = EVP_MD_CTX_copy_ex(ctx, pr->tpl);
-	pthread_mutex_unlock(&pr->mu);
+	CRYPTO_THREAD_unlock(pr->lock);
 	if (ok != 1) {
 		EVP_MD_CTX_free(ctx);
 		return NULL;
