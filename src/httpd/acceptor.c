@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +29,6 @@ struct acceptor {
 	acceptor_fn	 fn;
 	void		*arg;
 	pthread_t	 thread;
-	atomic_ulong	 count;
 	time_t		 logged;	/* the last "cannot accept" line */
 };
 
@@ -60,7 +58,6 @@ drain(struct acceptor *a, size_t i)
 		fd = accept4(a->fds[i], (struct sockaddr *)&ss, &sl,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
-			atomic_fetch_add(&a->count, 1);
 			a->fn(a->arg, i, fd, (struct sockaddr *)&ss, sl);
 			continue;
 		}
@@ -143,7 +140,6 @@ acceptor_start(const int *fds, size_t n, acceptor_fn fn, void *arg,
 	a->n = n;
 	a->fn = fn;
 	a->arg = arg;
-	atomic_init(&a->count, 0);
 	if ((a->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
 		snprintf(err, errsz, "httpd: eventfd: %s", strerror(errno));
 		free(a);
@@ -170,10 +166,4 @@ acceptor_stop(struct acceptor *a)
 	pthread_join(a->thread, NULL);
 	close(a->stopfd);
 	free(a);
-}
-
-unsigned long
-acceptor_count(const struct acceptor *a)
-{
-	return a == NULL ? 0 : atomic_load(&a->count);
 }

@@ -45,7 +45,4 @@ struct acceptor	*acceptor_start(const int *fds, size_t n, acceptor_fn fn,
  */
 void		 acceptor_stop(struct acceptor *a);
 
-/* Connections accepted so far (for tests). */
-unsigned long	 acceptor_count(const struct acceptor *a);
-
 #endif /* LOCALACME_ACCEPTOR_H */
