@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include <openssl/bn.h>
-#include <openssl/ec.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
@@ -220,15 +220,11 @@ ec_from_template(size_t i, const char *curve, const unsigned char *pt,
 	if (!CRYPTO_THREAD_run_once(&ec_tpl_once, ec_tpl_init) ||
 	    ec_tpl_lock == NULL || !CRYPTO_THREAD_write_lock(ec_tpl_lock))
 		return ec_import(curve, pt, ptlen);
-	if (ec_tpl[i] == NULL) {
-		/* Kept, never handed out: the caller gets its own copy. */
-		if ((ec_tpl[i] = ec_import(curve, pt, ptlen)) == NULL) {
-			CRYPTO_THREAD_unlock(ec_tpl_lock);
-			return NULL;
-		}
-		key = EVP_PKEY_dup(ec_tpl[i]);
+	/* Kept, never handed out: every caller gets its own copy. */
+	if (ec_tpl[i] == NULL &&
+	    (ec_tpl[i] = ec_import(curve, pt, ptlen)) == NULL) {
 		CRYPTO_THREAD_unlock(ec_tpl_lock);
-		return key;
+		return NULL;
 	}
 	key = EVP_PKEY_dup(ec_tpl[i]);
 	CRYPTO_THREAD_unlock(ec_tpl_lock);
