@@ -104,8 +104,6 @@ struct tls_slot {
 #define TLS_RA_SIZE	4096
 #define TLS_HOLD_MAX	4096
 #define TLS_IOV_MAX	16
-/* MHD's buffer for a response body (dispatch): one TLS record's worth. */
-#define BODY_BLOCK	((size_t)16 << 10)
 
 struct tls_io {
 	size_t		 roff, rlen;	/* read ahead: rbuf[roff, rlen) */
@@ -1264,14 +1262,16 @@ slot_of(struct httpd *h, struct MHD_Connection *c)
 
 /*
  * Kept bytes that no later write took (a response we expected a body
- * for had none): send them now. Only a full socket can leave some, and
- * the next write sends those first.
+ * for had none): send them now, and push them, since MHD pushed (set
+ * TCP_NODELAY on a socket it may have corked) before they left. Only a
+ * full socket can leave some, and the next write sends those first.
  */
 static void
 tls_unhold(struct tls_slot *sl)
 {
 	struct tls_io	*io;
 	ssize_t		 n;
+	int		 on = 1;
 
 	if (sl == NULL || (io = sl->io) == NULL)
 		return;
@@ -1280,8 +1280,11 @@ tls_unhold(struct tls_slot *sl)
 		return;
 	n = send(sl->fd, io->wbuf + io->woff, io->wlen - io->woff,
 	    MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (n > 0)
+	if (n > 0) {
 		io->woff += (size_t)n;
+		(void)setsockopt(sl->fd, IPPROTO_TCP, TCP_NODELAY, &on,
+		    sizeof(on));
+	}
 	if (io->woff == io->wlen)
 		io->woff = io->wlen = 0;
 }
@@ -1609,14 +1612,6 @@ origin_form(const char *url)
 	return *p == '/' ? p : "/";
 }
 
-/* MHD's reader of a body we made (dispatch): MHD never asks past its end. */
-static ssize_t
-body_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-	memcpy(buf, (const char *)cls + pos, max);
-	return (ssize_t)max;
-}
-
 /* The handler's view of the request; addr holds the peer's text. */
 static void
 request_of(struct listener *l, struct reqctx *rc, struct MHD_Connection *c,
@@ -1725,24 +1720,17 @@ respond(struct listener *l, struct reqctx *rc, struct MHD_Connection *c,
 	}
 	bodysz = resp.bodysz;
 	/*
-	 * Over TLS a body goes to MHD through a reader (body_read), not as
-	 * a buffer: MHD 0.9.75 corks the socket for a whole buffer response
-	 * under 1400 bytes (mhd_send.c, MHD_send_hdr_and_body_: push_hdr is
-	 * false, so pre_send_setopt sets TCP_CORK) and, over TLS, ends every
-	 * response of a corked socket with setsockopt(TCP_NODELAY)
-	 * (post_send_setopt: plain_send_next is false for TLS), one system
-	 * call per response. For a reader's body MHD pushes the header by
-	 * itself and never corks; once TCP_NODELAY is on (first response)
-	 * no further call is needed. The header does not leave alone:
-	 * tls_push keeps it for the body.
+	 * A buffer, over TLS too: one setsockopt() per response. MHD 0.9.75
+	 * (mhd_send.c) does not know the cork state of a socket given with
+	 * MHD_add_connection (the acceptor's), and over TLS it ends every
+	 * push of data with setsockopt(TCP_NODELAY) until it has seen the
+	 * socket uncorked, which over TLS it never does. A buffer response
+	 * under 1400 bytes is one push (the body; the header is corked, once
+	 * per connection, and tls_push keeps its record for the body's); a
+	 * reader's body (round 2b) pushed the header too: two calls.
 	 */
-	if (h->tls && resp.bodysz > 0)
-		mr = MHD_create_response_from_callback(resp.bodysz,
-		    resp.bodysz < BODY_BLOCK ? resp.bodysz : BODY_BLOCK,
-		    &body_read, resp.body, &free);
-	else
-		mr = MHD_create_response_from_buffer_with_free_callback(
-		    resp.bodysz, resp.body, &free);
+	mr = MHD_create_response_from_buffer_with_free_callback(resp.bodysz,
+	    resp.body, &free);
 	if (mr == NULL) {
 		log_err("httpd: cannot create response");
 		goto out;

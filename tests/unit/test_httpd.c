@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -1283,13 +1284,29 @@ server_end(int fd)
 }
 
 /*
- * Issue #17: over TLS no response leaves the socket corked (MHD 0.9.75
- * corks for a small buffer response and then pays a setsockopt() per
- * response to push); after the first answer TCP_NODELAY is on, so each
- * answer leaves at once with no further call.
+ * This binary's setsockopt() wraps libc's and counts, per descriptor,
+ * the calls at the TCP level: libmicrohttpd's (a shared library) land
+ * here too.
+ */
+#define SOCKOPT_FDS	4096
+static _Atomic int	tcp_sockopts[SOCKOPT_FDS];
+
+int
+setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	if (level == IPPROTO_TCP && fd >= 0 && fd < SOCKOPT_FDS)
+		tcp_sockopts[fd]++;
+	return (int)syscall(SYS_setsockopt, fd, level, name, val, len);
+}
+
+/*
+ * Issue #17: over TLS each answer costs at most one setsockopt() on a
+ * keep-alive connection (MHD 0.9.75 pushes with TCP_NODELAY after each
+ * push of data on a socket the acceptor gave it; a body given as a
+ * reader made it two), and each leaves at once: TCP_NODELAY is on.
  */
 static void
-test_httpd_tls_keepalive_socket_not_corked_nodelay_on(void **state)
+test_httpd_tls_keepalive_one_setsockopt_per_answer(void **state)
 {
 	static const char rq[] = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
 	struct pem p = make_cert("one", 1);
@@ -1300,7 +1317,7 @@ test_httpd_tls_keepalive_socket_not_corked_nodelay_on(void **state)
 	socklen_t len;
 	SSL_CTX *ctx;
 	SSL *ssl;
-	int fd, sfd, i, v;
+	int fd, sfd = -1, i, v;
 
 	(void)state;
 	o.cert_pem = p.cert;
@@ -1312,7 +1329,13 @@ test_httpd_tls_keepalive_socket_not_corked_nodelay_on(void **state)
 	ssl = SSL_new(ctx);
 	SSL_set_fd(ssl, fd);
 	assert_int_equal(SSL_connect(ssl), 1);
-	for (i = 0; i < 2; i++) {
+	/* The first answer may set the socket up; count the next eight. */
+	for (i = 0; i < 9; i++) {
+		if (i == 1) {
+			sfd = server_end(fd);
+			assert_true(sfd < SOCKOPT_FDS);
+			tcp_sockopts[sfd] = 0;
+		}
 		assert_int_equal(SSL_write(ssl, rq, (int)sizeof(rq) - 1),
 		    (int)sizeof(rq) - 1);
 		assert_int_equal(tls_read_response(ssl, buf, sizeof(buf),
@@ -1320,10 +1343,7 @@ test_httpd_tls_keepalive_socket_not_corked_nodelay_on(void **state)
 		assert_string_equal(body, "hello GET 0");
 		free(body);
 	}
-	sfd = server_end(fd);
-	len = sizeof(v);
-	assert_int_equal(getsockopt(sfd, IPPROTO_TCP, TCP_CORK, &v, &len), 0);
-	assert_int_equal(v, 0);
+	assert_in_range(tcp_sockopts[sfd], 0, 8);
 	len = sizeof(v);
 	assert_int_equal(getsockopt(sfd, IPPROTO_TCP, TCP_NODELAY, &v, &len),
 	    0);
@@ -2150,7 +2170,7 @@ main(void)
 		T(test_httpd_idle_tls_connection_closed_at_timeout),
 		T(test_httpd_half_client_hello_closed_at_timeout),
 		T(test_httpd_tls_pipelined_requests_answered_in_order),
-		T(test_httpd_tls_keepalive_socket_not_corked_nodelay_on),
+		T(test_httpd_tls_keepalive_one_setsockopt_per_answer),
 		T(test_httpd_per_ip_limit_refuses_excess_connection),
 		T(test_httpd_header_timeout_closes_silent_connection),
 		T(test_httpd_header_timeout_not_extended_by_trickled_headers),
