@@ -632,13 +632,25 @@ enum store_status
 store_order_begin_processing(struct store *st, const char *order_id,
     const char *serial, bool *serial_conflict)
 {
+	return store_order_begin_processing_key(st, order_id, serial, NULL,
+	    serial_conflict, NULL);
+}
+
+enum store_status
+store_order_begin_processing_key(struct store *st, const char *order_id,
+    const char *serial, const char *key_tp, bool *serial_conflict,
+    bool *key_is_account)
+{
 	sqlite3_stmt		*q = NULL;
+	struct acme_account	 a = { 0 };
 	enum store_status	 rc;
 	time_t			 now = time(NULL);
 	int			 changed;
 
 	if (serial_conflict != NULL)
 		*serial_conflict = false;
+	if (key_is_account != NULL)
+		*key_is_account = false;
 	/*
 	 * Relaxed (not fsynced) although it reserves a serial (HARDENING
 	 * I2): WAL frames are appended in commit order, so the fsync that
@@ -648,6 +660,18 @@ store_order_begin_processing(struct store *st, const char *order_id,
 	 */
 	if ((rc = store_txn_begin_relaxed(st)) != STORE_OK)
 		return rc;
+	if (key_tp != NULL && key_tp[0] != '\0') {
+		rc = store_account_get_by_thumbprint(st, key_tp, &a);
+		acme_account_clear(&a);
+		if (rc == STORE_OK) {
+			if (key_is_account != NULL)
+				*key_is_account = true;
+			rc = STORE_CONFLICT;
+			goto out;
+		}
+		if (rc != STORE_NOTFOUND)
+			goto out;
+	}
 	/*
 	 * From here on the order is durable: it, and what it proved, leave
 	 * the pending tier in this transaction (store_pending.c), so a

@@ -1895,6 +1895,39 @@ test_store_begin_processing_used_serial_conflicts_order_stays_ready(
 	acme_account_clear(&a);
 }
 
+/*
+ * RFC 8555 §11.1 in the reservation's transaction: a key an account has
+ * conflicts (key_is_account), and nothing changes: the order stays
+ * ready, the serial unused; another key reserves as before.
+ */
+static void
+test_store_begin_processing_key_of_an_account_conflicts(void **state)
+{
+	struct fx		*f = *state;
+	struct acme_account	 a = { 0 }, b;
+	struct acme_order	 o, got = { 0 };
+	bool			 sc = true, ka = false;
+
+	ready_order(f->st, &a, &o);
+	assert_int_equal(make_account(f->st, "tp-other", &b), STORE_OK);
+	assert_int_equal(store_order_begin_processing_key(f->st, o.id, "01ee",
+	    "tp-other", &sc, &ka), STORE_CONFLICT);
+	assert_true(ka);
+	assert_false(sc);
+	assert_int_equal(store_order_get(f->st, o.id, &got), STORE_OK);
+	assert_int_equal(got.status, ACME_ORDER_READY);
+	acme_order_clear(&got);
+	assert_int_equal(store_order_begin_processing_key(f->st, o.id, "01ee",
+	    "tp-no-account", &sc, &ka), STORE_OK);
+	assert_false(ka);
+	assert_int_equal(store_order_get(f->st, o.id, &got), STORE_OK);
+	assert_int_equal(got.status, ACME_ORDER_PROCESSING);
+	acme_order_clear(&o);
+	acme_order_clear(&got);
+	acme_account_clear(&a);
+	acme_account_clear(&b);
+}
+
 static void
 test_store_begin_processing_pending_order_conflicts(void **state)
 {
@@ -2932,6 +2965,8 @@ main(void)
 		MEM(test_store_begin_processing_twice_conflicts),
 		MEM(test_store_begin_processing_used_serial_conflicts_order_stays_ready),
 		MEM(test_store_begin_processing_pending_order_conflicts),
+		MEM(test_store_begin_processing_key_of_an_account_conflicts),
+		FILE_(test_store_begin_processing_key_of_an_account_conflicts),
 		MEM(test_store_order_finish_stores_cert_and_validates),
 		MEM(test_store_order_finish_other_serial_conflicts),
 		MEM(test_store_order_fail_invalidates_and_fails_serial),

@@ -297,6 +297,19 @@ enum store_status store_order_begin_processing(struct store *st,
 		    const char *order_id, const char *serial,
 		    bool *serial_conflict);
 /*
+ * As store_order_begin_processing, and first, in the same transaction,
+ * the finalize's check that the certificate's key is no account's key
+ * (RFC 8555 §11.1): key_tp is its JWK thumbprint (NULL or "": none).
+ * STORE_CONFLICT with *key_is_account = true if an account has it;
+ * nothing changes. One transaction instead of a read before it: the
+ * read was a WAL read lock of its own, two fcntl calls (issue #17).
+ * key_is_account may be NULL.
+ */
+enum store_status store_order_begin_processing_key(struct store *st,
+		    const char *order_id, const char *serial,
+		    const char *key_tp, bool *serial_conflict,
+		    bool *key_is_account);
+/*
  * Step 3, one transaction: insert the certificate (cert->serial must be
  * the serial reserved for this order; its order_id and account_id are
  * taken from the order), mark the serial issued, and the order
