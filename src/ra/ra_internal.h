@@ -135,8 +135,8 @@ enum store_status ra_state_recover(struct store *st, time_t now,
  */
 enum store_status ra_state_claim(struct store *st, const char *chall_id);
 enum store_status ra_state_begin_processing(struct store *st,
-		    const char *order_id, const char *serial,
-		    bool *serial_conflict);
+		    const char *order_id, const char *serial, const char *key_tp,
+		    bool *serial_conflict, bool *key_is_account);
 enum store_status ra_state_finish(struct store *st, const char *order_id,
 		    const struct acme_cert *cert);
 enum store_status ra_state_fail(struct store *st, const char *order_id,
@@ -154,6 +154,12 @@ struct ra_issue_cycle {
 	struct ca_leaf_req	*req;		/* req->serial is set to serial */
 	char			*serial;	/* ACME_SERIAL_SIZE bytes, out */
 	struct acme_problem	*prob;		/* orders: the answer on failure */
+	/*
+	 * Orders: the CSR key's JWK thumbprint (NULL or "": none). A key
+	 * that is an account's is refused (RFC 8555 §11.1, badCSR) by the
+	 * reservation, in its transaction.
+	 */
+	const char		*csr_key_tp;
 	char			*err;		/* outside orders: the reason */
 	size_t			 errsz;
 	X509			*leaf;		/* out: the certificate */

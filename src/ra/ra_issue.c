@@ -130,7 +130,7 @@ static int
 cycle_reserve(struct store *st, struct ra_issue_cycle *c)
 {
 	enum store_status	 rc = STORE_ERR;
-	bool			 taken = false;
+	bool			 taken = false, acct_key = false;
 
 	for (int i = 0; i < ISSUE_SERIAL_TRIES; i++) {
 		if (ca_new_serial(c->serial) == -1) {
@@ -142,7 +142,7 @@ cycle_reserve(struct store *st, struct ra_issue_cycle *c)
 		}
 		if (c->order_id != NULL)
 			rc = ra_state_begin_processing(st, c->order_id,
-			    c->serial, &taken);
+			    c->serial, c->csr_key_tp, &taken, &acct_key);
 		else
 			rc = store_serial_reserve(st, c->serial, NULL);
 		if (rc != STORE_CONFLICT || (c->order_id != NULL && !taken))
@@ -154,6 +154,10 @@ cycle_reserve(struct store *st, struct ra_issue_cycle *c)
 		snprintf(c->err, c->errsz, "database: %s", store_errmsg(st));
 		return -1;
 	}
+	if (rc == STORE_CONFLICT && acct_key)
+		return acme_problem_set(c->prob, ACME_P_BADCSR,
+		    "the CSR's key is an account key; use a separate key "
+		    "(RFC 8555 §11.1)");
 	if (rc == STORE_CONFLICT && !taken)
 		return acme_problem_set(c->prob, ACME_P_ORDERNOTREADY,
 		    "the order is already being finalized");
@@ -298,27 +302,6 @@ recheck_authzs(struct store *st, const struct acme_order *o,
 	return 0;
 }
 
-/* RFC 8555 §11.1: the CSR key is no account's key. */
-/* tp: the CSR key's JWK thumbprint ("" when JWK cannot express the key). */
-static int
-csr_key_is_account_key(struct store *st, const char *tp, bool *is,
-    struct acme_problem *prob)
-{
-	struct acme_account	 a = { 0 };
-	enum store_status	 rc;
-
-	*is = false;
-	if (tp[0] == '\0')
-		return 0;
-	rc = store_account_get_by_thumbprint(st, tp, &a);
-	acme_account_clear(&a);
-	if (rc == STORE_OK)
-		*is = true;
-	else if (rc != STORE_NOTFOUND)
-		return ra_internal(st, prob, "account key check");
-	return 0;
-}
-
 int
 ra_finalize(struct ra *ra, const struct acme_account *acct,
     EVP_PKEY *account_key, const char *order_id, const char *csr_b64,
@@ -335,7 +318,7 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 	EVP_PKEY		*forbidden[1] = { account_key };
 	char			 serial[ACME_SERIAL_SIZE];
 	char			 csr_tp[ACME_THUMBPRINT_SIZE];
-	bool			 is_acct_key, staple = false;
+	bool			 staple = false;
 	int			 ret = -1;
 
 	memset(&cyc, 0, sizeof(cyc));
@@ -373,16 +356,9 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 			(void)conformance_note(CONF_CSR_NAMES, NULL);
 		goto out;
 	}
+	/* RFC 8555 §11.1: no account's key; the reservation checks it. */
 	if (acme_jwk_thumbprint(csr_key, csr_tp) == -1)
 		csr_tp[0] = '\0';	/* a key type JWK cannot express */
-	if (csr_key_is_account_key(st, csr_tp, &is_acct_key, prob) == -1)
-		goto out;
-	if (is_acct_key) {
-		acme_problem_set(prob, ACME_P_BADCSR,
-		    "the CSR's key is an account key; use a separate key "
-		    "(RFC 8555 §11.1)");
-		goto out;
-	}
 	/*
 	 * RFC 8555 §7.4: requested times are issued exactly or not at all.
 	 * newOrder checked them against the intermediate of the day; one
@@ -433,6 +409,7 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 	cyc.req = &lr;
 	cyc.serial = serial;
 	cyc.prob = prob;
+	cyc.csr_key_tp = csr_tp;
 	if (ra_issue_cycle(ra, st, &cyc) == -1)
 		goto out;
 	log_info("issued %s for order %s (%s)", serial, o.id, cyc.rec.names);

@@ -230,12 +230,13 @@ ra_state_claim(struct store *st, const char *chall_id)
 
 enum store_status
 ra_state_begin_processing(struct store *st, const char *order_id,
-    const char *serial, bool *serial_conflict)
+    const char *serial, const char *key_tp, bool *serial_conflict,
+    bool *key_is_account)
 {
 	if (!acme_order_transition_ok(ACME_ORDER_READY, ACME_ORDER_PROCESSING))
 		return refused("order", order_id, "ready", "processing");
-	return store_order_begin_processing(st, order_id, serial,
-	    serial_conflict);
+	return store_order_begin_processing_key(st, order_id, serial, key_tp,
+	    serial_conflict, key_is_account);
 }
 
 enum store_status

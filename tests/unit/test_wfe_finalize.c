@@ -594,19 +594,29 @@ test_wfe_f11_f12_f13_weak_or_odd_csr_keys_are_bad_csr(void **state)
 	wh_acct_free(&a);
 }
 
-/* F14, F15: RFC 8555 §11.1: no account key (ours or another's) in a CSR. */
+/*
+ * F14, F15: RFC 8555 §11.1: no account key (ours or another's) in a CSR.
+ * Refused, the order is as it was: a third key finalizes it.
+ */
 static void
 test_wfe_f14_f15_account_key_in_csr_is_bad_csr(void **state)
 {
 	struct wh	*f = *state;
 	struct wacct	 a, b;
 	struct word	 o;
+	struct wr	 r;
+	EVP_PKEY	*k = tu_key_ec256();
 
 	wh_account(f, &a);
 	wh_account(f, &b);
 	wh_ready_order(f, &a, N1, 1, &o);
 	expect_bad_csr(f, &a, &o, tu_csr_make(a.key, N1, 1, NULL));
 	expect_bad_csr(f, &a, &o, tu_csr_make(b.key, N1, 1, NULL));
+	wh_finalize(f, &a, &o, k, N1, 1, &r);
+	wh_assert_ok(&r, 200);
+	assert_string_equal(wr_str(&r, "status"), "valid");
+	wr_clear(&r);
+	EVP_PKEY_free(k);
 	wh_acct_free(&a);
 	wh_acct_free(&b);
 }
