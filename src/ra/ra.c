@@ -12,6 +12,7 @@
 #include "store/store.h"
 #include "ca.h"
 #include "acctcache.h"
+#include "certcache.h"
 #include "keycache.h"
 #include "log.h"
 #include "ra.h"
@@ -154,6 +155,8 @@ ra_new(const struct ra_opts *opts, struct ca *ca, const struct policy *policy,
 		log_warn("ra: no memory for the account key cache");
 	if ((ra->accts = acctcache_new(0)) == NULL)
 		log_warn("ra: no memory for the account cache");
+	if ((ra->certs = certcache_new(0)) == NULL)
+		log_warn("ra: no memory for the certificate cache");
 	/* Open (and migrate) the database now, so start-up fails early. */
 	ra->st = opts->read_only ? store_open_readonly(ra->db_path, serr,
 	    sizeof(serr)) : store_open(ra->db_path, serr, sizeof(serr));
@@ -179,6 +182,7 @@ ra_free(struct ra *ra)
 	ra_wait_fini(ra);
 	keycache_free(ra->keys);
 	acctcache_free(ra->accts);
+	certcache_free(ra->certs);
 	free(ra->db_path);
 	free(ra);
 }

@@ -17,6 +17,7 @@
 #include "acme/problem.h"
 #include "store/store.h"
 #include "ca.h"
+#include "certcache.h"
 #include "knobs.h"
 #include "log.h"
 #include "ra.h"
@@ -27,7 +28,7 @@ ra_get_cert_chain(struct ra *ra, const struct acme_account *acct,
     const char *serial, unsigned chain, unsigned *alts,
     struct acme_problem *prob)
 {
-	struct store		*st;
+	struct store		*st = NULL;
 	struct acme_cert	 c = { 0 };
 	enum store_status	 rc;
 	const char		*issuer = NULL;
@@ -36,12 +37,21 @@ ra_get_cert_chain(struct ra *ra, const struct acme_account *acct,
 
 	if (alts != NULL)
 		*alts = 1;
-	st = ra_lock(ra);
 	if (strlen(serial) >= ACME_SERIAL_SIZE) {
 		ra_not_found(prob, "certificate");
-		goto out;
+		return NULL;
 	}
-	rc = store_cert_get(st, serial, &c);
+	/*
+	 * A certificate this process just issued needs no lock section:
+	 * nothing the answer shows changes after the record, unless
+	 * --delete-revoked makes it depend on the status (certcache.h).
+	 */
+	if (!knobs_delete_revoked() && certcache_get(ra->certs, serial, &c))
+		rc = STORE_OK;
+	else {
+		st = ra_lock(ra);
+		rc = store_cert_get(st, serial, &c);
+	}
 	if (rc == STORE_OK && strcmp(c.account_id, acct->id) != 0)
 		rc = STORE_NOTFOUND;
 	/*
@@ -82,8 +92,8 @@ ra_get_cert_chain(struct ra *ra, const struct acme_account *acct,
 			if (ca_hier_chain_pem(ra->ca, k, c.chain_pem) != NULL)
 				*alts |= 1u << k;
 	}
-out:
-	ra_unlock(ra);
+	if (st != NULL)
+		ra_unlock(ra);
 	acme_cert_clear(&c);
 	return s;
 }

@@ -32,6 +32,7 @@ struct ra {
 	pthread_mutex_t		 db_mu;		/* plain: never taken twice */
 	struct keycache		*keys;		/* imported account keys */
 	struct acctcache	*accts;		/* accounts read (acctcache.h) */
+	struct certcache	*certs;		/* last issued (certcache.h) */
 	pthread_mutex_t		 wait_mu;	/* guards waiting[]; after db_mu */
 	struct ra_waiter	 waiting[RA_WAITERS];
 };

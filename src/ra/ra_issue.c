@@ -17,6 +17,7 @@
 #include "acme/problem.h"
 #include "store/store.h"
 #include "ca.h"
+#include "certcache.h"
 #include "conformance.h"
 #include "fault.h"
 #include "keys.h"
@@ -428,6 +429,12 @@ ra_finalize(struct ra *ra, const struct acme_account *acct,
 	ret = 0;
 out:
 	ra_unlock(ra);
+	/* Its download reads no file; only now, synced (certcache.h). */
+	if (ret == 0) {
+		memcpy(cyc.rec.account_id, out->account_id,
+		    sizeof(cyc.rec.account_id));
+		certcache_put(ra->certs, &cyc.rec);
+	}
 	ra_issue_cycle_clear(&cyc);
 	acme_order_clear(&o);
 	EVP_PKEY_free(csr_key);

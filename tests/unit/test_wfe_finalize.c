@@ -22,6 +22,7 @@
 #include <openssl/x509v3.h>
 
 #include "acme/challenge.h"
+#include "knobs.h"
 #include "ra.h"
 #include "wfe_harness.h"
 
@@ -1605,12 +1606,88 @@ test_wfe_x03_finalize_answer_after_fsync(void **state)
 	wh_acct_free(&a);
 }
 
+/*
+ * Issue #17: the download right after a finalize reads no file (the RA
+ * keeps what it just issued, src/ra/certcache.h): no WAL read lock is
+ * taken on the RA's connection. A certificate this process did not just
+ * issue (after a restart) is read from the file.
+ */
+static void
+test_wfe_cert_download_after_finalize_reads_no_file(void **state)
+{
+	struct wh		*f = *state;
+	struct wacct		 a;
+	struct word		 o;
+	struct store		*st;
+	char			*c1, *c2;
+	const char		*n[] = { "cached.test" };
+
+	wh_account(f, &a);
+	wh_issue(f, &a, n, 1, &o, NULL);
+	st = ra_store_borrow(f->ra);
+	store_section_begin(st);
+	c1 = wh_cert_b64(f, &a, &o);
+	assert_false(store_section_read_file(st));
+	assert_int_equal(wh_start(f, false), 0);	/* same file */
+	st = ra_store_borrow(f->ra);
+	store_section_begin(st);
+	c2 = wh_cert_b64(f, &a, &o);
+	assert_true(store_section_read_file(st));
+	assert_string_equal(c1, c2);
+	free(c1);
+	free(c2);
+	wh_acct_free(&a);
+}
+
+/*
+ * With --delete-revoked the status decides the answer (RFC 8555 §7.4.2
+ * as Pebble answers it): a certificate just issued, then revoked by
+ * another process (the test's own connection), is 404 at once, also
+ * while the RA still keeps it for downloads; another account's
+ * certificate is 404 from there too.
+ */
+static void
+test_wfe_cert_download_delete_revoked_sees_other_process(void **state)
+{
+	struct wh		*f = *state;
+	struct wacct		 a, b;
+	struct word		 o;
+	struct wr		 r;
+	struct knobs_opts	 k;
+	const char		*n[] = { "revoked-elsewhere.test" };
+
+	wh_account(f, &a);
+	wh_account(f, &b);
+	wh_issue(f, &a, n, 1, &o, NULL);
+	wh_post_acct(f, &b, o.cert, NULL, &r);
+	wh_assert_problem(&r, 404, "malformed");
+	wr_clear(&r);
+	assert_int_equal(store_cert_revoke(f->st, wh_id(o.cert), 0,
+	    time(NULL)), STORE_OK);
+	wh_post_acct(f, &a, o.cert, NULL, &r);	/* the knob is off */
+	wh_assert_ok(&r, 200);
+	wr_clear(&r);
+	memset(&k, 0, sizeof(k));
+	k.seed = 1;
+	k.delete_revoked = true;
+	assert_int_equal(knobs_configure(&k), 0);
+	wh_post_acct(f, &a, o.cert, NULL, &r);
+	k.delete_revoked = false;
+	assert_int_equal(knobs_configure(&k), 0);
+	wh_assert_problem(&r, 404, "malformed");
+	wr_clear(&r);
+	wh_acct_free(&a);
+	wh_acct_free(&b);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		WH_TEST(test_wfe_f01_pending_order_is_order_not_ready),
 		WH_TEST(test_wfe_x03_finalize_answer_after_fsync),
+		WH_TEST(test_wfe_cert_download_after_finalize_reads_no_file),
+		WH_TEST(test_wfe_cert_download_delete_revoked_sees_other_process),
 		WH_TEST(test_wfe_f02_valid_order_is_order_not_ready),
 		WH_TEST(test_wfe_f03_invalid_order_is_order_not_ready),
 		WH_TEST(test_wfe_f04_f05_f26_name_mismatch_is_bad_csr_then_retry),
