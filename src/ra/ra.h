@@ -251,7 +251,9 @@ int		 ra_issue(struct ra *ra, struct ca_leaf_req *req,
  * in that hierarchy, PEM. *alts (may be NULL) gets a bit set for each
  * chain this certificate has (bit 0 always), for the Link headers.
  * Returns a new string (caller frees) or NULL + prob (404 for a chain
- * it does not have).
+ * it does not have). A 404 is the client's deviation (conformance
+ * cert-before-valid: no valid order of acct gave that URL), except for
+ * a certificate that --delete-revoked hides, whose URL was given.
  */
 char		*ra_get_cert_chain(struct ra *ra, const struct acme_account *acct,
 		    const char *serial, unsigned chain, unsigned *alts,

@@ -18,6 +18,7 @@
 #include "store/store.h"
 #include "ca.h"
 #include "certcache.h"
+#include "conformance.h"
 #include "knobs.h"
 #include "log.h"
 #include "ra.h"
@@ -34,11 +35,13 @@ ra_get_cert_chain(struct ra *ra, const struct acme_account *acct,
 	const char		*issuer = NULL;
 	char			*s = NULL;
 	size_t			 a, b;
+	bool			 hidden = false;
 
 	if (alts != NULL)
 		*alts = 1;
 	if (strlen(serial) >= ACME_SERIAL_SIZE) {
 		ra_not_found(prob, "certificate");
+		(void)conformance_note(CONF_CERT_BEFORE_VALID, NULL);
 		return NULL;
 	}
 	/*
@@ -62,18 +65,28 @@ ra_get_cert_chain(struct ra *ra, const struct acme_account *acct,
 	 * the CRL, `localacme list` and the management API.
 	 */
 	if (rc == STORE_OK && c.status == ACME_CERT_REVOKED &&
-	    knobs_delete_revoked())
+	    knobs_delete_revoked()) {
 		rc = STORE_NOTFOUND;
-	if (rc == STORE_NOTFOUND)
+		hidden = true;
+	}
+	/*
+	 * Only a valid order names its certificate (§7.4.2): a URL no
+	 * valid order of this account gave is the client's deviation; one
+	 * --delete-revoked hides was given.
+	 */
+	if (rc == STORE_NOTFOUND) {
 		ra_not_found(prob, "certificate");
-	else if (rc != STORE_OK)
+		if (!hidden)
+			(void)conformance_note(CONF_CERT_BEFORE_VALID, NULL);
+	} else if (rc != STORE_OK)
 		ra_internal(st, prob, "certificate lookup");
 	else if (c.pem == NULL || c.chain_pem == NULL)
 		ra_internal(st, prob, "certificate without PEM");
 	else if ((issuer = ca_hier_chain_pem(ra->ca, chain,
-	    c.chain_pem)) == NULL)
-		ra_not_found(prob, "alternate chain");
-	else {
+	    c.chain_pem)) == NULL) {
+		ra_not_found(prob, "alternate chain");	/* no Link named it */
+		(void)conformance_note(CONF_CERT_BEFORE_VALID, NULL);
+	} else {
 		/*
 		 * RFC 8555 §7.4.2: leaf first, then the issuer; every
 		 * chain starts with the same end-entity certificate.

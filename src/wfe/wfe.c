@@ -954,13 +954,10 @@ post_cert(struct wfe *w, struct post *p, struct http_response *resp,
 		serial[sl - p->id] = '\0';
 		k = (unsigned)(sl[1] - '0');
 	}
+	/* A URL no valid order gave is noted by the RA (§7.4.2). */
 	if ((chain = ra_get_cert_chain(w->ra, &p->acct, serial, k, &alts,
-	    prob)) == NULL) {
-		/* Only a valid order names its certificate (§7.4.2). */
-		if (prob->status == 404)
-			(void)conformance_note(CONF_CERT_BEFORE_VALID, NULL);
+	    prob)) == NULL)
 		return -1;
-	}
 	http_response_set_body(resp, 200, CT_PEMCHAIN, chain, strlen(chain));
 	for (unsigned i = 0; i < 32; i++) {
 		if (i == k || (alts & (1u << i)) == 0)

@@ -22,6 +22,7 @@
 #include <openssl/x509v3.h>
 
 #include "acme/challenge.h"
+#include "conformance.h"
 #include "knobs.h"
 #include "ra.h"
 #include "wfe_harness.h"
@@ -1680,6 +1681,81 @@ test_wfe_cert_download_delete_revoked_sees_other_process(void **state)
 	wh_acct_free(&b);
 }
 
+/* How many "cert-before-valid" deviations the report holds, in all. */
+static json_int_t
+cert_before_valid_count(void)
+{
+	json_t		*rep = conformance_json(), *c, *d, *devs;
+	json_int_t	 n = 0;
+	size_t		 i, j;
+
+	assert_non_null(rep);
+	json_array_foreach(json_object_get(rep, "clients"), i, c) {
+		devs = json_object_get(c, "deviations");
+		json_array_foreach(devs, j, d)
+			if (strcmp(json_string_value(json_object_get(d,
+			    "kind")), "cert-before-valid") == 0)
+				n += json_integer_value(json_object_get(d,
+				    "count"));
+	}
+	json_array_foreach(json_object_get(rep, "unattributed"), j, d)
+		if (strcmp(json_string_value(json_object_get(d, "kind")),
+		    "cert-before-valid") == 0)
+			n += json_integer_value(json_object_get(d, "count"));
+	json_decref(rep);
+	return n;
+}
+
+/*
+ * Conformance report, RFC 8555 §7.4.2: a certificate URL no valid order
+ * of the account gave (another's certificate, a serial never issued, an
+ * alternate chain no Link named) is the client's deviation; the URL of
+ * a certificate --delete-revoked hides was given, and its 404 is not.
+ */
+static void
+test_wfe_cert_before_valid_not_for_a_hidden_revoked(void **state)
+{
+	struct wh		*f = *state;
+	struct wacct		 a, b;
+	struct word		 o;
+	struct wr		 r;
+	struct knobs_opts	 k;
+	char			 url[ACME_URL_SIZE];
+	const char		*n[] = { "hidden.test" };
+
+	assert_int_equal(conformance_init(0), 0);
+	wh_account(f, &a);
+	wh_account(f, &b);
+	wh_issue(f, &a, n, 1, &o, NULL);
+	assert_int_equal(cert_before_valid_count(), 0);
+	wh_post_acct(f, &b, o.cert, NULL, &r);		/* another's */
+	wh_assert_problem(&r, 404, "malformed");
+	wr_clear(&r);
+	assert_int_equal(cert_before_valid_count(), 1);
+	assert_true(strlen(o.cert) + 7 < sizeof(url));
+	memcpy(url, o.cert, strlen(o.cert));		/* no such chain */
+	memcpy(url + strlen(o.cert), "/alt/9", 7);
+	wh_post_acct(f, &a, url, NULL, &r);
+	wh_assert_problem(&r, 404, "malformed");
+	wr_clear(&r);
+	assert_int_equal(cert_before_valid_count(), 2);
+	assert_int_equal(store_cert_revoke(f->st, wh_id(o.cert), 0,
+	    time(NULL)), STORE_OK);
+	memset(&k, 0, sizeof(k));
+	k.seed = 1;
+	k.delete_revoked = true;
+	assert_int_equal(knobs_configure(&k), 0);
+	wh_post_acct(f, &a, o.cert, NULL, &r);		/* hidden */
+	k.delete_revoked = false;
+	assert_int_equal(knobs_configure(&k), 0);
+	wh_assert_problem(&r, 404, "malformed");
+	wr_clear(&r);
+	assert_int_equal(cert_before_valid_count(), 2);
+	conformance_clear();
+	wh_acct_free(&a);
+	wh_acct_free(&b);
+}
+
 int
 main(void)
 {
@@ -1688,6 +1764,7 @@ main(void)
 		WH_TEST(test_wfe_x03_finalize_answer_after_fsync),
 		WH_TEST(test_wfe_cert_download_after_finalize_reads_no_file),
 		WH_TEST(test_wfe_cert_download_delete_revoked_sees_other_process),
+		WH_TEST(test_wfe_cert_before_valid_not_for_a_hidden_revoked),
 		WH_TEST(test_wfe_f02_valid_order_is_order_not_ready),
 		WH_TEST(test_wfe_f03_invalid_order_is_order_not_ready),
 		WH_TEST(test_wfe_f04_f05_f26_name_mismatch_is_bad_csr_then_retry),
