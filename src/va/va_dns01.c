@@ -134,11 +134,17 @@ va_dns01(struct va_call *vc, const struct va_request *req, int64_t deadline,
 		acme_problem_set(&res->prob, ACME_P_UNAUTHORIZED,
 		    "no TXT record found at %s: add one with the value \"%s\"",
 		    qname, req->dns01_value);
-	} else if (st.status == ARES_ECONNREFUSED) {
+	} else if (st.status == ARES_ECONNREFUSED ||
+	    st.status == ARES_ESERVFAIL) {
+		/*
+		 * c-ares (1.18) ends a query whose every server answered
+		 * SERVFAIL or REFUSED as it ends one no server took:
+		 * ARES_ECONNREFUSED. Name both; a SERVFAIL is the usual one.
+		 */
 		acme_problem_set(&res->prob, ACME_P_DNS,
-		    "DNS problem: the DNS resolver refused the connection "
-		    "while looking up TXT for %s: is it running? (see "
-		    "--dns-resolver)", qname);
+		    "DNS problem: SERVFAIL (or REFUSED, or no DNS server "
+		    "reachable) looking up TXT for %s (see --dns-resolver)",
+		    qname);
 	} else if (st.status != ARES_SUCCESS) {
 		log_info("va: dns-01: TXT %s: %s", qname,
 		    ares_strerror(st.status));

@@ -354,14 +354,11 @@ dns_problem(struct acme_problem *prob, const char *name, int status)
 		return acme_problem_set(prob, ACME_P_DNS,
 		    "DNS problem: query timed out looking up %s: is the DNS "
 		    "resolver reachable? (see --dns-resolver)", name);
-	case ARES_ECONNREFUSED:
-		return acme_problem_set(prob, ACME_P_DNS,
-		    "DNS problem: the DNS resolver refused the connection "
-		    "while looking up %s: is it running? (see --dns-resolver)",
-		    name);
+	case ARES_ECONNREFUSED:		/* also every server's SERVFAIL */
 	case ARES_ESERVFAIL:
 		return acme_problem_set(prob, ACME_P_DNS,
-		    "DNS problem: SERVFAIL looking up %s", name);
+		    "DNS problem: SERVFAIL (or REFUSED, or no DNS server "
+		    "reachable) looking up %s (see --dns-resolver)", name);
 	case ARES_EREFUSED:
 		return acme_problem_set(prob, ACME_P_DNS,
 		    "DNS problem: the DNS resolver REFUSED the query for %s",

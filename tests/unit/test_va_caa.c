@@ -205,6 +205,53 @@ test_va_caa_servfail_is_dns_problem_not_permission(void **state)
 }
 
 /*
+ * dns-01 itself: a TXT lookup answered SERVFAIL says so. c-ares reports
+ * it as ARES_ECONNREFUSED, which read "the DNS resolver refused the
+ * connection: is it running?" while the resolver was running and
+ * answering.
+ */
+static void
+test_va_dns01_txt_servfail_says_servfail(void **state)
+{
+	struct va_opts		 o;
+	struct va_request	 r;
+	struct va_result	 res;
+
+	(void)state;
+	req_init(&o, &r, "tsf.test", false, us, 2);
+	assert_int_equal(dnsmock_add(mock, DNSMOCK_SERVFAIL,
+	    "_acme-challenge.tsf.test", NULL, err, sizeof(err)), 0);
+	assert_int_equal(va_validate(&o, &r, &res), 0);
+	assert_false(res.valid);
+	assert_int_equal(res.prob.type, ACME_P_DNS);
+	assert_non_null(strstr(res.prob.detail, "SERVFAIL"));
+	assert_non_null(strstr(res.prob.detail, "_acme-challenge.tsf.test"));
+	assert_null(strstr(res.prob.detail, "refused the connection"));
+}
+
+/* The same for http-01's address lookup (va_resolve.c). */
+static void
+test_va_http01_address_servfail_says_servfail(void **state)
+{
+	struct va_opts		 o;
+	struct va_request	 r;
+	struct va_result	 res;
+
+	(void)state;
+	req_init(&o, &r, "asf.test", false, us, 2);
+	r.type = ACME_CHALL_HTTP01;
+	o.http01_port = 9;	/* never reached: the lookup fails first */
+	assert_int_equal(dnsmock_add(mock, DNSMOCK_SERVFAIL, "asf.test", NULL,
+	    err, sizeof(err)), 0);
+	assert_int_equal(va_validate(&o, &r, &res), 0);
+	assert_false(res.valid);
+	assert_int_equal(res.prob.type, ACME_P_DNS);
+	assert_non_null(strstr(res.prob.detail, "SERVFAIL"));
+	assert_non_null(strstr(res.prob.detail, "asf.test"));
+	assert_null(strstr(res.prob.detail, "refused the connection"));
+}
+
+/*
  * A recording resolver in front of the mock: it notes each query's type,
  * source port and batch, and answers a batch only once no query has come
  * for BATCH_MS. Queries sent one after another (each waiting for its
@@ -403,6 +450,8 @@ main(void)
 		cmocka_unit_test(test_va_caa_only_iodef_does_not_limit_rfc8659_4_2),
 		cmocka_unit_test(test_va_caa_issuewild_rules_wildcards_only_rfc8659_4_3),
 		cmocka_unit_test(test_va_caa_servfail_is_dns_problem_not_permission),
+		cmocka_unit_test(test_va_dns01_txt_servfail_says_servfail),
+		cmocka_unit_test(test_va_http01_address_servfail_says_servfail),
 		cmocka_unit_test(test_va_caa_off_ignores_records),
 		cmocka_unit_test(test_va_caa_climb_asked_at_once_on_one_channel_rfc8659_3),
 		cmocka_unit_test(test_va_caa_closest_set_decides_over_failing_parent_rfc8659_3),
