@@ -205,50 +205,51 @@ test_va_caa_servfail_is_dns_problem_not_permission(void **state)
 }
 
 /*
- * dns-01 itself: a TXT lookup answered SERVFAIL says so. c-ares reports
- * it as ARES_ECONNREFUSED, which read "the DNS resolver refused the
- * connection: is it running?" while the resolver was running and
- * answering.
+ * A lookup at `at` answered SERVFAIL fails r with a DNS problem that says
+ * SERVFAIL and names `at`. c-ares reports it as ARES_ECONNREFUSED, which
+ * read "the DNS resolver refused the connection: is it running?" while
+ * the resolver was running and answering.
  */
+static void
+expect_servfail(const struct va_opts *o, const struct va_request *r,
+    const char *at)
+{
+	struct va_result	 res;
+
+	assert_int_equal(dnsmock_add(mock, DNSMOCK_SERVFAIL, at, NULL, err,
+	    sizeof(err)), 0);
+	assert_int_equal(va_validate(o, r, &res), 0);
+	assert_false(res.valid);
+	assert_int_equal(res.prob.type, ACME_P_DNS);
+	assert_non_null(strstr(res.prob.detail, "SERVFAIL"));
+	assert_non_null(strstr(res.prob.detail, at));
+	assert_null(strstr(res.prob.detail, "refused the connection"));
+}
+
+/* dns-01 itself: its TXT lookup (va_dns01.c). */
 static void
 test_va_dns01_txt_servfail_says_servfail(void **state)
 {
 	struct va_opts		 o;
 	struct va_request	 r;
-	struct va_result	 res;
 
 	(void)state;
 	req_init(&o, &r, "tsf.test", false, us, 2);
-	assert_int_equal(dnsmock_add(mock, DNSMOCK_SERVFAIL,
-	    "_acme-challenge.tsf.test", NULL, err, sizeof(err)), 0);
-	assert_int_equal(va_validate(&o, &r, &res), 0);
-	assert_false(res.valid);
-	assert_int_equal(res.prob.type, ACME_P_DNS);
-	assert_non_null(strstr(res.prob.detail, "SERVFAIL"));
-	assert_non_null(strstr(res.prob.detail, "_acme-challenge.tsf.test"));
-	assert_null(strstr(res.prob.detail, "refused the connection"));
+	expect_servfail(&o, &r, "_acme-challenge.tsf.test");
 }
 
-/* The same for http-01's address lookup (va_resolve.c). */
+/* http-01's address lookup (va_resolve.c). */
 static void
 test_va_http01_address_servfail_says_servfail(void **state)
 {
 	struct va_opts		 o;
 	struct va_request	 r;
-	struct va_result	 res;
 
 	(void)state;
 	req_init(&o, &r, "asf.test", false, us, 2);
 	r.type = ACME_CHALL_HTTP01;
 	o.http01_port = 9;	/* never reached: the lookup fails first */
-	assert_int_equal(dnsmock_add(mock, DNSMOCK_SERVFAIL, "asf.test", NULL,
-	    err, sizeof(err)), 0);
-	assert_int_equal(va_validate(&o, &r, &res), 0);
-	assert_false(res.valid);
-	assert_int_equal(res.prob.type, ACME_P_DNS);
-	assert_non_null(strstr(res.prob.detail, "SERVFAIL"));
-	assert_non_null(strstr(res.prob.detail, "asf.test"));
-	assert_null(strstr(res.prob.detail, "refused the connection"));
+	expect_servfail(&o, &r, "asf.test");
 }
 
 /*

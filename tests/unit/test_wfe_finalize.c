@@ -1640,6 +1640,22 @@ test_wfe_cert_download_after_finalize_reads_no_file(void **state)
 	wh_acct_free(&a);
 }
 
+/* POST-as-GET url as a, with --delete-revoked on for this request only. */
+static void
+post_delete_revoked(struct wh *f, const struct wacct *a, const char *url,
+    struct wr *r)
+{
+	struct knobs_opts	 k;
+
+	memset(&k, 0, sizeof(k));
+	k.seed = 1;
+	k.delete_revoked = true;
+	assert_int_equal(knobs_configure(&k), 0);
+	wh_post_acct(f, a, url, NULL, r);
+	k.delete_revoked = false;
+	assert_int_equal(knobs_configure(&k), 0);
+}
+
 /*
  * With --delete-revoked the status decides the answer (RFC 8555 §7.4.2
  * as Pebble answers it): a certificate just issued, then revoked by
@@ -1654,7 +1670,6 @@ test_wfe_cert_download_delete_revoked_sees_other_process(void **state)
 	struct wacct		 a, b;
 	struct word		 o;
 	struct wr		 r;
-	struct knobs_opts	 k;
 	const char		*n[] = { "revoked-elsewhere.test" };
 
 	wh_account(f, &a);
@@ -1668,40 +1683,40 @@ test_wfe_cert_download_delete_revoked_sees_other_process(void **state)
 	wh_post_acct(f, &a, o.cert, NULL, &r);	/* the knob is off */
 	wh_assert_ok(&r, 200);
 	wr_clear(&r);
-	memset(&k, 0, sizeof(k));
-	k.seed = 1;
-	k.delete_revoked = true;
-	assert_int_equal(knobs_configure(&k), 0);
-	wh_post_acct(f, &a, o.cert, NULL, &r);
-	k.delete_revoked = false;
-	assert_int_equal(knobs_configure(&k), 0);
+	post_delete_revoked(f, &a, o.cert, &r);
 	wh_assert_problem(&r, 404, "malformed");
 	wr_clear(&r);
 	wh_acct_free(&a);
 	wh_acct_free(&b);
 }
 
+/* The "cert-before-valid" count of one list of deviations. */
+static json_int_t
+cert_before_valid_in(const json_t *devs)
+{
+	json_t		*d;
+	json_int_t	 n = 0;
+	size_t		 j;
+
+	json_array_foreach(devs, j, d)
+		if (strcmp(json_string_value(json_object_get(d, "kind")),
+		    "cert-before-valid") == 0)
+			n += json_integer_value(json_object_get(d, "count"));
+	return n;
+}
+
 /* How many "cert-before-valid" deviations the report holds, in all. */
 static json_int_t
 cert_before_valid_count(void)
 {
-	json_t		*rep = conformance_json(), *c, *d, *devs;
-	json_int_t	 n = 0;
-	size_t		 i, j;
+	json_t		*rep = conformance_json(), *c;
+	json_int_t	 n;
+	size_t		 i;
 
 	assert_non_null(rep);
-	json_array_foreach(json_object_get(rep, "clients"), i, c) {
-		devs = json_object_get(c, "deviations");
-		json_array_foreach(devs, j, d)
-			if (strcmp(json_string_value(json_object_get(d,
-			    "kind")), "cert-before-valid") == 0)
-				n += json_integer_value(json_object_get(d,
-				    "count"));
-	}
-	json_array_foreach(json_object_get(rep, "unattributed"), j, d)
-		if (strcmp(json_string_value(json_object_get(d, "kind")),
-		    "cert-before-valid") == 0)
-			n += json_integer_value(json_object_get(d, "count"));
+	n = cert_before_valid_in(json_object_get(rep, "unattributed"));
+	json_array_foreach(json_object_get(rep, "clients"), i, c)
+		n += cert_before_valid_in(json_object_get(c, "deviations"));
 	json_decref(rep);
 	return n;
 }
@@ -1719,7 +1734,6 @@ test_wfe_cert_before_valid_not_for_a_hidden_revoked(void **state)
 	struct wacct		 a, b;
 	struct word		 o;
 	struct wr		 r;
-	struct knobs_opts	 k;
 	char			 url[ACME_URL_SIZE];
 	const char		*n[] = { "hidden.test" };
 
@@ -1741,13 +1755,7 @@ test_wfe_cert_before_valid_not_for_a_hidden_revoked(void **state)
 	assert_int_equal(cert_before_valid_count(), 2);
 	assert_int_equal(store_cert_revoke(f->st, wh_id(o.cert), 0,
 	    time(NULL)), STORE_OK);
-	memset(&k, 0, sizeof(k));
-	k.seed = 1;
-	k.delete_revoked = true;
-	assert_int_equal(knobs_configure(&k), 0);
-	wh_post_acct(f, &a, o.cert, NULL, &r);		/* hidden */
-	k.delete_revoked = false;
-	assert_int_equal(knobs_configure(&k), 0);
+	post_delete_revoked(f, &a, o.cert, &r);		/* hidden */
 	wh_assert_problem(&r, 404, "malformed");
 	wr_clear(&r);
 	assert_int_equal(cert_before_valid_count(), 2);
